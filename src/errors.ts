@@ -1,0 +1,49 @@
+/** ErrorCode names every way a geecache operation can fail; `httpStatus` maps each to a status. */
+export type ErrorCode =
+  | "INVALID_ARGUMENT" // the caller passed a bad key, value or option
+  | "NOT_FOUND" // the source has no value for the key (never cached)
+  | "UNKNOWN_GROUP" // no group by that name
+  | "LOAD_FAILED" // the loader (source) failed
+  | "PEER_FAILED" // a peer could not be reached or answered garbage
+  | "TOO_LARGE" // a key, value or body over its limit
+  | "UNAUTHORIZED" // a missing or wrong token
+  | "METHOD_NOT_ALLOWED"
+  | "ABORTED"; // the caller's signal fired
+
+const STATUS: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: 400,
+  NOT_FOUND: 404,
+  UNKNOWN_GROUP: 404,
+  LOAD_FAILED: 503,
+  PEER_FAILED: 502,
+  TOO_LARGE: 413,
+  UNAUTHORIZED: 401,
+  METHOD_NOT_ALLOWED: 405,
+  ABORTED: 499,
+};
+
+/** GeeCacheError is the one error class of geecache: a message, a code and an optional cause. */
+export class GeeCacheError extends Error {
+  override readonly name = "GeeCacheError";
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** httpStatus maps an error to the HTTP status a server answers with (500 for anything unknown). */
+export function httpStatus(err: unknown): number {
+  return err instanceof GeeCacheError ? STATUS[err.code] : 500;
+}
+
+/** isNotFound tells whether err is the source's "no such key". */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof GeeCacheError && err.code === "NOT_FOUND";
+}
+
+/** notFound builds the error a loader throws (or returns) when the key does not exist. */
+export function notFound(key: string, group?: string): GeeCacheError {
+  return new GeeCacheError("NOT_FOUND", group ? `key ${JSON.stringify(key)} not found in group ${group}` : `key ${JSON.stringify(key)} not found`);
+}

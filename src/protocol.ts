@@ -1,0 +1,105 @@
+/**
+ * The peer wire format: a protobuf message with the value in field 1 (bytes) and the expiry in
+ * field 3 (int64, Unix nanoseconds, 0 = none). It reads as GeeCache's `Response{value=1}`,
+ * groupcache's `GetResponse{value=1}` and groupcache-go's `GetResponse{value=1, expire=3}`.
+ */
+
+/** PeerResponse is a decoded peer answer: the value and its expiry in Unix ms (0 = never). */
+export interface PeerResponse {
+  value: Uint8Array;
+  expiresAt: number;
+}
+
+const TAG_VALUE = (1 << 3) | 2; // field 1, length-delimited
+const TAG_EXPIRE = (3 << 3) | 0; // field 3, varint
+
+/** encodeResponse writes value (and expiresAt in Unix ms, when non-zero) as a protobuf message. */
+export function encodeResponse(value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array, expiresAt = 0): Uint8Array {
+  const n = value.length;
+  const expire = expiresAt > 0 ? BigInt(Math.round(expiresAt)) * 1_000_000n : 0n;
+  const size = (n > 0 ? 1 + varintSize(BigInt(n)) + n : 0) + (expire > 0n ? 1 + varintSize(expire) : 0);
+  const out = new Uint8Array(size);
+  let o = 0;
+  if (n > 0) {
+    out[o++] = TAG_VALUE;
+    o = putVarint(out, o, BigInt(n));
+    if (value instanceof Uint8Array) out.set(value, o);
+    else value.copyTo(out, o);
+    o += n;
+  }
+  if (expire > 0n) {
+    out[o++] = TAG_EXPIRE;
+    o = putVarint(out, o, expire);
+  }
+  return out;
+}
+
+/** decodeResponse parses a peer's body; it throws a RangeError that says what is malformed. */
+export function decodeResponse(buf: Uint8Array): PeerResponse {
+  let value: Uint8Array = new Uint8Array(0);
+  let expiresAt = 0;
+  let o = 0;
+  while (o < buf.length) {
+    const [key, o1] = readVarint(buf, o);
+    o = o1;
+    const field = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    if (field === 0) throw new RangeError("malformed protobuf: field number 0");
+    switch (wire) {
+      case 0: {
+        const [v, o2] = readVarint(buf, o);
+        o = o2;
+        if (field === 3) expiresAt = v > 0n ? Number(BigInt.asIntN(64, v) / 1_000_000n) : 0;
+        break;
+      }
+      case 1:
+        o += 8;
+        break;
+      case 2: {
+        const [len, o2] = readVarint(buf, o);
+        if (len > BigInt(buf.length - o2)) throw new RangeError("malformed protobuf: length past the end");
+        o = o2 + Number(len);
+        if (field === 1) value = buf.subarray(o2, o);
+        break;
+      }
+      case 5:
+        o += 4;
+        break;
+      default:
+        throw new RangeError(`malformed protobuf: wire type ${wire}`);
+    }
+    if (o > buf.length) throw new RangeError("malformed protobuf: truncated field");
+  }
+  return { value, expiresAt: Math.max(0, expiresAt) };
+}
+
+function varintSize(v: bigint): number {
+  let n = 1;
+  while (v >= 0x80n) {
+    v >>= 7n;
+    n++;
+  }
+  return n;
+}
+
+function putVarint(out: Uint8Array, o: number, v: bigint): number {
+  while (v >= 0x80n) {
+    out[o++] = Number(v & 0x7fn) | 0x80;
+    v >>= 7n;
+  }
+  out[o++] = Number(v);
+  return o;
+}
+
+function readVarint(buf: Uint8Array, o: number): [bigint, number] {
+  let result = 0n;
+  let shift = 0n;
+  for (let i = 0; i < 10; i++) {
+    if (o >= buf.length) throw new RangeError("malformed protobuf: truncated varint");
+    const b = buf[o++]!;
+    result |= BigInt(b & 0x7f) << shift;
+    if ((b & 0x80) === 0) return [result, o];
+    shift += 7n;
+  }
+  throw new RangeError("malformed protobuf: varint longer than 10 bytes");
+}
