@@ -47,3 +47,8 @@ export function isNotFound(err: unknown): boolean {
 export function notFound(key: string, group?: string): GeeCacheError {
   return new GeeCacheError("NOT_FOUND", group ? `key ${JSON.stringify(key)} not found in group ${group}` : `key ${JSON.stringify(key)} not found`);
 }
+
+/** errorMessage returns err's message, or err as text when it is not an Error. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

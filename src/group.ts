@@ -1,5 +1,5 @@
 import { ByteView } from "./byteview.ts";
-import { GeeCacheError, isNotFound } from "./errors.ts";
+import { errorMessage, GeeCacheError, isNotFound } from "./errors.ts";
 import { LRU } from "./lru.ts";
 import type { PeerPicker } from "./peers.ts";
 import { SingleFlight } from "./singleflight.ts";
@@ -360,8 +360,4 @@ function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<
 
 function abortError(signal: AbortSignal): GeeCacheError {
   return new GeeCacheError("ABORTED", "the request was aborted", { cause: signal.reason });
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,0 +1,38 @@
+import type { ArgsDef } from "citty";
+
+/** FLAGS are the command line of `geecache`; each is also read from GEECACHE_<NAME> (e.g. GEECACHE_CACHE_BYTES). */
+export const FLAGS = {
+  port: { type: "string", description: "Port of the node: peer routes and API (default 8001; 0 picks a free port)", valueHint: "8001" },
+  host: { type: "string", description: "Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)", valueHint: "127.0.0.1" },
+  peers: {
+    type: "string",
+    description: "Comma-separated URLs of every node, this one included; a bare port means http://127.0.0.1:PORT (default: none, a single node)",
+    valueHint: "8001,8002,8003",
+  },
+  self: { type: "string", description: "This node's URL exactly as the peers list it (default http://HOST:PORT)", valueHint: "http://10.0.0.1:8001" },
+  api: { type: "boolean", description: "Also serve the API on --api-port (the peer port can then stay private)" },
+  "api-port": { type: "string", description: "Port of the API listener opened by --api (default 9999)", valueHint: "9999" },
+  group: { type: "string", description: "Name of the cache group, and of the table the source reads (default scores)", valueHint: "scores" },
+  "cache-bytes": { type: "string", description: "Memory budget of the group: bytes, or 512KiB, 64MiB, 1GiB (default 64MiB)", valueHint: "64MiB" },
+  source: {
+    type: "string",
+    description: "Where values come from on a miss: demo (in-memory SQLite with Tom, Jack, Sam) or sqlite:PATH (default demo)",
+    valueHint: "demo",
+  },
+  query: { type: "string", description: "SQL that reads one value, with the key as its one parameter (default SELECT value FROM <group> WHERE key = ?)" },
+  hash: { type: "string", description: "Hash of the ring: wyhash, or crc32 to route as Go GeeCache and groupcache do (default wyhash)", valueHint: "wyhash" },
+  replicas: { type: "string", description: "Virtual nodes per peer on the ring (default 50)", valueHint: "50" },
+  "base-path": { type: "string", description: "Path prefix of the peer routes (default /_geecache/; /_groupcache/ for groupcache peers)", valueHint: "/_geecache/" },
+  "peer-timeout": { type: "string", description: "Time limit of one peer request: 500ms, 2s, 1m (default 2s)", valueHint: "2s" },
+  "max-key-bytes": { type: "string", description: "Longest key the API accepts, in bytes (default 4KiB)", valueHint: "4KiB" },
+  "log-level": { type: "string", description: "silent, error, warn, info or debug (debug logs every load) (default info)", valueHint: "info" },
+  "log-format": { type: "string", description: "pretty or json (one JSON object a line) (default pretty)", valueHint: "pretty" },
+} as const satisfies ArgsDef;
+
+/** FlagName is the name of one flag. */
+export type FlagName = keyof typeof FLAGS;
+
+/** envName is the environment variable that stands in for a flag: `cache-bytes` → GEECACHE_CACHE_BYTES. */
+export function envName(flag: string): string {
+  return `GEECACHE_${flag.toUpperCase().replaceAll("-", "_")}`;
+}

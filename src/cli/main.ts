@@ -1,0 +1,94 @@
+#!/usr/bin/env bun
+import { defineCommand, runMain } from "citty";
+import pkg from "../../package.json" with { type: "json" };
+import { errorMessage } from "../errors.ts";
+import { Group } from "../group.ts";
+import { HttpPool } from "../http-pool.ts";
+import { createLogger } from "../log.ts";
+import { Registry } from "../registry.ts";
+import { startNode } from "../server.ts";
+import { sourceFromSpec } from "../sources/spec.ts";
+import { formatBytes } from "../units.ts";
+import { resolveConfig, type Config } from "./config.ts";
+import { FLAGS } from "./flags.ts";
+
+/** SHUTDOWN_GRACE is how long in-flight requests may take to finish after SIGINT or SIGTERM. */
+const SHUTDOWN_GRACE_MS = 5000;
+
+const command = defineCommand({
+  meta: {
+    name: "geecache",
+    version: pkg.version,
+    description: "A distributed in-memory cache node. Every flag can also be set as GEECACHE_<FLAG> (e.g. GEECACHE_CACHE_BYTES=1GiB); --help prints this, --version the version.",
+  },
+  args: FLAGS,
+  run: ({ args }) => main(args as Record<string, unknown>),
+});
+
+async function main(args: Record<string, unknown>): Promise<void> {
+  let config: Config;
+  try {
+    config = resolveConfig(args);
+  } catch (err) {
+    fail(2, errorMessage(err));
+  }
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
+
+  let source: ReturnType<typeof sourceFromSpec>;
+  try {
+    source = sourceFromSpec(config.source, config.group, { query: config.query });
+  } catch (err) {
+    fail(1, `--source ${config.source}: ${errorMessage(err)}`);
+  }
+
+  const pool = new HttpPool({
+    self: config.self,
+    basePath: config.basePath,
+    peerTimeout: config.peerTimeout,
+    hash: config.hash,
+    replicas: config.replicas,
+  });
+  pool.setPeers(config.peers);
+  const registry = new Registry();
+  const load = source.getter;
+  registry.add(
+    new Group({
+      name: config.group,
+      cacheBytes: config.cacheBytes,
+      peers: pool,
+      getter: (key, ctx) => {
+        log.debug(`[${source.describe}] load ${JSON.stringify(key)}`);
+        return load(key, ctx);
+      },
+    }),
+  );
+
+  let node: ReturnType<typeof startNode>;
+  try {
+    node = startNode({ registry, pool, host: config.host, port: config.port, apiPort: config.api ? config.apiPort : undefined, maxKeyBytes: config.maxKeyBytes });
+  } catch (err) {
+    fail(1, `cannot listen on ${config.host}:${config.port}${config.api ? ` and ${config.apiPort}` : ""}: ${errorMessage(err)}`);
+  }
+
+  log.info(
+    `listening on ${node.url}${node.apiUrl !== node.url ? `, API on ${node.apiUrl}` : ""}; self ${pool.self}, peers ${pool.peers().join(",")}; group ${config.group}, budget ${formatBytes(config.cacheBytes)}, source ${source.describe}, hash ${config.hash}`,
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: finishing in-flight requests`);
+    await Promise.race([node.stop(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`geecache: ${message}\n`);
+  process.exit(code);
+}
+
+await runMain(command);

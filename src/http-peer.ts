@@ -1,0 +1,80 @@
+import { errorMessage, GeeCacheError } from "./errors.ts";
+import type { PeerGetter } from "./peers.ts";
+import { decodeResponse, type PeerResponse } from "./protocol.ts";
+
+/** HttpPeerOptions configures the client of one peer. */
+export interface HttpPeerOptions {
+  /** url is the peer's address as on the ring, e.g. `http://10.0.0.2:8001`. */
+  url: string;
+  basePath: string;
+  /** timeout bounds each request in ms. */
+  timeout: number;
+  /** headers are sent with every request (for example the peers' shared token). */
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+  tls?: { ca?: string };
+}
+
+/**
+ * HttpPeer fetches values from one peer over HTTP: `GET {url}{basePath}{group}/{key}` with both
+ * parts percent-encoded, a protobuf body back. 404 means the key does not exist; anything else
+ * that is not a 200 with a well-formed body is a peer failure (GeeCacheError PEER_FAILED).
+ */
+export class HttpPeer implements PeerGetter {
+  readonly url: string;
+  readonly #prefix: string;
+  readonly #timeout: number;
+  readonly #headers: Record<string, string>;
+  readonly #fetch: typeof fetch;
+  readonly #tls: { ca?: string } | undefined;
+
+  constructor(options: HttpPeerOptions) {
+    this.url = options.url;
+    this.#prefix = options.url.replace(/\/+$/, "") + options.basePath;
+    this.#timeout = options.timeout;
+    this.#headers = { accept: "application/x-protobuf", ...options.headers };
+    this.#fetch = options.fetch ?? fetch;
+    this.#tls = options.tls;
+  }
+
+  /** urlFor returns the address of group/key on this peer. */
+  urlFor(group: string, key: string): string {
+    return `${this.#prefix}${encodeURIComponent(group)}/${encodeURIComponent(key)}`;
+  }
+
+  /** get fetches group/key; see the class comment for what each answer means. */
+  async get(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse> {
+    const url = this.urlFor(group, key);
+    const timeout = AbortSignal.timeout(this.#timeout);
+    let res: Response;
+    try {
+      res = await this.#fetch(url, {
+        headers: this.#headers,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        ...(this.#tls ? { tls: this.#tls } : {}),
+      } as RequestInit);
+    } catch (err) {
+      const why = timeout.aborted ? `timed out after ${this.#timeout} ms` : errorMessage(err);
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${why}`, { cause: err });
+    }
+    if (res.status === 404) {
+      const text = (await res.text()).trim();
+      throw new GeeCacheError("NOT_FOUND", text || `key ${JSON.stringify(key)} not found on peer ${this.url}`);
+    }
+    let body: Uint8Array;
+    try {
+      body = await res.bytes();
+    } catch (err) {
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: reading the body failed: ${errorMessage(err)}`, { cause: err });
+    }
+    if (res.status !== 200) {
+      const text = new TextDecoder().decode(body.subarray(0, 200)).trim();
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} answered ${res.status}${text ? `: ${text}` : ""}`);
+    }
+    try {
+      return decodeResponse(body);
+    } catch (err) {
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+}
