@@ -1,10 +1,11 @@
+import { bearerMatches } from "./auth.ts";
 import { GeeCacheError } from "./errors.ts";
-import type { Group } from "./group.ts";
+import type { Group, WriteResult } from "./group.ts";
+import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
 import type { Registry } from "./registry.ts";
-import { errorResponse, json, text } from "./responses.ts";
+import { errorResponse, json, readBody, text } from "./responses.ts";
+import { parseDuration } from "./units.ts";
 
-/** DEFAULT_MAX_KEY_BYTES is the longest key the API accepts: 4 KiB of UTF-8. */
-export const DEFAULT_MAX_KEY_BYTES = 4096;
 
 /** ApiOptions configures the public API routes. */
 export interface ApiOptions {
@@ -12,19 +13,35 @@ export interface ApiOptions {
   /** owner names the node that owns a key (for the X-Geecache-Owner header). */
   owner?: (key: string) => string;
   maxKeyBytes?: number;
+  /** maxValueBytes bounds a PUT body (default 1 MiB). */
+  maxValueBytes?: number;
+  /** apiToken, when set, is required (as a Bearer token) by PUT and DELETE. */
+  apiToken?: string;
+  /** apiReadToken, when set, is required by GET. */
+  apiReadToken?: string;
 }
 
 /**
- * apiHandler answers `GET /api?key=K[&group=G]` with the raw value: 200, or 400 (no key), 404
- * (unknown key or group), 414 (key too long), 405 (other methods), 503 (the loader failed).
- * X-Geecache-Cache says hit or miss and X-Geecache-Owner which node owns the key.
+ * apiHandler answers `/api?key=K[&group=G]`. GET: 200 with the raw value; PUT (body = value,
+ * optional `&ttl=30s`) and DELETE write through the whole cluster: 204, or 200 with JSON naming
+ * the peers that could not be reached, or 502 when the key's owner could not. Errors: 400 no key,
+ * 401 missing token, 404 unknown key or group, 405 other methods, 413 value too large, 414 key
+ * too long, 503 the loader failed. X-Geecache-Cache says hit or miss, X-Geecache-Owner which node
+ * owns the key.
  */
 export function apiHandler(options: ApiOptions): (req: Request) => Promise<Response> {
-  const { registry, owner } = options;
+  const { registry, owner, apiToken, apiReadToken } = options;
   const maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
+  const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   return async (req) => {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      return text(405, `method ${req.method} is not allowed on /api; use GET`, { allow: "GET, HEAD" });
+    const method = req.method;
+    const read = method === "GET" || method === "HEAD";
+    if (!read && method !== "PUT" && method !== "DELETE") {
+      return text(405, `method ${method} is not allowed on /api; use GET, PUT or DELETE`, { allow: "GET, HEAD, PUT, DELETE" });
+    }
+    const token = read ? apiReadToken : apiToken;
+    if (token !== undefined && !bearerMatches(req, token)) {
+      return text(401, `${read ? "reading" : "writing"} needs the API token: Authorization: Bearer <token>`, { "www-authenticate": "Bearer" });
     }
     const params = new URL(req.url).searchParams;
     const key = params.get("key");
@@ -42,8 +59,17 @@ export function apiHandler(options: ApiOptions): (req: Request) => Promise<Respo
       if (!group) return text(404, `no such group: ${groupName}`);
     }
     const headers: Record<string, string> = {};
-    if (owner) headers["x-geecache-owner"] = owner(key);
+    const ownerUrl = owner?.(key);
+    if (ownerUrl) headers["x-geecache-owner"] = ownerUrl;
     try {
+      if (method === "DELETE") return writeResponse(await group.remove(key), ownerUrl, headers);
+      if (method === "PUT") {
+        const ttlText = params.get("ttl");
+        const ttl = ttlText === null ? undefined : parseDuration(ttlText);
+        if (ttl === undefined && ttlText !== null) return text(400, `bad ttl ${JSON.stringify(ttlText)}: use a duration such as 30s, 5m or 1h`);
+        const body = await readBody(req, maxValueBytes);
+        return writeResponse(await group.set(key, body, { ttl }), ownerUrl, headers);
+      }
       const r = await group.getEntry(key, { signal: req.signal });
       headers["content-type"] = "application/octet-stream";
       headers["x-geecache-cache"] = r.from === "main" || r.from === "hot" ? "hit" : "miss";
@@ -51,10 +77,17 @@ export function apiHandler(options: ApiOptions): (req: Request) => Promise<Respo
       if (r.expiresAt > 0) headers["expires"] = new Date(r.expiresAt).toUTCString();
       return new Response(r.value.blob(), { headers });
     } catch (err) {
-      if (err instanceof GeeCacheError && err.code === "TOO_LARGE") return text(414, err.message, headers);
+      if (err instanceof GeeCacheError && err.code === "TOO_LARGE" && err.message.includes("key")) return text(414, err.message, headers);
       return errorResponse(err, headers);
     }
   };
+}
+
+function writeResponse(result: WriteResult, ownerUrl: string | undefined, headers: Record<string, string>): Response {
+  if (result.failed.length === 0) return new Response(null, { status: 204, headers });
+  const ownerFailed = result.failed.some((f) => f.peer === ownerUrl);
+  headers["x-geecache-failed-peers"] = result.failed.map((f) => f.peer).join(",");
+  return json(ownerFailed ? 502 : 200, { failed: result.failed }, headers);
 }
 
 /** statsHandler answers `GET /stats` with every group's counters and cache figures, and the peers. */

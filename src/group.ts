@@ -28,6 +28,8 @@ export interface GroupOptions {
   peers?: PeerPicker;
   /** ttl is the default lifetime of a value in ms; 0 = forever. */
   ttl?: number;
+  /** stale is how long past its expiry a value this node owns is still served while one background load refreshes it (ms; 0 = off). */
+  stale?: number;
   /** hotCacheRatio is the chance that a value fetched from a peer is kept in the hot cache. */
   hotCacheRatio?: number;
   random?: () => number;
@@ -71,6 +73,17 @@ export interface GetResult {
   from: "main" | "hot" | "peer" | "loader";
 }
 
+/** PeerFailure names a peer that a write could not reach, and why. */
+export interface PeerFailure {
+  peer: string;
+  error: string;
+}
+
+/** WriteResult tells which peers a cluster-wide set or remove could not reach (empty when all were). */
+export interface WriteResult {
+  failed: PeerFailure[];
+}
+
 /** Entry is what the caches hold: a value and its expiry. */
 class Entry {
   constructor(
@@ -106,6 +119,7 @@ export class Group {
   readonly name: string;
   readonly cacheBytes: number;
   readonly ttl: number;
+  readonly stale: number;
   readonly #getter: Getter;
   readonly #peers: PeerPicker | undefined;
   readonly #hotRatio: number;
@@ -116,6 +130,8 @@ export class Group {
   readonly #flight = new SingleFlight<GetResult>(); // gets: peer fetch or local load
   readonly #local = new SingleFlight<GetResult>(); // loader calls; never waits on a peer
   readonly #marks = new Map<string, WriteMark>(); // keys with a load in flight
+  #sweepCursor = 0; // where the next sweep of the main cache starts; the hot cache's is #hotSweepCursor
+  #hotSweepCursor = 0;
   readonly #stats: GroupStats = { gets: 0, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 0, loadsDeduped: 0, localLoads: 0, localLoadErrs: 0, serverRequests: 0 };
 
   constructor(options: GroupOptions) {
@@ -126,6 +142,7 @@ export class Group {
     this.#getter = getter;
     this.cacheBytes = checkNumber(name, "cacheBytes", options.cacheBytes ?? DEFAULT_CACHE_BYTES, true);
     this.ttl = checkNumber(name, "ttl", options.ttl ?? 0, false);
+    this.stale = checkNumber(name, "stale", options.stale ?? 0, false);
     this.#hotRatio = options.hotCacheRatio ?? DEFAULT_HOT_CACHE_RATIO;
     if (!(this.#hotRatio >= 0 && this.#hotRatio <= 1)) throw new RangeError(`Group ${name}: hotCacheRatio must be from 0 to 1, got ${this.#hotRatio}`);
     this.#peers = options.peers;
@@ -148,7 +165,7 @@ export class Group {
       return Promise.resolve(hit);
     }
     this.#stats.loads++;
-    return withSignal(this.#flight.do(key, () => this.#load(key)), options?.signal);
+    return withSignal(() => this.#flight.do(key, () => this.#load(key)), options?.signal);
   }
 
   /** getLocal answers a peer: the value from the main cache or the loader, never from another peer. */
@@ -160,7 +177,7 @@ export class Group {
       this.#stats.cacheHits++;
       return Promise.resolve(hit);
     }
-    return withSignal(this.#loadLocally(key), options?.signal);
+    return withSignal(() => this.#loadLocally(key), options?.signal);
   }
 
   /** lookup returns the cached value of key from the main or hot cache, without loading. */
@@ -168,8 +185,39 @@ export class Group {
     return this.#lookupIn(this.#main, key, "main") ?? this.#lookupIn(this.#hot, key, "hot");
   }
 
-  /** set stores value for key in this node's main cache; a set while a load of key is in flight wins over that load. */
-  set(key: string, value: Uint8Array | string | ByteView, options: { ttl?: number; expiresAt?: number } = {}): GetResult {
+  /**
+   * set stores value for key in the cluster: in the owner's main cache (this node's, or a peer's),
+   * and drops stale hot copies on every other peer. It resolves with the peers that could not be
+   * reached; a set always wins over a load of key that is in flight.
+   */
+  async set(key: string, value: Uint8Array | string | ByteView, options: { ttl?: number; expiresAt?: number } = {}): Promise<WriteResult> {
+    checkKey(this.name, key);
+    const view = ByteView.from(value);
+    const expiresAt = this.#expiry(options.ttl, options.expiresAt);
+    const owner = this.#peers?.pickPeer(key);
+    const failed: PeerFailure[] = [];
+    if (owner) {
+      this.removeLocal(key); // our hot copy, if any, is now stale
+      if (!owner.set) throw new GeeCacheError("INVALID_ARGUMENT", `group ${this.name}: the transport of peer ${owner.url} cannot set values`);
+      await owner.set(this.name, key, view, expiresAt).catch((err) => failed.push(this.#peerFailure(owner.url, err)));
+    } else {
+      this.setLocal(key, view, { expiresAt });
+    }
+    await this.#broadcastRemove(key, owner?.url, failed);
+    return { failed };
+  }
+
+  /** remove drops key from every node's caches; it resolves with the peers that could not be reached. */
+  async remove(key: string): Promise<WriteResult> {
+    checkKey(this.name, key);
+    this.removeLocal(key);
+    const failed: PeerFailure[] = [];
+    await this.#broadcastRemove(key, undefined, failed);
+    return { failed };
+  }
+
+  /** setLocal stores value in this node's main cache only (a peer's PUT lands here); it wins over a load of key in flight. */
+  setLocal(key: string, value: Uint8Array | string | ByteView, options: { ttl?: number; expiresAt?: number } = {}): GetResult {
     checkKey(this.name, key);
     this.#invalidate(key);
     this.#hot.lru.remove(key);
@@ -178,8 +226,8 @@ export class Group {
     return { value: entry.value, expiresAt: entry.expiresAt, from: "main" };
   }
 
-  /** remove drops key from both caches (and wins over a load of key in flight); true if it was cached. */
-  remove(key: string): boolean {
+  /** removeLocal drops key from this node's caches only (and wins over a load of key in flight); true if it was cached. */
+  removeLocal(key: string): boolean {
     checkKey(this.name, key);
     this.#invalidate(key);
     const a = this.#main.lru.remove(key);
@@ -202,9 +250,41 @@ export class Group {
     return { main: this.#main.stats(), hot: this.#hot.stats() };
   }
 
-  /** countPeerError lets a transport count a peer failure it handled itself. */
-  countPeerError(): void {
+  /**
+   * sweep frees expired entries that nobody touches: it looks at no more than `budget` slots of
+   * each cache, going on next time where it stopped, so a call is always small. It returns the
+   * number of entries freed.
+   */
+  sweep(budget = 1000): number {
+    const now = this.#now();
+    const keepUntil = this.stale;
+    let freed = 0;
+    const dead = (_key: string, e: Entry) => {
+      const gone = e.expiresAt !== 0 && now >= e.expiresAt + keepUntil;
+      if (gone) freed++;
+      return gone;
+    };
+    this.#sweepCursor = this.#main.lru.sweep(this.#sweepCursor, budget, dead);
+    this.#hotSweepCursor = this.#hot.lru.sweep(this.#hotSweepCursor, budget, dead);
+    return freed;
+  }
+
+  async #broadcastRemove(key: string, skip: string | undefined, failed: PeerFailure[]): Promise<void> {
+    const peers = this.#peers?.remotePeers?.() ?? [];
+    await Promise.all(
+      peers
+        .filter((p) => p.url !== skip)
+        .map((p) =>
+          p.remove
+            ? p.remove(this.name, key).catch((err) => failed.push(this.#peerFailure(p.url, err)))
+            : failed.push({ peer: p.url, error: "the transport cannot remove values" }),
+        ),
+    );
+  }
+
+  #peerFailure(peer: string, err: unknown): PeerFailure {
     this.#stats.peerErrors++;
+    return { peer, error: errorMessage(err) };
   }
 
   async #load(key: string): Promise<GetResult> {
@@ -233,10 +313,12 @@ export class Group {
     return this.#loadLocally(key);
   }
 
-  #loadLocally(key: string): Promise<GetResult> {
+  #loadLocally(key: string, refresh = false): Promise<GetResult> {
     return this.#local.do(key, async () => {
-      const hit = this.#lookupIn(this.#main, key, "main");
-      if (hit) return hit;
+      if (!refresh) {
+        const hit = this.#lookupIn(this.#main, key, "main");
+        if (hit) return hit;
+      }
       const mark = this.#begin(key);
       try {
         let loaded: Awaited<ReturnType<Getter>>;
@@ -289,9 +371,16 @@ export class Group {
     cache.gets++;
     const e = cache.lru.get(key);
     if (e === undefined) return undefined;
-    if (e.expiresAt !== 0 && this.#now() >= e.expiresAt) {
-      cache.lru.remove(key);
-      return undefined;
+    if (e.expiresAt !== 0) {
+      const now = this.#now();
+      if (now >= e.expiresAt) {
+        // Past its expiry a value we own may still be served for `stale` ms while one load refreshes it.
+        if (cache !== this.#main || now >= e.expiresAt + this.stale) {
+          cache.lru.remove(key);
+          return undefined;
+        }
+        if (!this.#local.inFlight(key)) this.#loadLocally(key, true).catch(() => {}); // counted in localLoadErrs
+      }
     }
     cache.hits++;
     return { value: e.value, expiresAt: e.expiresAt, from };
@@ -348,9 +437,12 @@ function checkNumber(group: string, what: string, v: number, integer: boolean): 
   return v;
 }
 
-function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
+// start is called only when the signal has not fired: a load begun for an already aborted caller
+// would have nobody to hand its rejection to (an unhandled rejection ends the process).
+function withSignal<T>(start: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return start();
   if (signal.aborted) return Promise.reject(abortError(signal));
+  const p = start();
   const { promise, resolve, reject } = Promise.withResolvers<T>();
   const onAbort = () => reject(abortError(signal));
   signal.addEventListener("abort", onAbort, { once: true });

@@ -1,6 +1,7 @@
 import { errorMessage, GeeCacheError } from "./errors.ts";
 import type { PeerGetter } from "./peers.ts";
-import { decodeResponse, type PeerResponse } from "./protocol.ts";
+import type { ByteView } from "./byteview.ts";
+import { decodeResponse, encodeResponse, type PeerResponse } from "./protocol.ts";
 
 /** HttpPeerOptions configures the client of one peer. */
 export interface HttpPeerOptions {
@@ -44,11 +45,37 @@ export class HttpPeer implements PeerGetter {
 
   /** get fetches group/key; see the class comment for what each answer means. */
   async get(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse> {
-    const url = this.urlFor(group, key);
-    const timeout = AbortSignal.timeout(this.#timeout);
-    let res: Response;
+    const res = await this.#request("GET", group, key, undefined, signal);
+    if (res.status === 404) {
+      const text = (await res.text().catch(() => "")).trim();
+      throw new GeeCacheError("NOT_FOUND", text || `key ${JSON.stringify(key)} not found on peer ${this.url}`);
+    }
+    const body = await this.#body(res);
     try {
-      res = await this.#fetch(url, {
+      return decodeResponse(body);
+    } catch (err) {
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** set stores value in the peer's main cache (PUT, protobuf body as a get's answer). */
+  async set(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal): Promise<void> {
+    const res = await this.#request("PUT", group, key, encodeResponse(value, expiresAt), signal);
+    await this.#body(res);
+  }
+
+  /** remove drops the key from the peer's caches (DELETE). */
+  async remove(group: string, key: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.#request("DELETE", group, key, undefined, signal);
+    await this.#body(res);
+  }
+
+  async #request(method: string, group: string, key: string, body: Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal | undefined): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.#timeout);
+    try {
+      return await this.#fetch(this.urlFor(group, key), {
+        method,
+        body,
         headers: this.#headers,
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         ...(this.#tls ? { tls: this.#tls } : {}),
@@ -57,24 +84,20 @@ export class HttpPeer implements PeerGetter {
       const why = timeout.aborted ? `timed out after ${this.#timeout} ms` : errorMessage(err);
       throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${why}`, { cause: err });
     }
-    if (res.status === 404) {
-      const text = (await res.text()).trim();
-      throw new GeeCacheError("NOT_FOUND", text || `key ${JSON.stringify(key)} not found on peer ${this.url}`);
-    }
+  }
+
+  /** #body reads a 2xx answer's body; any other status is a PEER_FAILED error carrying the peer's message. */
+  async #body(res: Response): Promise<Uint8Array> {
     let body: Uint8Array;
     try {
       body = await res.bytes();
     } catch (err) {
       throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: reading the body failed: ${errorMessage(err)}`, { cause: err });
     }
-    if (res.status !== 200) {
-      const text = new TextDecoder().decode(body.subarray(0, 200)).trim();
+    if (res.status < 200 || res.status > 299) {
+      const text = new TextDecoder().decode(body.subarray(0, 200)).trim().split("\n", 1)[0];
       throw new GeeCacheError("PEER_FAILED", `peer ${this.url} answered ${res.status}${text ? `: ${text}` : ""}`);
     }
-    try {
-      return decodeResponse(body);
-    } catch (err) {
-      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, { cause: err });
-    }
+    return body;
   }
 }

@@ -1,9 +1,11 @@
 import { Ring, type RingOptions } from "./consistent-hash.ts";
-import { errorMessage, GeeCacheError, httpStatus } from "./errors.ts";
+import { GeeCacheError } from "./errors.ts";
 import { HttpPeer } from "./http-peer.ts";
+import { DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
 import type { PeerPicker } from "./peers.ts";
-import { encodeResponse } from "./protocol.ts";
-import { text } from "./responses.ts";
+import { bearerMatches } from "./auth.ts";
+import { decodeResponse, encodeResponse } from "./protocol.ts";
+import { errorResponse, pathOf, readBody, text } from "./responses.ts";
 import type { Registry } from "./registry.ts";
 
 /** DEFAULT_BASE_PATH is where peer routes live, as GeeCache's `/_geecache/`. */
@@ -17,8 +19,10 @@ export interface HttpPoolOptions extends RingOptions {
   self: string;
   basePath?: string;
   peerTimeout?: number;
-  /** token is the peers' shared secret, sent as `Authorization: Bearer`. */
+  /** token is the peers' shared secret, sent as `Authorization: Bearer` and required on the peer routes. */
   token?: string;
+  /** maxValueBytes bounds a value written by a peer's PUT. */
+  maxValueBytes?: number;
   fetch?: typeof fetch;
   tls?: { ca?: string };
 }
@@ -95,21 +99,34 @@ export class HttpPool implements PeerPicker {
     return owner === undefined || owner === this.self ? undefined : this.#getters.get(owner);
   }
 
+  /** remotePeers lists the clients of every peer but this node. */
+  remotePeers(): HttpPeer[] {
+    return [...this.#getters.values()];
+  }
+
   /** peer returns the client of one peer by URL (undefined for self or a stranger). */
   peer(url: string): HttpPeer | undefined {
     return this.#getters.get(url);
   }
 
-  /** handler answers the peer route from registry's groups; it always loads locally, never forwards. */
+  /**
+   * handler answers the peer routes from registry's groups: GET loads locally (never forwards),
+   * PUT stores a protobuf-encoded value in the main cache, DELETE drops the key from both caches.
+   */
   handler(registry: Registry): (req: Request) => Promise<Response> {
     const base = this.basePath;
+    const token = this.#options.token;
+    const maxValueBytes = this.#options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     return async (req) => {
-      const url = new URL(req.url);
-      const path = url.pathname;
-      if (!path.startsWith(base)) return text(404, `no route ${path}`);
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        return text(405, `method ${req.method} is not allowed on peer routes; use GET`, { allow: "GET, HEAD" });
+      if (token !== undefined && !bearerMatches(req, token)) {
+        return text(401, "peer routes need the cluster token: Authorization: Bearer <token>", { "www-authenticate": "Bearer" });
       }
+      const method = req.method;
+      if (method !== "GET" && method !== "HEAD" && method !== "PUT" && method !== "DELETE") {
+        return text(405, `method ${method} is not allowed on peer routes; use GET, PUT or DELETE`, { allow: "GET, HEAD, PUT, DELETE" });
+      }
+      const path = pathOf(req.url);
+      if (!path.startsWith(base)) return text(404, `no route ${path}`);
       const rest = path.slice(base.length);
       const slash = rest.indexOf("/");
       if (slash <= 0 || slash === rest.length - 1) return text(400, `malformed peer path: expected ${base}<group>/<key>`);
@@ -124,10 +141,22 @@ export class HttpPool implements PeerPicker {
       const group = registry.get(groupName);
       if (!group) return text(404, `no such group: ${groupName}`);
       try {
+        if (method === "DELETE") {
+          group.removeLocal(key);
+          return new Response(null, { status: 204 });
+        }
+        if (method === "PUT") {
+          const body = await readBody(req, maxValueBytes + 64);
+          const { value, expiresAt } = decodeResponse(body);
+          if (value.length > maxValueBytes) return text(413, `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
+          group.setLocal(key, value, { expiresAt });
+          return new Response(null, { status: 204 });
+        }
         const r = await group.getLocal(key, { signal: req.signal });
         return new Response(encodeResponse(r.value, r.expiresAt), { headers: PROTOBUF_HEADERS });
       } catch (err) {
-        return text(httpStatus(err) === 500 ? 503 : httpStatus(err), errorMessage(err));
+        if (err instanceof RangeError) return text(400, `malformed body: ${err.message}`);
+        return errorResponse(err);
       }
     };
   }

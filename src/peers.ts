@@ -1,14 +1,21 @@
+import type { ByteView } from "./byteview.ts";
 import type { PeerResponse } from "./protocol.ts";
 
-/** PeerGetter fetches a group's value from one remote peer. */
+/** PeerGetter talks to one remote peer: `get` is required; `set` and `remove` make cluster-wide writes possible. */
 export interface PeerGetter {
   /** url names the peer, as it appears on the ring. */
   readonly url: string;
   /** get resolves the peer's value, rejects with a NOT_FOUND GeeCacheError when the key does not exist, or with any other error when the peer failed. */
   get(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse>;
+  /** set stores the value in the peer's main cache (the peer owns the key); expiresAt is Unix ms, 0 = never. */
+  set?(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal): Promise<void>;
+  /** remove drops the key from the peer's caches. */
+  remove?(group: string, key: string, signal?: AbortSignal): Promise<void>;
 }
 
 /** PeerPicker names the peer that owns a key: undefined when this node owns it (or has no peers). */
 export interface PeerPicker {
   pickPeer(key: string): PeerGetter | undefined;
+  /** remotePeers lists every peer but this node, for writes that reach the whole cluster. */
+  remotePeers?(): PeerGetter[];
 }

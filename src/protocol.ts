@@ -14,7 +14,7 @@ const TAG_VALUE = (1 << 3) | 2; // field 1, length-delimited
 const TAG_EXPIRE = (3 << 3) | 0; // field 3, varint
 
 /** encodeResponse writes value (and expiresAt in Unix ms, when non-zero) as a protobuf message. */
-export function encodeResponse(value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array, expiresAt = 0): Uint8Array {
+export function encodeResponse(value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array, expiresAt = 0): Uint8Array<ArrayBuffer> {
   const n = value.length;
   const expire = expiresAt > 0 ? BigInt(Math.round(expiresAt)) * 1_000_000n : 0n;
   const size = (n > 0 ? 1 + varintSize(BigInt(n)) + n : 0) + (expire > 0n ? 1 + varintSize(expire) : 0);

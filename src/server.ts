@@ -1,7 +1,8 @@
 import { apiHandler, statsHandler } from "./api.ts";
 import type { HttpPool } from "./http-pool.ts";
+import { DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
 import type { Registry } from "./registry.ts";
-import { json, text } from "./responses.ts";
+import { json, pathOf, text } from "./responses.ts";
 
 /** NodeOptions describes one geecache node: its groups, its peers and where it listens. */
 export interface NodeOptions {
@@ -13,8 +14,19 @@ export interface NodeOptions {
   /** apiPort, when set and different from port, opens a second listener with the API routes only. */
   apiPort?: number;
   maxKeyBytes?: number;
+  /** maxValueBytes bounds a written value (default 1 MiB); request bodies are capped just above it. */
+  maxValueBytes?: number;
+  /** apiToken guards the API's writes, apiReadToken its reads. */
+  apiToken?: string;
+  apiReadToken?: string;
+  /** tls makes every listener https: PEM certificate chain and key. */
   tls?: { cert: string; key: string };
+  /** sweepInterval is how often (ms) each group frees a little of its expired memory; 0 = never. */
+  sweepInterval?: number;
 }
+
+/** DEFAULT_SWEEP_INTERVAL: each group sweeps a bounded slice of its caches once a second. */
+export const DEFAULT_SWEEP_INTERVAL = 1000;
 
 /** Handler is what every route is: a function of a Request. */
 export type Handler = (req: Request) => Response | Promise<Response>;
@@ -22,7 +34,14 @@ export type Handler = (req: Request) => Response | Promise<Response>;
 /** nodeHandlers builds the node's two handlers: `main` (peer routes and API) and `api` (API routes only). */
 export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handler } {
   const { registry, pool } = options;
-  const api = apiHandler({ registry, owner: pool ? (k) => pool.owner(k) : undefined, maxKeyBytes: options.maxKeyBytes });
+  const api = apiHandler({
+    registry,
+    owner: pool ? (k) => pool.owner(k) : undefined,
+    maxKeyBytes: options.maxKeyBytes,
+    maxValueBytes: options.maxValueBytes,
+    apiToken: options.apiToken,
+    apiReadToken: options.apiReadToken,
+  });
   const stats = statsHandler({ registry, self: pool?.self, peers: pool ? () => pool.peers() : undefined });
   const peer = pool?.handler(registry);
   const basePath = pool?.basePath;
@@ -57,30 +76,28 @@ export interface RunningNode {
 /** startNode listens with Bun.serve: the only place in geecache that does. */
 export function startNode(options: NodeOptions): RunningNode {
   const handlers = nodeHandlers(options);
+  const maxRequestBodySize = (options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES) + 64 * 1024;
   const serve = (port: number, fetch: Handler) =>
     Bun.serve({
       hostname: options.host ?? "127.0.0.1",
       port,
       fetch,
       tls: options.tls,
+      maxRequestBodySize,
       error: (err) => text(500, `internal error: ${err.message}`),
     });
   const main = serve(options.port ?? 0, handlers.main);
   const second = options.apiPort !== undefined && options.apiPort !== main.port ? serve(options.apiPort, handlers.api) : undefined;
+  const interval = options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL;
+  const sweeper = interval > 0 ? setInterval(() => options.registry.groups().forEach((g) => g.sweep()), interval) : undefined;
+  sweeper?.unref();
   const urlOf = (s: { url: URL }) => s.url.href.replace(/\/$/, "");
   return {
     url: urlOf(main),
     apiUrl: urlOf(second ?? main),
     async stop() {
+      clearInterval(sweeper);
       await Promise.all([main.stop(), second?.stop()]);
     },
   };
-}
-
-/** pathOf returns the path of a request URL without building a URL object. */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const q = url.indexOf("?", start);
-  return q < 0 ? url.slice(start) : url.slice(start, q);
 }

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { GeeCacheError } from "../errors.ts";
+import { GROUP_NAME } from "../limits.ts";
 import { parseBytes, parseDuration } from "../units.ts";
 import { envName, FLAGS, type FlagName } from "./flags.ts";
 
@@ -19,6 +21,14 @@ export interface Config {
   basePath: string;
   peerTimeout: number;
   maxKeyBytes: number;
+  maxValueBytes: number;
+  ttl: number;
+  stale: number;
+  token: string | undefined;
+  apiToken: string | undefined;
+  apiReadToken: string | undefined;
+  tls: { cert: string; key: string } | undefined;
+  tlsCa: string | undefined;
   logLevel: LogLevel;
   logFormat: "pretty" | "json";
 }
@@ -41,6 +51,9 @@ export const DEFAULTS = {
   "base-path": "/_geecache/",
   "peer-timeout": "2s",
   "max-key-bytes": "4KiB",
+  "max-value-bytes": "1MiB",
+  ttl: "0",
+  stale: "0",
   "log-level": "info",
   "log-format": "pretty",
 } as const satisfies Partial<Record<FlagName, string>>;
@@ -74,6 +87,21 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   const peerTimeout = parseDuration(str("peer-timeout"));
   if (peerTimeout === undefined || peerTimeout <= 0) throw bad("peer-timeout", `accepts a duration above zero such as 500ms, 2s or 1m, got ${JSON.stringify(str("peer-timeout"))}`);
 
+  const maxValueBytes = parseBytes(str("max-value-bytes"));
+  if (maxValueBytes === undefined || maxValueBytes < 1) throw bad("max-value-bytes", `accepts a size of at least 1 byte such as 1MiB, got ${JSON.stringify(str("max-value-bytes"))}`);
+  const ttl = duration("ttl", str("ttl"));
+  const stale = duration("stale", str("stale"));
+
+  const token = secret("token", raw("token"));
+  const apiToken = secret("api-token", raw("api-token"));
+  const apiReadToken = secret("api-read-token", raw("api-read-token"));
+  const certPath = raw("tls-cert");
+  const keyPath = raw("tls-key");
+  if ((certPath === undefined) !== (keyPath === undefined)) throw bad(certPath === undefined ? "tls-key" : "tls-cert", "needs --tls-cert and --tls-key together");
+  const tls = certPath !== undefined && keyPath !== undefined ? { cert: readPem("tls-cert", certPath), key: readPem("tls-key", keyPath) } : undefined;
+  const caPath = raw("tls-ca");
+  const tlsCa = caPath !== undefined ? readPem("tls-ca", caPath) : undefined;
+
   const hash = str("hash");
   if (hash !== "wyhash" && hash !== "crc32") throw bad("hash", `accepts wyhash or crc32, got ${JSON.stringify(hash)}`);
   const logLevel = str("log-level") as LogLevel;
@@ -85,7 +113,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   if (!/^\/([^?#]*\/)?$/.test(basePath)) throw bad("base-path", `must start and end with "/", such as /_geecache/, got ${JSON.stringify(basePath)}`);
 
   const group = str("group");
-  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(group)) throw bad("group", `accepts 1 to 128 letters, digits, "-", "_" or ".", got ${JSON.stringify(group)}`);
+  if (!GROUP_NAME.test(group)) throw bad("group", `accepts 1 to 128 letters, digits, "-", "_" or ".", got ${JSON.stringify(group)}`);
 
   const source = str("source");
   if (source !== "demo" && !source.startsWith("sqlite:")) throw bad("source", `accepts demo or sqlite:PATH, got ${JSON.stringify(source)}`);
@@ -96,12 +124,37 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
     .map((p) => p.trim())
     .filter((p) => p !== "")
     .map((p) => peerUrl(p));
-  const self = raw("self") !== undefined ? peerUrl(raw("self")!, "self") : `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
+  const self = raw("self") !== undefined ? peerUrl(raw("self")!, "self") : `${tls ? "https" : "http"}://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
   const apiRaw = raw("api");
   const api = apiRaw === "true" || apiRaw === "1";
   if (apiRaw !== undefined && !["true", "false", "1", "0"].includes(apiRaw)) throw bad("api", `accepts true or false, got ${JSON.stringify(apiRaw)}`);
 
-  return { port, host, peers, self, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes, logLevel, logFormat };
+  return {
+    port, host, peers, self, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
+    maxValueBytes, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat,
+  };
+}
+
+function duration(flag: FlagName, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw bad(flag, `accepts a duration such as 30s, 5m, 1h or 0, got ${JSON.stringify(text)}`);
+  return ms;
+}
+
+function secret(flag: FlagName, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length < 1 || /\s/.test(value)) throw bad(flag, "must be a non-empty string without spaces");
+  return value;
+}
+
+function readPem(flag: FlagName, path: string): string {
+  try {
+    const pem = readFileSync(path, "utf8");
+    if (!pem.includes("-----BEGIN ")) throw new Error("not a PEM file");
+    return pem;
+  } catch (err) {
+    throw bad(flag, `cannot read ${path}: ${(err as Error).message}`);
+  }
 }
 
 function int(flag: FlagName, text: string, min: number, max: number): number {

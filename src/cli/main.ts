@@ -47,6 +47,9 @@ async function main(args: Record<string, unknown>): Promise<void> {
     peerTimeout: config.peerTimeout,
     hash: config.hash,
     replicas: config.replicas,
+    token: config.token,
+    maxValueBytes: config.maxValueBytes,
+    tls: config.tlsCa ? { ca: config.tlsCa } : undefined,
   });
   pool.setPeers(config.peers);
   const registry = new Registry();
@@ -55,6 +58,8 @@ async function main(args: Record<string, unknown>): Promise<void> {
     new Group({
       name: config.group,
       cacheBytes: config.cacheBytes,
+      ttl: config.ttl,
+      stale: config.stale,
       peers: pool,
       getter: (key, ctx) => {
         log.debug(`[${source.describe}] load ${JSON.stringify(key)}`);
@@ -65,13 +70,24 @@ async function main(args: Record<string, unknown>): Promise<void> {
 
   let node: ReturnType<typeof startNode>;
   try {
-    node = startNode({ registry, pool, host: config.host, port: config.port, apiPort: config.api ? config.apiPort : undefined, maxKeyBytes: config.maxKeyBytes });
+    node = startNode({
+      registry,
+      pool,
+      host: config.host,
+      port: config.port,
+      apiPort: config.api ? config.apiPort : undefined,
+      maxKeyBytes: config.maxKeyBytes,
+      maxValueBytes: config.maxValueBytes,
+      apiToken: config.apiToken,
+      apiReadToken: config.apiReadToken,
+      tls: config.tls,
+    });
   } catch (err) {
     fail(1, `cannot listen on ${config.host}:${config.port}${config.api ? ` and ${config.apiPort}` : ""}: ${errorMessage(err)}`);
   }
 
   log.info(
-    `listening on ${node.url}${node.apiUrl !== node.url ? `, API on ${node.apiUrl}` : ""}; self ${pool.self}, peers ${pool.peers().join(",")}; group ${config.group}, budget ${formatBytes(config.cacheBytes)}, source ${source.describe}, hash ${config.hash}`,
+    `listening on ${node.url}${node.apiUrl !== node.url ? `, API on ${node.apiUrl}` : ""}; self ${pool.self}, peers ${pool.peers().join(",")}; group ${config.group}, budget ${formatBytes(config.cacheBytes)}, source ${source.describe}, hash ${config.hash}${config.ttl ? `, ttl ${config.ttl} ms` : ""}${config.token ? ", peer token on" : ""}${config.tls ? ", tls on" : ""}`,
   );
 
   let stopping = false;

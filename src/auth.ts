@@ -1,0 +1,13 @@
+import { timingSafeEqual } from "node:crypto";
+
+/**
+ * bearerMatches tells whether req carries `Authorization: Bearer <token>`. Both sides are hashed
+ * first so the comparison takes the same time whatever the length or content of a wrong guess.
+ */
+export function bearerMatches(req: Request, token: string): boolean {
+  const header = req.headers.get("authorization") ?? "";
+  const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+  const a = new Bun.CryptoHasher("sha256").update(given).digest();
+  const b = new Bun.CryptoHasher("sha256").update(token).digest();
+  return timingSafeEqual(a, b) && given !== "";
+}
