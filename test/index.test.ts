@@ -1,0 +1,41 @@
+import { describe, expect, test } from "bun:test";
+import pkg from "../package.json" with { type: "json" };
+
+// The public API: adding or dropping an export is a deliberate change to this list.
+const EXPORTS = [
+  "ByteView",
+  "DEFAULT_CACHE_BYTES",
+  "DEFAULT_HOT_CACHE_RATIO",
+  "DEFAULT_REPLICAS",
+  "GeeCacheError",
+  "Group",
+  "LRU",
+  "MAX_KEY_LENGTH",
+  "Registry",
+  "Ring",
+  "SingleFlight",
+  "crc32",
+  "decodeResponse",
+  "encodeResponse",
+  "httpStatus",
+  "isNotFound",
+  "notFound",
+  "wyhash",
+];
+
+describe("src/index.ts", () => {
+  test("runtime export names", async () => {
+    expect(Object.keys(await import("../src/index.ts")).sort()).toEqual(EXPORTS);
+  });
+
+  test('package.json exports["."] points at src/index.ts', () => {
+    expect(pkg.exports["."]).toBe("./src/index.ts");
+  });
+
+  test('importing "geecache" by name resolves to the same module', async () => {
+    const byName = await import("geecache");
+    const byPath = await import("../src/index.ts");
+    expect(Object.keys(byName).sort()).toEqual(EXPORTS);
+    expect(byName.Group).toBe(byPath.Group);
+  });
+});

@@ -1,0 +1,122 @@
+import { describe, expect, test } from "bun:test";
+import { ByteView } from "../src/byteview.ts";
+import { decodeResponse, encodeResponse } from "../src/protocol.ts";
+
+const enc = new TextEncoder();
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const fromHex = (s: string) => new Uint8Array(Buffer.from(s.replaceAll(" ", ""), "hex"));
+
+describe("encodeResponse", () => {
+  test('"630" is 0a 03 36 33 30, as GeeCache and groupcache encode it', () => {
+    expect(encodeResponse(enc.encode("630"))).toEqual(fromHex("0a 03 36 33 30"));
+  });
+
+  test("a ByteView encodes like its bytes", () => {
+    expect(encodeResponse(ByteView.from("630"))).toEqual(fromHex("0a 03 36 33 30"));
+  });
+
+  test("an empty value is an empty body", () => {
+    expect(encodeResponse(new Uint8Array(0))).toHaveLength(0);
+    expect(encodeResponse(ByteView.from(""))).toHaveLength(0);
+  });
+
+  test.each<{ n: number; header: string }>([
+    { n: 1, header: "0a01" },
+    { n: 127, header: "0a7f" },
+    { n: 128, header: "0a8001" },
+    { n: 300, header: "0aac02" },
+    { n: 16_384, header: "0a808001" },
+  ])("a $n-byte value has the length varint $header", ({ n, header }) => {
+    const value = new Uint8Array(n).map((_, i) => i & 0xff);
+    const body = encodeResponse(value);
+    expect({ header: hex(body.subarray(0, header.length / 2)), length: body.length }).toEqual({
+      header,
+      length: header.length / 2 + n,
+    });
+    expect(body.subarray(header.length / 2)).toEqual(value);
+  });
+
+  test("expiresAt is field 3 in nanoseconds after the value", () => {
+    // 1 ms = 1e6 ns = 0x0f4240 -> varint c0 84 3d
+    expect(encodeResponse(enc.encode("a"), 1)).toEqual(fromHex("0a 01 61 18 c0 84 3d"));
+    expect(encodeResponse(new Uint8Array(0), 1)).toEqual(fromHex("18 c0 84 3d"));
+  });
+
+  test("expiresAt 0 or negative is left out", () => {
+    expect(encodeResponse(enc.encode("a"), 0)).toEqual(fromHex("0a 01 61"));
+    expect(encodeResponse(enc.encode("a"), -5)).toEqual(fromHex("0a 01 61"));
+  });
+});
+
+describe("decodeResponse", () => {
+  test.each<{ name: string; value: Uint8Array; expiresAt: number }>([
+    { name: "short value", value: enc.encode("630"), expiresAt: 0 },
+    { name: "empty value", value: new Uint8Array(0), expiresAt: 0 },
+    { name: "300 bytes", value: new Uint8Array(300).fill(7), expiresAt: 0 },
+    { name: "binary with expiry", value: new Uint8Array([0, 0x0a, 0xff, 0x80]), expiresAt: 1_700_000_000_123 },
+    { name: "empty with expiry", value: new Uint8Array(0), expiresAt: 1 },
+    { name: "far future expiry", value: enc.encode("x"), expiresAt: 4_102_444_800_000 }, // 2100-01-01
+  ])("round trip: $name", ({ value, expiresAt }) => {
+    expect(decodeResponse(encodeResponse(value, expiresAt))).toEqual({ value, expiresAt });
+  });
+
+  test("0a 00 (proto2 explicit empty) is an empty value", () => {
+    expect(decodeResponse(fromHex("0a 00"))).toEqual({ value: new Uint8Array(0), expiresAt: 0 });
+  });
+
+  test("an empty body is an empty value with no expiry", () => {
+    expect(decodeResponse(new Uint8Array(0))).toEqual({ value: new Uint8Array(0), expiresAt: 0 });
+  });
+
+  test("field 3 nanoseconds are truncated to milliseconds", () => {
+    // 1_999_999 ns = 0x1e847f -> varint ff 88 7a
+    expect(decodeResponse(fromHex("18 ff 88 7a"))).toEqual({ value: new Uint8Array(0), expiresAt: 1 });
+  });
+
+  test("a negative int64 expiry decodes as no expiry", () => {
+    // -1 as int64: ten-byte varint
+    expect(decodeResponse(fromHex("0a 01 61 18 ff ff ff ff ff ff ff ff ff 01"))).toEqual({
+      value: enc.encode("a"),
+      expiresAt: 0,
+    });
+  });
+
+  test.each<{ name: string; body: string }>([
+    { name: "wire type 0 (varint, field 4)", body: "20 96 01" },
+    { name: "wire type 1 (groupcache-go field 2 minute_qps double)", body: "11 00 00 00 00 00 00 f0 3f" },
+    { name: "wire type 2 (bytes, field 5)", body: "2a 03 01 02 03" },
+    { name: "wire type 5 (fixed32, field 6)", body: "35 01 02 03 04" },
+    { name: "a large field number (field 1000, varint)", body: "c0 3e 01" },
+  ])("skips an unknown field of $name", ({ body }) => {
+    const want = { value: enc.encode("630"), expiresAt: 1 };
+    const before = fromHex(`${body} 0a 03 36 33 30 18 c0 84 3d`);
+    const after = fromHex(`0a 03 36 33 30 18 c0 84 3d ${body}`);
+    expect({ before: decodeResponse(before), after: decodeResponse(after) }).toEqual({ before: want, after: want });
+  });
+
+  test("the last field 1 wins, as protobuf merges scalars", () => {
+    expect(decodeResponse(fromHex("0a 01 61 0a 01 62")).value).toEqual(enc.encode("b"));
+  });
+
+  test.each<{ name: string; body: string; message: string }>([
+    { name: "truncated tag varint", body: "80", message: "truncated varint" },
+    { name: "truncated length varint", body: "0a", message: "truncated varint" },
+    { name: "truncated length varint continuation", body: "0a 80", message: "truncated varint" },
+    { name: "truncated field 3 varint", body: "18 c0 84", message: "truncated varint" },
+    { name: "varint longer than 10 bytes", body: "18 ff ff ff ff ff ff ff ff ff ff 01", message: "longer than 10 bytes" },
+    { name: "length past the end", body: "0a 05 36 33 30", message: "length past the end" },
+    { name: "huge length", body: "0a ff ff ff ff 0f", message: "length past the end" },
+    { name: "truncated fixed64", body: "11 00 00 00", message: "truncated field" },
+    { name: "truncated fixed32", body: "35 00 00", message: "truncated field" },
+    { name: "wire type 3 (start group)", body: "0b", message: "wire type 3" },
+    { name: "wire type 4 (end group)", body: "0c", message: "wire type 4" },
+    { name: "wire type 6", body: "0e", message: "wire type 6" },
+    { name: "wire type 7", body: "0f", message: "wire type 7" },
+    { name: "field number 0", body: "02 00", message: "field number 0" },
+    { name: "field number 0, varint", body: "00 00", message: "field number 0" },
+  ])("$name throws a RangeError", ({ body, message }) => {
+    const buf = fromHex(body);
+    expect(() => decodeResponse(buf)).toThrow(RangeError);
+    expect(() => decodeResponse(buf)).toThrow(message);
+  });
+});
