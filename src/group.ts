@@ -157,7 +157,8 @@ export class Group {
 
   /** getEntry returns the value of key with its expiry and origin. It rejects with a GeeCacheError: INVALID_ARGUMENT, NOT_FOUND, LOAD_FAILED or ABORTED. */
   getEntry(key: string, options?: { signal?: AbortSignal }): Promise<GetResult> {
-    checkKey(this.name, key);
+    const bad = keyError(this.name, key);
+    if (bad) return Promise.reject(bad);
     this.#stats.gets++;
     const hit = this.lookup(key);
     if (hit) {
@@ -170,7 +171,8 @@ export class Group {
 
   /** getLocal answers a peer: the value from the main cache or the loader, never from another peer. */
   getLocal(key: string, options?: { signal?: AbortSignal }): Promise<GetResult> {
-    checkKey(this.name, key);
+    const bad = keyError(this.name, key);
+    if (bad) return Promise.reject(bad);
     this.#stats.serverRequests++;
     const hit = this.#lookupIn(this.#main, key, "main");
     if (hit) {
@@ -425,9 +427,15 @@ export class Group {
 }
 
 function checkKey(group: string, key: unknown): asserts key is string {
-  if (typeof key !== "string") throw new GeeCacheError("INVALID_ARGUMENT", `group ${group}: key must be a string, got ${typeof key}`);
-  if (key === "") throw new GeeCacheError("INVALID_ARGUMENT", `group ${group}: key is empty`);
-  if (key.length > MAX_KEY_LENGTH) throw new GeeCacheError("TOO_LARGE", `group ${group}: key is ${key.length} characters, over the limit of ${MAX_KEY_LENGTH}`);
+  const err = keyError(group, key);
+  if (err) throw err;
+}
+
+function keyError(group: string, key: unknown): GeeCacheError | undefined {
+  if (typeof key !== "string") return new GeeCacheError("INVALID_ARGUMENT", `group ${group}: key must be a string, got ${typeof key}`);
+  if (key === "") return new GeeCacheError("INVALID_ARGUMENT", `group ${group}: key is empty`);
+  if (key.length > MAX_KEY_LENGTH) return new GeeCacheError("TOO_LARGE", `group ${group}: key is ${key.length} characters, over the limit of ${MAX_KEY_LENGTH}`);
+  return undefined;
 }
 
 function checkNumber(group: string, what: string, v: number, integer: boolean): number {
