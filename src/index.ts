@@ -11,6 +11,8 @@ export {
   type GetResult,
   type GroupOptions,
   type GroupStats,
+  type PeerFailure,
+  type WriteResult,
   type LoadContext,
   type LoadedValue,
 } from "./group.ts";
@@ -19,3 +21,12 @@ export type { PeerGetter, PeerPicker } from "./peers.ts";
 export { decodeResponse, encodeResponse, type PeerResponse } from "./protocol.ts";
 export { Registry } from "./registry.ts";
 export { SingleFlight } from "./singleflight.ts";
+export { bearerMatches } from "./auth.ts";
+export { apiHandler, statsHandler, type ApiOptions } from "./api.ts";
+export { HttpPeer, type HttpPeerOptions } from "./http-peer.ts";
+export { DEFAULT_BASE_PATH, DEFAULT_PEER_TIMEOUT, HttpPool, type HttpPoolOptions } from "./http-pool.ts";
+export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
+export { DEFAULT_SWEEP_INTERVAL, nodeHandlers, startNode, type Handler, type NodeOptions, type RunningNode } from "./server.ts";
+export { DEMO_ROWS, demoSource } from "./sources/demo.ts";
+export { sqliteSource, type SqliteSourceOptions } from "./sources/sqlite.ts";
+export { formatBytes, parseBytes, parseDuration } from "./units.ts";
