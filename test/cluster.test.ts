@@ -1,0 +1,286 @@
+// Clusters of real dist/geecache processes on free ports, reading one SQLite file.
+import { Database } from "bun:sqlite";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Ring } from "../src/consistent-hash.ts";
+import type { GroupStats } from "../src/group.ts";
+import { freePorts, requireBinary, spawnNode, type RunningNode } from "./helpers/process.ts";
+
+/** SPECIAL are keys that must survive the query string and the peer path intact. */
+const SPECIAL = [
+  "hello world",
+  " padded ",
+  "a/b/c",
+  "/leading",
+  "trailing/",
+  "a+b",
+  "1+1=2",
+  "100%",
+  "%41",
+  "50%25",
+  "what?",
+  "a?b=c&d=e",
+  "#hash",
+  "x#y",
+  "Zoë 🙂",
+  "漢字",
+  "all /+%?#& 🙂",
+];
+/** KEYS are the 100 keys the tests ask for. */
+const KEYS = [...SPECIAL, ...Array.from({ length: 100 - SPECIAL.length }, (_, i) => `key-${i}`)];
+/** UNASKED are rows no test reads, so the database holds more than the cluster loads. */
+const UNASKED = Array.from({ length: 20 }, (_, i) => `unasked-${i}`);
+const valueOf = (key: string) => `score of ${key} (${key.length})`;
+
+const PEER_TIMEOUT_MS = 500;
+const REQUEST_TIMEOUT_MS = 5000;
+
+let dir: string;
+let db: string;
+
+beforeAll(() => {
+  requireBinary();
+  dir = mkdtempSync(join(tmpdir(), "geecache-cluster-"));
+  db = join(dir, "scores.db");
+  const sqlite = new Database(db, { create: true });
+  sqlite.run("CREATE TABLE scores (key TEXT PRIMARY KEY, value TEXT)");
+  const insert = sqlite.prepare("INSERT INTO scores (key, value) VALUES (?, ?)");
+  sqlite.transaction(() => {
+    for (const key of [...KEYS, ...UNASKED]) insert.run(key, valueOf(key));
+  })();
+  sqlite.close();
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const urlOf = (port: number) => `http://127.0.0.1:${port}`;
+
+/** startNodes spawns one node per argument list; if any fails to start, it stops the others and throws. */
+async function startNodes(argLists: string[][]): Promise<RunningNode[]> {
+  const settled = await Promise.allSettled(argLists.map((args) => spawnNode(args)));
+  const nodes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) {
+    await stopAll(nodes);
+    throw failed.reason;
+  }
+  return nodes;
+}
+
+async function stopAll(nodes: RunningNode[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n.stop()));
+}
+
+/** cluster starts n nodes over the test database that all list the same peers in the same order. */
+async function cluster(n: number, extra: string[] = []): Promise<RunningNode[]> {
+  const ports = await freePorts(n);
+  const peers = ports.map(urlOf).join(",");
+  return startNodes(ports.map((p) => [`--port=${p}`, `--peers=${peers}`, `--source=sqlite:${db}`, ...extra]));
+}
+
+interface ApiAnswer {
+  status: number;
+  body: string;
+  owner: string | null;
+  from: string | null;
+  ms: number;
+}
+
+async function api(base: string, key: string): Promise<ApiAnswer> {
+  const started = performance.now();
+  const res = await fetch(`${base}/api?key=${encodeURIComponent(key)}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const body = await res.text();
+  return { status: res.status, body, owner: res.headers.get("x-geecache-owner"), from: res.headers.get("x-geecache-from"), ms: performance.now() - started };
+}
+
+/** getAll asks for keys one after another, so each answer's time is its own. */
+async function getAll(base: string, keys: readonly string[]): Promise<ApiAnswer[]> {
+  const out: ApiAnswer[] = [];
+  for (const key of keys) out.push(await api(base, key));
+  return out;
+}
+
+async function stats(node: RunningNode): Promise<GroupStats> {
+  const res = await fetch(`${node.url}/stats`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { groups: { scores: { stats: GroupStats } } };
+  return body.groups.scores.stats;
+}
+
+const statsOf = (nodes: RunningNode[]) => Promise.all(nodes.map(stats));
+const valuesOf = (answers: ApiAnswer[]) => answers.map((a) => [a.status, a.body]);
+const expected = (keys: readonly string[]) => keys.map((k) => [200, valueOf(k)]);
+const count = <T>(xs: readonly T[], x: T) => xs.filter((y) => y === x).length;
+
+describe("three nodes, one ring", () => {
+  let nodes: RunningNode[] = [];
+  beforeAll(async () => {
+    nodes = await cluster(3);
+  });
+  afterAll(() => stopAll(nodes));
+
+  test("every key is loaded exactly once in the cluster, by its owner", async () => {
+    const [n1, n2, n3] = nodes as [RunningNode, RunningNode, RunningNode];
+    const urls = nodes.map((n) => n.url);
+    const first = await getAll(n1.url, KEYS);
+    expect(valuesOf(first)).toEqual(expected(KEYS));
+    const owners = first.map((a) => a.owner);
+    for (const o of owners) expect(urls).toContain(o!);
+    for (const u of urls) expect(owners).toContain(u); // each node owns some keys, or this proves little
+
+    const loaded = await statsOf(nodes);
+    expect(loaded.map((s) => s.localLoads)).toEqual(urls.map((u) => count(owners, u)));
+    expect(loaded.reduce((sum, s) => sum + s.localLoads, 0)).toBe(KEYS.length);
+    expect(loaded.map((s) => [s.localLoadErrs, s.peerErrors])).toEqual([[0, 0], [0, 0], [0, 0]]);
+
+    for (const n of [n2, n3]) {
+      const again = await getAll(n.url, KEYS);
+      expect(valuesOf(again)).toEqual(expected(KEYS));
+      expect(again.map((a) => a.owner)).toEqual(owners);
+    }
+    const after = await statsOf(nodes);
+    expect(after.map((s) => [s.localLoads, s.peerErrors])).toEqual(loaded.map((s) => [s.localLoads, 0]));
+  });
+});
+
+describe("special keys through peers", () => {
+  let nodes: RunningNode[] = [];
+  beforeAll(async () => {
+    nodes = await cluster(3);
+  });
+  afterAll(() => stopAll(nodes));
+
+  test("each one is fetched from its owner by a node that does not own it", async () => {
+    const [n1, n2] = nodes as [RunningNode, RunningNode, RunningNode];
+    const seen = [];
+    for (const key of SPECIAL) {
+      const first = await api(n1.url, key);
+      // n1 fetched it from a peer, or owns it and n2 (which never asked for it) must fetch it from n1.
+      const viaPeer = first.owner === n1.url ? await api(n2.url, key) : first;
+      seen.push({ key, status: viaPeer.status, body: viaPeer.body, from: viaPeer.from });
+    }
+    expect(seen).toEqual(SPECIAL.map((key) => ({ key, status: 200, body: valueOf(key), from: "peer" })));
+    const s = await statsOf(nodes);
+    expect(s.reduce((sum, x) => sum + x.localLoads, 0)).toBe(SPECIAL.length);
+    expect(s.map((x) => x.peerErrors)).toEqual([0, 0, 0]);
+  });
+});
+
+describe("a dead peer", () => {
+  let nodes: RunningNode[] = [];
+  beforeAll(async () => {
+    nodes = await cluster(3);
+  });
+  afterAll(() => stopAll(nodes));
+
+  test("survivors answer every key by loading it themselves and count the peer errors", async () => {
+    const [n1, n2, n3] = nodes as [RunningNode, RunningNode, RunningNode];
+    await n3.stop("SIGKILL");
+    for (const n of [n1, n2]) {
+      const answers = await getAll(n.url, KEYS);
+      expect(valuesOf(answers)).toEqual(expected(KEYS));
+      const orphans = count(
+        answers.map((a) => a.owner),
+        n3.url,
+      );
+      expect(orphans).toBeGreaterThan(0);
+      expect((await stats(n)).peerErrors).toBe(orphans);
+    }
+  });
+});
+
+describe("nodes that disagree about the peers", () => {
+  const start = (port: number, peers: number[]) =>
+    spawnNode([`--port=${port}`, `--peers=${peers.map(urlOf).join(",")}`, `--source=sqlite:${db}`, `--peer-timeout=${PEER_TIMEOUT_MS}ms`]);
+
+  /** askBoth asks A then B for every key and checks that each answer is right and came back within the peer timeout. */
+  async function askBoth(a: RunningNode, b: RunningNode): Promise<{ viaA: ApiAnswer[]; viaB: ApiAnswer[] }> {
+    const viaA = await getAll(a.url, KEYS);
+    const viaB = await getAll(b.url, KEYS);
+    for (const answers of [viaA, viaB]) {
+      expect(valuesOf(answers)).toEqual(expected(KEYS));
+      expect(Math.max(...answers.map((x) => x.ms))).toBeLessThan(PEER_TIMEOUT_MS);
+    }
+    return { viaA, viaB };
+  }
+
+  test("B thinks it owns everything: A forwards to B, B never forwards back", async () => {
+    const [pa, pb] = (await freePorts(2)) as [number, number];
+    await using a = await start(pa, [pa, pb]);
+    await using b = await start(pb, [pb]);
+    const { viaA, viaB } = await askBoth(a, b);
+    expect(viaB.every((x) => x.owner === b.url)).toBe(true);
+    const forwarded = count(
+      viaA.map((x) => x.owner),
+      b.url,
+    );
+    expect(forwarded).toBeGreaterThan(0);
+    const [sa, sb] = await statsOf([a, b]);
+    expect([sa!.peerErrors, sa!.serverRequests, sa!.localLoads]).toEqual([0, 0, KEYS.length - forwarded]);
+    expect([sb!.peerErrors, sb!.serverRequests, sb!.localLoads]).toEqual([0, forwarded, KEYS.length]);
+  });
+
+  test("B also lists a dead C: its keys fall back to B, nothing loops between A and B", async () => {
+    const [pa, pb, pc] = (await freePorts(3)) as [number, number, number];
+    await using a = await start(pa, [pa, pb]);
+    await using b = await start(pb, [pa, pb, pc]);
+    const { viaA, viaB } = await askBoth(a, b);
+    const ownersB = viaB.map((x) => x.owner);
+    // B only tries C for keys not already in its main cache, that is, those A did not forward to B.
+    const toDead = ownersB.filter((o, i) => o === urlOf(pc) && viaA[i]!.owner !== b.url).length;
+    expect(toDead).toBeGreaterThan(0);
+    const [sa, sb] = await statsOf([a, b]);
+    expect(sa!.peerErrors).toBe(0);
+    expect(sb!.peerErrors).toBe(toDead);
+    expect(sa!.serverRequests).toBe(count(ownersB, a.url));
+  });
+});
+
+describe("--api", () => {
+  test("opens a second listener with the API routes but not the peer routes", async () => {
+    const [port, apiPort] = (await freePorts(2)) as [number, number];
+    await using node = await spawnNode([`--port=${port}`, "--api", `--api-port=${apiPort}`]);
+    expect([node.url, node.apiUrl]).toEqual([urlOf(port), urlOf(apiPort)]);
+    const cases: Array<[string, number]> = [
+      [`${node.apiUrl}/api?key=Tom`, 200],
+      [`${node.apiUrl}/stats`, 200],
+      [`${node.apiUrl}/healthz`, 200],
+      [`${node.apiUrl}/_geecache/scores/Tom`, 404],
+      [`${node.url}/_geecache/scores/Tom`, 200],
+      [`${node.url}/api?key=Tom`, 200],
+    ];
+    const got = [];
+    for (const [url] of cases) {
+      const res = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      await res.arrayBuffer();
+      got.push([url, res.status]);
+    }
+    expect(got).toEqual(cases);
+    const tom = await api(node.apiUrl, "Tom");
+    expect([tom.status, tom.body]).toEqual([200, "630"]);
+  });
+});
+
+describe("--hash=crc32", () => {
+  let nodes: RunningNode[] = [];
+  beforeAll(async () => {
+    nodes = await cluster(3, ["--hash=crc32", "--replicas=50"]);
+  });
+  afterAll(() => stopAll(nodes));
+
+  test("routes every key to the owner groupcache's ring picks", async () => {
+    const urls = nodes.map((n) => n.url);
+    const ring = new Ring({ hash: "crc32", replicas: 50 });
+    ring.set(urls);
+    const answers = [];
+    for (const [i, key] of KEYS.entries()) answers.push(await api(nodes[i % nodes.length]!.url, key));
+    expect(valuesOf(answers)).toEqual(expected(KEYS));
+    const want = KEYS.map((k) => ring.get(k) ?? null);
+    expect(answers.map((a) => a.owner)).toEqual(want);
+    expect((await statsOf(nodes)).map((s) => s.localLoads)).toEqual(urls.map((u) => count(want, u)));
+  });
+});
