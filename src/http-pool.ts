@@ -95,6 +95,9 @@ export class HttpPool implements PeerPicker {
 
   /** pickPeer returns the client of key's owner, or undefined when this node owns it. */
   pickPeer(key: string): HttpPeer | undefined {
+    // URLs collapse the path segments "." and ".." (even as %2E), so these two keys cannot travel
+    // on the peer route: every node loads them itself rather than count a peer error each time.
+    if (key === "." || key === "..") return undefined;
     const owner = this.#ring.get(key);
     return owner === undefined || owner === this.self ? undefined : this.#getters.get(owner);
   }
