@@ -48,6 +48,8 @@ export class HttpPeer implements PeerGetter {
     const res = await this.#request("GET", group, key, undefined, signal);
     if (res.status === 404) {
       const text = (await res.text().catch(() => "")).trim();
+      // A peer that lacks the group or the route is misconfigured, not an answer about the key.
+      if (/^no (such group|route)/.test(text)) throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${text}`);
       throw new GeeCacheError("NOT_FOUND", text || `key ${JSON.stringify(key)} not found on peer ${this.url}`);
     }
     const body = await this.#body(res);
@@ -81,6 +83,7 @@ export class HttpPeer implements PeerGetter {
         ...(this.#tls ? { tls: this.#tls } : {}),
       } as RequestInit);
     } catch (err) {
+      if (signal?.aborted) throw new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: err });
       const why = timeout.aborted ? `timed out after ${this.#timeout} ms` : errorMessage(err);
       throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${why}`, { cause: err });
     }

@@ -31,9 +31,10 @@ export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
   let v = n;
-  while (v >= 1024 && i < units.length - 1) {
+  while (v >= 1023.95 && i < units.length - 1) { // 1048575 B reads as 1 MiB, not 1024.0 KiB
     v /= 1024;
     i++;
   }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
+  const rounded = Number(v.toFixed(1));
+  return `${Number.isInteger(rounded) ? rounded : rounded.toFixed(1)} ${units[i]}`;
 }

@@ -63,6 +63,16 @@ describe("HttpPeer.get against a real server", () => {
       want: { error: { name: "GeeCacheError", code: "NOT_FOUND", message: 'key "k" not found on peer PEER' } },
     },
     {
+      name: "404 no such group is PEER_FAILED: the peer is misconfigured, the key may exist",
+      respond: () => new Response("no such group: scores\n", { status: 404 }),
+      want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER: no such group: scores" } },
+    },
+    {
+      name: "404 no route is PEER_FAILED (another base path)",
+      respond: () => new Response("no route /_geecache/scores/k\n", { status: 404 }),
+      want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER: no route /_geecache/scores/k" } },
+    },
+    {
       name: "500 is PEER_FAILED with the status and the first line",
       respond: () => new Response("kaput\nmore detail\n", { status: 500 }),
       want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER answered 500: kaput" } },
@@ -139,8 +149,9 @@ describe("HttpPeer.get against a real server", () => {
       await arrived.promise;
       ac.abort();
       const err = (await pending) as GeeCacheError;
-      expect({ isGeeCacheError: err instanceof GeeCacheError, timedOut: err.message.includes("timed out"), cause: (err.cause as Error).name }).toEqual({
+      expect({ isGeeCacheError: err instanceof GeeCacheError, code: err.code, timedOut: err.message.includes("timed out"), cause: (err.cause as Error).name }).toEqual({
         isGeeCacheError: true,
+        code: "ABORTED",
         timedOut: false,
         cause: "AbortError",
       });

@@ -92,6 +92,7 @@ describe("formatBytes", () => {
     { n: 64 * 1024 ** 2, want: "64 MiB" },
     { n: 1.5 * 1024 ** 2, want: "1.5 MiB" },
     { n: 1024 ** 3, want: "1 GiB" },
+    { n: 1048575, want: "1 MiB" }, // rounds up into the next unit, not "1024.0 KiB"
     { n: 1024 ** 4, want: "1 TiB" },
     { n: 2048 * 1024 ** 4, want: "2048 TiB" }, // TiB is the largest unit
   ])("$n -> $want", ({ n, want }) => {
