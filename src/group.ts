@@ -259,15 +259,15 @@ export class Group {
    */
   sweep(budget = 1000): number {
     const now = this.#now();
-    const keepUntil = this.stale;
     let freed = 0;
-    const dead = (_key: string, e: Entry) => {
-      const gone = e.expiresAt !== 0 && now >= e.expiresAt + keepUntil;
+    // Only owned values may be served stale; a hot copy is dead at its expiry.
+    const dead = (keepFor: number) => (_key: string, e: Entry) => {
+      const gone = e.expiresAt !== 0 && now >= e.expiresAt + keepFor;
       if (gone) freed++;
       return gone;
     };
-    this.#sweepCursor = this.#main.lru.sweep(this.#sweepCursor, budget, dead);
-    this.#hotSweepCursor = this.#hot.lru.sweep(this.#hotSweepCursor, budget, dead);
+    this.#sweepCursor = this.#main.lru.sweep(this.#sweepCursor, budget, dead(this.stale));
+    this.#hotSweepCursor = this.#hot.lru.sweep(this.#hotSweepCursor, budget, dead(0));
     return freed;
   }
 
