@@ -31,6 +31,8 @@ export interface Config {
   tlsCa: string | undefined;
   logLevel: LogLevel;
   logFormat: "pretty" | "json";
+  /** hotCacheRatio is set only by --hot-cache-ratio; undefined leaves the Group's default. */
+  hotCacheRatio?: number;
 }
 
 /** LogLevel is how much a node logs. */
@@ -90,6 +92,9 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   const maxValueBytes = parseBytes(str("max-value-bytes"));
   if (maxValueBytes === undefined || maxValueBytes < 1) throw bad("max-value-bytes", `accepts a size of at least 1 byte such as 1MiB, got ${JSON.stringify(str("max-value-bytes"))}`);
   const ttl = duration("ttl", str("ttl"));
+  const hotText = raw("hot-cache-ratio");
+  const hotCacheRatio = hotText === undefined ? undefined : /^\d*\.?\d+$/.test(hotText.trim()) ? Number(hotText) : NaN;
+  if (hotCacheRatio !== undefined && !(hotCacheRatio <= 1)) throw bad("hot-cache-ratio", `accepts a number from 0 to 1 such as 0.1, got ${JSON.stringify(hotText)}`);
   const stale = duration("stale", str("stale"));
 
   const token = secret("token", raw("token"));
@@ -131,7 +136,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
 
   return {
     port, host, peers, self, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
-    maxValueBytes, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat,
+    maxValueBytes, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, hotCacheRatio,
   };
 }
 

@@ -38,6 +38,11 @@ export const FLAGS = {
   "tls-cert": { type: "string", description: "PEM certificate (chain) file: serve https on every port (needs --tls-key)", valueHint: "cert.pem" },
   "tls-key": { type: "string", description: "PEM private key file for --tls-cert", valueHint: "key.pem" },
   "tls-ca": { type: "string", description: "PEM file of the CA that signed the peers' certificates (for https:// peers with a private CA)", valueHint: "ca.pem" },
+  "hot-cache-ratio": {
+    type: "string",
+    description: "Advanced: chance, 0 to 1, that a value fetched from a peer is kept in the hot cache (default 0.1, as groupcache)",
+    valueHint: "0.1",
+  },
   "log-level": { type: "string", description: "silent, error, warn, info or debug (debug logs every load) (default info)", valueHint: "info" },
   "log-format": { type: "string", description: "pretty or json (one JSON object a line) (default pretty)", valueHint: "pretty" },
 } as const satisfies ArgsDef;

@@ -60,6 +60,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
       cacheBytes: config.cacheBytes,
       ttl: config.ttl,
       stale: config.stale,
+      hotCacheRatio: config.hotCacheRatio,
       peers: pool,
       getter: (key, ctx) => {
         log.debug(`[${source.describe}] load ${JSON.stringify(key)}`);
