@@ -203,7 +203,7 @@ export class Group {
       if (!owner.set) throw new GeeCacheError("INVALID_ARGUMENT", `group ${this.name}: the transport of peer ${owner.url} cannot set values`);
       await owner.set(this.name, key, view, expiresAt).catch((err) => failed.push(this.#peerFailure(owner.url, err)));
     } else {
-      this.setLocal(key, view, { expiresAt });
+      this.setLocal(key, view, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // 0 is already resolved: never
     }
     await this.#broadcastRemove(key, owner?.url, failed);
     return { failed };

@@ -152,7 +152,7 @@ export class HttpPool implements PeerPicker {
           const body = await readBody(req, maxValueBytes + 64);
           const { value, expiresAt } = decodeResponse(body);
           if (value.length > maxValueBytes) return text(413, `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
-          group.setLocal(key, value, { expiresAt });
+          group.setLocal(key, value, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // expire 0 on the wire = never
           return new Response(null, { status: 204 });
         }
         const r = await group.getLocal(key, { signal: req.signal });
