@@ -2,6 +2,7 @@ import { Ring, type RingOptions } from "./consistent-hash.ts";
 import { GeeCacheError } from "./errors.ts";
 import { HttpPeer } from "./http-peer.ts";
 import { DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
+import { observePeer, type PeerObserver } from "./peer-observer.ts";
 import type { PeerPicker } from "./peers.ts";
 import { bearerMatches } from "./auth.ts";
 import { decodeResponse, encodeResponse } from "./protocol.ts";
@@ -25,6 +26,8 @@ export interface HttpPoolOptions extends RingOptions {
   maxValueBytes?: number;
   fetch?: typeof fetch;
   tls?: { ca?: string };
+  /** onPeerRequest is told how every request to a peer went and how long it took (metrics, peer health). */
+  onPeerRequest?: PeerObserver;
 }
 
 /**
@@ -65,14 +68,14 @@ export class HttpPool implements PeerPicker {
       getters.set(
         url,
         this.#getters.get(url) ??
-          new HttpPeer({
+          observePeer(new HttpPeer({
             url,
             basePath: this.basePath,
             timeout: this.peerTimeout,
             headers: this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : undefined,
             fetch: this.#options.fetch,
             tls: this.#options.tls,
-          }),
+          }), this.#options.onPeerRequest),
       );
     }
     this.#getters = getters;
