@@ -5,6 +5,7 @@ import { errorMessage } from "../errors.ts";
 import { Group } from "../group.ts";
 import { HttpPool } from "../http-pool.ts";
 import { createLogger } from "../log.ts";
+import { NodeMetrics } from "../metrics/node-metrics.ts";
 import { Registry } from "../registry.ts";
 import { startNode } from "../server.ts";
 import { sourceFromSpec } from "../sources/spec.ts";
@@ -41,7 +42,9 @@ async function main(args: Record<string, unknown>): Promise<void> {
     fail(1, `--source ${config.source}: ${errorMessage(err)}`);
   }
 
+  const metrics = new NodeMetrics();
   const pool = new HttpPool({
+    onPeerRequest: metrics.onPeerRequest,
     self: config.self,
     basePath: config.basePath,
     peerTimeout: config.peerTimeout,
@@ -53,7 +56,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
   });
   pool.setPeers(config.peers);
   const registry = new Registry();
-  const load = source.getter;
+  const load = metrics.timeLoads(config.group, source.getter);
   registry.add(
     new Group({
       name: config.group,
@@ -74,6 +77,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
     node = startNode({
       registry,
       pool,
+      metrics,
       host: config.host,
       port: config.port,
       apiPort: config.api ? config.apiPort : undefined,

@@ -1,0 +1,158 @@
+import type { NodeMetrics } from "../metrics/node-metrics.ts";
+import type { Registry } from "../registry.ts";
+import { json } from "../responses.ts";
+import { LoadHistory, type LoadSample } from "./load-history.ts";
+// `type: "text"` makes the page a string that `bun build --compile` embeds in the binary.
+import pageBundle from "./page.html" with { type: "text" };
+
+const PAGE = pageBundle as unknown as string;
+const PAGE_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" };
+
+/** SAMPLE_INTERVAL is how often (ms) the server adds a point to the load history. */
+export const SAMPLE_INTERVAL = 2000;
+/** PEER_DOWN_WINDOW: a peer that failed a request within this many ms is shown as down. */
+export const PEER_DOWN_WINDOW = 30_000;
+
+/** NodeStatusOptions are what the status routes read. */
+export interface NodeStatusOptions {
+  registry: Registry;
+  pool?: { self: string; peers(): string[]; shares(): Map<string, number> };
+  /** metrics, when on, tell which peers failed lately. */
+  metrics?: NodeMetrics;
+  /** source is "ok", or "error: why" when the loader's source could not be set up. */
+  source?: string;
+  now?: () => number;
+}
+
+/** PeerState is a node as the status page shows it. */
+export interface PeerState {
+  url: string;
+  /** share is the fraction of the key space the node owns. */
+  share: number;
+  /** state: self; down = a request failed in the last PEER_DOWN_WINDOW ms; unknown = metrics are off. */
+  state: "self" | "up" | "down" | "unknown";
+  errors: number;
+  lastErrorAt: number | null;
+}
+
+/** StatusReport is the body of `GET /status.json`. */
+export interface StatusReport {
+  self: string | null;
+  now: number;
+  startedAt: number;
+  ready: boolean;
+  peers: PeerState[];
+  groups: Array<{
+    name: string;
+    gets: number;
+    cacheHits: number;
+    /** hitRatio is cacheHits / gets, null before the first get. */
+    hitRatio: number | null;
+    loads: number;
+    localLoads: number;
+    peerLoads: number;
+    items: number;
+    bytes: { main: number; hot: number; budget: number };
+  }>;
+  history: { intervalMs: number; samples: LoadSample[] };
+}
+
+/**
+ * NodeStatus is the state behind `/readyz`, `/status.json` and the status page `/`: whether the
+ * node listens, its source, and a short history of gets and loads per second that the server
+ * feeds with `sample()` every SAMPLE_INTERVAL.
+ */
+export class NodeStatus {
+  /** listening is set by the server once every port is open, and cleared when it stops. */
+  listening = false;
+  readonly source: string;
+  readonly history = new LoadHistory();
+  readonly startedAt: number;
+  readonly #options: NodeStatusOptions;
+  readonly #now: () => number;
+
+  constructor(options: NodeStatusOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.source = options.source ?? "ok";
+    this.startedAt = this.#now();
+  }
+
+  /** sample adds the groups' current totals to the history. */
+  sample(): void {
+    let gets = 0;
+    let loads = 0;
+    for (const g of this.#options.registry.groups()) {
+      const s = g.stats();
+      gets += s.gets;
+      loads += s.loads;
+    }
+    this.history.record(this.#now(), gets, loads);
+  }
+
+  /** ready is true when the node listens and its source works. */
+  get ready(): boolean {
+    return this.listening && this.source === "ok";
+  }
+
+  /** healthz answers `GET /healthz`: the process is alive. */
+  healthz = (): Response => json(200, { status: "ok" });
+
+  /** readyz answers `GET /readyz`: 200 when ready, 503 when not, with what was checked. */
+  readyz = (): Response =>
+    json(this.ready ? 200 : 503, {
+      status: this.ready ? "ready" : "not ready",
+      listening: this.listening,
+      source: this.source,
+      peers: this.#options.pool?.peers().length ?? 1,
+    });
+
+  /** page answers `GET /` with the status page (HTML that polls /status.json). */
+  page = (req: Request): Response => {
+    if (req.method !== "GET" && req.method !== "HEAD") return new Response("use GET\n", { status: 405, headers: { allow: "GET, HEAD" } });
+    return new Response(PAGE, { headers: PAGE_HEADERS });
+  };
+
+  /** statusJson answers `GET /status.json` with a StatusReport. */
+  statusJson = (): Response => json(200, this.report(), { "cache-control": "no-store" });
+
+  /** report builds what /status.json sends. */
+  report(): StatusReport {
+    const { registry, pool, metrics } = this.#options;
+    const now = this.#now();
+    const shares = pool?.shares() ?? new Map<string, number>();
+    const urls = pool?.peers() ?? [];
+    const peers = urls.map((url): PeerState => {
+      const share = shares.get(url) ?? 0;
+      if (url === pool?.self) return { url, share, state: "self", errors: 0, lastErrorAt: null };
+      if (!metrics) return { url, share, state: "unknown", errors: 0, lastErrorAt: null };
+      const h = metrics.peerHealth(url);
+      const down = h.lastErrorAt !== undefined && now - h.lastErrorAt < PEER_DOWN_WINDOW;
+      return { url, share, state: down ? "down" : "up", errors: h.errors, lastErrorAt: h.lastErrorAt ?? null };
+    });
+    const groups = registry.groups().map((g) => {
+      const s = g.stats();
+      const c = g.cacheStats();
+      return {
+        name: g.name,
+        gets: s.gets,
+        cacheHits: s.cacheHits,
+        hitRatio: s.gets > 0 ? s.cacheHits / s.gets : null,
+        loads: s.loads,
+        localLoads: s.localLoads,
+        peerLoads: s.peerLoads,
+        items: c.main.items + c.hot.items,
+        bytes: { main: c.main.bytes, hot: c.hot.bytes, budget: g.cacheBytes },
+      };
+    });
+    return {
+      self: pool?.self ?? null,
+      now,
+      startedAt: this.startedAt,
+      ready: this.ready,
+      peers,
+      groups,
+      history: { intervalMs: SAMPLE_INTERVAL, samples: this.history.samples() },
+    };
+  }
+}
