@@ -53,6 +53,9 @@ export class HttpPool implements PeerPicker {
     if (!(this.peerTimeout > 0)) throw new RangeError(`HttpPool peerTimeout must be > 0 ms, got ${this.peerTimeout}`);
     this.#ringOptions = { replicas: options.replicas, hash: options.hash };
     this.#ring = new Ring(this.#ringOptions);
+    if (options.token !== undefined && (typeof options.token !== "string" || options.token === "")) {
+      throw new TypeError("HttpPool token must be a non-empty string (or left out for no token)");
+    }
     this.#options = options;
     this.#ring.add(this.self);
   }

@@ -175,6 +175,7 @@ describe("HttpPool ring", () => {
     { name: "a self with another scheme", options: { self: "ftp://localhost:8001" }, error: GeeCacheError, message: /peer URL must look like http:\/\/host:port/ },
     { name: "an empty self", options: { self: "" }, error: GeeCacheError, message: /peer URL must look like http:\/\/host:port/ },
     { name: "replicas 0", options: { self: SELF, replicas: 0 }, error: RangeError, message: /replicas must be an integer from 1 to 10000/ },
+    { name: "an empty token", options: { self: SELF, token: "" }, error: TypeError, message: /token must be a non-empty string/ },
   ])("rejects $name", ({ options, error, message }) => {
     expect(() => new HttpPool(options)).toThrow(error as new () => Error);
     expect(() => new HttpPool(options)).toThrow(message);
