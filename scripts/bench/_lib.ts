@@ -1,0 +1,275 @@
+// Shared pieces of the benchmarks in scripts/bench/: arguments, statistics, tables, processes, wrk.
+import type { Subprocess } from "bun";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** ROOT is the repository's root directory. */
+export const ROOT = resolve(import.meta.dir, "../..");
+/** BINARY is the compiled node that `bun scripts/build.ts` writes. */
+export const BINARY = join(ROOT, "dist/geecache");
+/** BARE_SERVER is the tiny Bun.serve script the HTTP benchmarks measure geecache against. */
+export const BARE_SERVER = join(import.meta.dir, "_bare-server.ts");
+/** SERVER_CPU and LOAD_CPU keep servers and the load generator off each other's core. */
+export const SERVER_CPU = 0;
+export const LOAD_CPU = 1;
+/** START_TIMEOUT_MS bounds how long a spawned server may take to answer. */
+export const START_TIMEOUT_MS = 10_000;
+
+/** Args are the options every benchmark takes. */
+export interface Args {
+  /** quick asks for a short run: fewer, shorter rounds. */
+  quick: boolean;
+}
+
+/** parseArgs reads `--quick` from argv; any other `--flag` is refused with the usage line. */
+export function parseArgs(usage: string, argv = process.argv.slice(2)): Args {
+  const args: Args = { quick: false };
+  for (const a of argv) {
+    if (a === "--quick") args.quick = true;
+    else {
+      process.stderr.write(`unknown argument ${a}\nusage: ${usage}\n`);
+      process.exit(2);
+    }
+  }
+  return args;
+}
+
+/** median of xs (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Summary is the median, min and max of a set of rounds. */
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** summarize returns the median, min and max of xs. */
+export function summarize(xs: readonly number[]): Summary {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+/** fmt prints a number with about three significant digits and thousands separators. */
+export function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  const digits = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
+  return x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** ratio prints a/b as "0.87x". */
+export function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}x`;
+}
+
+/** table returns a markdown table. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/** verdict prints whether a target is met. */
+export function verdict(met: boolean): string {
+  return met ? "met" : "MISSED";
+}
+
+/** tempDir makes a fresh directory under the system's temp dir; it is removed on dispose. */
+export function tempDir(prefix: string): { path: string; [Symbol.dispose](): void } {
+  const path = mkdtempSync(join(tmpdir(), `geecache-bench-${prefix}-`));
+  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** freePorts returns n distinct ports that were free a moment ago on 127.0.0.1. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() }));
+  const ports = servers.map((s) => s.port!);
+  await Promise.all(servers.map((s) => s.stop(true)));
+  return ports;
+}
+
+/** pinned prefixes cmd with `taskset -c cpu` when taskset exists (and there is more than one core). */
+export function pinned(cpu: number, cmd: string[]): string[] {
+  const taskset = Bun.which("taskset");
+  return taskset && navigator.hardwareConcurrency > 1 ? [taskset, "-c", String(cpu), ...cmd] : cmd;
+}
+
+/** requireBinary exits with a hint when dist/geecache has not been built. */
+export function requireBinary(): string {
+  if (!existsSync(BINARY)) {
+    process.stderr.write(`${BINARY} is missing: run \`bun scripts/build.ts\` first (npm run bench builds it)\n`);
+    process.exit(1);
+  }
+  return BINARY;
+}
+
+/** Server is a spawned server process; disposing it kills it and waits for its exit. */
+export interface Server {
+  url: string;
+  port: number;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** output is what the process printed so far (stdout and stderr). */
+  output(): string;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * spawnServer starts cmd pinned to SERVER_CPU and waits until `GET {url}{readyPath}` answers 200
+ * (which also covers a "listening on" line that the log level hides). It throws with the
+ * output when the process exits or START_TIMEOUT_MS passes first.
+ */
+export async function spawnServer(cmd: string[], port: number, options: { readyPath?: string; env?: Record<string, string> } = {}): Promise<Server> {
+  const proc = Bun.spawn(pinned(SERVER_CPU, cmd), { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...childEnv(), ...options.env } });
+  let out = "";
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of s) out += decoder.decode(chunk, { stream: true });
+  };
+  const pumped = Promise.all([pump(proc.stdout), pump(proc.stderr)]).catch(() => {});
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+    await proc.exited;
+    await pumped;
+  };
+  const server: Server = { url, port, proc, output: () => out, stop, [Symbol.asyncDispose]: stop };
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  const ready = `${url}${options.readyPath ?? "/healthz"}`;
+  for (let i = 0; i < 100_000 && performance.now() < deadline; i++) {
+    if (proc.exitCode !== null || proc.signalCode !== null) break;
+    const ok = await fetch(ready, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return server;
+    await Bun.sleep(5);
+  }
+  await stop();
+  throw new Error(`${cmd.join(" ")} did not become ready on ${ready}; output:\n${out}`);
+}
+
+/** spawnNode starts the compiled geecache node on port with extra flags. */
+export function spawnNode(port: number, flags: string[] = []): Promise<Server> {
+  return spawnServer([requireBinary(), `--port=${port}`, "--log-level=warn", ...flags], port);
+}
+
+/** spawnBare starts the bare Bun server in one of its modes (see _bare-server.ts). */
+export function spawnBare(port: number, mode: "origin" | "relay" | "slow", extra: string[] = []): Promise<Server> {
+  const cmd = [process.execPath, BARE_SERVER, `--port=${port}`, `--mode=${mode}`, ...extra];
+  return spawnServer(cmd, port, { readyPath: "/healthz" });
+}
+
+/** childEnv is our environment without GEECACHE_* variables, so none can change a node's flags. */
+export function childEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("GEECACHE_")) out[k] = v;
+  return out;
+}
+
+/** WrkResult is what one wrk run measured. */
+export interface WrkResult {
+  rps: number;
+  requests: number;
+  /** errors counts non-2xx/3xx answers plus socket errors. */
+  errors: number;
+  /** latency percentiles in ms (present with `latency: true`). */
+  p50?: number;
+  p75?: number;
+  p90?: number;
+  p99?: number;
+  raw: string;
+}
+
+/** WrkOptions describe one wrk run: one thread, 64 connections unless told otherwise. */
+export interface WrkOptions {
+  url: string;
+  seconds: number;
+  connections?: number;
+  /** script is a Lua file for wrk's -s. */
+  script?: string;
+  latency?: boolean;
+}
+
+/** hasWrk tells whether wrk is on PATH. */
+export function hasWrk(): boolean {
+  return Bun.which("wrk") !== null;
+}
+
+/** requireWrk prints how to install wrk and exits 0 when it is missing (the benchmark is skipped, not failed). */
+export function requireWrk(name: string): void {
+  if (hasWrk()) return;
+  console.log(`${name}: skipped: wrk is not installed. On Debian/Ubuntu: sudo apt-get install -y wrk (then re-run).`);
+  process.exit(0);
+}
+
+/** wrk runs wrk pinned to LOAD_CPU and parses its report; it throws when wrk fails. */
+export async function wrk(options: WrkOptions): Promise<WrkResult> {
+  const cmd = ["wrk", "-t1", `-c${options.connections ?? 64}`, `-d${options.seconds}s`, "--timeout", "5s"];
+  if (options.latency) cmd.push("--latency");
+  if (options.script) cmd.push("-s", options.script);
+  cmd.push(options.url);
+  const proc = Bun.spawn(pinned(LOAD_CPU, cmd), { stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), (options.seconds + 30) * 1000);
+  const [raw, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`wrk exited ${code}: ${err}${raw}`);
+  return parseWrk(raw);
+}
+
+const UNIT_MS: Record<string, number> = { us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** parseWrk reads requests/sec, the request count, errors and the latency percentiles from wrk's report. */
+export function parseWrk(raw: string): WrkResult {
+  const rps = Number(raw.match(/^Requests\/sec:\s+([\d.]+)/m)?.[1]);
+  if (!Number.isFinite(rps)) throw new Error(`cannot read Requests/sec from wrk's output:\n${raw}`);
+  const requests = Number(raw.match(/^\s*(\d+) requests in /m)?.[1] ?? NaN);
+  const non2xx = Number(raw.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0);
+  const sock = raw.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  const socketErrors = sock ? sock.slice(1).reduce((s, n) => s + Number(n), 0) : 0;
+  const pct = (p: number): number | undefined => {
+    const m = raw.match(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, "m"));
+    return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
+  };
+  return { rps, requests, errors: non2xx + socketErrors, p50: pct(50), p75: pct(75), p90: pct(90), p99: pct(99), raw };
+}
+
+/** checkWrk throws when a run had errors, so a broken setup never prints as a fast one. */
+export function checkWrk(what: string, r: WrkResult): WrkResult {
+  if (r.errors > 0) throw new Error(`${what}: ${r.errors} failed requests of ${r.requests}:\n${r.raw}`);
+  return r;
+}
+
+/** luaCycle returns a wrk Lua script that requests path + each key in turn. */
+export function luaCycle(path: string, keys: readonly string[]): string {
+  const list = keys.map((k) => JSON.stringify(path + encodeURIComponent(k))).join(",\n  ");
+  return `local paths = {\n  ${list}\n}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format("GET", paths[i])\nend\n`;
+}
+
+/** alternate runs each named case once per round for `rounds` rounds, alternating, after one untimed warm-up each (unless warm is false). */
+export async function alternate<T>(rounds: number, cases: Record<string, () => Promise<T>>, warm = true): Promise<Record<string, T[]>> {
+  const out: Record<string, T[]> = {};
+  const names = Object.keys(cases);
+  for (const n of names) out[n] = [];
+  if (warm) for (const n of names) await cases[n]!();
+  for (let r = 0; r < rounds; r++) {
+    // Reverse the order on odd rounds so neither side always runs first.
+    const order = r % 2 ? [...names].reverse() : names;
+    for (const n of order) out[n]!.push(await cases[n]!());
+  }
+  return out;
+}
+
+/** footer prints the conditions of a run under its table. */
+export function footer(extra: string, loadPinned = true): string {
+  const pin =
+    Bun.which("taskset") && navigator.hardwareConcurrency > 1
+      ? `servers on CPU ${SERVER_CPU}${loadPinned ? `, load on CPU ${LOAD_CPU}` : ""}`
+      : "not pinned (no taskset or one core)";
+  return `${extra}; ${pin}; ${navigator.hardwareConcurrency} cores; Bun ${Bun.version}`;
+}
