@@ -150,7 +150,7 @@ describe("nodeHandlers", () => {
     { path: "/healthz", status: 200, body: '{"status":"ok"}' },
     { path: "/api?key=Tom", status: 200, body: "630" },
     { path: "/nope", status: 404, body: "no route /nope\n" },
-    { path: "/", status: 404, body: "no route /\n" },
+    { path: "/index.html", status: 404, body: "no route /index.html\n" }, // "/" is the status page (test/node-status.test.ts)
     { path: "/api/extra?key=Tom", status: 404, body: "no route /api/extra\n" },
   ])("main and api both answer $path with $status", async ({ path, status, body }) => {
     const { main, api } = routes(new HttpPool({ self: "http://127.0.0.1:8001" }));

@@ -1,0 +1,142 @@
+// The status page in a real browser (Debian's chromium through playwright-core), served by a
+// three-node cluster of dist/geecache processes; also checks that --log-format=json logs JSON lines.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { HttpPool } from "../src/http-pool.ts";
+import { freePorts, requireBinary, spawnNode, type RunningNode } from "./helpers/process.ts";
+
+/** document is the page's, inside page.evaluate and waitForFunction (the project's tsconfig has no DOM lib). */
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+  querySelectorAll(selector: string): { length: number };
+};
+
+const CHROMIUM = "/usr/bin/chromium";
+const SCREENSHOT = resolve(import.meta.dir, "../test-output/status-page.png");
+const BROWSER_TIMEOUT_MS = 15_000;
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.log(`skipping the status page test: ${CHROMIUM} is missing (Debian package chromium; .ci/setup.d/observability.sh installs it)`);
+
+describe.skipIf(!haveChromium)("the status page of a three-node cluster", () => {
+  const nodes: RunningNode[] = [];
+  let api: RunningNode; // started with --api, and with --log-format=json --log-level=debug
+  let peers: string[];
+  let owner: (key: string) => string;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const pageErrors: string[] = [];
+  const foreignRequests: string[] = [];
+
+  beforeAll(async () => {
+    requireBinary();
+    const [p1, p2, p3, apiPort] = (await freePorts(4)) as [number, number, number, number];
+    peers = [p1, p2, p3].map((p) => `http://127.0.0.1:${p}`);
+    const all = `--peers=${[p1, p2, p3].join(",")}`;
+    api = await spawnNode([`--port=${p1}`, all, "--api", `--api-port=${apiPort}`, "--log-format=json", "--log-level=debug"]);
+    nodes.push(api, await spawnNode([`--port=${p2}`, all]), await spawnNode([`--port=${p3}`, all]));
+    const ring = new HttpPool({ self: peers[0]! });
+    ring.setPeers(peers);
+    owner = (key) => ring.owner(key);
+
+    profile = mkdtempSync(join(tmpdir(), "geecache-chromium-"));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      viewport: { width: 1200, height: 900 },
+      timeout: BROWSER_TIMEOUT_MS,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(BROWSER_TIMEOUT_MS);
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    // The lookup of a missing key is a 404 on purpose; any other failed load is an error.
+    page.on("console", (msg) => void (msg.type() === "error" && !msg.location().url.includes("/api?key=nobody") && pageErrors.push(`${msg.text()} ${msg.location().url}`)));
+    page.on("request", (req) => void (!req.url().startsWith(`${api.apiUrl}/`) && foreignRequests.push(req.url())));
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => {});
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  const lookup = async (key: string) => {
+    await page.fill("#key", key);
+    await page.click("button[type=submit]");
+    await page.waitForFunction((k) => document.querySelector("#lookup-key")?.textContent === k, key);
+    const text = (sel: string) => page.evaluate((s) => document.querySelector(s)?.textContent?.trim(), sel);
+    return { owner: await text("#lookup-owner"), cache: await text("#lookup-cache"), value: await text("#lookup-value") };
+  };
+
+  test("shows the cluster, looks up keys with their owner and value, and is saved as a screenshot", async () => {
+    await page.goto(`${api.apiUrl}/`);
+    await page.waitForFunction(() => document.querySelectorAll("#peers tr").length === 3);
+    expect(await page.locator("#self").textContent()).toBe(peers[0]!);
+    expect(await page.locator("#ready").textContent()).toBe("ready");
+    const rows = await page.locator("#peers tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent!.trim())));
+    expect(rows.map((r) => [r[0], r[3]]).sort()).toEqual(peers.map((p) => [p, p === peers[0] ? "this node" : "up"]).sort());
+
+    // Tom, then again (a hit where it is cached), and Jack, Sam; every value comes from the demo database.
+    const got = [];
+    for (const key of ["Tom", "Tom", "Jack", "Sam"]) got.push({ key, ...(await lookup(key)) });
+    expect(got).toEqual([
+      { key: "Tom", owner: owner("Tom"), cache: "miss", value: "630" },
+      // A node keeps a key it does not own only now and then (the hot cache), so a second get may miss.
+      { key: "Tom", owner: owner("Tom"), cache: owner("Tom") === peers[0] ? "hit" : expect.stringMatching(/^(hit|miss)$/), value: "630" },
+      { key: "Jack", owner: owner("Jack"), cache: "miss", value: "589" },
+      { key: "Sam", owner: owner("Sam"), cache: "miss", value: "567" },
+    ]);
+    const missing = await lookup("nobody");
+    expect(missing).toEqual({ owner: owner("nobody"), cache: "404", value: undefined });
+
+    // The groups panel and the chart render from /status.json.
+    await page.waitForFunction(() => /of \d+ gets came from memory/.test(document.querySelector("#groups")?.textContent ?? ""));
+    // Traffic until the chart has drawn a line of at least two samples (one every 2 s).
+    let traffic = true;
+    const load = (async () => {
+      for (let i = 0; traffic; i++) await (await fetch(`${api.apiUrl}/api?key=${["Tom", "Jack", "Sam", `nobody-${i}`][i % 4]}`)).arrayBuffer();
+    })();
+    try {
+      await page.waitForFunction(() => document.querySelectorAll("#chart polyline").length === 2 && document.querySelectorAll("#chart text").length >= 5);
+    } finally {
+      traffic = false;
+      await load;
+    }
+    await lookup("Tom");
+    mkdirSync(resolve(SCREENSHOT, ".."), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+    expect({ pageErrors, foreignRequests }).toEqual({ pageErrors: [], foreignRequests: [] });
+  }, 60_000);
+
+  test("the main port serves the same page", async () => {
+    const res = await fetch(`${nodes[1]!.url}/`);
+    expect({ status: res.status, type: res.headers.get("content-type"), title: (await res.text()).match(/<title>(.*)<\/title>/)?.[1] }).toEqual({
+      status: 200,
+      type: "text/html; charset=utf-8",
+      title: "geecache node status",
+    });
+  });
+
+  test("--log-format=json writes every log line, debug loads included, as one JSON object", async () => {
+    const own = ["Tom", "Jack", "Sam", ...Array.from({ length: 30 }, (_, i) => `k${i}`)].filter((k) => owner(k) === peers[0]).slice(0, 2);
+    for (const key of own) await (await fetch(`${api.apiUrl}/api?key=${key}&group=scores`)).arrayBuffer();
+    await api.stop();
+    const lines = api.stdout.text.split("\n").filter((l) => l !== "");
+    const parsed = lines.map((l) => {
+      try {
+        const o = JSON.parse(l) as Record<string, unknown>;
+        return { keys: Object.keys(o).filter((k) => k !== "fields").sort(), level: typeof o.level };
+      } catch {
+        return { bad: l };
+      }
+    });
+    expect(parsed).toEqual(lines.map(() => ({ keys: ["level", "message", "tag", "time"], level: "string" })));
+    expect(lines.some((l) => l.includes("listening on"))).toBe(true);
+    expect(lines.filter((l) => l.includes("load ")).length).toBeGreaterThanOrEqual(own.length > 0 ? 1 : 0);
+  });
+});
