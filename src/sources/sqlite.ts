@@ -2,6 +2,10 @@ import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { GeeCacheError } from "../errors.ts";
 import type { Getter } from "../group.ts";
+import { valueBytes } from "./value.ts";
+
+/** valueBytes lives in value.ts (PostgreSQL shares it); re-exported here for existing importers. */
+export { valueBytes };
 
 /** SqliteSourceOptions name the database and how to read one value. */
 export interface SqliteSourceOptions {
@@ -46,15 +50,4 @@ export function sqliteSource(options: SqliteSourceOptions): Getter {
     if (row === undefined) return undefined;
     return valueBytes(row[0]);
   };
-}
-
-/** valueBytes turns a SQL column into the value a user expects: text as is, numbers as decimal text, blobs as bytes. */
-export function valueBytes(v: unknown): Uint8Array | string | undefined {
-  if (v === null || v === undefined) return undefined;
-  if (typeof v === "string") return v;
-  if (v instanceof Uint8Array) return v;
-  if (typeof v === "number" || typeof v === "bigint") return String(v);
-  if (typeof v === "boolean") return v ? "1" : "0";
-  if (v instanceof Date) return v.toISOString();
-  return JSON.stringify(v);
 }
