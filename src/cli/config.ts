@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { GeeCacheError } from "../errors.ts";
+import { errorMessage, GeeCacheError } from "../errors.ts";
 import { GROUP_NAME } from "../limits.ts";
+import { checkSourceSpec } from "../sources/spec.ts";
 import { parseBytes, parseDuration } from "../units.ts";
 import { envName, FLAGS, type FlagName } from "./flags.ts";
 
@@ -33,6 +34,10 @@ export interface Config {
   logFormat: "pretty" | "json";
   /** hotCacheRatio is set only by --hot-cache-ratio; undefined leaves the Group's default. */
   hotCacheRatio?: number;
+  /** poolSize is set only by --pool-size; undefined leaves the PostgreSQL source's default (10). */
+  poolSize?: number;
+  /** sourceTimeout (ms) is set only by --source-timeout; undefined leaves the sources' default (5s). */
+  sourceTimeout?: number;
 }
 
 /** LogLevel is how much a node logs. */
@@ -121,8 +126,18 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   if (!GROUP_NAME.test(group)) throw bad("group", `accepts 1 to 128 letters, digits, "-", "_" or ".", got ${JSON.stringify(group)}`);
 
   const source = str("source");
-  if (source !== "demo" && !source.startsWith("sqlite:")) throw bad("source", `accepts demo or sqlite:PATH, got ${JSON.stringify(source)}`);
-  if (source === "sqlite:") throw bad("source", "sqlite: needs a path, such as sqlite:./data.db");
+  try {
+    checkSourceSpec(source);
+  } catch (err) {
+    throw bad("source", errorMessage(err));
+  }
+  const poolText = raw("pool-size");
+  const poolSize = poolText === undefined ? undefined : int("pool-size", poolText, 1, 1000);
+  const timeoutText = raw("source-timeout");
+  const sourceTimeout = timeoutText === undefined ? undefined : parseDuration(timeoutText);
+  if (timeoutText !== undefined && !(sourceTimeout !== undefined && sourceTimeout > 0)) {
+    throw bad("source-timeout", `accepts a duration above zero such as 500ms, 5s or 1m, got ${JSON.stringify(timeoutText)}`);
+  }
 
   const peers = (raw("peers") ?? "")
     .split(",")
@@ -137,6 +152,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   return {
     port, host, peers, self, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
     maxValueBytes, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, hotCacheRatio,
+    poolSize, sourceTimeout,
   };
 }
 

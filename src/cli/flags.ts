@@ -16,10 +16,20 @@ export const FLAGS = {
   "cache-bytes": { type: "string", description: "Memory budget of the group: bytes, or 512KiB, 64MiB, 1GiB (default 64MiB)", valueHint: "64MiB" },
   source: {
     type: "string",
-    description: "Where values come from on a miss: demo (in-memory SQLite with Tom, Jack, Sam) or sqlite:PATH (default demo)",
+    description:
+      "Where values come from on a miss: demo (in-memory SQLite with Tom, Jack, Sam), sqlite:PATH, postgres://USER:PASSWORD@HOST:PORT/DB (table = group), or an origin http(s)://HOST/PATH/{key} (the key, URL-encoded, replaces {key}) (default demo)",
     valueHint: "demo",
   },
-  query: { type: "string", description: "SQL that reads one value, with the key as its one parameter (default SELECT value FROM <group> WHERE key = ?)" },
+  query: {
+    type: "string",
+    description: "SQL that reads one value, with the key as its one parameter: ? for SQLite, $1 for PostgreSQL (default SELECT value FROM <group> WHERE key = ?)",
+  },
+  "pool-size": { type: "string", description: "Most connections a postgres:// source keeps open (default 10)", valueHint: "10" },
+  "source-timeout": {
+    type: "string",
+    description: "Time limit of one request to an http(s):// origin, and of opening a PostgreSQL connection: 500ms, 5s (default 5s)",
+    valueHint: "5s",
+  },
   hash: { type: "string", description: "Hash of the ring: wyhash, or crc32 to route as Go GeeCache and groupcache do (default wyhash)", valueHint: "wyhash" },
   replicas: { type: "string", description: "Virtual nodes per peer on the ring (default 50)", valueHint: "50" },
   "base-path": { type: "string", description: "Path prefix of the peer routes (default /_geecache/; /_groupcache/ for groupcache peers)", valueHint: "/_geecache/" },

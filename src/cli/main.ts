@@ -8,6 +8,7 @@ import { createLogger } from "../log.ts";
 import { NodeMetrics } from "../metrics/node-metrics.ts";
 import { Registry } from "../registry.ts";
 import { startNode } from "../server.ts";
+import { redactUrl } from "../sources/redact.ts";
 import { sourceFromSpec } from "../sources/spec.ts";
 import { formatBytes } from "../units.ts";
 import { resolveConfig, type Config } from "./config.ts";
@@ -37,9 +38,9 @@ async function main(args: Record<string, unknown>): Promise<void> {
 
   let source: ReturnType<typeof sourceFromSpec>;
   try {
-    source = sourceFromSpec(config.source, config.group, { query: config.query });
+    source = sourceFromSpec(config.source, config.group, { query: config.query, poolSize: config.poolSize, timeout: config.sourceTimeout });
   } catch (err) {
-    fail(1, `--source ${config.source}: ${errorMessage(err)}`);
+    fail(1, `--source ${redactUrl(config.source)}: ${errorMessage(err)}`);
   }
 
   const metrics = new NodeMetrics();
@@ -100,7 +101,8 @@ async function main(args: Record<string, unknown>): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: finishing in-flight requests`);
-    await Promise.race([node.stop(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
+    // The source (a PostgreSQL pool) closes after the in-flight requests that may still be loading.
+    await Promise.race([node.stop().then(() => source.close?.()), Bun.sleep(SHUTDOWN_GRACE_MS)]);
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
