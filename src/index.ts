@@ -28,5 +28,7 @@ export { DEFAULT_BASE_PATH, DEFAULT_PEER_TIMEOUT, HttpPool, type HttpPoolOptions
 export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
 export { DEFAULT_SWEEP_INTERVAL, nodeHandlers, startNode, type Handler, type NodeOptions, type RunningNode } from "./server.ts";
 export { DEMO_ROWS, demoSource } from "./sources/demo.ts";
+export { DEFAULT_HTTP_TIMEOUT, httpSource, type HttpSourceOptions } from "./sources/http.ts";
+export { DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, postgresSource, type PostgresSource, type PostgresSourceOptions } from "./sources/postgres.ts";
 export { sqliteSource, type SqliteSourceOptions } from "./sources/sqlite.ts";
 export { formatBytes, parseBytes, parseDuration } from "./units.ts";
