@@ -237,11 +237,6 @@ export class Group {
     return a || b;
   }
 
-  /** removeHot drops key from the hot cache only (a write on its owner made the copy stale). */
-  removeHot(key: string): boolean {
-    return this.#hot.lru.remove(key);
-  }
-
   /** stats returns a copy of the group's counters. */
   stats(): GroupStats {
     return { ...this.#stats };

@@ -342,15 +342,6 @@ describe("Group hot cache", () => {
     expect((await g.getEntry("k")).from).toBe("peer");
     expect({ hot: g.cacheStats().hot.items, lookup: g.lookup("k") }).toEqual({ hot: 0, lookup: undefined });
   });
-
-  test("removeHot drops the hot copy only", async () => {
-    const peer = valuePeer();
-    const g = group({ peers: pick(peer), random: () => 0 });
-    await g.get("k");
-    g.setLocal("mine", "m");
-    expect([g.removeHot("k"), g.removeHot("k"), g.removeHot("mine")]).toEqual([true, false, false]);
-    expect({ k: g.lookup("k"), mine: g.lookup("mine")?.from }).toEqual({ k: undefined, mine: "main" });
-  });
 });
 
 describe("Group byte accounting", () => {
