@@ -45,7 +45,7 @@ export const MAX_KEY_LENGTH = 64 * 1024;
 
 /** GroupStats are a group's counters since it was made. */
 export interface GroupStats {
-  gets: number; // every get
+  gets: number; // every get, from the API or a peer
   cacheHits: number; // served from the main or hot cache
   peerLoads: number; // fetched from a peer
   peerErrors: number; // a peer failed and we loaded locally instead
@@ -53,7 +53,7 @@ export interface GroupStats {
   loadsDeduped: number; // loads left after singleflight
   localLoads: number; // successful loader calls
   localLoadErrs: number; // failed loader calls (not found included)
-  serverRequests: number; // gets that came from peers
+  serverRequests: number; // gets that came from peers (counted in gets too)
 }
 
 /** CacheStats describe one of a group's caches. */
@@ -173,12 +173,15 @@ export class Group {
   getLocal(key: string, options?: { signal?: AbortSignal }): Promise<GetResult> {
     const bad = keyError(this.name, key);
     if (bad) return Promise.reject(bad);
+    // Counted as gets too, as groupcache does, so that cacheHits / gets stays a hit ratio.
     this.#stats.serverRequests++;
+    this.#stats.gets++;
     const hit = this.#lookupIn(this.#main, key, "main");
     if (hit) {
       this.#stats.cacheHits++;
       return Promise.resolve(hit);
     }
+    this.#stats.loads++;
     return withSignal(() => this.#loadLocally(key), options?.signal);
   }
 

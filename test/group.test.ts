@@ -308,7 +308,7 @@ describe("Group peers", () => {
     expect((await front.get("k")).toString()).toBe("owner:k");
     expect((await front.get("k")).toString()).toBe("owner:k");
     expect({ owner: ownerGetter.keys, front: frontGetter.keys }).toEqual({ owner: ["k"], front: [] });
-    expect(owner.stats()).toEqual({ ...ZERO_STATS, serverRequests: 2, cacheHits: 1, localLoads: 1 });
+    expect(owner.stats()).toEqual({ ...ZERO_STATS, serverRequests: 2, gets: 2, loads: 1, cacheHits: 1, localLoads: 1 });
     expect(front.stats()).toEqual({ ...ZERO_STATS, gets: 2, loads: 2, loadsDeduped: 2, peerLoads: 2 });
   });
 });
@@ -672,7 +672,7 @@ describe("Group getLocal", () => {
     const b = await g.getLocal("k");
     expect([a.value.toString(), a.from, b.value.toString(), b.from]).toEqual(["local:k", "loader", "local:k", "main"]);
     expect({ picker: picker.calls, peer: peer.keys, loader: getter.keys }).toEqual({ picker: 0, peer: [], loader: ["k"] });
-    expect(g.stats()).toEqual({ ...ZERO_STATS, serverRequests: 2, cacheHits: 1, localLoads: 1 });
+    expect(g.stats()).toEqual({ ...ZERO_STATS, serverRequests: 2, gets: 2, loads: 1, cacheHits: 1, localLoads: 1 });
   });
 
   test("getLocal does not answer from the hot cache", async () => {

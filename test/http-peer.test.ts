@@ -209,7 +209,7 @@ describe("two nodes", () => {
       });
       expect({ A: groups.A!.stats(), B: groups.B!.stats() }).toEqual({
         A: { gets: 1, cacheHits: 0, peerLoads: 1, peerErrors: 0, loads: 1, loadsDeduped: 1, localLoads: 0, localLoadErrs: 0, serverRequests: 0 },
-        B: { gets: 0, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 0, loadsDeduped: 0, localLoads: 1, localLoadErrs: 0, serverRequests: 1 },
+        B: { gets: 1, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 1, loadsDeduped: 0, localLoads: 1, localLoadErrs: 0, serverRequests: 1 },
       });
 
       await b.stop();
