@@ -26,6 +26,7 @@ export { apiHandler, statsHandler, type ApiOptions } from "./api.ts";
 export { HttpPeer, type HttpPeerOptions } from "./http-peer.ts";
 export { DEFAULT_BASE_PATH, DEFAULT_PEER_TIMEOUT, HttpPool, type HttpPoolOptions } from "./http-pool.ts";
 export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
+export { NodeMetrics, type NodeMetricsOptions } from "./metrics/node-metrics.ts";
 export { DEFAULT_SWEEP_INTERVAL, nodeHandlers, startNode, type Handler, type NodeOptions, type RunningNode } from "./server.ts";
 export { DEMO_ROWS, demoSource } from "./sources/demo.ts";
 export { DEFAULT_HTTP_TIMEOUT, httpSource, type HttpSourceOptions } from "./sources/http.ts";

@@ -22,6 +22,7 @@ const EXPORTS = [
   "HttpPool",
   "LRU",
   "MAX_KEY_LENGTH",
+  "NodeMetrics",
   "Registry",
   "Ring",
   "SingleFlight",
