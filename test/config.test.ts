@@ -29,6 +29,7 @@ const DEFAULT: Config = {
   tlsCa: undefined,
   logLevel: "info",
   logFormat: "pretty",
+  metrics: true,
 };
 
 /** BAD are flag and environment values that must be refused, with the flag the message must start with. */
@@ -41,6 +42,7 @@ const BAD: { args: Record<string, unknown>; env?: Record<string, string>; flag: 
   { args: { host: "" }, flag: "--host" },
   { args: { "api-port": "99999" }, flag: "--api-port" },
   { args: { api: "maybe" }, flag: "--api" },
+  { args: { metrics: "maybe" }, flag: "--metrics" },
   { args: { "cache-bytes": "lots" }, flag: "--cache-bytes" },
   { args: { "cache-bytes": "-5" }, flag: "--cache-bytes" },
   { args: { "cache-bytes": "5XB" }, flag: "--cache-bytes" },
@@ -111,6 +113,8 @@ describe("resolveConfig", () => {
     { name: "--api as citty's boolean", args: { api: true, "api-port": "9100" }, env: {}, want: { api: true, apiPort: 9100 } },
     { name: "GEECACHE_API=1", args: {}, env: { GEECACHE_API: "1" }, want: { api: true } },
     { name: "--api=false", args: { api: false }, env: { GEECACHE_API: "true" }, want: { api: false } },
+    { name: "--no-metrics", args: { metrics: false }, env: {}, want: { metrics: false } },
+    { name: "GEECACHE_METRICS=0", args: {}, env: { GEECACHE_METRICS: "0" }, want: { metrics: false } },
     { name: "sizes and durations", args: { "cache-bytes": "10MB", "max-key-bytes": "256", "peer-timeout": "1m" }, env: {}, want: { cacheBytes: 10_000_000, maxKeyBytes: 256, peerTimeout: 60_000 } },
     { name: "durations and tokens", args: { ttl: "5m", stale: "30s", token: "s3cret", "api-token": "w", "api-read-token": "r" }, env: {}, want: { ttl: 300_000, stale: 30_000, token: "s3cret", apiToken: "w", apiReadToken: "r" } },
     { name: "--cache-bytes 0 caches nothing", args: { "cache-bytes": "0" }, env: {}, want: { cacheBytes: 0 } },

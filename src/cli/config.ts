@@ -32,6 +32,8 @@ export interface Config {
   tlsCa: string | undefined;
   logLevel: LogLevel;
   logFormat: "pretty" | "json";
+  /** metrics serves /metrics and times requests (on unless --no-metrics). */
+  metrics: boolean;
   /** hotCacheRatio is set only by --hot-cache-ratio; undefined leaves the Group's default. */
   hotCacheRatio?: number;
   /** poolSize is set only by --pool-size; undefined leaves the PostgreSQL source's default (10). */
@@ -145,15 +147,21 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
     .filter((p) => p !== "")
     .map((p) => peerUrl(p));
   const self = raw("self") !== undefined ? peerUrl(raw("self")!, "self") : `${tls ? "https" : "http"}://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
-  const apiRaw = raw("api");
-  const api = apiRaw === "true" || apiRaw === "1";
-  if (apiRaw !== undefined && !["true", "false", "1", "0"].includes(apiRaw)) throw bad("api", `accepts true or false, got ${JSON.stringify(apiRaw)}`);
+  const api = bool("api", raw("api"), false);
+  const metrics = bool("metrics", raw("metrics"), true);
 
   return {
     port, host, peers, self, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
-    maxValueBytes, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, hotCacheRatio,
+    maxValueBytes, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotCacheRatio,
     poolSize, sourceTimeout,
   };
+}
+
+function bool(flag: FlagName, text: string | undefined, fallback: boolean): boolean {
+  if (text === undefined) return fallback;
+  if (text === "true" || text === "1") return true;
+  if (text === "false" || text === "0") return false;
+  throw bad(flag, `accepts true or false, got ${JSON.stringify(text)}`);
 }
 
 function duration(flag: FlagName, text: string): number {

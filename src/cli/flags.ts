@@ -48,6 +48,7 @@ export const FLAGS = {
   "tls-cert": { type: "string", description: "PEM certificate (chain) file: serve https on every port (needs --tls-key)", valueHint: "cert.pem" },
   "tls-key": { type: "string", description: "PEM private key file for --tls-cert", valueHint: "key.pem" },
   "tls-ca": { type: "string", description: "PEM file of the CA that signed the peers' certificates (for https:// peers with a private CA)", valueHint: "ca.pem" },
+  metrics: { type: "boolean", description: "Serve Prometheus metrics on /metrics and time every request; --no-metrics turns both off (default on)" },
   "hot-cache-ratio": {
     type: "string",
     description: "Advanced: chance, 0 to 1, that a value fetched from a peer is kept in the hot cache (default 0.1, as groupcache)",

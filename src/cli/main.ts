@@ -78,7 +78,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
     node = startNode({
       registry,
       pool,
-      metrics,
+      metrics: config.metrics ? metrics : false,
       host: config.host,
       port: config.port,
       apiPort: config.api ? config.apiPort : undefined,

@@ -22,7 +22,7 @@ export interface NodeMetricsOptions {
 
 /** The group counters as Prometheus names: each GroupStats field, so a new field fails to compile until it is named here. */
 const GROUP_COUNTERS: Record<keyof GroupStats, [name: string, help: string]> = {
-  gets: ["geecache_gets_total", "Gets of a key, from the API or a library call."],
+  gets: ["geecache_gets_total", "Gets of a key, from the API, a library call or a peer."],
   // geecache_cache_hits_total and geecache_peer_errors_total are taken by the per-cache and per-peer series.
   cacheHits: ["geecache_group_cache_hits_total", "Gets answered from the main or hot cache."],
   peerLoads: ["geecache_peer_loads_total", "Values fetched from the peer that owns the key."],
