@@ -1,7 +1,8 @@
 import { bearerMatches } from "./auth.ts";
 import { GeeCacheError } from "./errors.ts";
-import type { Group, WriteResult } from "./group.ts";
+import type { GetResult, Group, WriteResult } from "./group.ts";
 import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
+import { queryParams, type QueryParams } from "./query.ts";
 import type { Registry } from "./registry.ts";
 import { errorResponse, json, readBody, text } from "./responses.ts";
 import { parseDuration } from "./units.ts";
@@ -29,11 +30,36 @@ export interface ApiOptions {
  * too long, 503 the loader failed. X-Geecache-Cache says hit or miss, X-Geecache-Owner which node
  * owns the key.
  */
-export function apiHandler(options: ApiOptions): (req: Request) => Promise<Response> {
+export function apiHandler(options: ApiOptions): (req: Request) => Response | Promise<Response> {
   const { registry, owner, apiToken, apiReadToken } = options;
   const maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-  return async (req) => {
+  const sharedHeaders = new Map<string, Headers>(); // by origin and owner, for values that never expire; Response copies them
+  const valueResponse = (r: GetResult, ownerUrl: string | undefined): Response => {
+    if (r.expiresAt > 0) return new Response(r.value.blob(), { headers: valueHeaders(r, ownerUrl) });
+    const id = ownerUrl ? `${r.from} ${ownerUrl}` : r.from;
+    let headers = sharedHeaders.get(id);
+    if (!headers) {
+      if (sharedHeaders.size >= 256) sharedHeaders.clear(); // owners come and go with the peer list
+      sharedHeaders.set(id, (headers = new Headers(valueHeaders(r, ownerUrl))));
+    }
+    return new Response(r.value.blob(), { headers });
+  };
+  const write = async (req: Request, params: QueryParams, key: string, group: Group, ownerUrl: string | undefined): Promise<Response> => {
+    const headers: Record<string, string> = {};
+    if (ownerUrl) headers["x-geecache-owner"] = ownerUrl;
+    try {
+      if (req.method === "DELETE") return writeResponse(await group.remove(key), ownerUrl, headers);
+      const ttlText = params.get("ttl");
+      const ttl = ttlText === null ? undefined : parseDuration(ttlText);
+      if (ttl === undefined && ttlText !== null) return text(400, `bad ttl ${JSON.stringify(ttlText)}: use a duration such as 30s, 5m or 1h`);
+      const body = await readBody(req, maxValueBytes);
+      return writeResponse(await group.set(key, body, { ttl }), ownerUrl, headers);
+    } catch (err) {
+      return failure(err, headers);
+    }
+  };
+  return (req) => {
     const method = req.method;
     const read = method === "GET" || method === "HEAD";
     if (!read && method !== "PUT" && method !== "DELETE") {
@@ -43,7 +69,7 @@ export function apiHandler(options: ApiOptions): (req: Request) => Promise<Respo
     if (token !== undefined && !bearerMatches(req, token)) {
       return text(401, `${read ? "reading" : "writing"} needs the API token: Authorization: Bearer <token>`, { "www-authenticate": "Bearer" });
     }
-    const params = new URL(req.url).searchParams;
+    const params = queryParams(req.url);
     const key = params.get("key");
     if (key === null || key === "") return text(400, "missing key: use /api?key=<key>");
     if (key.length > maxKeyBytes || Buffer.byteLength(key) > maxKeyBytes) {
@@ -58,29 +84,32 @@ export function apiHandler(options: ApiOptions): (req: Request) => Promise<Respo
       group = registry.get(groupName);
       if (!group) return text(404, `no such group: ${groupName}`);
     }
-    const headers: Record<string, string> = {};
     const ownerUrl = owner?.(key);
-    if (ownerUrl) headers["x-geecache-owner"] = ownerUrl;
-    try {
-      if (method === "DELETE") return writeResponse(await group.remove(key), ownerUrl, headers);
-      if (method === "PUT") {
-        const ttlText = params.get("ttl");
-        const ttl = ttlText === null ? undefined : parseDuration(ttlText);
-        if (ttl === undefined && ttlText !== null) return text(400, `bad ttl ${JSON.stringify(ttlText)}: use a duration such as 30s, 5m or 1h`);
-        const body = await readBody(req, maxValueBytes);
-        return writeResponse(await group.set(key, body, { ttl }), ownerUrl, headers);
-      }
-      const r = await group.getEntry(key, { signal: req.signal });
-      headers["content-type"] = "application/octet-stream";
-      headers["x-geecache-cache"] = r.from === "main" || r.from === "hot" ? "hit" : "miss";
-      headers["x-geecache-from"] = r.from;
-      if (r.expiresAt > 0) headers["expires"] = new Date(r.expiresAt).toUTCString();
-      return new Response(r.value.blob(), { headers });
-    } catch (err) {
-      if (err instanceof GeeCacheError && err.code === "TOO_LARGE" && err.message.includes("key")) return text(414, err.message, headers);
-      return errorResponse(err, headers);
-    }
+    if (!read) return write(req, params, key, group, ownerUrl);
+    // The signal is only read on a miss: making it costs every request, and a hit never waits.
+    const pending = group.getEntry(key, { get signal() { return req.signal; } });
+    // A hit is settled at once; answering it without a promise turn is a large share of a hit's cost.
+    if (Bun.peek.status(pending) === "fulfilled") return valueResponse(Bun.peek(pending) as GetResult, ownerUrl);
+    return pending.then(
+      (r) => valueResponse(r, ownerUrl),
+      (err) => failure(err, ownerUrl ? { "x-geecache-owner": ownerUrl } : {}),
+    );
   };
+}
+
+function valueHeaders(r: GetResult, ownerUrl: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (ownerUrl) headers["x-geecache-owner"] = ownerUrl;
+  headers["content-type"] = "application/octet-stream";
+  headers["x-geecache-cache"] = r.from === "main" || r.from === "hot" ? "hit" : "miss";
+  headers["x-geecache-from"] = r.from;
+  if (r.expiresAt > 0) headers["expires"] = new Date(r.expiresAt).toUTCString();
+  return headers;
+}
+
+function failure(err: unknown, headers: Record<string, string>): Response {
+  if (err instanceof GeeCacheError && err.code === "TOO_LARGE" && err.message.includes("key")) return text(414, err.message, headers);
+  return errorResponse(err, headers);
 }
 
 function writeResponse(result: WriteResult, ownerUrl: string | undefined, headers: Record<string, string>): Response {
