@@ -1,5 +1,6 @@
 import { Ring, type RingOptions } from "./consistent-hash.ts";
 import { GeeCacheError } from "./errors.ts";
+import type { GetResult, Group } from "./group.ts";
 import { HttpPeer } from "./http-peer.ts";
 import { DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
 import { observePeer, type PeerObserver } from "./peer-observer.ts";
@@ -122,11 +123,26 @@ export class HttpPool implements PeerPicker {
    * handler answers the peer routes from registry's groups: GET loads locally (never forwards),
    * PUT stores a protobuf-encoded value in the main cache, DELETE drops the key from both caches.
    */
-  handler(registry: Registry): (req: Request) => Promise<Response> {
+  handler(registry: Registry): (req: Request) => Response | Promise<Response> {
     const base = this.basePath;
     const token = this.#options.token;
     const maxValueBytes = this.#options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-    return async (req) => {
+    const write = async (req: Request, group: Group, key: string): Promise<Response> => {
+      try {
+        if (req.method === "DELETE") {
+          group.removeLocal(key);
+          return new Response(null, { status: 204 });
+        }
+        const body = await readBody(req, maxValueBytes + 64);
+        const { value, expiresAt } = decodeResponse(body);
+        if (value.length > maxValueBytes) return text(413, `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
+        group.setLocal(key, value, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // expire 0 on the wire = never
+        return new Response(null, { status: 204 });
+      } catch (err) {
+        return peerFailure(err);
+      }
+    };
+    return (req) => {
       if (token !== undefined && !bearerMatches(req, token)) {
         return text(401, "peer routes need the cluster token: Authorization: Bearer <token>", { "www-authenticate": "Bearer" });
       }
@@ -149,29 +165,29 @@ export class HttpPool implements PeerPicker {
       }
       const group = registry.get(groupName);
       if (!group) return text(404, `no such group: ${groupName}`);
-      try {
-        if (method === "DELETE") {
-          group.removeLocal(key);
-          return new Response(null, { status: 204 });
-        }
-        if (method === "PUT") {
-          const body = await readBody(req, maxValueBytes + 64);
-          const { value, expiresAt } = decodeResponse(body);
-          if (value.length > maxValueBytes) return text(413, `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
-          group.setLocal(key, value, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // expire 0 on the wire = never
-          return new Response(null, { status: 204 });
-        }
-        const r = await group.getLocal(key, { signal: req.signal });
-        return new Response(encodeResponse(r.value, r.expiresAt), { headers: PROTOBUF_HEADERS });
-      } catch (err) {
-        if (err instanceof RangeError) return text(400, `malformed body: ${err.message}`);
-        return errorResponse(err);
-      }
+      if (method === "PUT" || method === "DELETE") return write(req, group, key);
+      // As on /api: the signal is made only for a miss, and a hit is answered without a promise turn.
+      const pending = group.getLocal(key, { get signal() { return req.signal; } });
+      if (Bun.peek.status(pending) === "fulfilled") return valueAnswer(Bun.peek(pending) as GetResult);
+      return pending.then(valueAnswer, peerFailure);
     };
   }
 }
 
 const PROTOBUF_HEADERS = { "content-type": "application/x-protobuf" };
+
+function valueAnswer(r: GetResult): Response {
+  try {
+    return new Response(encodeResponse(r.value, r.expiresAt), { headers: PROTOBUF_HEADERS });
+  } catch (err) {
+    return peerFailure(err);
+  }
+}
+
+function peerFailure(err: unknown): Response {
+  if (err instanceof RangeError) return text(400, `malformed body: ${err.message}`);
+  return errorResponse(err);
+}
 
 /** normalizeUrl drops trailing slashes so `http://a:1/` and `http://a:1` are one peer. */
 function normalizeUrl(url: string): string {

@@ -1,9 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { apiHandler } from "../src/api.ts";
+import { ByteView } from "../src/byteview.ts";
+import { HttpPool } from "../src/http-pool.ts";
+import { decodeResponse, encodeResponse } from "../src/protocol.ts";
 import { Registry } from "../src/registry.ts";
 
-// The GET path answers a cache hit without a promise and shares header sets between answers;
-// api.test.ts covers what /api answers, this file that the shortcut changes none of it.
+// GET on /api and on the peer route answers a cache hit without a promise (and /api shares header
+// sets between answers); api.test.ts and http-pool.test.ts cover what they answer, this file that
+// the shortcut changes none of it.
 const EXPIRES_AT = Date.UTC(2030, 0, 1);
 
 function setup() {
@@ -66,5 +70,43 @@ describe("the /api hit path", () => {
     const { get } = setup();
     const r = await seen(get("missing"));
     expect([r.status, r.headers["x-geecache-owner"]]).toEqual([404, "http://node-1.test:8001"]);
+  });
+});
+
+describe("the peer route hit path", () => {
+  function peerSetup() {
+    const registry = new Registry();
+    registry.add({ name: "scores", getter: (key: string) => (key === "missing" ? undefined : `v-${key}`), hotCacheRatio: 0 });
+    const pool = new HttpPool({ self: "http://a.test:8001" });
+    const handler = pool.handler(registry);
+    const peer = (method: string, key: string, body?: Uint8Array) =>
+      handler(new Request(`http://a.test:8001/_geecache/scores/${encodeURIComponent(key)}`, { method, body }));
+    return { peer };
+  }
+
+  async function decoded(res: Response | Promise<Response>) {
+    const r = await res;
+    const body = new Uint8Array(await r.arrayBuffer());
+    return { status: r.status, type: r.headers.get("content-type"), value: r.status === 200 ? decodeResponse(body).value : undefined };
+  }
+
+  test("a miss answers with a promise, the hit after it with a Response carrying the same protobuf", async () => {
+    const { peer } = peerSetup();
+    const miss = peer("GET", "Tom");
+    expect(miss).toBeInstanceOf(Promise);
+    const missed = await decoded(miss);
+    const hit = peer("GET", "Tom");
+    expect(hit).toBeInstanceOf(Response);
+    const want = { status: 200, type: "application/x-protobuf", value: new TextEncoder().encode("v-Tom") };
+    expect([missed, await decoded(hit)]).toEqual([want, want]);
+  });
+
+  test("PUT, DELETE and a missing key answer as before", async () => {
+    const { peer } = peerSetup();
+    const put = await peer("PUT", "k", encodeResponse(ByteView.from("put"), 0));
+    const got = await decoded(peer("GET", "k"));
+    const del = await peer("DELETE", "k");
+    const missing = await peer("GET", "missing");
+    expect([put.status, got.value, del.status, missing.status]).toEqual([204, new TextEncoder().encode("put"), 204, 404]);
   });
 });
