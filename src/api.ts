@@ -34,15 +34,17 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
   const { registry, owner, apiToken, apiReadToken } = options;
   const maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-  const sharedHeaders = new Map<string, Headers>(); // by origin and owner, for values that never expire; Response copies them
+  // Header sets of values that never expire, by owner then origin; Response copies them. The owner
+  // strings come from the ring, so the lookup hashes nothing new.
+  const sharedHeaders = new Map<string | undefined, Partial<Record<GetResult["from"], Headers>>>();
   const valueResponse = (r: GetResult, ownerUrl: string | undefined): Response => {
     if (r.expiresAt > 0) return new Response(r.value.blob(), { headers: valueHeaders(r, ownerUrl) });
-    const id = ownerUrl ? `${r.from} ${ownerUrl}` : r.from;
-    let headers = sharedHeaders.get(id);
-    if (!headers) {
+    let byFrom = sharedHeaders.get(ownerUrl);
+    if (!byFrom) {
       if (sharedHeaders.size >= 256) sharedHeaders.clear(); // owners come and go with the peer list
-      sharedHeaders.set(id, (headers = new Headers(valueHeaders(r, ownerUrl))));
+      sharedHeaders.set(ownerUrl, (byFrom = {}));
     }
+    const headers = (byFrom[r.from] ??= new Headers(valueHeaders(r, ownerUrl)));
     return new Response(r.value.blob(), { headers });
   };
   const write = async (req: Request, params: QueryParams, key: string, group: Group, ownerUrl: string | undefined): Promise<Response> => {
