@@ -2,6 +2,7 @@
 import { defineCommand, runMain } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { errorMessage } from "../errors.ts";
+import { GcPacer } from "../gc-pacer.ts";
 import { Group } from "../group.ts";
 import { HttpPool } from "../http-pool.ts";
 import { createLogger } from "../log.ts";
@@ -95,6 +96,13 @@ async function main(args: Record<string, unknown>): Promise<void> {
   log.info(
     `listening on ${node.url}${node.apiUrl !== node.url ? `, API on ${node.apiUrl}` : ""}; self ${pool.self}, peers ${pool.peers().join(",")}; group ${config.group}, budget ${formatBytes(config.cacheBytes)}, source ${source.describe}, hash ${config.hash}${config.ttl ? `, ttl ${config.ttl} ms` : ""}${config.token ? ", peer token on" : ""}${config.tls ? ", tls on" : ""}`,
   );
+
+  // Under churn evicted values pile up as garbage far past the budget unless collected (gc-pacer.ts).
+  const evictions = () => registry.groups().reduce((n, g) => {
+    const c = g.cacheStats();
+    return n + c.main.evictions + c.hot.evictions;
+  }, 0);
+  new GcPacer({ budget: config.cacheBytes, evictions }).start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
