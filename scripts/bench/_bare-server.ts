@@ -1,15 +1,16 @@
 // The ceiling the HTTP benchmarks compare geecache with: the least a Bun server can do.
-// Usage: bun scripts/bench/_bare-server.ts --port=P --mode=origin|relay|slow [--origin=URL] [--delay=MS]
+// Usage: bun scripts/bench/_bare-server.ts --port=P --mode=origin|relay|slow|random [--origin=URL] [--delay=MS]
 //   origin: answers GET /api?key=K from a Map (the demo rows and k000..k999 -> "v" + digits).
 //   relay:  fetches the same path and query from --origin and returns the body: one bare hop.
 //   slow:   a slow origin for the HTTP source: GET /values/K answers "value of K" after --delay ms
 //           (default 50); GET /count says how many value requests it has had.
+//   random: GET /values/K answers random bytes, 1 KiB to 64 KiB, the size derived from K (memory.ts).
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const port = Number(arg("port") ?? 0);
 const mode = arg("mode") ?? "origin";
 const origin = arg("origin");
 const delay = Number(arg("delay") ?? 50);
-if (mode !== "origin" && mode !== "relay" && mode !== "slow") throw new Error(`--mode must be origin, relay or slow, got ${mode}`);
+if (mode !== "origin" && mode !== "relay" && mode !== "slow" && mode !== "random") throw new Error(`--mode must be origin, relay, slow or random, got ${mode}`);
 if (mode === "relay" && !origin) throw new Error("--mode=relay needs --origin=URL");
 
 const values = new Map<string, string>([["Tom", "630"], ["Jack", "589"], ["Sam", "567"]]);
@@ -40,11 +41,22 @@ const slow = async (req: Request) => {
   return new Response(`value of ${decodeURIComponent(path.slice("/values/".length))}`);
 };
 
+/** randomSize is memory.ts's value size for key: 1 KiB to 64 KiB. */
+const randomSize = (key: string) => 1024 + (Bun.hash.crc32(key) % (63 * 1024 + 1));
+const random = (req: Request) => {
+  const path = pathOf(req.url);
+  if (path === "/healthz") return new Response("ok");
+  if (!path.startsWith("/values/")) return NOT_FOUND();
+  return new Response(crypto.getRandomValues(new Uint8Array(randomSize(decodeURIComponent(path.slice("/values/".length))))));
+};
+
 const server = Bun.serve({
   hostname: "127.0.0.1",
   port,
   fetch:
-    mode === "slow"
+    mode === "random"
+      ? random
+      : mode === "slow"
       ? slow
       : mode === "origin"
       ? (req) => {

@@ -6,8 +6,8 @@ import { join, resolve } from "node:path";
 
 /** ROOT is the repository's root directory. */
 export const ROOT = resolve(import.meta.dir, "../..");
-/** BINARY is the compiled node that `bun scripts/build.ts` writes. */
-export const BINARY = join(ROOT, "dist/geecache");
+/** BINARY is the compiled node that `bun scripts/build.ts` writes; GEECACHE_BENCH_BINARY points the benchmarks at another build (to compare two). */
+export const BINARY = process.env.GEECACHE_BENCH_BINARY ?? join(ROOT, "dist/geecache");
 /** BARE_SERVER is the tiny Bun.serve script the HTTP benchmarks measure geecache against. */
 export const BARE_SERVER = join(import.meta.dir, "_bare-server.ts");
 /** SERVER_CPU and LOAD_CPU keep servers and the load generator off each other's core. */
@@ -160,7 +160,7 @@ export function spawnNode(port: number, flags: string[] = []): Promise<Server> {
 }
 
 /** spawnBare starts the bare Bun server in one of its modes (see _bare-server.ts). */
-export function spawnBare(port: number, mode: "origin" | "relay" | "slow", extra: string[] = []): Promise<Server> {
+export function spawnBare(port: number, mode: "origin" | "relay" | "slow" | "random", extra: string[] = []): Promise<Server> {
   const cmd = [process.execPath, BARE_SERVER, `--port=${port}`, `--mode=${mode}`, ...extra];
   return spawnServer(cmd, port, { readyPath: "/healthz" });
 }

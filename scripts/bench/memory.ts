@@ -4,13 +4,14 @@
  * cache's own byte count is checked after every get (it must never pass the budget) and the
  * process's peak RSS (VmHWM) is compared with the budget. Each round runs in a fresh process:
  * the Group left to JSC's own GC scheduling, the Group with Bun.gc(true) after every eighth of
- * the budget loaded, and a baseline that makes the same values and keeps none, alternating.
+ * the budget loaded, a baseline that makes the same values and keeps none, and the compiled node
+ * (dist/geecache --cache-bytes=64MiB) loading the same values from an HTTP origin, alternating.
  * Usage: bun scripts/bench/memory.ts [--quick]
  * Target: peak RSS <= 1.25x budget + 80 MiB.
  */
 import { readFileSync } from "node:fs";
 import { Group } from "../../src/group.ts";
-import { fmt, footer, parseArgs, ratio, summarize, table, verdict } from "./_lib.ts";
+import { fmt, freePorts, parseArgs, ratio, spawnBare, spawnNode, summarize, table, verdict } from "./_lib.ts";
 
 const MiB = 1024 * 1024;
 const BUDGET = 64 * MiB;
@@ -20,8 +21,10 @@ const MAX_VALUE = 64 * 1024;
 const CHILD_TIMEOUT_MS = 120_000;
 
 /** ChildResult is what one measuring process reports. */
-type Mode = "group" | "group-gc" | "baseline";
-const MODES: readonly Mode[] = ["group", "group-gc", "baseline"];
+type Mode = "group" | "group-gc" | "baseline" | "binary";
+const MODES: readonly Mode[] = ["group", "group-gc", "baseline", "binary"];
+/** BINARY_CONCURRENCY is how many gets the benchmark keeps in flight against the node. */
+const BINARY_CONCURRENCY = 16;
 /** GC_EVERY is how many loaded bytes group-gc lets pass between full collections. */
 const GC_EVERY = BUDGET / 8;
 
@@ -48,6 +51,7 @@ function sizeOf(key: string): number {
   return MIN_VALUE + (Bun.hash.crc32(key) % (MAX_VALUE - MIN_VALUE + 1));
 }
 
+// _bare-server.ts --mode=random makes values of the same sizes for the node.
 function randomValue(key: string): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(sizeOf(key))); // at most 65,536 bytes: getRandomValues' limit
 }
@@ -101,14 +105,54 @@ if (childMode !== undefined) {
 const { quick } = parseArgs("bun scripts/bench/memory.ts [--quick]");
 const rounds = quick ? 3 : 5;
 
+/** binary measures the compiled node: the peak RSS (VmHWM) of its process while it loads 10x its budget from an HTTP origin. */
+async function binary(): Promise<ChildResult> {
+  const [originPort, nodePort] = await freePorts(2);
+  await using origin = await spawnBare(originPort!, "random");
+  await using node = await spawnNode(nodePort!, [`--cache-bytes=${BUDGET}`, `--source=${origin.url}/values/{key}`]);
+  const status = (field: string) => {
+    const m = readFileSync(`/proc/${node.proc.pid}/status`, "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
+    if (!m) throw new Error(`no ${field} in /proc/${node.proc.pid}/status`);
+    return Number(m[1]) / 1024;
+  };
+  const cacheBytes = async () => {
+    const g = ((await (await fetch(`${node.url}/stats`)).json()) as any).groups.scores;
+    return (g.caches.main.bytes + g.caches.hot.bytes) as number;
+  };
+  const rssStartMiB = status("VmRSS");
+  const t0 = performance.now();
+  let next = 0;
+  let written = 0;
+  let maxCacheBytes = 0;
+  const worker = async () => {
+    while (written < WRITE_FACTOR * BUDGET) {
+      const key = `key-${next++}`;
+      written += sizeOf(key);
+      const res = await fetch(`${node.url}/api?key=${key}`, { signal: AbortSignal.timeout(10_000) });
+      const got = (await res.bytes()).length;
+      if (res.status !== 200 || got !== sizeOf(key)) throw new Error(`get ${key}: ${res.status}, ${got} bytes, want ${sizeOf(key)}`);
+      if (next % 256 === 0) {
+        const bytes = await cacheBytes();
+        if (bytes > BUDGET) throw new Error(`the node's cache holds ${bytes} bytes, over its budget of ${BUDGET}`);
+        maxCacheBytes = Math.max(maxCacheBytes, bytes);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: BINARY_CONCURRENCY }, worker));
+  const ms = performance.now() - t0;
+  maxCacheBytes = Math.max(maxCacheBytes, await cacheBytes());
+  return { mode: "binary", gets: next, written, maxCacheBytes, rssStartMiB, peakMiB: status("VmHWM"), rssAfterGcMiB: status("VmRSS"), ms, gcs: 0 };
+}
+
 async function run(mode: Mode): Promise<ChildResult> {
+  if (mode === "binary") return binary();
   const proc = Bun.spawn([process.execPath, import.meta.path, `--child=${mode}`], { stdout: "pipe", stderr: "pipe", timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`memory child ${mode} exited ${code}: ${err}${out}`);
   return JSON.parse(out.trim().split("\n").at(-1)!) as ChildResult;
 }
 
-const results: Record<Mode, ChildResult[]> = { group: [], "group-gc": [], baseline: [] };
+const results: Record<Mode, ChildResult[]> = { group: [], "group-gc": [], baseline: [], binary: [] };
 for (let r = 0; r < rounds; r++) {
   for (const mode of r % 2 ? [...MODES].reverse() : MODES) results[mode].push(await run(mode));
 }
@@ -136,6 +180,7 @@ console.log(
       row(`geecache Group, cacheBytes ${budgetMiB} MiB, JSC's own GC`, g, true),
       row(`same, Bun.gc(true) after every ${GC_EVERY / MiB} MiB loaded (${results["group-gc"][0]!.gcs} times)`, results["group-gc"], true),
       row("baseline: same loader, nothing kept", results.baseline, false),
+      row(`dist/geecache --cache-bytes=${budgetMiB}MiB (its GcPacer), HTTP origin, ${BINARY_CONCURRENCY} gets in flight; "after GC" = at the end, none forced`, results.binary, true),
     ],
   ),
 );
