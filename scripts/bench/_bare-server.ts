@@ -1,6 +1,7 @@
 // The ceiling the HTTP benchmarks compare geecache with: the least a Bun server can do.
-// Usage: bun scripts/bench/_bare-server.ts --port=P --mode=origin|relay|slow|random [--origin=URL] [--delay=MS]
+// Usage: bun scripts/bench/_bare-server.ts --port=P --mode=origin|headers|relay|slow|random [--origin=URL] [--delay=MS]
 //   origin: answers GET /api?key=K from a Map (the demo rows and k000..k999 -> "v" + digits).
+//   headers: as origin, with the four headers a geecache hit carries (what those alone cost).
 //   relay:  fetches the same path and query from --origin and returns the body: one bare hop.
 //   slow:   a slow origin for the HTTP source: GET /values/K answers "value of K" after --delay ms
 //           (default 50); GET /count says how many value requests it has had.
@@ -10,7 +11,8 @@ const port = Number(arg("port") ?? 0);
 const mode = arg("mode") ?? "origin";
 const origin = arg("origin");
 const delay = Number(arg("delay") ?? 50);
-if (mode !== "origin" && mode !== "relay" && mode !== "slow" && mode !== "random") throw new Error(`--mode must be origin, relay, slow or random, got ${mode}`);
+const MODES = ["origin", "headers", "relay", "slow", "random"];
+if (!MODES.includes(mode)) throw new Error(`--mode must be one of ${MODES.join(", ")}, got ${mode}`);
 if (mode === "relay" && !origin) throw new Error("--mode=relay needs --origin=URL");
 
 const values = new Map<string, string>([["Tom", "630"], ["Jack", "589"], ["Sam", "567"]]);
@@ -29,6 +31,11 @@ function keyOf(url: string): string | undefined {
 function pathOf(url: string): string {
   return url.slice(url.indexOf("/", url.indexOf("//") + 2));
 }
+
+const hitHeaders =
+  mode === "headers"
+    ? new Headers({ "content-type": "application/octet-stream", "x-geecache-owner": `http://127.0.0.1:${port}`, "x-geecache-cache": "hit", "x-geecache-from": "main" })
+    : undefined;
 
 let served = 0; // slow mode: value requests so far
 const slow = async (req: Request) => {
@@ -58,12 +65,12 @@ const server = Bun.serve({
       ? random
       : mode === "slow"
       ? slow
-      : mode === "origin"
+      : mode === "origin" || mode === "headers"
       ? (req) => {
           const key = keyOf(req.url);
           if (key === undefined) return req.url.endsWith("/healthz") ? new Response("ok") : NOT_FOUND();
           const v = values.get(key);
-          return v === undefined ? NOT_FOUND() : new Response(v);
+          return v === undefined ? NOT_FOUND() : hitHeaders ? new Response(v, { headers: hitHeaders }) : new Response(v);
         }
       : async (req) => {
           const path = pathOf(req.url);

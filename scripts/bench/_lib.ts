@@ -160,7 +160,7 @@ export function spawnNode(port: number, flags: string[] = []): Promise<Server> {
 }
 
 /** spawnBare starts the bare Bun server in one of its modes (see _bare-server.ts). */
-export function spawnBare(port: number, mode: "origin" | "relay" | "slow" | "random", extra: string[] = []): Promise<Server> {
+export function spawnBare(port: number, mode: "origin" | "headers" | "relay" | "slow" | "random", extra: string[] = []): Promise<Server> {
   const cmd = [process.execPath, BARE_SERVER, `--port=${port}`, `--mode=${mode}`, ...extra];
   return spawnServer(cmd, port, { readyPath: "/healthz" });
 }
