@@ -83,9 +83,10 @@ export async function buildRelease(targets: readonly Target[], outdir: string, o
     const file = assetName(target);
     const outfile = join(outdir, file);
     const started = performance.now();
-    // The version reaches --version through main.ts's import of package.json, which the bundle inlines.
+    // The version reaches --version through main.ts's import of package.json, which the bundle inlines;
+    // --bytecode halves start-up, as in build.ts.
     const proc = Bun.spawnSync(
-      [process.execPath, "build", "--compile", "--minify", "--sourcemap", "--format=esm", `--target=${target}`, ENTRY, "--outfile", outfile],
+      [process.execPath, "build", "--compile", "--bytecode", "--minify", "--sourcemap", "--format=esm", `--target=${target}`, ENTRY, "--outfile", outfile],
       { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
     );
     if (proc.exitCode !== 0) {
