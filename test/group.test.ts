@@ -4,6 +4,7 @@ import { GeeCacheError, notFound, type ErrorCode } from "../src/errors.ts";
 import { Group, MAX_KEY_LENGTH, type CacheStats, type Getter, type GetResult, type GroupOptions, type GroupStats } from "../src/group.ts";
 import type { PeerGetter, PeerPicker } from "../src/peers.ts";
 import type { PeerResponse } from "../src/protocol.ts";
+import { counting } from "./helpers/counting.ts";
 
 const enc = new TextEncoder();
 
@@ -20,17 +21,6 @@ const ZERO_STATS: GroupStats = {
   serverRequests: 0,
 };
 const EMPTY_CACHE: CacheStats = { bytes: 0, items: 0, gets: 0, hits: 0, evictions: 0 };
-
-/** counting wraps a getter and records the keys it was called with. */
-function counting(getter: Getter): Getter & { keys: string[] } {
-  const keys: string[] = [];
-  const fn = ((key, ctx) => {
-    keys.push(key);
-    return getter(key, ctx);
-  }) as Getter & { keys: string[] };
-  fn.keys = keys;
-  return fn;
-}
 
 /** group builds a group named "g" whose default loader answers `v:<key>`. */
 function group(options: Partial<GroupOptions> = {}): Group {

@@ -1,12 +1,13 @@
 // Expiry: group and per-value TTLs, freeing expired memory, hot copies, the wire, stale-while-revalidate.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Group, type CacheStats, type Getter, type GetResult, type GroupOptions, type LoadedValue } from "../src/group.ts";
+import { Group, type CacheStats, type GetResult, type GroupOptions, type LoadedValue } from "../src/group.ts";
 import { HttpPool } from "../src/http-pool.ts";
 import type { PeerGetter } from "../src/peers.ts";
 import type { PeerResponse } from "../src/protocol.ts";
 import { Registry } from "../src/registry.ts";
 import { startNode, type RunningNode } from "../src/server.ts";
 import { freePorts } from "./helpers/process.ts";
+import { counting } from "./helpers/counting.ts";
 
 const T0 = 1_000_000;
 
@@ -19,17 +20,6 @@ interface Clock {
 function clock(): Clock {
   const c: Clock = { t: T0, now: () => c.t };
   return c;
-}
-
-/** counting wraps a getter and records the keys it was called with. */
-function counting(getter: Getter): Getter & { keys: string[] } {
-  const keys: string[] = [];
-  const fn = ((key, ctx) => {
-    keys.push(key);
-    return getter(key, ctx);
-  }) as Getter & { keys: string[] };
-  fn.keys = keys;
-  return fn;
 }
 
 /** plain turns a result into plain data for toEqual: the value as text. */

@@ -6,23 +6,13 @@ import { encodeResponse } from "../src/protocol.ts";
 import { Registry } from "../src/registry.ts";
 import { startNode, type RunningNode } from "../src/server.ts";
 import { freePorts } from "./helpers/process.ts";
+import { counting } from "./helpers/counting.ts";
 
 const T0 = 1_000_000;
 const MAX_VALUE_BYTES = 1024;
 
 /** plain turns a result into plain data for toEqual: the value as text. */
 const plain = (r: GetResult | undefined) => r && { value: r.value.toString(), expiresAt: r.expiresAt, from: r.from };
-
-/** counting wraps a getter and records the keys it was called with. */
-function counting(getter: Getter): Getter & { keys: string[] } {
-  const keys: string[] = [];
-  const fn = ((key, ctx) => {
-    keys.push(key);
-    return getter(key, ctx);
-  }) as Getter & { keys: string[] };
-  fn.keys = keys;
-  return fn;
-}
 
 /** source answers `src:<key>`, except for keys starting with "new-", which exist only once written. */
 const source: Getter = (key) => (key.startsWith("new-") ? undefined : `src:${key}`);
