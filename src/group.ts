@@ -1,47 +1,18 @@
+import { withSignal } from "./abort.ts";
 import { ByteView } from "./byteview.ts";
 import { errorMessage, GeeCacheError, isNotFound } from "./errors.ts";
-import { LRU } from "./lru.ts";
+import { type Cache, Caches, type CacheStats, Entry } from "./group-cache.ts";
+import { type GroupOptions, groupSettings } from "./group-options.ts";
+import { checkKey, keyError } from "./keys.ts";
+import { entryOf, type Getter } from "./loader.ts";
 import type { PeerPicker } from "./peers.ts";
 import { SingleFlight } from "./singleflight.ts";
+import { WriteMarks } from "./write-marks.ts";
 
-/** LoadContext is what a loader is told besides the key. */
-export interface LoadContext {
-  readonly group: string;
-}
-
-/** LoadedValue is a loader's answer: the value alone, or with a TTL in ms or an absolute expiry in Unix ms. */
-export type LoadedValue =
-  | Uint8Array
-  | string
-  | ByteView
-  | { value: Uint8Array | string | ByteView; ttl?: number; expiresAt?: number };
-
-/** Getter loads a key on a miss; it returns (or resolves) undefined, or throws `notFound()`, when the key does not exist. */
-export type Getter = (key: string, ctx: LoadContext) => LoadedValue | undefined | null | Promise<LoadedValue | undefined | null>;
-
-/** GroupOptions configures a Group; see the DEFAULT_* constants for what is left out. */
-export interface GroupOptions {
-  name: string;
-  getter: Getter;
-  /** cacheBytes is the budget shared by the main and hot caches; 0 caches nothing. */
-  cacheBytes?: number;
-  peers?: PeerPicker;
-  /** ttl is the default lifetime of a value in ms; 0 = forever. */
-  ttl?: number;
-  /** stale is how long past its expiry a value this node owns is still served while one background load refreshes it (ms; 0 = off). */
-  stale?: number;
-  /** hotCacheRatio is the chance that a value fetched from a peer is kept in the hot cache. */
-  hotCacheRatio?: number;
-  random?: () => number;
-  now?: () => number;
-}
-
-/** DEFAULT_CACHE_BYTES is a group's budget when none is given: 64 MiB. */
-export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
-/** DEFAULT_HOT_CACHE_RATIO: one in ten peer fetches is kept locally, as in groupcache. */
-export const DEFAULT_HOT_CACHE_RATIO = 0.1;
-/** MAX_KEY_LENGTH bounds keys (in UTF-16 units) so a key always fits a URL and a log line. */
-export const MAX_KEY_LENGTH = 64 * 1024;
+export type { CacheStats } from "./group-cache.ts";
+export { DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, type GroupOptions } from "./group-options.ts";
+export { MAX_KEY_LENGTH } from "./keys.ts";
+export type { Getter, LoadContext, LoadedValue } from "./loader.ts";
 
 /** GroupStats are a group's counters since it was made. */
 export interface GroupStats {
@@ -54,15 +25,6 @@ export interface GroupStats {
   localLoads: number; // successful loader calls
   localLoadErrs: number; // failed loader calls (not found included)
   serverRequests: number; // gets that came from peers (counted in gets too)
-}
-
-/** CacheStats describe one of a group's caches. */
-export interface CacheStats {
-  bytes: number;
-  items: number;
-  gets: number;
-  hits: number;
-  evictions: number;
 }
 
 /** GetResult is a value with where it came from. */
@@ -84,32 +46,6 @@ export interface WriteResult {
   failed: PeerFailure[];
 }
 
-/** Entry is what the caches hold: a value and its expiry. */
-class Entry {
-  constructor(
-    readonly value: ByteView,
-    readonly expiresAt: number,
-  ) {}
-  get length(): number {
-    return this.value.length;
-  }
-}
-
-class Cache {
-  readonly lru = new LRU<Entry>();
-  gets = 0;
-  hits = 0;
-  evictions = 0;
-  stats(): CacheStats {
-    return { bytes: this.lru.bytes, items: this.lru.length, gets: this.gets, hits: this.hits, evictions: this.evictions };
-  }
-}
-
-interface WriteMark {
-  stale: boolean; // a set or remove happened since the load began
-  loads: number; // loads holding this mark
-}
-
 /**
  * Group is a named cache with a loader. A get looks in the main cache, then the hot cache, then
  * asks the key's owner among the peers, and loads locally when this node owns the key or the
@@ -125,29 +61,24 @@ export class Group {
   readonly #hotRatio: number;
   readonly #random: () => number;
   readonly #now: () => number;
-  readonly #main = new Cache(); // values this node owns
-  readonly #hot = new Cache(); // popular values owned by other peers
+  readonly #caches: Caches; // main and hot, under cacheBytes
   readonly #flight = new SingleFlight<GetResult>(); // gets: peer fetch or local load
   readonly #local = new SingleFlight<GetResult>(); // loader calls; never waits on a peer
-  readonly #marks = new Map<string, WriteMark>(); // keys with a load in flight
-  #sweepCursor = 0; // where the next sweep of the main cache starts; the hot cache's is #hotSweepCursor
-  #hotSweepCursor = 0;
+  readonly #marks = new WriteMarks(); // lets a set or remove win over loads in flight
   readonly #stats: GroupStats = { gets: 0, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 0, loadsDeduped: 0, localLoads: 0, localLoadErrs: 0, serverRequests: 0 };
 
   constructor(options: GroupOptions) {
-    const { name, getter } = options;
-    if (typeof name !== "string" || name === "") throw new TypeError("Group name must be a non-empty string");
-    if (typeof getter !== "function") throw new TypeError(`Group ${name}: getter must be a function (key, ctx) => value`);
-    this.name = name;
-    this.#getter = getter;
-    this.cacheBytes = checkNumber(name, "cacheBytes", options.cacheBytes ?? DEFAULT_CACHE_BYTES, true);
-    this.ttl = checkNumber(name, "ttl", options.ttl ?? 0, false);
-    this.stale = checkNumber(name, "stale", options.stale ?? 0, false);
-    this.#hotRatio = options.hotCacheRatio ?? DEFAULT_HOT_CACHE_RATIO;
-    if (!(this.#hotRatio >= 0 && this.#hotRatio <= 1)) throw new RangeError(`Group ${name}: hotCacheRatio must be from 0 to 1, got ${this.#hotRatio}`);
-    this.#peers = options.peers;
-    this.#random = options.random ?? Math.random;
-    this.#now = options.now ?? Date.now;
+    const settings = groupSettings(options);
+    this.name = settings.name;
+    this.#getter = settings.getter;
+    this.cacheBytes = settings.cacheBytes;
+    this.#caches = new Caches(settings.cacheBytes);
+    this.ttl = settings.ttl;
+    this.stale = settings.stale;
+    this.#hotRatio = settings.hotCacheRatio;
+    this.#peers = settings.peers;
+    this.#random = settings.random;
+    this.#now = settings.now;
   }
 
   /** get returns the value of key, loading it on a miss; see `getEntry`. */
@@ -176,7 +107,7 @@ export class Group {
     // Counted as gets too, as groupcache does, so that cacheHits / gets stays a hit ratio.
     this.#stats.serverRequests++;
     this.#stats.gets++;
-    const hit = this.#lookupIn(this.#main, key, "main");
+    const hit = this.#lookupIn(this.#caches.main, key, "main");
     if (hit) {
       this.#stats.cacheHits++;
       return Promise.resolve(hit);
@@ -187,7 +118,7 @@ export class Group {
 
   /** lookup returns the cached value of key from the main or hot cache, without loading. */
   lookup(key: string): GetResult | undefined {
-    return this.#lookupIn(this.#main, key, "main") ?? this.#lookupIn(this.#hot, key, "hot");
+    return this.#lookupIn(this.#caches.main, key, "main") ?? this.#lookupIn(this.#caches.hot, key, "hot");
   }
 
   /**
@@ -225,9 +156,9 @@ export class Group {
   setLocal(key: string, value: Uint8Array | string | ByteView, options: { ttl?: number; expiresAt?: number } = {}): GetResult {
     checkKey(this.name, key);
     this.#invalidate(key);
-    this.#hot.lru.remove(key);
+    this.#caches.hot.lru.remove(key);
     const entry = new Entry(ByteView.from(value), this.#expiry(options.ttl, options.expiresAt));
-    this.#populate(this.#main, key, entry);
+    this.#caches.populate(this.#caches.main, key, entry);
     return { value: entry.value, expiresAt: entry.expiresAt, from: "main" };
   }
 
@@ -235,9 +166,7 @@ export class Group {
   removeLocal(key: string): boolean {
     checkKey(this.name, key);
     this.#invalidate(key);
-    const a = this.#main.lru.remove(key);
-    const b = this.#hot.lru.remove(key);
-    return a || b;
+    return this.#caches.remove(key);
   }
 
   /** stats returns a copy of the group's counters. */
@@ -247,7 +176,7 @@ export class Group {
 
   /** cacheStats returns the main and hot caches' figures. */
   cacheStats(): { main: CacheStats; hot: CacheStats } {
-    return { main: this.#main.stats(), hot: this.#hot.stats() };
+    return { main: this.#caches.main.stats(), hot: this.#caches.hot.stats() };
   }
 
   /**
@@ -256,17 +185,7 @@ export class Group {
    * number of entries freed.
    */
   sweep(budget = 1000): number {
-    const now = this.#now();
-    let freed = 0;
-    // Only owned values may be served stale; a hot copy is dead at its expiry.
-    const dead = (keepFor: number) => (_key: string, e: Entry) => {
-      const gone = e.expiresAt !== 0 && now >= e.expiresAt + keepFor;
-      if (gone) freed++;
-      return gone;
-    };
-    this.#sweepCursor = this.#main.lru.sweep(this.#sweepCursor, budget, dead(this.stale));
-    this.#hotSweepCursor = this.#hot.lru.sweep(this.#hotSweepCursor, budget, dead(0));
-    return freed;
+    return this.#caches.sweep(this.#now(), budget, this.stale);
   }
 
   async #broadcastRemove(key: string, skip: string | undefined, failed: PeerFailure[]): Promise<void> {
@@ -294,20 +213,20 @@ export class Group {
     this.#stats.loadsDeduped++;
     const peer = this.#peers?.pickPeer(key);
     if (peer) {
-      const mark = this.#begin(key);
+      const mark = this.#marks.begin(key);
       try {
         const res = await peer.get(this.name, key);
         this.#stats.peerLoads++;
         const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
         if (!mark.stale && this.#hotRatio > 0 && this.#random() < this.#hotRatio && !this.#expired(entry)) {
-          this.#populate(this.#hot, key, entry);
+          this.#caches.populate(this.#caches.hot, key, entry);
         }
         return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" };
       } catch (err) {
         if (isNotFound(err)) throw err;
         this.#stats.peerErrors++;
       } finally {
-        this.#end(key, mark);
+        this.#marks.end(key, mark);
       }
     }
     return this.#loadLocally(key);
@@ -316,10 +235,10 @@ export class Group {
   #loadLocally(key: string, refresh = false): Promise<GetResult> {
     return this.#local.do(key, async () => {
       if (!refresh) {
-        const hit = this.#lookupIn(this.#main, key, "main");
+        const hit = this.#lookupIn(this.#caches.main, key, "main");
         if (hit) return hit;
       }
-      const mark = this.#begin(key);
+      const mark = this.#marks.begin(key);
       try {
         let loaded: Awaited<ReturnType<Getter>>;
         try {
@@ -333,28 +252,14 @@ export class Group {
           this.#stats.localLoadErrs++;
           throw new GeeCacheError("NOT_FOUND", `key ${JSON.stringify(key)} not found in group ${this.name}`);
         }
-        const entry = this.#entryOf(key, loaded);
+        const entry = entryOf(this.name, key, loaded, (ttl, expiresAt) => this.#expiry(ttl, expiresAt));
         this.#stats.localLoads++;
-        if (!mark.stale && !this.#expired(entry)) this.#populate(this.#main, key, entry);
+        if (!mark.stale && !this.#expired(entry)) this.#caches.populate(this.#caches.main, key, entry);
         return { value: entry.value, expiresAt: entry.expiresAt, from: "loader" as const };
       } finally {
-        this.#end(key, mark);
+        this.#marks.end(key, mark);
       }
     });
-  }
-
-  #entryOf(key: string, loaded: LoadedValue): Entry {
-    if (typeof loaded === "string" || loaded instanceof Uint8Array || loaded instanceof ByteView) {
-      return new Entry(ByteView.from(loaded), this.#expiry(undefined, undefined));
-    }
-    if (typeof loaded === "object" && "value" in loaded) {
-      try {
-        return new Entry(ByteView.from(loaded.value), this.#expiry(loaded.ttl, loaded.expiresAt));
-      } catch (err) {
-        throw new GeeCacheError("LOAD_FAILED", `group ${this.name}: loader returned a bad value for ${JSON.stringify(key)}: ${errorMessage(err)}`, { cause: err });
-      }
-    }
-    throw new GeeCacheError("LOAD_FAILED", `group ${this.name}: loader returned ${typeof loaded} for ${JSON.stringify(key)}; expected a string, Uint8Array, ByteView or { value }`);
   }
 
   #expiry(ttl: number | undefined, expiresAt: number | undefined): number {
@@ -375,7 +280,7 @@ export class Group {
       const now = this.#now();
       if (now >= e.expiresAt) {
         // Past its expiry a value we own may still be served for `stale` ms while one load refreshes it.
-        if (cache !== this.#main || now >= e.expiresAt + this.stale) {
+        if (cache !== this.#caches.main || now >= e.expiresAt + this.stale) {
           cache.lru.remove(key);
           return undefined;
         }
@@ -386,76 +291,9 @@ export class Group {
     return { value: e.value, expiresAt: e.expiresAt, from };
   }
 
-  #populate(cache: Cache, key: string, entry: Entry): void {
-    if (entry.length + Buffer.byteLength(key) > this.cacheBytes) {
-      cache.lru.remove(key); // too big to keep at all; never leave an older value behind
-      return;
-    }
-    cache.lru.add(key, entry);
-    // Evict until both caches fit; the hot cache may hold at most an eighth of the main cache's bytes.
-    const main = this.#main;
-    const hot = this.#hot;
-    while (main.lru.bytes + hot.lru.bytes > this.cacheBytes) {
-      const victim = hot.lru.bytes > main.lru.bytes / 8 ? hot : main;
-      if (!victim.lru.removeOldest()) break;
-      victim.evictions++;
-    }
-  }
-
-  #begin(key: string): WriteMark {
-    let mark = this.#marks.get(key);
-    if (!mark) this.#marks.set(key, (mark = { stale: false, loads: 0 }));
-    mark.loads++;
-    return mark;
-  }
-
-  #end(key: string, mark: WriteMark): void {
-    if (--mark.loads === 0 && this.#marks.get(key) === mark) this.#marks.delete(key);
-  }
-
   #invalidate(key: string): void {
-    const mark = this.#marks.get(key);
-    if (mark) {
-      mark.stale = true;
-      this.#marks.delete(key);
-    }
+    this.#marks.invalidate(key);
     this.#flight.forget(key);
     this.#local.forget(key);
   }
-}
-
-function checkKey(group: string, key: unknown): asserts key is string {
-  const err = keyError(group, key);
-  if (err) throw err;
-}
-
-function keyError(group: string, key: unknown): GeeCacheError | undefined {
-  if (typeof key !== "string") return new GeeCacheError("INVALID_ARGUMENT", `group ${group}: key must be a string, got ${typeof key}`);
-  if (key === "") return new GeeCacheError("INVALID_ARGUMENT", `group ${group}: key is empty`);
-  if (key.length > MAX_KEY_LENGTH) return new GeeCacheError("TOO_LARGE", `group ${group}: key is ${key.length} characters, over the limit of ${MAX_KEY_LENGTH}`);
-  return undefined;
-}
-
-function checkNumber(group: string, what: string, v: number, integer: boolean): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
-    throw new RangeError(`Group ${group}: ${what} must be a finite ${integer ? "integer" : "number"} >= 0, got ${v}`);
-  }
-  return v;
-}
-
-// start is called only when the signal has not fired: a load begun for an already aborted caller
-// would have nobody to hand its rejection to (an unhandled rejection ends the process).
-function withSignal<T>(start: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return start();
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  const p = start();
-  const { promise, resolve, reject } = Promise.withResolvers<T>();
-  const onAbort = () => reject(abortError(signal));
-  signal.addEventListener("abort", onAbort, { once: true });
-  p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  return promise;
-}
-
-function abortError(signal: AbortSignal): GeeCacheError {
-  return new GeeCacheError("ABORTED", "the request was aborted", { cause: signal.reason });
 }

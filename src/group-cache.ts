@@ -1,0 +1,87 @@
+import type { ByteView } from "./byteview.ts";
+import { LRU } from "./lru.ts";
+
+/** CacheStats describe one of a group's caches. */
+export interface CacheStats {
+  bytes: number;
+  items: number;
+  gets: number;
+  hits: number;
+  evictions: number;
+}
+
+/** Entry is what the caches hold: a value and its expiry in Unix ms (0 = never). */
+export class Entry {
+  constructor(
+    readonly value: ByteView,
+    readonly expiresAt: number,
+  ) {}
+  /** length is the value's size in bytes, which the LRU charges. */
+  get length(): number {
+    return this.value.length;
+  }
+}
+
+/** Cache is one LRU of entries with its counters; the group counts gets and hits, the shared budget evictions. */
+export class Cache {
+  readonly lru = new LRU<Entry>();
+  gets = 0;
+  hits = 0;
+  evictions = 0;
+  sweepCursor = 0; // the slot where the next sweep starts
+
+  /** stats returns the cache's figures. */
+  stats(): CacheStats {
+    return { bytes: this.lru.bytes, items: this.lru.length, gets: this.gets, hits: this.hits, evictions: this.evictions };
+  }
+}
+
+/** Caches are a group's main and hot caches, which share one byte budget. */
+export class Caches {
+  readonly main = new Cache(); // values this node owns
+  readonly hot = new Cache(); // popular values owned by other peers
+
+  constructor(readonly budget: number) {}
+
+  /** populate adds entry under key to cache (main or hot), then evicts until both caches fit the budget together. */
+  populate(cache: Cache, key: string, entry: Entry): void {
+    if (entry.length + Buffer.byteLength(key) > this.budget) {
+      cache.lru.remove(key); // too big to keep at all; never leave an older value behind
+      return;
+    }
+    cache.lru.add(key, entry);
+    // Evict until both caches fit; the hot cache may hold at most an eighth of the main cache's bytes.
+    const main = this.main;
+    const hot = this.hot;
+    while (main.lru.bytes + hot.lru.bytes > this.budget) {
+      const victim = hot.lru.bytes > main.lru.bytes / 8 ? hot : main;
+      if (!victim.lru.removeOldest()) break;
+      victim.evictions++;
+    }
+  }
+
+  /** remove drops key from both caches; true if either held it. */
+  remove(key: string): boolean {
+    const a = this.main.lru.remove(key);
+    const b = this.hot.lru.remove(key);
+    return a || b;
+  }
+
+  /**
+   * sweep frees entries expired at now, looking at no more than `budget` slots of each cache and
+   * going on next time where it stopped; main entries are kept `stale` ms longer. It returns the
+   * number of entries freed.
+   */
+  sweep(now: number, budget: number, stale: number): number {
+    let freed = 0;
+    // Only owned values may be served stale; a hot copy is dead at its expiry.
+    const dead = (keepFor: number) => (_key: string, e: Entry) => {
+      const gone = e.expiresAt !== 0 && now >= e.expiresAt + keepFor;
+      if (gone) freed++;
+      return gone;
+    };
+    this.main.sweepCursor = this.main.lru.sweep(this.main.sweepCursor, budget, dead(stale));
+    this.hot.sweepCursor = this.hot.lru.sweep(this.hot.sweepCursor, budget, dead(0));
+    return freed;
+  }
+}

@@ -1,0 +1,47 @@
+import type { Getter } from "./loader.ts";
+import type { PeerPicker } from "./peers.ts";
+
+/** GroupOptions configures a Group; see the DEFAULT_* constants for what is left out. */
+export interface GroupOptions {
+  name: string;
+  getter: Getter;
+  /** cacheBytes is the budget shared by the main and hot caches; 0 caches nothing. */
+  cacheBytes?: number;
+  peers?: PeerPicker;
+  /** ttl is the default lifetime of a value in ms; 0 = forever. */
+  ttl?: number;
+  /** stale is how long past its expiry a value this node owns is still served while one background load refreshes it (ms; 0 = off). */
+  stale?: number;
+  /** hotCacheRatio is the chance that a value fetched from a peer is kept in the hot cache. */
+  hotCacheRatio?: number;
+  random?: () => number;
+  now?: () => number;
+}
+
+/** DEFAULT_CACHE_BYTES is a group's budget when none is given: 64 MiB. */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+/** DEFAULT_HOT_CACHE_RATIO: one in ten peer fetches is kept locally, as in groupcache. */
+export const DEFAULT_HOT_CACHE_RATIO = 0.1;
+
+/** GroupSettings are GroupOptions checked, with every default filled in (peers stays optional). */
+export type GroupSettings = Required<Omit<GroupOptions, "peers">> & Pick<GroupOptions, "peers">;
+
+/** groupSettings checks options and fills in the defaults; a bad value throws a TypeError or RangeError that says what to fix. */
+export function groupSettings(options: GroupOptions): GroupSettings {
+  const { name, getter } = options;
+  if (typeof name !== "string" || name === "") throw new TypeError("Group name must be a non-empty string");
+  if (typeof getter !== "function") throw new TypeError(`Group ${name}: getter must be a function (key, ctx) => value`);
+  const cacheBytes = checkNumber(name, "cacheBytes", options.cacheBytes ?? DEFAULT_CACHE_BYTES, true);
+  const ttl = checkNumber(name, "ttl", options.ttl ?? 0, false);
+  const stale = checkNumber(name, "stale", options.stale ?? 0, false);
+  const hotCacheRatio = options.hotCacheRatio ?? DEFAULT_HOT_CACHE_RATIO;
+  if (!(hotCacheRatio >= 0 && hotCacheRatio <= 1)) throw new RangeError(`Group ${name}: hotCacheRatio must be from 0 to 1, got ${hotCacheRatio}`);
+  return { name, getter, cacheBytes, ttl, stale, hotCacheRatio, peers: options.peers, random: options.random ?? Math.random, now: options.now ?? Date.now };
+}
+
+function checkNumber(group: string, what: string, v: number, integer: boolean): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
+    throw new RangeError(`Group ${group}: ${what} must be a finite ${integer ? "integer" : "number"} >= 0, got ${v}`);
+  }
+  return v;
+}

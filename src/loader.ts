@@ -1,0 +1,36 @@
+import { ByteView } from "./byteview.ts";
+import { errorMessage, GeeCacheError } from "./errors.ts";
+import { Entry } from "./group-cache.ts";
+
+/** LoadContext is what a loader is told besides the key. */
+export interface LoadContext {
+  readonly group: string;
+}
+
+/** LoadedValue is a loader's answer: the value alone, or with a TTL in ms or an absolute expiry in Unix ms. */
+export type LoadedValue =
+  | Uint8Array
+  | string
+  | ByteView
+  | { value: Uint8Array | string | ByteView; ttl?: number; expiresAt?: number };
+
+/** Getter loads a key on a miss; it returns (or resolves) undefined, or throws `notFound()`, when the key does not exist. */
+export type Getter = (key: string, ctx: LoadContext) => LoadedValue | undefined | null | Promise<LoadedValue | undefined | null>;
+
+/**
+ * entryOf turns what group's loader returned for key into an Entry, its expiry worked out by
+ * `expiry(ttl, expiresAt)`; an answer of the wrong shape is a LOAD_FAILED GeeCacheError.
+ */
+export function entryOf(group: string, key: string, loaded: LoadedValue, expiry: (ttl: number | undefined, expiresAt: number | undefined) => number): Entry {
+  if (typeof loaded === "string" || loaded instanceof Uint8Array || loaded instanceof ByteView) {
+    return new Entry(ByteView.from(loaded), expiry(undefined, undefined));
+  }
+  if (typeof loaded === "object" && "value" in loaded) {
+    try {
+      return new Entry(ByteView.from(loaded.value), expiry(loaded.ttl, loaded.expiresAt));
+    } catch (err) {
+      throw new GeeCacheError("LOAD_FAILED", `group ${group}: loader returned a bad value for ${JSON.stringify(key)}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+  throw new GeeCacheError("LOAD_FAILED", `group ${group}: loader returned ${typeof loaded} for ${JSON.stringify(key)}; expected a string, Uint8Array, ByteView or { value }`);
+}
