@@ -6,7 +6,7 @@ import { timingSafeEqual } from "node:crypto";
  */
 export function bearerMatches(req: Request, token: string): boolean {
   const header = req.headers.get("authorization") ?? "";
-  const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+  const given = /^bearer /i.test(header) ? header.slice(7) : ""; // the scheme is case-insensitive (RFC 7235)
   const a = new Bun.CryptoHasher("sha256").update(given).digest();
   const b = new Bun.CryptoHasher("sha256").update(token).digest();
   return timingSafeEqual(a, b) && given !== "";

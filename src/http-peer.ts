@@ -93,6 +93,7 @@ export class HttpPeer implements PeerGetter {
         method,
         body,
         headers: this.#headers,
+        redirect: "error", // a peer never redirects; following one would send our token elsewhere
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         ...(this.#tls ? { tls: this.#tls } : {}),
       } as RequestInit);

@@ -1,5 +1,5 @@
 import { Ring, type RingOptions } from "./consistent-hash.ts";
-import { GeeCacheError } from "./errors.ts";
+import { errorMessage, GeeCacheError } from "./errors.ts";
 import type { GetResult, Group } from "./group.ts";
 import { HttpPeer } from "./http-peer.ts";
 import { DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
@@ -134,7 +134,13 @@ export class HttpPool implements PeerPicker {
           return new Response(null, { status: 204 });
         }
         const body = await readBody(req, maxValueBytes + 64);
-        const { value, expiresAt } = decodeResponse(body);
+        let decoded: ReturnType<typeof decodeResponse>;
+        try {
+          decoded = decodeResponse(body);
+        } catch (err) {
+          return text(400, `malformed body: ${errorMessage(err)}`);
+        }
+        const { value, expiresAt } = decoded;
         if (value.length > maxValueBytes) return text(413, `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
         group.setLocal(key, value, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // expire 0 on the wire = never
         return new Response(null, { status: 204 });
@@ -185,7 +191,6 @@ function valueAnswer(r: GetResult): Response {
 }
 
 function peerFailure(err: unknown): Response {
-  if (err instanceof RangeError) return text(400, `malformed body: ${err.message}`);
   return errorResponse(err);
 }
 

@@ -10,13 +10,17 @@ export interface PeerResponse {
   expiresAt: number;
 }
 
+/** MAX_EXPIRES_AT is the latest expiry (Unix ms) that field 3 can carry as int64 nanoseconds. */
+export const MAX_EXPIRES_AT = 9_223_372_036_854;
+
 const TAG_VALUE = (1 << 3) | 2; // field 1, length-delimited
 const TAG_EXPIRE = (3 << 3) | 0; // field 3, varint
 
 /** encodeResponse writes value (and expiresAt in Unix ms, when non-zero) as a protobuf message. */
 export function encodeResponse(value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array, expiresAt = 0): Uint8Array<ArrayBuffer> {
   const n = value.length;
-  const expire = expiresAt > 0 ? BigInt(Math.round(expiresAt)) * 1_000_000n : 0n;
+  // A library caller may pass any expiry; the wire holds int64 nanoseconds (up to the year 2262).
+  const expire = expiresAt > 0 ? BigInt(Math.round(Math.min(expiresAt, MAX_EXPIRES_AT))) * 1_000_000n : 0n;
   const size = (n > 0 ? 1 + varintSize(BigInt(n)) + n : 0) + (expire > 0n ? 1 + varintSize(expire) : 0);
   const out = new Uint8Array(size);
   let o = 0;

@@ -106,7 +106,13 @@ export function startNode(options: NodeOptions): RunningNode {
       error: (err) => text(500, `internal error: ${err.message}`),
     });
   const main = serve(options.port ?? 0, handlers.main);
-  const second = options.apiPort !== undefined && options.apiPort !== main.port ? serve(options.apiPort, handlers.api) : undefined;
+  let second: ReturnType<typeof serve> | undefined;
+  try {
+    second = options.apiPort !== undefined && options.apiPort !== main.port ? serve(options.apiPort, handlers.api) : undefined;
+  } catch (err) {
+    void main.stop(true); // do not keep the first port open for a node that failed to start
+    throw err;
+  }
   const interval = options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL;
   const sweeper = interval > 0 ? setInterval(() => options.registry.groups().forEach((g) => g.sweep()), interval) : undefined;
   sweeper?.unref();

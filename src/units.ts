@@ -16,14 +16,17 @@ export function parseBytes(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** parseDuration reads a duration such as `250ms`, `2s`, `5m`, `1h`, `1h30m` or a bare number of ms; undefined when it is not one. */
+/** MAX_DURATION is the longest duration parseDuration accepts: 100 years, so an expiry always fits int64 nanoseconds on the wire. */
+export const MAX_DURATION = 100 * 365 * 86_400_000;
+
+/** parseDuration reads a duration such as `250ms`, `2s`, `5m`, `1h`, `1h30m` or a bare number of ms; undefined when it is not one or is over MAX_DURATION. */
 export function parseDuration(text: string): number | undefined {
   const s = text.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
-  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s)) return undefined;
   let total = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
-  return total;
+  if (/^\d+(\.\d+)?$/.test(s)) total = Number(s);
+  else if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s)) return undefined;
+  else for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  return total <= MAX_DURATION ? total : undefined;
 }
 
 /** formatBytes writes a size the way people read it: `64 MiB`, `1.5 KiB`, `12 B`. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ByteView } from "../src/byteview.ts";
-import { decodeResponse, encodeResponse } from "../src/protocol.ts";
+import { decodeResponse, encodeResponse, MAX_EXPIRES_AT } from "../src/protocol.ts";
 
 const enc = new TextEncoder();
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -40,6 +40,11 @@ describe("encodeResponse", () => {
     // 1 ms = 1e6 ns = 0x0f4240 -> varint c0 84 3d
     expect(encodeResponse(enc.encode("a"), 1)).toEqual(fromHex("0a 01 61 18 c0 84 3d"));
     expect(encodeResponse(new Uint8Array(0), 1)).toEqual(fromHex("18 c0 84 3d"));
+  });
+
+  test("an expiry past what int64 nanoseconds hold is clamped, not thrown", () => {
+    const body = encodeResponse(new TextEncoder().encode("v"), Number.MAX_VALUE);
+    expect(decodeResponse(body)).toEqual({ value: new TextEncoder().encode("v"), expiresAt: MAX_EXPIRES_AT });
   });
 
   test("expiresAt 0 or negative is left out", () => {

@@ -49,6 +49,10 @@ describe("parseDuration", () => {
   test.each<{ text: string; want: number | undefined }>([
     { text: "0", want: 0 },
     { text: "250", want: 250 },
+    { text: "36500d", want: 36500 * 86_400_000 }, // MAX_DURATION, 100 years
+    { text: "36501d", want: undefined }, // would overflow int64 nanoseconds on the wire soon after
+    { text: "99999999999999999999999d", want: undefined },
+    { text: "1e400", want: undefined },
     { text: "1.5", want: 1.5 },
     { text: "250ms", want: 250 },
     { text: "2s", want: 2000 },

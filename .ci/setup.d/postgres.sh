@@ -24,11 +24,20 @@ _geecache_pg_setup() {
       return 0
     fi
     echo "postgres: installing Debian's postgresql package"
+    # Only the binaries are wanted: a policy-rc.d that says 101 keeps the package's own cluster
+    # (port 5432) from starting and outliving this run; our server is started below with pg_ctl.
+    local policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy=/usr/sbin/policy-rc.d
+      CLEANUP+=("rm -f /usr/sbin/policy-rc.d")
+    fi
     if ! { timeout 300 apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq -o DPkg::Lock::Timeout=120 postgresql >/dev/null; }; then
+      DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 postgresql >/dev/null; }; then
+      [ -n "$policy" ] && rm -f "$policy"
       echo "postgres: apt-get install postgresql failed; the PostgreSQL tests will skip"
       return 0
     fi
+    [ -n "$policy" ] && rm -f "$policy"
     bin=$(_geecache_pg_bin)
     if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
       echo "postgres: postgresql installed but no initdb under /usr/lib/postgresql/*/bin; the PostgreSQL tests will skip"

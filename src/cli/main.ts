@@ -110,7 +110,11 @@ async function main(args: Record<string, unknown>): Promise<void> {
     stopping = true;
     log.info(`${signal}: finishing in-flight requests`);
     // The source (a PostgreSQL pool) closes after the in-flight requests that may still be loading.
-    await Promise.race([node.stop().then(() => source.close?.()), Bun.sleep(SHUTDOWN_GRACE_MS)]);
+    const stopped = node
+      .stop()
+      .then(() => source.close?.())
+      .catch((err) => log.warn(`shutdown: ${errorMessage(err)}`));
+    await Promise.race([stopped, Bun.sleep(SHUTDOWN_GRACE_MS)]);
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
