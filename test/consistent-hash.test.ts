@@ -1,19 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { crc32, DEFAULT_REPLICAS, Ring, wyhash, type HashFn, type RingOptions } from "../src/consistent-hash.ts";
+import { mulberry32 } from "./helpers/prng.ts";
 
 const PEERS = ["http://localhost:8001", "http://localhost:8002", "http://localhost:8003"];
 const identity: HashFn = (s) => Number(s);
-
-/** mulberry32 is a tiny seeded PRNG, so the distribution test sees the same keys on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** identityRing is GeeCache's test ring: the hash of "16" is 16, so placements can be read off. */
 function identityRing(): Ring {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { LRU, type LRUOptions } from "../src/lru.ts";
+import { mulberry32 } from "./helpers/prng.ts";
 
 type Evicted = [key: string, value: string];
 
@@ -398,14 +399,3 @@ class RefModel {
   }
 }
 
-/** mulberry32 is a tiny seeded PRNG so the randomised test is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
