@@ -1,35 +1,32 @@
-export { ByteView } from "./byteview.ts";
-export { crc32, DEFAULT_REPLICAS, Ring, wyhash, type HashFn, type RingOptions } from "./consistent-hash.ts";
-export { GeeCacheError, httpStatus, isNotFound, notFound, type ErrorCode } from "./errors.ts";
-export {
-  DEFAULT_CACHE_BYTES,
-  DEFAULT_HOT_CACHE_RATIO,
-  Group,
-  MAX_KEY_LENGTH,
-  type CacheStats,
-  type Getter,
-  type GetResult,
-  type GroupOptions,
-  type GroupStats,
-  type PeerFailure,
-  type WriteResult,
-  type LoadContext,
-  type LoadedValue,
-} from "./group.ts";
-export { LRU, type LRUOptions, type Sized } from "./lru.ts";
-export type { PeerGetter, PeerPicker } from "./peers.ts";
-export { decodeResponse, encodeResponse, type PeerResponse } from "./protocol.ts";
-export { Registry } from "./registry.ts";
-export { SingleFlight } from "./singleflight.ts";
-export { bearerMatches } from "./auth.ts";
-export { apiHandler, statsHandler, type ApiOptions } from "./api.ts";
-export { HttpPeer, type HttpPeerOptions } from "./http-peer.ts";
-export { DEFAULT_BASE_PATH, DEFAULT_PEER_TIMEOUT, HttpPool, type HttpPoolOptions } from "./http-pool.ts";
-export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
-export { NodeMetrics, type NodeMetricsOptions } from "./metrics/node-metrics.ts";
-export { DEFAULT_SWEEP_INTERVAL, nodeHandlers, startNode, type Handler, type NodeOptions, type RunningNode } from "./server.ts";
+export { ByteView } from "./core/byteview.ts";
+export { crc32, DEFAULT_REPLICAS, Ring, wyhash, type HashFn, type RingOptions } from "./core/consistent-hash.ts";
+export { GeeCacheError, httpStatus, isNotFound, notFound, type ErrorCode } from "./core/errors.ts";
+export { Group, type GetResult, type GroupStats, type PeerFailure, type WriteResult } from "./group/group.ts";
+export type { CacheStats } from "./group/caches.ts";
+export { DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, type GroupOptions } from "./group/options.ts";
+export { MAX_KEY_LENGTH } from "./group/keys.ts";
+export type { Getter, LoadContext, LoadedValue } from "./group/loader.ts";
+export { LRU, type LRUOptions, type Sized } from "./core/lru.ts";
+export type { PeerClient, PeerGetter, PeerPicker } from "./group/peers.ts";
+export { staticPeers, type Discovery, type PeerUpdate } from "./cluster/discovery.ts";
+export { observePeer, type PeerObserver, type RequestOutcome } from "./cluster/observe.ts";
+export { DEFAULT_PEER_TIMEOUT, PeerSet, type MembershipChange, type PeerSetOptions } from "./cluster/peer-set.ts";
+export { PEER_SCHEMES, peerUrl } from "./cluster/peer-url.ts";
+export type { Handler, Listening, ListenOptions, PeerRoutes, PeerTransport, TransportClient } from "./cluster/transport.ts";
+export { decodeResponse, encodeResponse, type PeerResponse } from "./core/protocol.ts";
+export { Registry } from "./group/registry.ts";
+export { SingleFlight } from "./core/singleflight.ts";
+export { bearerMatches } from "./transport/http/auth.ts";
+export { apiHandler, statsHandler, type ApiOptions } from "./node/api.ts";
+export { HttpPeer, type HttpPeerOptions } from "./transport/http/client.ts";
+export { DEFAULT_BASE_PATH, httpTransport, type HttpTransport, type HttpTransportOptions } from "./transport/http/index.ts";
+export { HttpPool, type HttpPoolOptions } from "./transport/http/pool.ts";
+export { peerRoutes, type PeerRoutesOptions } from "./transport/http/routes.ts";
+export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, GROUP_NAME, MAX_KEY_BYTES } from "./core/limits.ts";
+export { NodeMetrics, type NodeMetricsOptions } from "./observability/metrics/node-metrics.ts";
+export { DEFAULT_API_PORT, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SWEEP_INTERVAL, nodeHandlers, startNode, type NodeOptions, type RunningNode } from "./node/server.ts";
 export { DEMO_ROWS, demoSource } from "./sources/demo.ts";
 export { DEFAULT_HTTP_TIMEOUT, httpSource, type HttpSourceOptions } from "./sources/http.ts";
 export { DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, postgresSource, type PostgresSource, type PostgresSourceOptions } from "./sources/postgres.ts";
 export { sqliteSource, type SqliteSourceOptions } from "./sources/sqlite.ts";
-export { formatBytes, parseBytes, parseDuration } from "./units.ts";
+export { formatBytes, parseBytes, parseDuration } from "./core/units.ts";

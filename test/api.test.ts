@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { apiHandler } from "../src/api.ts";
-import type { Getter } from "../src/group.ts";
-import { HttpPool } from "../src/http-pool.ts";
-import { encodeResponse } from "../src/protocol.ts";
-import { Registry } from "../src/registry.ts";
-import { nodeHandlers } from "../src/server.ts";
+import { apiHandler } from "../src/node/api.ts";
+import type { Getter } from "../src/group/loader.ts";
+import { HttpPool } from "../src/index.ts";
+import { encodeResponse } from "../src/core/protocol.ts";
+import { Registry } from "../src/group/registry.ts";
+import { nodeHandlers } from "../src/node/server.ts";
 
 const enc = new TextEncoder();
 const TEXT = "text/plain; charset=utf-8";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ByteView } from "../src/byteview.ts";
+import { ByteView } from "../src/core/byteview.ts";
 
 const bytesOf = (...b: number[]) => new Uint8Array(b);
 

@@ -1,6 +1,6 @@
 // Writes through a cluster of three real dist/geecache processes that share a peer token.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Ring } from "../src/consistent-hash.ts";
+import { Ring } from "../src/core/consistent-hash.ts";
 import { freePorts, requireBinary, spawnNode, type RunningNode } from "./helpers/process.ts";
 import { hasOpenssl, makeCerts, type TestCerts } from "./helpers/tls.ts";
 

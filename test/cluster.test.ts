@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Ring } from "../src/consistent-hash.ts";
-import type { GroupStats } from "../src/group.ts";
+import { Ring } from "../src/core/consistent-hash.ts";
+import type { GroupStats } from "../src/group/group.ts";
 import { freePorts, requireBinary, spawnNode, type RunningNode } from "./helpers/process.ts";
 
 /** SPECIAL are keys that must survive the query string and the peer path intact. */

@@ -1,12 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { resolveConfig, type Config } from "../src/cli/config.ts";
-import { GeeCacheError } from "../src/errors.ts";
+import { GeeCacheError } from "../src/core/errors.ts";
 
 /** DEFAULT is the config of a node started with no flags and an empty environment. */
 const DEFAULT: Config = {
   port: 8001,
   host: "127.0.0.1",
   peers: [],
+  peersFile: undefined,
+  peersFileInterval: 1000,
   self: "http://127.0.0.1:8001",
   api: false,
   apiPort: 9999,
@@ -118,7 +120,7 @@ describe("resolveConfig", () => {
     { name: "sizes and durations", args: { "cache-bytes": "10MB", "max-key-bytes": "256", "peer-timeout": "1m" }, env: {}, want: { cacheBytes: 10_000_000, maxKeyBytes: 256, peerTimeout: 60_000 } },
     { name: "durations and tokens", args: { ttl: "5m", stale: "30s", token: "s3cret", "api-token": "w", "api-read-token": "r" }, env: {}, want: { ttl: 300_000, stale: 30_000, token: "s3cret", apiToken: "w", apiReadToken: "r" } },
     { name: "--cache-bytes 0 caches nothing", args: { "cache-bytes": "0" }, env: {}, want: { cacheBytes: 0 } },
-    { name: "--port 0 picks a free port", args: { port: "0" }, env: {}, want: { port: 0, self: "http://127.0.0.1:0" } },
+    { name: "--port 0 picks a free port", args: { port: "0" }, env: {}, want: { port: 0, self: undefined } },
     {
       name: "the rest of the flags",
       args: { group: "users.v2", source: "sqlite:./data.db", query: "SELECT v FROM t WHERE k = ?", hash: "crc32", replicas: "3", "base-path": "/_groupcache/", "log-level": "silent", "log-format": "json" },
@@ -147,7 +149,7 @@ describe("resolveConfig", () => {
 
   test("a bad value is quoted in the message", () => {
     expect(() => resolveConfig({ hash: "md5" }, {})).toThrow('--hash accepts wyhash or crc32, got "md5"');
-    expect(() => resolveConfig({ peers: "ftp://h:1" }, {})).toThrow('--peers accepts http:// or https:// URLs, got "ftp://h:1"');
-    expect(() => resolveConfig({ peers: "http://h:1/p" }, {})).toThrow('--peers a peer URL has no path, such as http://127.0.0.1:8001, got "http://h:1/p"');
+    expect(() => resolveConfig({ peers: "ftp://h:1" }, {})).toThrow('--peers must look like http://host:port (or https://, grpc://, grpcs://), got "ftp://h:1"');
+    expect(() => resolveConfig({ peers: "http://h:1/p" }, {})).toThrow('--peers must look like http://host:port (or https://, grpc://, grpcs://) with no path, query or credentials, got "http://h:1/p"');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { crc32, DEFAULT_REPLICAS, Ring, wyhash, type HashFn, type RingOptions } from "../src/consistent-hash.ts";
+import { crc32, DEFAULT_REPLICAS, Ring, wyhash, type HashFn, type RingOptions } from "../src/core/consistent-hash.ts";
 import { mulberry32 } from "./helpers/prng.ts";
 
 const PEERS = ["http://localhost:8001", "http://localhost:8002", "http://localhost:8003"];

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { GC_SLACK_BYTES, GcPacer } from "../src/gc-pacer.ts";
+import { GC_SLACK_BYTES, GcPacer } from "../src/observability/gc-pacer.ts";
 
 const MiB = 1024 * 1024;
 

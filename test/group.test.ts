@@ -1,9 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { ByteView } from "../src/byteview.ts";
-import { GeeCacheError, notFound, type ErrorCode } from "../src/errors.ts";
-import { Group, MAX_KEY_LENGTH, type CacheStats, type Getter, type GetResult, type GroupOptions, type GroupStats } from "../src/group.ts";
-import type { PeerGetter, PeerPicker } from "../src/peers.ts";
-import type { PeerResponse } from "../src/protocol.ts";
+import { ByteView } from "../src/core/byteview.ts";
+import { GeeCacheError, notFound, type ErrorCode } from "../src/core/errors.ts";
+import { Group, type GetResult, type GroupStats } from "../src/group/group.ts";
+import { MAX_KEY_LENGTH } from "../src/group/keys.ts";
+import type { CacheStats } from "../src/group/caches.ts";
+import type { Getter } from "../src/group/loader.ts";
+import type { GroupOptions } from "../src/group/options.ts";
+import type { PeerGetter, PeerPicker } from "../src/group/peers.ts";
+import type { PeerResponse } from "../src/core/protocol.ts";
 import { counting } from "./helpers/counting.ts";
 
 const enc = new TextEncoder();
@@ -155,7 +159,8 @@ describe("Group key checks", () => {
   test.each<{ name: string; key: unknown; code: ErrorCode }>([
     { name: "empty key", key: "", code: "INVALID_ARGUMENT" },
     { name: "non-string key", key: 42, code: "INVALID_ARGUMENT" },
-    { name: "key over MAX_KEY_LENGTH", key: "k".repeat(MAX_KEY_LENGTH + 1), code: "TOO_LARGE" },
+    { name: "key over MAX_KEY_LENGTH", key: "k".repeat(MAX_KEY_LENGTH + 1), code: "KEY_TOO_LONG" },
+    { name: "key over MAX_KEY_LENGTH in UTF-8 bytes", key: "é".repeat(MAX_KEY_LENGTH / 2 + 1), code: "KEY_TOO_LONG" },
   ])("$name: get/getEntry/getLocal/set/remove reject, setLocal/removeLocal throw at once ($code)", async ({ key, code }) => {
     const getter = counting(() => "v");
     const g = group({ getter });

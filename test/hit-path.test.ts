@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { apiHandler } from "../src/api.ts";
-import { ByteView } from "../src/byteview.ts";
-import { HttpPool } from "../src/http-pool.ts";
-import { decodeResponse, encodeResponse } from "../src/protocol.ts";
-import { Registry } from "../src/registry.ts";
+import { apiHandler } from "../src/node/api.ts";
+import { ByteView } from "../src/core/byteview.ts";
+import { HttpPool } from "../src/index.ts";
+import { decodeResponse, encodeResponse } from "../src/core/protocol.ts";
+import { Registry } from "../src/group/registry.ts";
 
 // GET on /api and on the peer route answers a cache hit without a promise (and /api shares header
 // sets between answers); api.test.ts and http-pool.test.ts cover what they answer, this file that

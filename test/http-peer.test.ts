@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { GeeCacheError } from "../src/errors.ts";
-import { Group } from "../src/group.ts";
-import { HttpPeer } from "../src/http-peer.ts";
-import { DEFAULT_BASE_PATH, HttpPool } from "../src/http-pool.ts";
-import { encodeResponse } from "../src/protocol.ts";
-import { Registry } from "../src/registry.ts";
-import { startNode, type RunningNode } from "../src/server.ts";
+import { GeeCacheError } from "../src/core/errors.ts";
+import { Group } from "../src/group/group.ts";
+import { HttpPeer } from "../src/transport/http/client.ts";
+import { DEFAULT_BASE_PATH, HttpPool } from "../src/index.ts";
+import { encodeResponse } from "../src/core/protocol.ts";
+import { Registry } from "../src/group/registry.ts";
+import { startNode, type RunningNode } from "../src/node/server.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -68,8 +68,8 @@ describe("HttpPeer.get against a real server", () => {
       want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER: no such group: scores" } },
     },
     {
-      name: "404 no route is PEER_FAILED (another base path)",
-      respond: () => new Response("no route /_geecache/scores/k\n", { status: 404 }),
+      name: "404 with code NO_ROUTE is PEER_FAILED (another base path)",
+      respond: () => new Response("no route /_geecache/scores/k\n", { status: 404, headers: { "x-geecache-error": "NO_ROUTE" } }),
       want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER: no route /_geecache/scores/k" } },
     },
     {
@@ -91,6 +91,16 @@ describe("HttpPeer.get against a real server", () => {
       name: "a length past the end is PEER_FAILED malformed",
       respond: () => new Response(new Uint8Array([0x0a, 0x05, 0x36])),
       want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER sent a malformed body: malformed protobuf: length past the end" } },
+    },
+    {
+      name: "404 with code NOT_FOUND is NOT_FOUND whatever the text says",
+      respond: () => new Response("no such group: words\n", { status: 404, headers: { "x-geecache-error": "NOT_FOUND" } }),
+      want: { error: { name: "GeeCacheError", code: "NOT_FOUND", message: "no such group: words" } },
+    },
+    {
+      name: "404 page not found from a Go peer with another base path is PEER_FAILED",
+      respond: () => new Response("404 page not found\n", { status: 404 }),
+      want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER: 404 page not found" } },
     },
   ])("$name", async ({ respond, want }) => {
     await using server = peerServer(respond);

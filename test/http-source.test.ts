@@ -1,7 +1,8 @@
 // The HTTP origin source against a real origin (Bun.serve on port 0), then through the compiled binary.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { GeeCacheError } from "../src/errors.ts";
-import { Group, type Getter, type LoadedValue } from "../src/group.ts";
+import { GeeCacheError } from "../src/core/errors.ts";
+import { Group } from "../src/group/group.ts";
+import type { Getter, LoadedValue } from "../src/group/loader.ts";
 import { freshness, httpSource, httpTemplate } from "../src/sources/http.ts";
 import { freePorts, requireBinary, spawnNode } from "./helpers/process.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createLogger, type LoggerOptions } from "../src/log.ts";
+import { createLogger, type LoggerOptions } from "../src/observability/log.ts";
 
 /** jsonLogger returns a JSON logger and the lines it wrote, parsed, with the time checked and set aside. */
 function jsonLogger(level: LoggerOptions["level"]) {

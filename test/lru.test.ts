@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LRU, type LRUOptions } from "../src/lru.ts";
+import { LRU, type LRUOptions } from "../src/core/lru.ts";
 import { mulberry32 } from "./helpers/prng.ts";
 
 type Evicted = [key: string, value: string];

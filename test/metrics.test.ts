@@ -1,12 +1,13 @@
 // GET /metrics: the hand-written Prometheus text format, and the series of a node after known traffic.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { notFound } from "../src/errors.ts";
-import { Group, type Getter } from "../src/group.ts";
-import { HttpPool } from "../src/http-pool.ts";
-import { NodeMetrics } from "../src/metrics/node-metrics.ts";
-import { Counter, CONTENT_TYPE, escapeLabelValue, Exposition, Histogram } from "../src/metrics/prometheus.ts";
-import { Registry } from "../src/registry.ts";
-import { startNode, type RunningNode } from "../src/server.ts";
+import { notFound } from "../src/core/errors.ts";
+import { Group } from "../src/group/group.ts";
+import type { Getter } from "../src/group/loader.ts";
+import { HttpPool } from "../src/index.ts";
+import { NodeMetrics } from "../src/observability/metrics/node-metrics.ts";
+import { Counter, CONTENT_TYPE, escapeLabelValue, Exposition, Histogram } from "../src/observability/metrics/prometheus.ts";
+import { Registry } from "../src/group/registry.ts";
+import { startNode, type RunningNode } from "../src/node/server.ts";
 import { freePorts, spawnNode } from "./helpers/process.ts";
 
 interface Sample {

@@ -1,12 +1,12 @@
 // /healthz, /readyz, /status.json and the status page's HTML, in process; the load history ring.
 import { describe, expect, test } from "bun:test";
-import { Group } from "../src/group.ts";
-import { HttpPool } from "../src/http-pool.ts";
-import { NodeMetrics } from "../src/metrics/node-metrics.ts";
-import { Registry } from "../src/registry.ts";
-import { nodeHandlers, startNode } from "../src/server.ts";
-import { LoadHistory } from "../src/status/load-history.ts";
-import { NodeStatus, PEER_DOWN_WINDOW } from "../src/status/node-status.ts";
+import { Group } from "../src/group/group.ts";
+import { HttpPool } from "../src/index.ts";
+import { NodeMetrics } from "../src/observability/metrics/node-metrics.ts";
+import { Registry } from "../src/group/registry.ts";
+import { nodeHandlers, startNode } from "../src/node/server.ts";
+import { LoadHistory } from "../src/observability/status/load-history.ts";
+import { NodeStatus, PEER_DOWN_WINDOW } from "../src/observability/status/node-status.ts";
 import { freePorts } from "./helpers/process.ts";
 
 const registryWith = () => {

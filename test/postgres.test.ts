@@ -2,8 +2,9 @@
 // `eval "$(scripts/pg-dev.sh)"` exports GEECACHE_TEST_PG_URL, and GEECACHE_TEST_PG_CTL to stop and start it.
 import { SQL } from "bun";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { GeeCacheError, httpStatus } from "../src/errors.ts";
-import { Group, type Getter } from "../src/group.ts";
+import { GeeCacheError, httpStatus } from "../src/core/errors.ts";
+import { Group } from "../src/group/group.ts";
+import type { Getter } from "../src/group/loader.ts";
 import { postgresSource, postgresUrl, type PostgresSource, type PostgresSourceOptions } from "../src/sources/postgres.ts";
 import { requireBinary, spawnNode } from "./helpers/process.ts";
 

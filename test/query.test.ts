@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { queryParams } from "../src/query.ts";
+import { queryParams } from "../src/node/query.ts";
 
 const BASE = "http://127.0.0.1:8001/api";
 const NAMES = ["key", "group", "ttl", "", "k", "keys"];

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { Group } from "../src/group.ts";
-import { Registry } from "../src/registry.ts";
+import { Group } from "../src/group/group.ts";
+import { Registry } from "../src/group/registry.ts";
 
 const getter = (key: string) => `v:${key}`;
 

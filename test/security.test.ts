@@ -1,9 +1,10 @@
 // Peer and API tokens, https between peers with a private CA, and bad input through a real server.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Getter, Group, GroupStats } from "../src/group.ts";
-import { HttpPool } from "../src/http-pool.ts";
-import { Registry } from "../src/registry.ts";
-import { startNode } from "../src/server.ts";
+import type { Getter } from "../src/group/loader.ts";
+import type { Group, GroupStats } from "../src/group/group.ts";
+import { HttpPool } from "../src/index.ts";
+import { Registry } from "../src/group/registry.ts";
+import { startNode } from "../src/node/server.ts";
 import { freePorts } from "./helpers/process.ts";
 import { hasOpenssl, makeCerts, type TestCerts } from "./helpers/tls.ts";
 

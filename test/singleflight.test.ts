@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { SingleFlight } from "../src/singleflight.ts";
+import { SingleFlight } from "../src/core/singleflight.ts";
 
 describe("SingleFlight", () => {
   test("1,000 concurrent calls of one key call fn once and share its value", async () => {

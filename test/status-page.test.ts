@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { HttpPool } from "../src/http-pool.ts";
+import { HttpPool } from "../src/index.ts";
 import { freePorts, requireBinary, spawnNode, type RunningNode } from "./helpers/process.ts";
 
 /** document is the page's, inside page.evaluate and waitForFunction (the project's tsconfig has no DOM lib). */

@@ -1,11 +1,14 @@
 // Expiry: group and per-value TTLs, freeing expired memory, hot copies, the wire, stale-while-revalidate.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Group, type CacheStats, type GetResult, type GroupOptions, type LoadedValue } from "../src/group.ts";
-import { HttpPool } from "../src/http-pool.ts";
-import type { PeerGetter } from "../src/peers.ts";
-import type { PeerResponse } from "../src/protocol.ts";
-import { Registry } from "../src/registry.ts";
-import { startNode, type RunningNode } from "../src/server.ts";
+import { Group, type GetResult } from "../src/group/group.ts";
+import type { CacheStats } from "../src/group/caches.ts";
+import type { GroupOptions } from "../src/group/options.ts";
+import type { LoadedValue } from "../src/group/loader.ts";
+import { HttpPool } from "../src/index.ts";
+import type { PeerGetter } from "../src/group/peers.ts";
+import type { PeerResponse } from "../src/core/protocol.ts";
+import { Registry } from "../src/group/registry.ts";
+import { startNode, type RunningNode } from "../src/node/server.ts";
 import { freePorts } from "./helpers/process.ts";
 import { counting } from "./helpers/counting.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatBytes, parseBytes, parseDuration } from "../src/units.ts";
+import { formatBytes, parseBytes, parseDuration } from "../src/core/units.ts";
 
 describe("parseBytes", () => {
   test.each<{ text: string; want: number | undefined }>([

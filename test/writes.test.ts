@@ -1,10 +1,12 @@
 // Writes: Group.set/remove, PUT and DELETE through /api on an in-process cluster, dead peers, and writes racing loads.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Group, type Getter, type GetResult, type GroupOptions } from "../src/group.ts";
-import { HttpPool } from "../src/http-pool.ts";
-import { encodeResponse } from "../src/protocol.ts";
-import { Registry } from "../src/registry.ts";
-import { startNode, type RunningNode } from "../src/server.ts";
+import { Group, type GetResult } from "../src/group/group.ts";
+import type { Getter } from "../src/group/loader.ts";
+import type { GroupOptions } from "../src/group/options.ts";
+import { HttpPool } from "../src/index.ts";
+import { encodeResponse } from "../src/core/protocol.ts";
+import { Registry } from "../src/group/registry.ts";
+import { startNode, type RunningNode } from "../src/node/server.ts";
 import { freePorts } from "./helpers/process.ts";
 import { counting } from "./helpers/counting.ts";
 

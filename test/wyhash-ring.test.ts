@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { wyhash } from "../src/consistent-hash.ts";
+import { wyhash } from "../src/core/consistent-hash.ts";
 
 // Every node must place keys alike, so the ring hash may get faster but never change its values.
 describe("wyhash ring hash values are pinned", () => {

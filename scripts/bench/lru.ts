@@ -5,7 +5,7 @@
  * round times a fixed batch with Bun.nanoseconds() and the table shows median and min–max ns/op.
  */
 import { LRUCache } from "lru-cache";
-import { LRU } from "../../src/lru.ts";
+import { LRU } from "../../src/core/lru.ts";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 3 : 9;

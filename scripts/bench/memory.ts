@@ -10,7 +10,7 @@
  * Target: peak RSS <= 1.25x budget + 80 MiB.
  */
 import { readFileSync } from "node:fs";
-import { Group } from "../../src/group.ts";
+import { Group } from "../../src/group/group.ts";
 import { fmt, freePorts, parseArgs, ratio, spawnBare, spawnNode, summarize, table, verdict } from "./_lib.ts";
 
 const MiB = 1024 * 1024;

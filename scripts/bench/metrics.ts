@@ -10,11 +10,11 @@
  * Each server runs in its own process (this script with --serve), pinned to CPU 0 when taskset
  * exists; the load generator runs on CPU 1.
  */
-import { Group } from "../../src/group.ts";
-import { HttpPool } from "../../src/http-pool.ts";
-import { NodeMetrics } from "../../src/metrics/node-metrics.ts";
-import { Registry } from "../../src/registry.ts";
-import { nodeHandlers, startNode } from "../../src/server.ts";
+import { Group } from "../../src/group/group.ts";
+import { HttpPool } from "../../src/index.ts";
+import { NodeMetrics } from "../../src/observability/metrics/node-metrics.ts";
+import { Registry } from "../../src/group/registry.ts";
+import { nodeHandlers, startNode } from "../../src/node/server.ts";
 import { demoSource } from "../../src/sources/demo.ts";
 
 const ROUNDS = 5;

@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
-import { errorMessage, GeeCacheError } from "../errors.ts";
-import { GROUP_NAME } from "../limits.ts";
+import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import { GROUP_NAME } from "../core/limits.ts";
 import { checkSourceSpec } from "../sources/spec.ts";
-import { parseBytes, parseDuration } from "../units.ts";
+import { parseBytes, parseDuration } from "../core/units.ts";
+import { peerUrl as checkPeerUrl } from "../cluster/peer-url.ts";
+import { DEFAULTS } from "./defaults.ts";
 import { envName, FLAGS, type FlagName } from "./flags.ts";
 
 /** Config is a node's settings after flags, environment and defaults are merged and checked. */
@@ -10,7 +12,11 @@ export interface Config {
   port: number;
   host: string;
   peers: string[];
-  self: string;
+  /** peersFile, when set, is followed for membership instead of a fixed --peers list. */
+  peersFile: string | undefined;
+  peersFileInterval: number;
+  /** self is undefined when the node learns it once listening (--port=0 without --self). */
+  self: string | undefined;
   api: boolean;
   apiPort: number;
   group: string;
@@ -47,25 +53,7 @@ export type LogLevel = "silent" | "error" | "warn" | "info" | "debug";
 
 const LOG_LEVELS: readonly LogLevel[] = ["silent", "error", "warn", "info", "debug"];
 
-/** DEFAULTS are the settings of a node started with no flags. */
-export const DEFAULTS = {
-  port: "8001",
-  host: "127.0.0.1",
-  "api-port": "9999",
-  group: "scores",
-  "cache-bytes": "64MiB",
-  source: "demo",
-  hash: "wyhash",
-  replicas: "50",
-  "base-path": "/_geecache/",
-  "peer-timeout": "2s",
-  "max-key-bytes": "4KiB",
-  "max-value-bytes": "1MiB",
-  ttl: "0",
-  stale: "0",
-  "log-level": "info",
-  "log-format": "pretty",
-} as const satisfies Partial<Record<FlagName, string>>;
+export { DEFAULTS } from "./defaults.ts";
 
 /**
  * resolveConfig merges parsed flags with GEECACHE_* variables and defaults, and checks every
@@ -146,12 +134,20 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
     .map((p) => p.trim())
     .filter((p) => p !== "")
     .map((p) => peerUrl(p));
-  const self = raw("self") !== undefined ? peerUrl(raw("self")!, "self") : `${tls ? "https" : "http"}://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
+  const peersFile = raw("peers-file");
+  if (peersFile !== undefined && peers.length > 0) throw bad("peers-file", "and --peers cannot be used together: list the nodes in one place");
+  if (peersFile === "") throw bad("peers-file", "must name a file");
+  const peersFileInterval = parseDuration(str("peers-file-interval"));
+  if (peersFileInterval === undefined || peersFileInterval <= 0) {
+    throw bad("peers-file-interval", `accepts a duration above zero such as 500ms or 1s, got ${JSON.stringify(str("peers-file-interval"))}`);
+  }
+  const selfHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  const self = raw("self") !== undefined ? peerUrl(raw("self")!, "self") : port === 0 ? undefined : `${tls ? "https" : "http"}://${selfHost}:${port}`;
   const api = bool("api", raw("api"), false);
   const metrics = bool("metrics", raw("metrics"), true);
 
   return {
-    port, host, peers, self, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
+    port, host, peers, peersFile, peersFileInterval, self, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
     maxValueBytes, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotCacheRatio,
     poolSize, sourceTimeout,
   };
@@ -193,20 +189,11 @@ function int(flag: FlagName, text: string, min: number, max: number): number {
 }
 
 function peerUrl(p: string, flag: FlagName = "peers"): string {
-  if (/^\d+$/.test(p)) {
-    const port = Number(p);
-    if (port < 1 || port > 65535) throw bad(flag, `port ${p} is out of range 1 to 65535`);
-    return `http://127.0.0.1:${port}`;
-  }
-  let url: URL;
   try {
-    url = new URL(p);
-  } catch {
-    throw bad(flag, `accepts URLs such as http://127.0.0.1:8001 or bare ports, got ${JSON.stringify(p)}`);
+    return checkPeerUrl(p);
+  } catch (err) {
+    throw bad(flag, errorMessage(err).replace(/^peer URL /, ""));
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw bad(flag, `accepts http:// or https:// URLs, got ${JSON.stringify(p)}`);
-  if (url.pathname !== "/" || url.search || url.hash) throw bad(flag, `a peer URL has no path, such as http://127.0.0.1:8001, got ${JSON.stringify(p)}`);
-  return url.origin;
 }
 
 function isAlias(name: string): boolean {

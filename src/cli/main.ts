@@ -1,17 +1,20 @@
 #!/usr/bin/env bun
 import { defineCommand, runMain } from "citty";
 import pkg from "../../package.json" with { type: "json" };
-import { errorMessage } from "../errors.ts";
-import { GcPacer } from "../gc-pacer.ts";
-import { Group } from "../group.ts";
-import { HttpPool } from "../http-pool.ts";
-import { createLogger } from "../log.ts";
-import { NodeMetrics } from "../metrics/node-metrics.ts";
-import { Registry } from "../registry.ts";
-import { startNode } from "../server.ts";
+import { errorMessage } from "../core/errors.ts";
+import { GcPacer } from "../observability/gc-pacer.ts";
+import { Group } from "../group/group.ts";
+import { staticPeers } from "../cluster/discovery.ts";
+import { fileDiscovery } from "../cluster/file-discovery.ts";
+import { PeerSet } from "../cluster/peer-set.ts";
+import { httpTransport } from "../transport/http/index.ts";
+import { createLogger } from "../observability/log.ts";
+import { NodeMetrics } from "../observability/metrics/node-metrics.ts";
+import { Registry } from "../group/registry.ts";
+import { startNode } from "../node/server.ts";
 import { redactUrl } from "../sources/redact.ts";
 import { sourceFromSpec } from "../sources/spec.ts";
-import { formatBytes } from "../units.ts";
+import { formatBytes } from "../core/units.ts";
 import { resolveConfig, type Config } from "./config.ts";
 import { FLAGS } from "./flags.ts";
 
@@ -45,18 +48,23 @@ async function main(args: Record<string, unknown>): Promise<void> {
   }
 
   const metrics = new NodeMetrics();
-  const pool = new HttpPool({
-    onPeerRequest: metrics.onPeerRequest,
-    self: config.self,
+  const http = httpTransport({
     basePath: config.basePath,
-    peerTimeout: config.peerTimeout,
-    hash: config.hash,
-    replicas: config.replicas,
+    timeout: config.peerTimeout,
     token: config.token,
     maxValueBytes: config.maxValueBytes,
     tls: config.tlsCa ? { ca: config.tlsCa } : undefined,
   });
-  pool.setPeers(config.peers);
+  const pool = new PeerSet({
+    transports: [http],
+    onPeerRequest: metrics.onPeerRequest,
+    self: config.self,
+    hash: config.hash,
+    replicas: config.replicas,
+  });
+  const discovery = config.peersFile !== undefined
+    ? fileDiscovery({ path: config.peersFile, interval: config.peersFileInterval, onError: (message) => log.warn(message) })
+    : staticPeers(config.peers);
   const registry = new Registry();
   const load = metrics.timeLoads(config.group, source.getter);
   registry.add(
@@ -93,6 +101,17 @@ async function main(args: Record<string, unknown>): Promise<void> {
     fail(1, `cannot listen on ${config.host}:${config.port}${config.api ? ` and ${config.apiPort}` : ""}: ${errorMessage(err)}`);
   }
 
+  // Discovery starts once this node knows its own address (it may have listened on port 0).
+  const discoveryStop = new AbortController();
+  let started = false;
+  await discovery.start((urls) => {
+    const change = pool.setPeers(urls);
+    if (started && (change.joined.length || change.left.length)) {
+      log.info(`membership (${discovery.describe}): ${change.joined.length ? `joined ${change.joined.join(",")}` : ""}${change.joined.length && change.left.length ? "; " : ""}${change.left.length ? `left ${change.left.join(",")}` : ""}; ${change.peers.length} nodes`);
+    }
+  }, discoveryStop.signal);
+  started = true;
+
   log.info(
     `listening on ${node.url}${node.apiUrl !== node.url ? `, API on ${node.apiUrl}` : ""}; self ${pool.self}, peers ${pool.peers().join(",")}; group ${config.group}, budget ${formatBytes(config.cacheBytes)}, source ${source.describe}, hash ${config.hash}${config.ttl ? `, ttl ${config.ttl} ms` : ""}${config.token ? ", peer token on" : ""}${config.tls ? ", tls on" : ""}`,
   );
@@ -108,11 +127,12 @@ async function main(args: Record<string, unknown>): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    discoveryStop.abort();
     log.info(`${signal}: finishing in-flight requests`);
     // The source (a PostgreSQL pool) closes after the in-flight requests that may still be loading.
     const stopped = node
       .stop()
-      .then(() => source.close?.())
+      .then(() => Promise.all([source.close?.(), pool.close()]))
       .catch((err) => log.warn(`shutdown: ${errorMessage(err)}`));
     await Promise.race([stopped, Bun.sleep(SHUTDOWN_GRACE_MS)]);
     process.exit(0);

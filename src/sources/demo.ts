@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import type { Getter } from "../group.ts";
+import type { Getter } from "../group/loader.ts";
 import { sqliteSource } from "./sqlite.ts";
 
 /** DEMO_ROWS are GeeCache's demo scores, so `curl "localhost:8001/api?key=Tom"` answers 630 at once. */

@@ -1,5 +1,5 @@
-import { errorMessage, GeeCacheError } from "../errors.ts";
-import type { Getter } from "../group.ts";
+import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import type { Getter } from "../group/loader.ts";
 import { redactUrl } from "./redact.ts";
 
 /** DEFAULT_HTTP_TIMEOUT is how long (ms) an HTTP source waits for the origin's whole answer. */

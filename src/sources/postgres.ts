@@ -1,6 +1,6 @@
 import { SQL } from "bun";
-import { errorMessage, GeeCacheError } from "../errors.ts";
-import type { Getter } from "../group.ts";
+import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import type { Getter } from "../group/loader.ts";
 import { redactUrl, scrubSecret } from "./redact.ts";
 import { valueBytes } from "./value.ts";
 

@@ -1,4 +1,4 @@
-import type { Getter } from "../group.ts";
+import type { Getter } from "../group/loader.ts";
 import { demoSource } from "./demo.ts";
 import { httpSource, httpTemplate } from "./http.ts";
 import { postgresSource, postgresUrl } from "./postgres.ts";

@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
-import { GeeCacheError } from "../errors.ts";
-import type { Getter } from "../group.ts";
+import { GeeCacheError } from "../core/errors.ts";
+import type { Getter } from "../group/loader.ts";
 import { valueBytes } from "./value.ts";
 
 /** valueBytes lives in value.ts (PostgreSQL shares it); re-exported here for existing importers. */

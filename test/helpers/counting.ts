@@ -1,4 +1,4 @@
-import type { Getter } from "../../src/group.ts";
+import type { Getter } from "../../src/group/loader.ts";
 
 /** counting wraps a getter and records the keys it was called with. */
 export function counting(getter: Getter): Getter & { keys: string[] } {

@@ -1,4 +1,4 @@
-import { GeeCacheError } from "./errors.ts";
+import { GeeCacheError } from "../core/errors.ts";
 
 /**
  * withSignal runs start and settles with its result, or rejects with an ABORTED GeeCacheError as

@@ -1,3 +1,4 @@
+import { GROUP_NAME } from "../core/limits.ts";
 import type { Getter } from "./loader.ts";
 import type { PeerPicker } from "./peers.ts";
 
@@ -29,7 +30,9 @@ export type GroupSettings = Required<Omit<GroupOptions, "peers">> & Pick<GroupOp
 /** groupSettings checks options and fills in the defaults; a bad value throws a TypeError or RangeError that says what to fix. */
 export function groupSettings(options: GroupOptions): GroupSettings {
   const { name, getter } = options;
-  if (typeof name !== "string" || name === "") throw new TypeError("Group name must be a non-empty string");
+  if (typeof name !== "string" || !GROUP_NAME.test(name)) {
+    throw new TypeError(`Group name must be 1 to 128 letters, digits, "-", "_" or ".", got ${JSON.stringify(name)}`);
+  }
   if (typeof getter !== "function") throw new TypeError(`Group ${name}: getter must be a function (key, ctx) => value`);
   const cacheBytes = checkNumber(name, "cacheBytes", options.cacheBytes ?? DEFAULT_CACHE_BYTES, true);
   const ttl = checkNumber(name, "ttl", options.ttl ?? 0, false);

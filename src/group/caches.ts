@@ -1,5 +1,5 @@
-import type { ByteView } from "./byteview.ts";
-import { LRU } from "./lru.ts";
+import type { ByteView } from "../core/byteview.ts";
+import { LRU } from "../core/lru.ts";
 
 /** CacheStats describe one of a group's caches. */
 export interface CacheStats {

@@ -1,15 +1,19 @@
 import { apiHandler, statsHandler } from "./api.ts";
-import type { HttpPool } from "./http-pool.ts";
-import { DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
-import { NodeMetrics, type Route } from "./metrics/node-metrics.ts";
-import type { Registry } from "./registry.ts";
-import { pathOf, text } from "./responses.ts";
-import { NodeStatus, SAMPLE_INTERVAL } from "./status/node-status.ts";
+import type { PeerSet } from "../cluster/peer-set.ts";
+import type { Handler, PeerRoutes } from "../cluster/transport.ts";
+import { DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
+import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.ts";
+import type { Registry } from "../group/registry.ts";
+import { ERROR_CODE_HEADER, pathOf, text } from "../transport/http/responses.ts";
+import { NodeStatus, SAMPLE_INTERVAL } from "../observability/status/node-status.ts";
 
 /** NodeOptions describes one geecache node: its groups, its peers and where it listens. */
 export interface NodeOptions {
   registry: Registry;
-  pool?: HttpPool;
+  /** peers is the node's cluster; the peer routes of its transports are served on the main listener. */
+  peers?: PeerSet;
+  /** pool is the former name of peers (an HttpPool is a PeerSet). */
+  pool?: PeerSet;
   host?: string;
   /** port of the main listener (peer routes and API); 0 picks a free one. */
   port?: number;
@@ -33,13 +37,19 @@ export interface NodeOptions {
 
 /** DEFAULT_SWEEP_INTERVAL: each group sweeps a bounded slice of its caches once a second. */
 export const DEFAULT_SWEEP_INTERVAL = 1000;
+/** DEFAULT_HOST is where a node listens unless told otherwise: loopback only. */
+export const DEFAULT_HOST = "127.0.0.1";
+/** DEFAULT_PORT is the CLI's main port, as in GeeCache's quick start. */
+export const DEFAULT_PORT = 8001;
+/** DEFAULT_API_PORT is the port of the CLI's --api listener, as in GeeCache's quick start. */
+export const DEFAULT_API_PORT = 9999;
 
-/** Handler is what every route is: a function of a Request. */
-export type Handler = (req: Request) => Response | Promise<Response>;
+export type { Handler } from "../cluster/transport.ts";
 
 /** nodeHandlers builds the node's two handlers, `main` (peer routes and API) and `api` (API routes only), and the `status` they share. */
 export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handler; status: NodeStatus } {
-  const { registry, pool } = options;
+  const { registry } = options;
+  const pool = options.peers ?? options.pool;
   const metrics = options.metrics === false ? undefined : (options.metrics ?? new NodeMetrics());
   const timed = (route: Route, h: Handler): Handler => (metrics ? metrics.timeRoute(route, h) : h);
   const status = new NodeStatus({ registry, pool, metrics, source: options.source });
@@ -51,15 +61,16 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
     apiToken: options.apiToken,
     apiReadToken: options.apiReadToken,
   }));
-  const stats = timed("stats", statsHandler({ registry, self: pool?.self, peers: pool ? () => pool.peers() : undefined }));
-  const peer = pool && timed("peer", pool.handler(registry));
-  const basePath = pool?.basePath;
+  const stats = timed("stats", statsHandler({ registry, cluster: pool }));
+  const routes: PeerRoutes[] = (pool?.transports ?? []).flatMap((t) => (t.routes ? [t.routes(registry)] : []));
+  const peerRoutes = routes.map((r) => ({ prefix: r.prefix, handler: timed("peer", r.handler) }));
+  const peer = peerRoutes.length === 1 ? peerRoutes[0] : undefined; // the usual case, without a loop
   const healthz = timed("healthz", status.healthz);
   const readyz = timed("readyz", status.readyz);
   const page = timed("status", status.page);
   const statusJson = timed("status", status.statusJson);
   const metricsRoute = metrics && timed("metrics", metrics.handler({ registry, shares: pool && (() => pool.shares()) }));
-  const notFound = timed("other", (req) => text(404, `no route ${pathOf(req.url)}`));
+  const notFound = timed("other", (req) => text(404, `no route ${pathOf(req.url)}`, { [ERROR_CODE_HEADER]: "NO_ROUTE" }));
 
   const apiRoutes = (req: Request, path: string): Response | Promise<Response> => {
     if (path === "/api") return api(req);
@@ -74,7 +85,11 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
   return {
     main: (req) => {
       const path = pathOf(req.url);
-      if (peer && basePath && path.startsWith(basePath)) return peer(req);
+      if (peer) {
+        if (path.startsWith(peer.prefix)) return peer.handler(req);
+      } else {
+        for (const r of peerRoutes) if (path.startsWith(r.prefix)) return r.handler(req);
+      }
       return apiRoutes(req, path);
     },
     api: (req) => apiRoutes(req, pathOf(req.url)),
@@ -98,7 +113,7 @@ export function startNode(options: NodeOptions): RunningNode {
   const maxRequestBodySize = (options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES) + 64 * 1024;
   const serve = (port: number, fetch: Handler) =>
     Bun.serve({
-      hostname: options.host ?? "127.0.0.1",
+      hostname: options.host ?? DEFAULT_HOST,
       port,
       fetch,
       tls: options.tls,
@@ -122,6 +137,9 @@ export function startNode(options: NodeOptions): RunningNode {
   const sampler = setInterval(() => status.sample(), SAMPLE_INTERVAL);
   sampler.unref();
   const urlOf = (s: { url: URL }) => s.url.href.replace(/\/$/, "");
+  // A node on port 0 learns its address only now: it is this node's name on the ring unless one was given.
+  const pool = options.peers ?? options.pool;
+  if (pool && pool.self === "") pool.setSelf(urlOf(main));
   return {
     url: urlOf(main),
     apiUrl: urlOf(second ?? main),

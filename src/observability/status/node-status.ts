@@ -1,6 +1,6 @@
 import type { NodeMetrics } from "../metrics/node-metrics.ts";
-import type { Registry } from "../registry.ts";
-import { json } from "../responses.ts";
+import type { Registry } from "../../group/registry.ts";
+import { json } from "../../transport/http/responses.ts";
 import { LoadHistory, type LoadSample } from "./load-history.ts";
 // `type: "text"` makes the page a string that `bun build --compile` embeds in the binary.
 import pageBundle from "./page.html" with { type: "text" };

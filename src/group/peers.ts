@@ -1,8 +1,11 @@
-import type { ByteView } from "./byteview.ts";
-import type { PeerResponse } from "./protocol.ts";
+import type { ByteView } from "../core/byteview.ts";
+import type { PeerResponse } from "../core/protocol.ts";
 
-/** PeerGetter talks to one remote peer: `get` is required; `set` and `remove` make cluster-wide writes possible. */
-export interface PeerGetter {
+/**
+ * PeerClient talks to one remote node: `get` is required; `set` and `remove` make cluster-wide
+ * writes possible. The group only ever sees this contract, never a transport.
+ */
+export interface PeerClient {
   /** url names the peer, as it appears on the ring. */
   readonly url: string;
   /** get resolves the peer's value, rejects with a NOT_FOUND GeeCacheError when the key does not exist, or with any other error when the peer failed. */
@@ -13,9 +16,12 @@ export interface PeerGetter {
   remove?(group: string, key: string, signal?: AbortSignal): Promise<void>;
 }
 
+/** PeerGetter is the former name of PeerClient, kept for library users. */
+export type PeerGetter = PeerClient;
+
 /** PeerPicker names the peer that owns a key: undefined when this node owns it (or has no peers). */
 export interface PeerPicker {
-  pickPeer(key: string): PeerGetter | undefined;
+  pickPeer(key: string): PeerClient | undefined;
   /** remotePeers lists every peer but this node, for writes that reach the whole cluster. */
-  remotePeers?(): PeerGetter[];
+  remotePeers?(): PeerClient[];
 }

@@ -1,7 +1,9 @@
-import { isNotFound } from "../errors.ts";
-import type { CacheStats, Getter, GroupStats } from "../group.ts";
-import type { PeerObserver, RequestOutcome } from "../peer-observer.ts";
-import type { Registry } from "../registry.ts";
+import { isNotFound } from "../../core/errors.ts";
+import type { CacheStats } from "../../group/caches.ts";
+import type { Getter } from "../../group/loader.ts";
+import type { GroupStats } from "../../group/group.ts";
+import type { PeerObserver, RequestOutcome } from "../../cluster/observe.ts";
+import type { Registry } from "../../group/registry.ts";
 import { CONTENT_TYPE, Counter, CounterChild, Exposition, formatLabels, Histogram, HistogramChild } from "./prometheus.ts";
 
 type Handler = (req: Request) => Response | Promise<Response>;

@@ -1,18 +1,14 @@
 import { withSignal } from "./abort.ts";
-import { ByteView } from "./byteview.ts";
-import { errorMessage, GeeCacheError, isNotFound } from "./errors.ts";
-import { type Cache, Caches, type CacheStats, Entry } from "./group-cache.ts";
-import { type GroupOptions, groupSettings } from "./group-options.ts";
+import { ByteView } from "../core/byteview.ts";
+import { errorMessage, GeeCacheError, isNotFound } from "../core/errors.ts";
+import { type Cache, Caches, type CacheStats, Entry } from "./caches.ts";
+import { type GroupOptions, groupSettings } from "./options.ts";
 import { checkKey, keyError } from "./keys.ts";
 import { entryOf, type Getter } from "./loader.ts";
 import type { PeerPicker } from "./peers.ts";
-import { SingleFlight } from "./singleflight.ts";
+import { SingleFlight } from "../core/singleflight.ts";
 import { WriteMarks } from "./write-marks.ts";
 
-export type { CacheStats } from "./group-cache.ts";
-export { DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, type GroupOptions } from "./group-options.ts";
-export { MAX_KEY_LENGTH } from "./keys.ts";
-export type { Getter, LoadContext, LoadedValue } from "./loader.ts";
 
 /** GroupStats are a group's counters since it was made. */
 export interface GroupStats {

@@ -1,6 +1,9 @@
-import { errorMessage, GeeCacheError, httpStatus } from "./errors.ts";
+import { errorMessage, GeeCacheError, httpStatus } from "../../core/errors.ts";
 
 const TEXT = "text/plain; charset=utf-8";
+
+/** ERROR_CODE_HEADER carries an error's code (a GeeCacheError code) beside its one-line text: meaning travels in the code. */
+export const ERROR_CODE_HEADER = "x-geecache-error";
 
 /** text answers with one plain-text line (only the first line of message is sent). */
 export function text(status: number, message: string, headers?: Record<string, string>): Response {

@@ -3,23 +3,29 @@ export type ErrorCode =
   | "INVALID_ARGUMENT" // the caller passed a bad key, value or option
   | "NOT_FOUND" // the source has no value for the key (never cached)
   | "UNKNOWN_GROUP" // no group by that name
+  | "NO_ROUTE" // no such path on a node (a peer with another base path)
   | "LOAD_FAILED" // the loader (source) failed
   | "PEER_FAILED" // a peer could not be reached or answered garbage
-  | "TOO_LARGE" // a key, value or body over its limit
+  | "TOO_LARGE" // a value or body over its limit
+  | "KEY_TOO_LONG" // a key over its limit
   | "UNAUTHORIZED" // a missing or wrong token
   | "METHOD_NOT_ALLOWED"
-  | "ABORTED"; // the caller's signal fired
+  | "ABORTED" // the caller's signal fired
+  | "INTERNAL"; // a bug: anything that is not one of the above
 
 const STATUS: Record<ErrorCode, number> = {
   INVALID_ARGUMENT: 400,
   NOT_FOUND: 404,
   UNKNOWN_GROUP: 404,
+  NO_ROUTE: 404,
   LOAD_FAILED: 503,
   PEER_FAILED: 502,
   TOO_LARGE: 413,
+  KEY_TOO_LONG: 414,
   UNAUTHORIZED: 401,
   METHOD_NOT_ALLOWED: 405,
   ABORTED: 499,
+  INTERNAL: 500,
 };
 
 /** GeeCacheError is the one error class of geecache: a message, a code and an optional cause. */

@@ -1,6 +1,6 @@
-import { ByteView } from "./byteview.ts";
-import { errorMessage, GeeCacheError } from "./errors.ts";
-import { Entry } from "./group-cache.ts";
+import { ByteView } from "../core/byteview.ts";
+import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import { Entry } from "./caches.ts";
 
 /** LoadContext is what a loader is told besides the key. */
 export interface LoadContext {

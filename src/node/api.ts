@@ -1,11 +1,11 @@
-import { bearerMatches } from "./auth.ts";
-import { GeeCacheError } from "./errors.ts";
-import type { GetResult, Group, WriteResult } from "./group.ts";
-import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "./limits.ts";
+import { bearerMatches } from "../transport/http/auth.ts";
+import { GeeCacheError } from "../core/errors.ts";
+import type { GetResult, Group, WriteResult } from "../group/group.ts";
+import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
 import { queryParams, type QueryParams } from "./query.ts";
-import type { Registry } from "./registry.ts";
-import { errorResponse, json, readBody, text } from "./responses.ts";
-import { parseDuration } from "./units.ts";
+import type { Registry } from "../group/registry.ts";
+import { errorResponse, json, readBody, text } from "../transport/http/responses.ts";
+import { parseDuration } from "../core/units.ts";
 
 
 /** ApiOptions configures the public API routes. */
@@ -110,7 +110,6 @@ function valueHeaders(r: GetResult, ownerUrl: string | undefined): Record<string
 }
 
 function failure(err: unknown, headers: Record<string, string>): Response {
-  if (err instanceof GeeCacheError && err.code === "TOO_LARGE" && err.message.includes("key")) return text(414, err.message, headers);
   return errorResponse(err, headers);
 }
 
@@ -122,12 +121,13 @@ function writeResponse(result: WriteResult, ownerUrl: string | undefined, header
 }
 
 /** statsHandler answers `GET /stats` with every group's counters and cache figures, and the peers. */
-export function statsHandler(options: { registry: Registry; self?: string; peers?: () => string[] }): (req: Request) => Response {
+export function statsHandler(options: { registry: Registry; self?: string; peers?: () => string[]; cluster?: { readonly self: string; peers(): string[] } }): (req: Request) => Response {
+  const { cluster } = options;
   return () => {
     const groups: Record<string, unknown> = {};
     for (const g of options.registry.groups()) {
       groups[g.name] = { stats: g.stats(), caches: g.cacheStats(), cacheBytes: g.cacheBytes };
     }
-    return json(200, { self: options.self, peers: options.peers?.() ?? [], groups });
+    return json(200, { self: cluster ? cluster.self : options.self, peers: cluster ? cluster.peers() : (options.peers?.() ?? []), groups });
   };
 }

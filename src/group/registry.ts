@@ -1,4 +1,5 @@
-import { Group, type GroupOptions } from "./group.ts";
+import { Group } from "./group.ts";
+import type { GroupOptions } from "./options.ts";
 
 /** Registry holds named groups: an object, so that every server (and every test) has its own. */
 export class Registry {

@@ -1,7 +1,8 @@
-import { errorMessage, GeeCacheError } from "./errors.ts";
-import type { PeerGetter } from "./peers.ts";
-import type { ByteView } from "./byteview.ts";
-import { decodeResponse, encodeResponse, type PeerResponse } from "./protocol.ts";
+import { errorMessage, GeeCacheError } from "../../core/errors.ts";
+import type { TransportClient } from "../../cluster/transport.ts";
+import { ERROR_CODE_HEADER } from "./responses.ts";
+import type { ByteView } from "../../core/byteview.ts";
+import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/protocol.ts";
 
 /** HttpPeerOptions configures the client of one peer. */
 export interface HttpPeerOptions {
@@ -21,7 +22,7 @@ export interface HttpPeerOptions {
  * parts percent-encoded, a protobuf body back. 404 means the key does not exist; anything else
  * that is not a 200 with a well-formed body is a peer failure (GeeCacheError PEER_FAILED).
  */
-export class HttpPeer implements PeerGetter {
+export class HttpPeer implements TransportClient {
   readonly url: string;
   readonly #prefix: string;
   readonly #timeout: number;
@@ -38,6 +39,17 @@ export class HttpPeer implements PeerGetter {
     this.#tls = options.tls;
   }
 
+  /**
+   * unroutable: URLs collapse the path segments "." and ".." (even as %2E), so these two keys cannot
+   * travel on the peer route; every node loads them itself rather than count a peer error each time.
+   */
+  unroutable(key: string): boolean {
+    return key === "." || key === "..";
+  }
+
+  /** close does nothing: fetch pools connections per origin and frees idle ones itself. */
+  close(): void {}
+
   /** urlFor returns the address of group/key on this peer. */
   urlFor(group: string, key: string): string {
     return `${this.#prefix}${encodeURIComponent(group)}/${encodeURIComponent(key)}`;
@@ -47,9 +59,9 @@ export class HttpPeer implements PeerGetter {
   async get(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse> {
     return this.#call("GET", group, key, undefined, signal, async (res) => {
       if (res.status === 404) {
-        const text = (await res.text().catch(() => "")).trim();
-        // A peer that lacks the group or the route is misconfigured, not an answer about the key.
-        if (/^no (such group|route)/.test(text)) throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${text}`);
+        const text = (await res.text().catch(() => "")).trim().split("\n", 1)[0]!;
+        // A peer that lacks the group or the route is misconfigured: that is not an answer about the key.
+        if (!keyNotFound(res.headers.get(ERROR_CODE_HEADER), text)) throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${text || "404"}`);
         throw new GeeCacheError("NOT_FOUND", text || `key ${JSON.stringify(key)} not found on peer ${this.url}`);
       }
       const body = await this.#body(res);
@@ -118,4 +130,15 @@ export class HttpPeer implements PeerGetter {
     }
     return body;
   }
+}
+
+/**
+ * keyNotFound tells whether a 404 is about the key. geecache peers say so with a code header
+ * (NOT_FOUND, or UNKNOWN_GROUP / NO_ROUTE for a misconfigured peer). Go GeeCache and groupcache
+ * peers send no code: for them the only sign of a missing group is their own fixed text, so that
+ * text is read for header-less answers only.
+ */
+function keyNotFound(code: string | null, text: string): boolean {
+  if (code !== null) return code === "NOT_FOUND";
+  return !/^no such group/.test(text) && !/^404 page not found/.test(text);
 }

@@ -1,0 +1,53 @@
+import type { PeerClient } from "../group/peers.ts";
+import type { Registry } from "../group/registry.ts";
+
+/** Handler is what every HTTP route is: a function of a Request. */
+export type Handler = (req: Request) => Response | Promise<Response>;
+
+/** TransportClient is a PeerClient that a PeerSet can close once its peer has left the ring. */
+export interface TransportClient extends PeerClient {
+  /** unroutable tells the keys this transport cannot carry; the ring then has this node load them itself. */
+  unroutable?(key: string): boolean;
+  /** close frees the client's connections; requests already in flight may finish. */
+  close?(): void | Promise<void>;
+}
+
+/** PeerRoutes are a transport's answers to other nodes, mounted on the node's own HTTP listener under prefix. */
+export interface PeerRoutes {
+  prefix: string;
+  handler: Handler;
+}
+
+/** Listening is a transport's own listener once it is open. */
+export interface Listening {
+  /** url is where peers reach it, e.g. grpc://127.0.0.1:9001. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** ListenOptions tell a transport with a listener of its own where to open it. */
+export interface ListenOptions {
+  host: string;
+  port: number;
+  tls?: { cert: string; key: string };
+}
+
+/**
+ * PeerTransport is how nodes talk to each other: `client` speaks to one peer, and a node answers
+ * its peers either through `routes` on its HTTP listener or through a listener of its own
+ * (`listen`). A transport implements one of the two.
+ */
+export interface PeerTransport {
+  /** name is shown in logs and on the status page ("http", "grpc"). */
+  readonly name: string;
+  /** accepts tells whether this transport speaks to the peer at url (by its scheme). */
+  accepts(url: string): boolean;
+  /** client makes the client of one peer. */
+  client(url: string): TransportClient;
+  /** routes answers peers on the node's HTTP listener. */
+  routes?(registry: Registry): PeerRoutes;
+  /** listen answers peers on a listener of the transport's own. */
+  listen?(registry: Registry, options: ListenOptions): Promise<Listening>;
+  /** close frees what the transport holds (not the clients: the PeerSet closes those). */
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,94 @@
+import { errorMessage, GeeCacheError, type ErrorCode } from "../../core/errors.ts";
+import { decodeResponse, encodeResponse } from "../../core/protocol.ts";
+import type { GetResult, Group } from "../../group/group.ts";
+import type { Registry } from "../../group/registry.ts";
+import type { Handler } from "../../cluster/transport.ts";
+import { bearerMatches } from "./auth.ts";
+import { ERROR_CODE_HEADER, errorResponse, pathOf, readBody, text } from "./responses.ts";
+
+/** PeerRoutesOptions configure the answers to other nodes. */
+export interface PeerRoutesOptions {
+  basePath: string;
+  /** token, when set, is required as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** maxValueBytes bounds a value written by a peer's PUT. */
+  maxValueBytes: number;
+}
+
+const PROTOBUF_HEADERS = { "content-type": "application/x-protobuf" };
+
+/**
+ * peerRoutes answers `{basePath}{group}/{key}` from registry's groups: GET loads locally (never
+ * forwards), PUT stores a protobuf-encoded value in the main cache, DELETE drops the key from both
+ * caches. Every error carries its code in `x-geecache-error` beside a one-line body.
+ */
+export function peerRoutes(registry: Registry, options: PeerRoutesOptions): Handler {
+  const { basePath: base, token, maxValueBytes } = options;
+  const write = async (req: Request, group: Group, key: string): Promise<Response> => {
+    try {
+      if (req.method === "DELETE") {
+        group.removeLocal(key);
+        return new Response(null, { status: 204 });
+      }
+      const body = await readBody(req, maxValueBytes + 64);
+      let decoded: ReturnType<typeof decodeResponse>;
+      try {
+        decoded = decodeResponse(body);
+      } catch (err) {
+        return coded(400, "INVALID_ARGUMENT", `malformed body: ${errorMessage(err)}`);
+      }
+      const { value, expiresAt } = decoded;
+      if (value.length > maxValueBytes) return coded(413, "TOO_LARGE", `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
+      group.setLocal(key, value, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // expire 0 on the wire = never
+      return new Response(null, { status: 204 });
+    } catch (err) {
+      return peerFailure(err);
+    }
+  };
+  return (req) => {
+    if (token !== undefined && !bearerMatches(req, token)) {
+      return coded(401, "UNAUTHORIZED", "peer routes need the cluster token: Authorization: Bearer <token>", { "www-authenticate": "Bearer" });
+    }
+    const method = req.method;
+    if (method !== "GET" && method !== "HEAD" && method !== "PUT" && method !== "DELETE") {
+      return coded(405, "METHOD_NOT_ALLOWED", `method ${method} is not allowed on peer routes; use GET, PUT or DELETE`, { allow: "GET, HEAD, PUT, DELETE" });
+    }
+    const path = pathOf(req.url);
+    if (!path.startsWith(base)) return coded(404, "NO_ROUTE", `no route ${path}`);
+    const rest = path.slice(base.length);
+    const slash = rest.indexOf("/");
+    if (slash <= 0 || slash === rest.length - 1) return coded(400, "INVALID_ARGUMENT", `malformed peer path: expected ${base}<group>/<key>`);
+    let groupName: string;
+    let key: string;
+    try {
+      groupName = decodeURIComponent(rest.slice(0, slash));
+      key = decodeURIComponent(rest.slice(slash + 1));
+    } catch {
+      return coded(400, "INVALID_ARGUMENT", "malformed peer path: bad percent-encoding");
+    }
+    const group = registry.get(groupName);
+    if (!group) return coded(404, "UNKNOWN_GROUP", `no such group: ${groupName}`);
+    if (method === "PUT" || method === "DELETE") return write(req, group, key);
+    // As on /api: the signal is made only for a miss, and a hit is answered without a promise turn.
+    const pending = group.getLocal(key, { get signal() { return req.signal; } });
+    if (Bun.peek.status(pending) === "fulfilled") return valueAnswer(Bun.peek(pending) as GetResult);
+    return pending.then(valueAnswer, peerFailure);
+  };
+}
+
+function valueAnswer(r: GetResult): Response {
+  try {
+    return new Response(encodeResponse(r.value, r.expiresAt), { headers: PROTOBUF_HEADERS });
+  } catch (err) {
+    return peerFailure(err);
+  }
+}
+
+function coded(status: number, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
+  return text(status, message, { [ERROR_CODE_HEADER]: code, ...headers });
+}
+
+function peerFailure(err: unknown): Response {
+  const code = err instanceof GeeCacheError ? err.code : "INTERNAL";
+  return errorResponse(err, { [ERROR_CODE_HEADER]: code });
+}

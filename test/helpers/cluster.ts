@@ -1,0 +1,80 @@
+// The one in-process cluster helper: N nodes on port 0 of 127.0.0.1, each told the others' URLs
+// once all are listening (so no port is ever reserved and released).
+import { Group } from "../../src/group/group.ts";
+import type { Getter } from "../../src/group/loader.ts";
+import type { GroupOptions } from "../../src/group/options.ts";
+import { Registry } from "../../src/group/registry.ts";
+import type { PeerObserver } from "../../src/cluster/observe.ts";
+import { PeerSet } from "../../src/cluster/peer-set.ts";
+import type { PeerTransport } from "../../src/cluster/transport.ts";
+import { httpTransport } from "../../src/transport/http/index.ts";
+import { startNode, type NodeOptions, type RunningNode } from "../../src/node/server.ts";
+
+/** TestNode is one started node of a TestCluster. */
+export interface TestNode {
+  url: string;
+  apiUrl: string;
+  group: Group;
+  registry: Registry;
+  peers: PeerSet;
+  running: RunningNode;
+}
+
+/** ClusterOptions shape every node of a test cluster; functions of the node's index make nodes differ. */
+export interface ClusterOptions {
+  /** getter loads values on node i (default: the key upper-cased). */
+  getter?: (i: number) => Getter;
+  /** group adds options to the group "scores" of node i. */
+  group?: (i: number) => Partial<GroupOptions>;
+  /** transport makes node i's peer transport (default: HTTP with default settings). */
+  transport?: (i: number) => PeerTransport;
+  /** node adds options to startNode for node i. */
+  node?: (i: number) => Partial<NodeOptions>;
+  onPeerRequest?: (i: number) => PeerObserver;
+  hash?: "wyhash" | "crc32";
+}
+
+/** TestCluster is a started cluster; `await using` stops every node. */
+export interface TestCluster extends AsyncDisposable {
+  nodes: TestNode[];
+  urls: string[];
+  /** ownerIndex returns the index of the node that owns key. */
+  ownerIndex(key: string): number;
+  /** keyOwnedBy finds a key (prefix + a number) that node i owns. */
+  keyOwnedBy(i: number, prefix?: string): string;
+  stop(): Promise<void>;
+}
+
+/** startCluster starts n nodes, each with the group "scores", and links them once all listen. */
+export async function startCluster(n: number, options: ClusterOptions = {}): Promise<TestCluster> {
+  const nodes: TestNode[] = [];
+  for (let i = 0; i < n; i++) {
+    const registry = new Registry();
+    const peers = new PeerSet({ transports: [options.transport?.(i) ?? httpTransport()], hash: options.hash, onPeerRequest: options.onPeerRequest?.(i) });
+    const group = registry.add(
+      new Group({ name: "scores", getter: options.getter?.(i) ?? ((key) => key.toUpperCase()), peers, ...options.group?.(i) }),
+    );
+    const running = startNode({ registry, peers, port: 0, sweepInterval: 0, ...options.node?.(i) });
+    nodes.push({ url: running.url, apiUrl: running.apiUrl, group, registry, peers, running });
+  }
+  const urls = nodes.map((node) => node.url);
+  for (const node of nodes) node.peers.setPeers(urls);
+  const ownerIndex = (key: string) => urls.indexOf(nodes[0]!.peers.owner(key));
+  const stop = async () => {
+    await Promise.all(nodes.map(async (node) => {
+      await node.running.stop();
+      await node.peers.close();
+    }));
+  };
+  return {
+    nodes,
+    urls,
+    ownerIndex,
+    keyOwnedBy(i, prefix = "key") {
+      for (let k = 0; k < 100_000; k++) if (ownerIndex(`${prefix}${k}`) === i) return `${prefix}${k}`;
+      throw new Error(`no key with prefix ${prefix} is owned by node ${i}`);
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
