@@ -38,6 +38,8 @@ export const DEFAULTS = {
   "base-path": DEFAULT_BASE_PATH,
   "peer-timeout": durationText(DEFAULT_PEER_TIMEOUT),
   "peers-file-interval": durationText(DEFAULT_FILE_INTERVAL),
+  "dns-interval": "5s",
+  drain: "5s",
   "max-key-bytes": sizeText(DEFAULT_MAX_KEY_BYTES),
   "max-value-bytes": sizeText(DEFAULT_MAX_VALUE_BYTES),
   ttl: "0",

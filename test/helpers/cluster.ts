@@ -6,13 +6,17 @@ import type { GroupOptions } from "../../src/group/options.ts";
 import { Registry } from "../../src/group/registry.ts";
 import type { PeerObserver } from "../../src/cluster/observe.ts";
 import { PeerSet } from "../../src/cluster/peer-set.ts";
-import type { PeerTransport } from "../../src/cluster/transport.ts";
+import type { Listening, PeerTransport } from "../../src/cluster/transport.ts";
 import { httpTransport } from "../../src/transport/http/index.ts";
 import { startNode, type NodeOptions, type RunningNode } from "../../src/node/server.ts";
 
 /** TestNode is one started node of a TestCluster. */
 export interface TestNode {
+  /** url is the node's name on the ring: its gRPC listener's URL when its transport listens, else its HTTP URL. */
   url: string;
+  /** httpUrl is the node's HTTP listener (API, /stats), whatever its transport. */
+  httpUrl: string;
+  listeners: Listening[];
   apiUrl: string;
   group: Group;
   registry: Registry;
@@ -54,8 +58,16 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
     const group = registry.add(
       new Group({ name: "scores", getter: options.getter?.(i) ?? ((key) => key.toUpperCase()), peers, ...options.group?.(i) }),
     );
+    // A transport with a listener of its own (gRPC) names the node on the ring; HTTP's routes ride on the node's listener.
+    const listeners: Listening[] = [];
+    for (const t of peers.transports) {
+      if (!t.listen) continue;
+      const l = await t.listen(registry, { host: "127.0.0.1", port: 0 });
+      listeners.push(l);
+      if (peers.self === "") peers.setSelf(l.url);
+    }
     const running = startNode({ registry, peers, port: 0, sweepInterval: 0, ...options.node?.(i) });
-    nodes.push({ url: running.url, apiUrl: running.apiUrl, group, registry, peers, running });
+    nodes.push({ url: peers.self, httpUrl: running.url, apiUrl: running.apiUrl, group, registry, peers, running, listeners });
   }
   const urls = nodes.map((node) => node.url);
   for (const node of nodes) node.peers.setPeers(urls);
@@ -63,6 +75,7 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
   const stop = async () => {
     await Promise.all(nodes.map(async (node) => {
       await node.running.stop();
+      await Promise.all(node.listeners.map((l) => l.close()));
       await node.peers.close();
     }));
   };
