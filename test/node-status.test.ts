@@ -44,7 +44,7 @@ describe("/healthz and /readyz", () => {
     const { main, api } = nodeHandlers({ registry: registryWith() });
     for (const h of [main, api]) {
       expect(await body(await h(new Request("http://x/healthz")))).toEqual({ status: 200, body: { status: "ok" } });
-      expect(await body(await h(new Request("http://x/readyz")))).toEqual({ status: 503, body: { status: "not ready", listening: false, source: "ok", peers: 1 } });
+      expect(await body(await h(new Request("http://x/readyz")))).toEqual({ status: 503, body: { status: "not ready", listening: false, draining: false, source: "ok", peers: 1 } });
     }
   });
 
@@ -53,7 +53,7 @@ describe("/healthz and /readyz", () => {
     status.listening = true;
     expect(await body(await main(new Request("http://x/readyz")))).toEqual({
       status: 503,
-      body: { status: "not ready", listening: true, source: "error: cannot open scores.db", peers: 1 },
+      body: { status: "not ready", listening: true, draining: false, source: "error: cannot open scores.db", peers: 1 },
     });
   });
 
@@ -67,7 +67,7 @@ describe("/healthz and /readyz", () => {
       for (const base of [node.url, node.apiUrl]) {
         got.push(await body(await fetch(`${base}/healthz`)), await body(await fetch(`${base}/readyz`)));
       }
-      const ready = { status: 200, body: { status: "ready", listening: true, source: "ok", peers: 3 } };
+      const ready = { status: 200, body: { status: "ready", listening: true, draining: false, source: "ok", peers: 3 } };
       const alive = { status: 200, body: { status: "ok" } };
       expect(got).toEqual([alive, ready, alive, ready]);
     } finally {

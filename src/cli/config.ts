@@ -15,6 +15,12 @@ export interface Config {
   /** peersFile, when set, is followed for membership instead of a fixed --peers list. */
   peersFile: string | undefined;
   peersFileInterval: number;
+  /** peersDns follows a DNS name for membership: A/AAAA records, or SRV records with srv. */
+  peersDns: { name: string; port: number | undefined; srv: boolean } | undefined;
+  dnsServer: string | undefined;
+  dnsInterval: number;
+  /** drain (ms) is how long a node answers /readyz 503 but keeps serving after SIGTERM. */
+  drain: number;
   /** self is undefined when the node learns it once listening (--port=0 without --self). */
   self: string | undefined;
   api: boolean;
@@ -141,16 +147,43 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   if (peersFileInterval === undefined || peersFileInterval <= 0) {
     throw bad("peers-file-interval", `accepts a duration above zero such as 500ms or 1s, got ${JSON.stringify(str("peers-file-interval"))}`);
   }
+  const dnsText = raw("peers-dns");
+  const srvText = raw("peers-srv");
+  if (dnsText !== undefined && srvText !== undefined) throw bad("peers-srv", "and --peers-dns cannot be used together: choose A/AAAA or SRV records");
+  const dnsFlag: FlagName = srvText !== undefined ? "peers-srv" : "peers-dns";
+  const peersDns = dnsName(dnsFlag, dnsText ?? srvText);
+  if (peersDns && (peers.length > 0 || peersFile !== undefined)) throw bad(dnsFlag, `cannot be used with ${peers.length > 0 ? "--peers" : "--peers-file"}: list the nodes in one place`);
+  const dnsServer = raw("dns-server");
+  if (dnsServer !== undefined && !/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/.test(dnsServer)) {
+    throw bad("dns-server", `accepts an IP address with an optional port, such as 10.0.0.10 or 127.0.0.1:5353, got ${JSON.stringify(dnsServer)}`);
+  }
+  const dnsInterval = parseDuration(str("dns-interval"));
+  if (dnsInterval === undefined || dnsInterval < 100) throw bad("dns-interval", `accepts a duration of at least 100ms such as 1s or 5s, got ${JSON.stringify(str("dns-interval"))}`);
+  const drain = duration("drain", str("drain"));
+  const concreteHost = host !== "0.0.0.0" && host !== "::" && host !== "";
+  if (peersDns && raw("self") === undefined && !concreteHost) {
+    throw bad(dnsFlag, "needs --self (the URL the other nodes reach this one at, e.g. http://$(POD_IP):8001) or a concrete --host address");
+  }
   const selfHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   const self = raw("self") !== undefined ? peerUrl(raw("self")!, "self") : port === 0 ? undefined : `${tls ? "https" : "http"}://${selfHost}:${port}`;
   const api = bool("api", raw("api"), false);
   const metrics = bool("metrics", raw("metrics"), true);
 
   return {
-    port, host, peers, peersFile, peersFileInterval, self, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
+    port, host, peers, peersFile, peersFileInterval, peersDns: peersDns && { ...peersDns, srv: srvText !== undefined }, dnsServer, dnsInterval, drain, self, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
     maxValueBytes, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotCacheRatio,
     poolSize, sourceTimeout,
   };
+}
+
+/** dnsName reads NAME or NAME:PORT for --peers-dns / --peers-srv. */
+function dnsName(flag: FlagName, text: string | undefined): { name: string; port: number | undefined } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^([A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/.exec(text.trim());
+  if (!m) throw bad(flag, `accepts a DNS name with an optional :PORT, such as geecache-peers.default.svc.cluster.local:8001, got ${JSON.stringify(text)}`);
+  const port = m[3] === undefined ? undefined : Number(m[3]);
+  if (port !== undefined && (port < 1 || port > 65535)) throw bad(flag, `port ${port} is out of range 1 to 65535`);
+  return { name: m[1]!, port };
 }
 
 function bool(flag: FlagName, text: string | undefined, fallback: boolean): boolean {

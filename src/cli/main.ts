@@ -4,8 +4,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { errorMessage } from "../core/errors.ts";
 import { GcPacer } from "../observability/gc-pacer.ts";
 import { Group } from "../group/group.ts";
-import { staticPeers } from "../cluster/discovery.ts";
-import { fileDiscovery } from "../cluster/file-discovery.ts";
+import { discoveryFrom } from "./discovery.ts";
 import { PeerSet } from "../cluster/peer-set.ts";
 import { httpTransport } from "../transport/http/index.ts";
 import { createLogger } from "../observability/log.ts";
@@ -61,10 +60,10 @@ async function main(args: Record<string, unknown>): Promise<void> {
     self: config.self,
     hash: config.hash,
     replicas: config.replicas,
+    // Two DNS polls (a change must be seen twice) and a peer timeout: the previous owner may still be peeked.
+    handoffWindow: 2 * config.dnsInterval + config.peerTimeout,
   });
-  const discovery = config.peersFile !== undefined
-    ? fileDiscovery({ path: config.peersFile, interval: config.peersFileInterval, onError: (message) => log.warn(message) })
-    : staticPeers(config.peers);
+  const peerScheme = config.tls ? "https" : "http";
   const registry = new Registry();
   const load = metrics.timeLoads(config.group, source.getter);
   registry.add(
@@ -102,6 +101,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
   }
 
   // Discovery starts once this node knows its own address (it may have listened on port 0).
+  const discovery = discoveryFrom(config, { scheme: peerScheme, port: config.peersDns?.port ?? Number(new URL(node.url).port) }, (message) => log.warn(message), pool.self);
   const discoveryStop = new AbortController();
   let started = false;
   await discovery.start((urls) => {
@@ -124,9 +124,20 @@ async function main(args: Record<string, unknown>): Promise<void> {
   new GcPacer({ budget: config.cacheBytes, evictions }).start();
 
   let stopping = false;
+  let endDrain: (() => void) | undefined;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) return endDrain?.(); // a second signal cuts the drain short
     stopping = true;
+    if (signal === "SIGTERM" && config.drain > 0) {
+      // Leave gracefully: report not ready so endpoints and peers drop this node, while still serving.
+      node.drain();
+      log.info(`${signal}: draining for ${config.drain} ms (/readyz answers 503; requests are still served)`);
+      const { promise, resolve } = Promise.withResolvers<void>();
+      endDrain = resolve;
+      const timer = setTimeout(resolve, config.drain);
+      await promise;
+      clearTimeout(timer);
+    }
     discoveryStop.abort();
     log.info(`${signal}: finishing in-flight requests`);
     // The source (a PostgreSQL pool) closes after the in-flight requests that may still be loading.

@@ -1,5 +1,9 @@
-/** PeerUpdate hands a discovery's current view of the cluster (peer URLs, self included or not) to the peer set. */
-export type PeerUpdate = (urls: string[]) => void;
+/**
+ * PeerUpdate hands a discovery's current view of the cluster to the peer set: the peers' names on
+ * the ring (URLs, self included or not) and, where a name is not where the peer is reached (SRV:
+ * a pod's stable host name), the address to connect to.
+ */
+export type PeerUpdate = (urls: string[], addresses?: ReadonlyMap<string, string>) => void;
 
 /**
  * Discovery finds the nodes of a cluster and reports every change through `update` until

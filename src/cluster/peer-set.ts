@@ -1,5 +1,6 @@
 import { Ring, type RingOptions } from "../core/consistent-hash.ts";
 import { GeeCacheError } from "../core/errors.ts";
+import type { PeerResponse } from "../core/protocol.ts";
 import type { PeerPicker } from "../group/peers.ts";
 import { observePeer, type PeerObserver } from "./observe.ts";
 import { peerUrl } from "./peer-url.ts";
@@ -7,6 +8,8 @@ import type { PeerTransport, TransportClient } from "./transport.ts";
 
 /** DEFAULT_PEER_TIMEOUT bounds one peer request: 2 s. */
 export const DEFAULT_PEER_TIMEOUT = 2000;
+/** DEFAULT_HANDOFF_WINDOW is how long the ring before a change is remembered for handoff peeks: 12 s (2 DNS intervals + a peer timeout). */
+export const DEFAULT_HANDOFF_WINDOW = 12_000;
 
 /** MembershipChange is what one setPeers call changed: the nodes that joined and left (self never appears). */
 export interface MembershipChange {
@@ -14,6 +17,13 @@ export interface MembershipChange {
   left: string[];
   /** peers is the whole ring after the change, self included. */
   peers: string[];
+}
+
+/** HandoffStats count the peeks a new owner made at a key's previous owner before loading. */
+export interface HandoffStats {
+  peeks: number;
+  peekHits: number;
+  peekErrors: number;
 }
 
 /** PeerSetOptions configure a node's view of its cluster. */
@@ -26,27 +36,47 @@ export interface PeerSetOptions extends RingOptions {
   onPeerRequest?: PeerObserver;
   /** onChange is told of every change of membership (logs, metrics). */
   onChange?: (change: MembershipChange) => void;
+  /** handoffWindow (ms) is how long after a change a new owner peeks a key's previous owner; 0 = never. */
+  handoffWindow?: number;
+  now?: () => number;
+}
+
+interface Member {
+  client: TransportClient;
+  address: string;
 }
 
 /**
  * PeerSet is a node's cluster: the consistent-hash ring of every node (self included), and one
  * client per other node, made by the transport that speaks its URL. It picks a key's owner for the
  * group and knows nothing of any wire protocol. Membership may change at run time: a get that
- * already picked its owner finishes with that client; clients of nodes that left are closed.
+ * already picked its owner finishes with that client; clients of nodes that left are closed once
+ * the handoff window in which their cached copies may still be peeked has passed.
  */
 export class PeerSet implements PeerPicker {
   readonly transports: readonly PeerTransport[];
+  readonly handoff: HandoffStats = { peeks: 0, peekHits: 0, peekErrors: 0 };
+  /** changes counts the changes of membership applied since start. */
+  changes = 0;
   #self: string | undefined;
   #listed: string[] = []; // the last list given to setPeers, normalized
+  #addresses: ReadonlyMap<string, string> = new Map();
   #ring: Ring;
+  #members = new Map<string, Member>(); // one per peer but self
+  #previous: { ring: Ring; until: number; members: Map<string, Member> } | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #ringOptions: RingOptions;
-  #clients = new Map<string, TransportClient>(); // one per peer but self
   readonly #options: PeerSetOptions;
+  readonly #now: () => number;
+  readonly #window: number;
 
   constructor(options: PeerSetOptions) {
     if (!options.transports || options.transports.length === 0) throw new TypeError("PeerSet needs at least one transport");
     this.transports = options.transports;
     this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#window = options.handoffWindow ?? DEFAULT_HANDOFF_WINDOW;
+    if (!(this.#window >= 0)) throw new RangeError(`PeerSet handoffWindow must be >= 0 ms, got ${this.#window}`);
     this.#ringOptions = { replicas: options.replicas, hash: options.hash };
     this.#ring = new Ring(this.#ringOptions);
     if (options.self !== undefined) this.setSelf(options.self);
@@ -62,36 +92,67 @@ export class PeerSet implements PeerPicker {
     const self = this.#normalize(url);
     if (this.#self !== undefined && this.#self !== self) throw new GeeCacheError("INVALID_ARGUMENT", `PeerSet self is already ${this.#self}`);
     this.#self = self;
-    this.#apply(this.#listed);
+    this.#apply(false);
   }
 
-  /** setPeers replaces the peer list (self is always on the ring, listed or not) and reports what changed. */
-  setPeers(urls: Iterable<string>): MembershipChange {
-    const listed = [...new Set([...urls].map((u) => this.#normalize(u)))];
-    this.#listed = listed;
-    return this.#apply(listed);
+  /**
+   * setPeers replaces the peer list (self is always on the ring, listed or not) and reports what
+   * changed. addresses maps a peer's name to where it is reached when the two differ (SRV).
+   */
+  setPeers(urls: Iterable<string>, addresses?: ReadonlyMap<string, string>): MembershipChange {
+    this.#listed = [...new Set([...urls].map((u) => this.#normalize(u)))];
+    const normal = new Map<string, string>();
+    for (const [name, address] of addresses ?? []) normal.set(this.#normalize(name), this.#normalize(address));
+    this.#addresses = normal;
+    return this.#apply(true);
   }
 
-  #apply(listed: string[]): MembershipChange {
-    const urls = [...listed];
+  #apply(remember: boolean): MembershipChange {
+    const urls = [...this.#listed];
     if (this.#self !== undefined && !urls.includes(this.#self)) urls.push(this.#self);
-    const before = this.#clients;
-    const clients = new Map<string, TransportClient>();
+    const before = this.#members;
+    const members = new Map<string, Member>();
     for (const url of urls) {
       if (url === this.#self) continue;
-      clients.set(url, before.get(url) ?? observePeer(this.#transportFor(url).client(url), this.#options.onPeerRequest));
+      const address = this.#addresses.get(url) ?? url;
+      const old = before.get(url);
+      members.set(url, old && old.address === address ? old : { address, client: this.#client(url, address) });
     }
-    // A new ring, swapped in whole: a lookup in flight sees the old ring or the new one, never half of each.
     const ring = new Ring(this.#ringOptions);
     ring.set(urls);
+    const joined = [...members.keys()].filter((u) => !before.has(u));
+    const left = [...before.keys()].filter((u) => !members.has(u));
+    const moved = [...members.keys()].filter((u) => before.has(u) && before.get(u) !== members.get(u));
+    const changed = joined.length > 0 || left.length > 0;
+    // The ring before a change is kept for handoff peeks, with the clients of nodes that left.
+    if (remember && changed && this.#window > 0) this.#remember(before, members);
+    else for (const url of left) void closeQuietly(before.get(url)!.client);
+    for (const url of moved) void closeQuietly(before.get(url)!.client);
+    // A new ring, swapped in whole: a lookup in flight sees the old ring or the new one, never half of each.
     this.#ring = ring;
-    this.#clients = clients;
-    const joined = [...clients.keys()].filter((u) => !before.has(u));
-    const left = [...before.keys()].filter((u) => !clients.has(u));
-    for (const url of left) void Promise.resolve(before.get(url)!.close?.()).catch(() => {});
+    this.#members = members;
     const change = { joined, left, peers: ring.peers() };
-    if (joined.length || left.length) this.#options.onChange?.(change);
+    if (changed) {
+      this.changes++;
+      this.#options.onChange?.(change);
+    }
     return change;
+  }
+
+  #remember(before: Map<string, Member>, now: Map<string, Member>): void {
+    const keep = new Map<string, Member>();
+    for (const [url, m] of before) keep.set(url, m);
+    for (const [url, m] of this.#previous?.members ?? []) if (!keep.has(url) && !now.has(url)) void closeQuietly(m.client);
+    this.#previous = { ring: this.#ring, until: this.#now() + this.#window, members: keep };
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = setTimeout(() => this.#forgetPrevious(), this.#window);
+    this.#closeTimer.unref?.();
+  }
+
+  #forgetPrevious(): void {
+    const prev = this.#previous;
+    this.#previous = undefined;
+    for (const [url, m] of prev?.members ?? []) if (this.#members.get(url) !== m) void closeQuietly(m.client);
   }
 
   /** peers lists every node on the ring, self included. */
@@ -113,25 +174,57 @@ export class PeerSet implements PeerPicker {
   pickPeer(key: string): TransportClient | undefined {
     const owner = this.#ring.get(key);
     if (owner === undefined || owner === this.#self) return undefined;
-    const client = this.#clients.get(owner);
+    const client = this.#members.get(owner)?.client;
     return client?.unroutable?.(key) ? undefined : client;
+  }
+
+  /** previousOwner returns the client of the node that owned key before the last change, while the handoff window lasts (undefined if that was this node or the same owner). */
+  previousOwner(key: string): TransportClient | undefined {
+    const prev = this.#previous;
+    if (!prev || this.#now() >= prev.until) return undefined;
+    const was = prev.ring.get(key);
+    if (was === undefined || was === this.#self || was === this.#ring.get(key)) return undefined;
+    const client = prev.members.get(was)?.client;
+    return client?.peek && !client.unroutable?.(key) ? client : undefined;
+  }
+
+  /** peekPrevious asks key's previous owner for its cached copy only (see PeerPicker); failures count and resolve undefined. */
+  async peekPrevious(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined> {
+    const client = this.previousOwner(key);
+    if (!client) return undefined;
+    this.handoff.peeks++;
+    try {
+      const res = await client.peek!(group, key, signal);
+      if (res) this.handoff.peekHits++;
+      return res;
+    } catch {
+      this.handoff.peekErrors++;
+      return undefined;
+    }
   }
 
   /** remotePeers lists the clients of every peer but this node. */
   remotePeers(): TransportClient[] {
-    return [...this.#clients.values()];
+    return [...this.#members.values()].map((m) => m.client);
   }
 
   /** peer returns the client of one peer by URL (undefined for self or a stranger). */
   peer(url: string): TransportClient | undefined {
-    return this.#clients.get(url);
+    return this.#members.get(url)?.client;
   }
 
   /** close closes every client and transport. */
   async close(): Promise<void> {
-    const clients = [...this.#clients.values()];
-    this.#clients = new Map();
-    await Promise.allSettled([...clients.map((c) => c.close?.()), ...this.transports.map((t) => t.close?.())]);
+    clearTimeout(this.#closeTimer);
+    const clients = [...this.#members.values(), ...(this.#previous?.members.values() ?? [])].map((m) => m.client);
+    this.#members = new Map();
+    this.#previous = undefined;
+    await Promise.allSettled([...new Set(clients)].map((c) => c.close?.()));
+    await Promise.allSettled(this.transports.map((t) => t.close?.()));
+  }
+
+  #client(url: string, address: string): TransportClient {
+    return observePeer(this.#transportFor(url).client(url, address === url ? undefined : address), this.#options.onPeerRequest);
   }
 
   #normalize(url: string): string {
@@ -144,5 +237,13 @@ export class PeerSet implements PeerPicker {
     const t = this.transports.find((tr) => tr.accepts(url));
     if (!t) throw new GeeCacheError("INVALID_ARGUMENT", `no transport speaks to peer ${url} (have ${this.transports.map((tr) => tr.name).join(", ")})`);
     return t;
+  }
+}
+
+async function closeQuietly(client: TransportClient): Promise<void> {
+  try {
+    await client.close?.();
+  } catch {
+    // a client that fails to close has nothing left to free
   }
 }

@@ -1,3 +1,4 @@
+import type { PeerResponse } from "../core/protocol.ts";
 import type { PeerClient } from "../group/peers.ts";
 import type { Registry } from "../group/registry.ts";
 
@@ -6,6 +7,8 @@ export type Handler = (req: Request) => Response | Promise<Response>;
 
 /** TransportClient is a PeerClient that a PeerSet can close once its peer has left the ring. */
 export interface TransportClient extends PeerClient {
+  /** peek asks the peer for its cached copy only (never loaded, never forwarded): undefined when it has none. */
+  peek?(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined>;
   /** unroutable tells the keys this transport cannot carry; the ring then has this node load them itself. */
   unroutable?(key: string): boolean;
   /** close frees the client's connections; requests already in flight may finish. */
@@ -42,8 +45,8 @@ export interface PeerTransport {
   readonly name: string;
   /** accepts tells whether this transport speaks to the peer at url (by its scheme). */
   accepts(url: string): boolean;
-  /** client makes the client of one peer. */
-  client(url: string): TransportClient;
+  /** client makes the client of the peer named url on the ring, reached at address (default: url). */
+  client(url: string, address?: string): TransportClient;
   /** routes answers peers on the node's HTTP listener. */
   routes?(registry: Registry): PeerRoutes;
   /** listen answers peers on a listener of the transport's own. */

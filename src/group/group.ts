@@ -112,6 +112,12 @@ export class Group {
     return withSignal(() => this.#loadLocally(key), options?.signal);
   }
 
+  /** peek returns key's cached value (main or hot) without loading and without counting a get: what a new owner asks a previous one during handoff. */
+  peek(key: string): GetResult | undefined {
+    if (keyError(this.name, key)) return undefined;
+    return this.lookup(key);
+  }
+
   /** lookup returns the cached value of key from the main or hot cache, without loading. */
   lookup(key: string): GetResult | undefined {
     return this.#lookupIn(this.#caches.main, key, "main") ?? this.#lookupIn(this.#caches.hot, key, "hot");
@@ -236,6 +242,17 @@ export class Group {
       }
       const mark = this.#marks.begin(key);
       try {
+        // Handoff: the node that owned key before the ring changed may hold it; taking its copy spares the source.
+        if (!refresh && this.#peers?.peekPrevious) {
+          const res = await this.#peers.peekPrevious(this.name, key);
+          if (res) {
+            const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
+            if (!this.#expired(entry)) {
+              if (!mark.stale) this.#caches.populate(this.#caches.main, key, entry);
+              return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" as const };
+            }
+          }
+        }
         let loaded: Awaited<ReturnType<Getter>>;
         try {
           loaded = await this.#getter(key, { group: this.name });

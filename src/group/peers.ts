@@ -24,4 +24,10 @@ export interface PeerPicker {
   pickPeer(key: string): PeerClient | undefined;
   /** remotePeers lists every peer but this node, for writes that reach the whole cluster. */
   remotePeers?(): PeerClient[];
+  /**
+   * peekPrevious asks the node that owned key before the last change of membership for its cached
+   * copy (handoff): undefined when there is no such node, it has no copy, or it failed. A new owner
+   * calls it before loading, so a join does not stampede the source.
+   */
+  peekPrevious?(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined>;
 }

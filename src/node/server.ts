@@ -103,6 +103,8 @@ export interface RunningNode {
   url: string;
   /** apiUrl of the API listener (the main one when there is no second). */
   apiUrl: string;
+  /** drain makes /readyz answer 503 while every route keeps serving (a graceful leave's first step). */
+  drain(): void;
   /** stop stops accepting, lets in-flight requests finish, then resolves. */
   stop(): Promise<void>;
 }
@@ -143,6 +145,9 @@ export function startNode(options: NodeOptions): RunningNode {
   return {
     url: urlOf(main),
     apiUrl: urlOf(second ?? main),
+    drain() {
+      status.draining = true;
+    },
     async stop() {
       clearInterval(sweeper);
       clearInterval(sampler);

@@ -102,7 +102,9 @@ const LISTENING = /listening on (https?:\/\/[^\s,;"]+)(?:, API on (https?:\/\/[^
 export async function spawnNode(args: string[], env?: Record<string, string>): Promise<RunningNode> {
   const quiet = args.find((a) => /^--log-level=(silent|error|warn)$/.test(a));
   if (quiet) throw new TypeError(`spawnNode waits for the "listening on" line, which ${quiet} hides; use info or debug`);
-  const proc = Bun.spawn([requireBinary(), ...args], { env: childEnv(env), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  // Tests stop nodes often: no drain unless a test asks for one (the default 5 s would make every stop slow).
+  const drain = args.some((a) => a.startsWith("--drain")) || env?.GEECACHE_DRAIN !== undefined ? [] : ["--drain=0"];
+  const proc = Bun.spawn([requireBinary(), ...args, ...drain], { env: childEnv(env), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const killOnExit = () => proc.kill("SIGKILL");
   process.once("exit", killOnExit);
   const stdout = new Captured(proc.stdout);

@@ -65,6 +65,8 @@ export interface StatusReport {
 export class NodeStatus {
   /** listening is set by the server once every port is open, and cleared when it stops. */
   listening = false;
+  /** draining is set when the node is leaving: it still serves, but is no longer ready. */
+  draining = false;
   readonly source: string;
   readonly history = new LoadHistory();
   readonly startedAt: number;
@@ -92,7 +94,7 @@ export class NodeStatus {
 
   /** ready is true when the node listens and its source works. */
   get ready(): boolean {
-    return this.listening && this.source === "ok";
+    return this.listening && !this.draining && this.source === "ok";
   }
 
   /** healthz answers `GET /healthz`: the process is alive. */
@@ -101,8 +103,9 @@ export class NodeStatus {
   /** readyz answers `GET /readyz`: 200 when ready, 503 when not, with what was checked. */
   readyz = (): Response =>
     json(this.ready ? 200 : 503, {
-      status: this.ready ? "ready" : "not ready",
+      status: this.ready ? "ready" : this.draining ? "draining" : "not ready",
       listening: this.listening,
+      draining: this.draining,
       source: this.source,
       peers: this.#options.pool?.peers().length ?? 1,
     });

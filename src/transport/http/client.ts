@@ -1,13 +1,17 @@
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
-import { ERROR_CODE_HEADER } from "./responses.ts";
+import { ERROR_CODE_HEADER, PEEK_HEADER } from "./responses.ts";
+
+const PEEK_HEADERS = { [PEEK_HEADER]: "1" };
 import type { ByteView } from "../../core/byteview.ts";
 import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/protocol.ts";
 
 /** HttpPeerOptions configures the client of one peer. */
 export interface HttpPeerOptions {
-  /** url is the peer's address as on the ring, e.g. `http://10.0.0.2:8001`. */
+  /** url is the peer's name as on the ring, e.g. `http://10.0.0.2:8001`. */
   url: string;
+  /** address is where the peer is reached when it differs from its name (an SRV target's current IP). */
+  address?: string;
   basePath: string;
   /** timeout bounds each request in ms. */
   timeout: number;
@@ -32,7 +36,7 @@ export class HttpPeer implements TransportClient {
 
   constructor(options: HttpPeerOptions) {
     this.url = options.url;
-    this.#prefix = options.url.replace(/\/+$/, "") + options.basePath;
+    this.#prefix = (options.address ?? options.url).replace(/\/+$/, "") + options.basePath;
     this.#timeout = options.timeout;
     this.#headers = { accept: "application/x-protobuf", ...options.headers };
     this.#fetch = options.fetch ?? fetch;
@@ -73,6 +77,22 @@ export class HttpPeer implements TransportClient {
     });
   }
 
+  /** peek asks for the peer's cached copy only (header x-geecache-peek): undefined when it holds none. */
+  async peek(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined> {
+    return this.#call("GET", group, key, undefined, signal, async (res) => {
+      if (res.status === 404 && res.headers.get(ERROR_CODE_HEADER) === "NOT_FOUND") {
+        await res.body?.cancel();
+        return undefined;
+      }
+      const body = await this.#body(res);
+      try {
+        return decodeResponse(body);
+      } catch (err) {
+        throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, { cause: err });
+      }
+    }, PEEK_HEADERS);
+  }
+
   /** set stores value in the peer's main cache (PUT, protobuf body as a get's answer). */
   async set(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal): Promise<void> {
     await this.#call("PUT", group, key, encodeResponse(value, expiresAt), signal, (res) => this.#body(res));
@@ -88,23 +108,23 @@ export class HttpPeer implements TransportClient {
    * cleared as soon as the answer is read: AbortSignal.timeout would leave one live timer per
    * request for the whole timeout, thousands under load, which showed in the p99 of a peer hop.
    */
-  async #call<T>(method: string, group: string, key: string, body: Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal | undefined, read: (res: Response) => Promise<T>): Promise<T> {
+  async #call<T>(method: string, group: string, key: string, body: Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal | undefined, read: (res: Response) => Promise<T>, extra?: Record<string, string>): Promise<T> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(new DOMException("The operation timed out.", "TimeoutError")), this.#timeout);
     timer.unref();
     try {
-      return await read(await this.#request(method, group, key, body, signal, timeout.signal));
+      return await read(await this.#request(method, group, key, body, signal, timeout.signal, extra));
     } finally {
       clearTimeout(timer);
     }
   }
 
-  async #request(method: string, group: string, key: string, body: Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal | undefined, timeout: AbortSignal): Promise<Response> {
+  async #request(method: string, group: string, key: string, body: Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal | undefined, timeout: AbortSignal, extra?: Record<string, string>): Promise<Response> {
     try {
       return await this.#fetch(this.urlFor(group, key), {
         method,
         body,
-        headers: this.#headers,
+        headers: extra ? { ...this.#headers, ...extra } : this.#headers,
         redirect: "error", // a peer never redirects; following one would send our token elsewhere
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         ...(this.#tls ? { tls: this.#tls } : {}),

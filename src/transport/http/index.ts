@@ -45,7 +45,7 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
     basePath,
     timeout,
     accepts: (url) => url.startsWith("http://") || url.startsWith("https://"),
-    client: (url) => new HttpPeer({ url, basePath, timeout, headers, fetch: options.fetch, tls: options.tls }),
+    client: (url, address) => new HttpPeer({ url, address, basePath, timeout, headers, fetch: options.fetch, tls: options.tls }),
     routes: (registry) => ({
       prefix: basePath,
       handler: peerRoutes(registry, { basePath, token, maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES }),

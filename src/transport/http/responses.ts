@@ -5,6 +5,9 @@ const TEXT = "text/plain; charset=utf-8";
 /** ERROR_CODE_HEADER carries an error's code (a GeeCacheError code) beside its one-line text: meaning travels in the code. */
 export const ERROR_CODE_HEADER = "x-geecache-error";
 
+/** PEEK_HEADER on a peer GET asks for the cached copy only: never loaded, never forwarded (handoff). Go peers ignore it. */
+export const PEEK_HEADER = "x-geecache-peek";
+
 /** text answers with one plain-text line (only the first line of message is sent). */
 export function text(status: number, message: string, headers?: Record<string, string>): Response {
   const line = message.split("\n", 1)[0];

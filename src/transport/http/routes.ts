@@ -4,7 +4,7 @@ import type { GetResult, Group } from "../../group/group.ts";
 import type { Registry } from "../../group/registry.ts";
 import type { Handler } from "../../cluster/transport.ts";
 import { bearerMatches } from "./auth.ts";
-import { ERROR_CODE_HEADER, errorResponse, pathOf, readBody, text } from "./responses.ts";
+import { ERROR_CODE_HEADER, errorResponse, PEEK_HEADER, pathOf, readBody, text } from "./responses.ts";
 
 /** PeerRoutesOptions configure the answers to other nodes. */
 export interface PeerRoutesOptions {
@@ -69,6 +69,10 @@ export function peerRoutes(registry: Registry, options: PeerRoutesOptions): Hand
     const group = registry.get(groupName);
     if (!group) return coded(404, "UNKNOWN_GROUP", `no such group: ${groupName}`);
     if (method === "PUT" || method === "DELETE") return write(req, group, key);
+    if (req.headers.get(PEEK_HEADER) !== null) {
+      const cached = group.peek(key);
+      return cached ? valueAnswer(cached) : coded(404, "NOT_FOUND", `key ${JSON.stringify(key)} is not cached here`);
+    }
     // As on /api: the signal is made only for a miss, and a hit is answered without a promise turn.
     const pending = group.getLocal(key, { get signal() { return req.signal; } });
     if (Bun.peek.status(pending) === "fulfilled") return valueAnswer(Bun.peek(pending) as GetResult);

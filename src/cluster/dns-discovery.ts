@@ -1,0 +1,140 @@
+import { Resolver } from "node:dns/promises";
+import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import type { Discovery, PeerUpdate } from "./discovery.ts";
+
+/** DEFAULT_DNS_INTERVAL is how often a DNS name is resolved again: 5 s. */
+export const DEFAULT_DNS_INTERVAL = 5000;
+
+/** DnsLookup is what discovery needs of a resolver (node:dns's Resolver, or a fake in a unit test). */
+export interface DnsLookup {
+  resolve4(name: string): Promise<string[]>;
+  resolve6(name: string): Promise<string[]>;
+  resolveSrv(name: string): Promise<Array<{ name: string; port: number }>>;
+}
+
+/** DnsDiscoveryOptions say which name to follow and how its records become peer URLs. */
+export interface DnsDiscoveryOptions {
+  /** name is resolved for A/AAAA records, or for SRV records with `srv`. */
+  name: string;
+  srv?: boolean;
+  /** scheme of the peer URLs: "http" (default), "https", "grpc" or "grpcs". */
+  scheme?: string;
+  /** port of every address (A/AAAA mode; SRV records carry their own). */
+  port: number;
+  /** server is "HOST:PORT" of the DNS server to ask instead of the system's resolver. */
+  server?: string;
+  interval?: number;
+  /** self is this node's URL: SRV mode names it by its own URL when a record's address is this node's. */
+  self?: string;
+  /** onEvent is told, once per change of state, when a lookup fails or comes back empty, and when it recovers. */
+  onEvent?: (message: string) => void;
+  lookup?: DnsLookup;
+}
+
+/** DnsAnswer is one poll's view: the peer identities (ring names) and, for SRV, the address each is reached at. */
+interface DnsAnswer {
+  urls: string[];
+  addresses: Map<string, string>;
+}
+
+/**
+ * dnsDiscovery follows a DNS name: every address of its A/AAAA records (a Kubernetes headless
+ * Service) is a peer `scheme://ADDR:PORT`; in SRV mode each record's target host name is the
+ * peer's identity on the ring (`scheme://TARGET:PORT`, stable across restarts of a StatefulSet
+ * pod) while its current address is what the client connects to. The first answer is applied at
+ * once; a later change is applied only once two polls in a row agree, so one odd answer cannot
+ * make the ring flap. An empty or failed lookup keeps the last good set.
+ */
+export function dnsDiscovery(options: DnsDiscoveryOptions): Discovery {
+  const interval = options.interval ?? DEFAULT_DNS_INTERVAL;
+  if (!(interval > 0)) throw new RangeError(`dnsDiscovery interval must be > 0 ms, got ${interval}`);
+  const scheme = options.scheme ?? "http";
+  const lookup = options.lookup ?? resolverFor(options.server, interval);
+  const describe = `dns ${options.srv ? "SRV " : ""}${options.name}${options.server ? ` @${options.server}` : ""}`;
+  return {
+    describe,
+    async start(update: PeerUpdate, signal: AbortSignal) {
+      let applied: string | undefined; // the key of the set in use
+      let pending: string | undefined; // a different answer seen once
+      let failing = "";
+      const poll = async () => {
+        let answer: DnsAnswer;
+        try {
+          answer = options.srv ? await srvAnswer(lookup, options, scheme) : await addressAnswer(lookup, options, scheme);
+          if (answer.urls.length === 0) throw new GeeCacheError("NOT_FOUND", "no records");
+        } catch (err) {
+          const message = `${describe}: lookup failed (${errorMessage(err)}); keeping the last good set`;
+          if (message !== failing) options.onEvent?.(message);
+          failing = message;
+          return;
+        }
+        if (failing) options.onEvent?.(`${describe}: lookup answers again`);
+        failing = "";
+        const key = answerKey(answer);
+        if (key === applied) {
+          pending = undefined;
+          return;
+        }
+        if (applied !== undefined && key !== pending) {
+          pending = key; // seen once: wait for the next poll to agree
+          return;
+        }
+        applied = key;
+        pending = undefined;
+        update(answer.urls, answer.addresses);
+      };
+      await poll();
+      const timer = setInterval(() => void poll(), interval);
+      timer.unref();
+      signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+    },
+  };
+}
+
+function answerKey(a: DnsAnswer): string {
+  return a.urls.map((u) => `${u}=${a.addresses.get(u) ?? ""}`).join(",");
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+async function addressAnswer(lookup: DnsLookup, o: DnsDiscoveryOptions, scheme: string): Promise<DnsAnswer> {
+  const [v4, v6] = await Promise.allSettled([lookup.resolve4(o.name), lookup.resolve6(o.name)]);
+  if (v4.status === "rejected" && v6.status === "rejected") throw v4.reason;
+  const ips = [...(v4.status === "fulfilled" ? v4.value : []), ...(v6.status === "fulfilled" ? v6.value : [])];
+  const urls = [...new Set(ips.map((ip) => `${scheme}://${hostPort(ip, o.port)}`))].sort();
+  return { urls, addresses: new Map() };
+}
+
+async function srvAnswer(lookup: DnsLookup, o: DnsDiscoveryOptions, scheme: string): Promise<DnsAnswer> {
+  const records = await lookup.resolveSrv(o.name);
+  const addresses = new Map<string, string>();
+  const urls: string[] = [];
+  await Promise.all(records.map(async (r) => {
+    const target = r.name.replace(/\.$/, "");
+    const id = `${scheme}://${hostPort(target, r.port)}`;
+    let ip: string | undefined;
+    try {
+      ip = (await lookup.resolve4(target))[0];
+    } catch {
+      ip = (await lookup.resolve6(target).catch(() => []))[0];
+    }
+    if (ip === undefined) return; // a pod not yet in DNS: it joins on a later poll
+    const address = `${scheme}://${hostPort(ip, r.port)}`;
+    // This node may not know its own pod name: its own address on the list is itself.
+    if (o.self !== undefined && address === o.self) {
+      urls.push(o.self);
+      return;
+    }
+    urls.push(id);
+    addresses.set(id, address);
+  }));
+  return { urls: [...new Set(urls)].sort(), addresses };
+}
+
+function resolverFor(server: string | undefined, interval: number): DnsLookup {
+  const r = new Resolver({ timeout: Math.min(2000, interval), tries: 2 });
+  if (server !== undefined) r.setServers([server]);
+  return r;
+}
