@@ -77,7 +77,8 @@ export function decodeResponse(buf: Uint8Array): PeerResponse {
   return { value, expiresAt: Math.max(0, expiresAt) };
 }
 
-function varintSize(v: bigint): number {
+/** varintSize is the number of bytes v takes as a protobuf varint. */
+export function varintSize(v: bigint): number {
   let n = 1;
   while (v >= 0x80n) {
     v >>= 7n;
@@ -86,7 +87,8 @@ function varintSize(v: bigint): number {
   return n;
 }
 
-function putVarint(out: Uint8Array, o: number, v: bigint): number {
+/** putVarint writes v as a protobuf varint at out[o] and returns the offset after it. */
+export function putVarint(out: Uint8Array, o: number, v: bigint): number {
   while (v >= 0x80n) {
     out[o++] = Number(v & 0x7fn) | 0x80;
     v >>= 7n;
@@ -95,7 +97,8 @@ function putVarint(out: Uint8Array, o: number, v: bigint): number {
   return o;
 }
 
-function readVarint(buf: Uint8Array, o: number): [bigint, number] {
+/** readVarint reads a protobuf varint at buf[o]: its value and the offset after it; a RangeError when malformed. */
+export function readVarint(buf: Uint8Array, o: number): [bigint, number] {
   let result = 0n;
   let shift = 0n;
   for (let i = 0; i < 10; i++) {

@@ -1,0 +1,179 @@
+import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { errorMessage, GeeCacheError } from "../../core/errors.ts";
+import { MAX_KEY_BYTES } from "../../core/limits.ts";
+import { encodeResponse } from "../../core/protocol.ts";
+import type { GetResult } from "../../group/group.ts";
+import type { Registry } from "../../group/registry.ts";
+import type { Listening, ListenOptions } from "../../cluster/transport.ts";
+import { authorizationMatches } from "../http/auth.ts";
+import { frame, parseUnary } from "./frame.ts";
+import { decodeRequest, decodeSetRequest } from "./messages.ts";
+import { encodeGrpcMessage, GrpcStatus, grpcStatusOf, parseGrpcTimeout } from "./status.ts";
+
+/** SERVICE_PATH is the path prefix of geecachepb.GroupCache's methods. */
+export const SERVICE_PATH = "/geecachepb.GroupCache/";
+
+/** REQUEST_OVERHEAD_BYTES is what a SetRequest may hold beside its value: the longest key, a group name, tags and expiry. */
+const REQUEST_OVERHEAD_BYTES = MAX_KEY_BYTES + 1024;
+
+/** GrpcServerOptions configure the answers to gRPC callers. */
+export interface GrpcServerOptions {
+  /** token, when set, is required as `authorization: Bearer <token>` metadata. */
+  token?: string;
+  /** maxValueBytes bounds a value written by Set (RESOURCE_EXHAUSTED over it). */
+  maxValueBytes: number;
+}
+
+type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+type Method = (body: Uint8Array, signal: AbortSignal) => Uint8Array | Promise<Uint8Array>;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * grpcStreamHandler answers geecachepb.GroupCache's unary calls from registry's groups: Get loads
+ * locally and is never forwarded (a peer request, as on the HTTP peer route), Set stores in the
+ * main cache, Remove drops the key. Every failure is a gRPC status; nothing a caller sends can
+ * throw out of it.
+ */
+export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions): StreamHandler {
+  const { token, maxValueBytes } = options;
+  const maxBody = maxValueBytes + REQUEST_OVERHEAD_BYTES;
+  const groupOf = (name: string) => {
+    const group = registry.get(name);
+    if (!group) throw new GeeCacheError("UNKNOWN_GROUP", `no such group: ${name}`);
+    return group;
+  };
+  const methods: Record<string, Method> = {
+    [`${SERVICE_PATH}Get`]: (body, signal) => {
+      const { group, key } = decodeRequest(body);
+      const pending = groupOf(group).getLocal(key, { signal });
+      if (Bun.peek.status(pending) === "fulfilled") return answer(Bun.peek(pending) as GetResult);
+      return pending.then(answer);
+    },
+    [`${SERVICE_PATH}Set`]: (body) => {
+      const { group, key, value, expiresAt } = decodeSetRequest(body);
+      if (value.length > maxValueBytes) throw new GeeCacheError("TOO_LARGE", `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
+      groupOf(group).setLocal(key, value, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // expire 0 on the wire = never
+      return EMPTY;
+    },
+    [`${SERVICE_PATH}Remove`]: (body) => {
+      const { group, key } = decodeRequest(body);
+      groupOf(group).removeLocal(key);
+      return EMPTY;
+    },
+  };
+
+  return (stream, headers) => {
+    stream.on("error", () => {}); // a caller's reset or a broken connection ends this call only
+    if (headers[":method"] !== "POST" || !String(headers["content-type"] ?? "").startsWith("application/grpc")) {
+      return plain(stream, headers[":method"] !== "POST" ? 405 : 415, "this port serves gRPC (geecachepb.GroupCache): POST with content-type application/grpc");
+    }
+    if (token !== undefined && !authorizationMatches(headers.authorization, token)) {
+      return status(stream, GrpcStatus.UNAUTHENTICATED, "the gRPC service needs the cluster token: authorization: Bearer <token>");
+    }
+    const method = methods[String(headers[":path"])];
+    if (!method) return status(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${headers[":path"]}; geecachepb.GroupCache has Get, Set and Remove`);
+
+    const abort = new AbortController();
+    const deadline = parseGrpcTimeout(headers["grpc-timeout"] as string | undefined);
+    const timer = deadline === undefined ? undefined : setTimeout(() => abort.abort(new GeeCacheError("ABORTED", "deadline exceeded")), deadline);
+    stream.once("close", () => {
+      clearTimeout(timer);
+      abort.abort(); // the caller went away: nobody waits for the answer
+    });
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let over = false; // answered already: the rest of the body is read and dropped
+    stream.on("data", (chunk: Uint8Array) => {
+      if (over) return;
+      size += chunk.length;
+      if (size <= maxBody + 5) return void chunks.push(chunk);
+      over = true;
+      chunks.length = 0;
+      status(stream, GrpcStatus.RESOURCE_EXHAUSTED, `gRPC request over the limit of ${maxBody} bytes`);
+    });
+    stream.once("end", () => {
+      if (over) return;
+      const parsed = parseUnary(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), maxBody);
+      if (!parsed.ok) {
+        const code = parsed.problem === "compressed" ? GrpcStatus.UNIMPLEMENTED : parsed.problem === "too-large" ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.INTERNAL;
+        return status(stream, code, parsed.detail);
+      }
+      const fail = (err: unknown) => {
+        if (err instanceof RangeError) return status(stream, GrpcStatus.INVALID_ARGUMENT, `malformed request: ${err.message}`);
+        status(stream, abort.signal.aborted && timer !== undefined ? GrpcStatus.DEADLINE_EXCEEDED : grpcStatusOf(err), errorMessage(err));
+      };
+      try {
+        const out = method(parsed.message, abort.signal);
+        if (out instanceof Uint8Array) ok(stream, out);
+        else out.then((m) => ok(stream, m), fail).finally(() => clearTimeout(timer));
+      } catch (err) {
+        fail(err);
+      }
+    });
+  };
+}
+
+/**
+ * listenGrpc opens an HTTP/2 listener (h2c, or TLS with tls) serving geecachepb.GroupCache from
+ * registry. Its URL is grpc://host:port (grpcs:// with TLS), the port the one it got for port 0.
+ */
+export async function listenGrpc(registry: Registry, listen: ListenOptions, options: GrpcServerOptions): Promise<Listening> {
+  const server = listen.tls ? http2.createSecureServer({ cert: listen.tls.cert, key: listen.tls.key }) : http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.on("error", () => {});
+    session.once("close", () => sessions.delete(session));
+  });
+  server.on("sessionError", () => {});
+  server.on("error", () => {});
+  server.on("stream", grpcStreamHandler(registry, options));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port, listen.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : listen.port;
+  const host = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host.includes(":") ? `[${listen.host}]` : listen.host;
+  return {
+    url: `${listen.tls ? "grpcs" : "grpc"}://${host}:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      // GOAWAY lets calls in flight finish; sessions still open after a grace period are cut.
+      const grace = setTimeout(() => {
+        for (const s of sessions) s.destroy();
+      }, 1000);
+      server.close(() => {
+        clearTimeout(grace);
+        resolve();
+      });
+      for (const s of sessions) s.close();
+    }),
+  };
+}
+
+function answer(r: GetResult): Uint8Array {
+  return encodeResponse(r.value, r.expiresAt);
+}
+
+function ok(stream: ServerHttp2Stream, message: Uint8Array): void {
+  if (stream.destroyed || stream.headersSent) return;
+  stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+  stream.end(frame(message));
+}
+
+/** status answers with a trailers-only response: the gRPC status in the headers and no message. */
+function status(stream: ServerHttp2Stream, code: number, message: string): void {
+  if (stream.destroyed || stream.headersSent) return;
+  stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message) }, { endStream: true });
+}
+
+function plain(stream: ServerHttp2Stream, code: number, message: string): void {
+  if (stream.destroyed || stream.headersSent) return;
+  stream.respond({ ":status": code, "content-type": "text/plain; charset=utf-8" });
+  stream.end(`${message}\n`);
+}
