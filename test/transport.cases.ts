@@ -1,14 +1,11 @@
 // The transport conformance suite: one set of cases that every PeerTransport must pass, run on
 // in-process clusters (port 0) by test/transport-<name>.test.ts. Nodes are reached through their
-// API (/api) and through clients the transport under test makes.
+// API (/api) and through clients made by the transport under test. Node i's loader answers
+// `<key>@<i>`, so every value names the node that loaded it (see helpers/transport-harness.ts).
 import { describe, expect, test } from "bun:test";
 import { ByteView } from "../src/core/byteview.ts";
-import { GeeCacheError } from "../src/core/errors.ts";
-import type { GroupOptions } from "../src/group/options.ts";
-import type { GroupStats } from "../src/group/group.ts";
 import type { PeerTransport } from "../src/cluster/transport.ts";
-import { startCluster, type TestCluster } from "./helpers/cluster.ts";
-import { counting } from "./helpers/counting.ts";
+import { counters, failed, GROUP, harness, outcome, until } from "./helpers/transport-harness.ts";
 
 /** TransportOptions are the settings every transport takes: the peers' shared token, the peer timeout in ms, the largest value a peer may write. */
 export interface TransportOptions {
@@ -23,98 +20,12 @@ export interface TransportFactory {
   make(options: TransportOptions): PeerTransport;
 }
 
-const GROUP = "scores";
 const dec = new TextDecoder();
-
-/**
- * source is node i's loader: `missing-*` keys do not exist, `fail-*` keys fail, `slow-*` keys wait
- * for gate (when node i has one); any other key loads as `<key>@<i>`, so a value names its loader.
- */
-const source = (i: number, gate: Promise<void> | undefined) => async (key: string) => {
-  if (key.startsWith("missing-")) return undefined;
-  if (key.startsWith("fail-")) throw new Error(`node ${i}: the source is down`);
-  if (key.startsWith("slow-") && gate) await gate;
-  return `${key}@${i}`;
-};
-
-/** HarnessOptions shape the nodes of one case. */
-interface HarnessOptions {
-  transport?: (i: number) => TransportOptions;
-  group?: (i: number) => Partial<GroupOptions>;
-  /** gate makes node i's loader wait on `slow-*` keys until it resolves. */
-  gate?: (i: number) => Promise<void> | undefined;
-}
-
-/** Answer is what a case compares of an /api response: the value only when the status is 2xx (error text is not a contract). */
-interface Answer {
-  status: number;
-  value: string | null;
-  from: string | null;
-}
-
-/** Harness is a started cluster with each node's loader calls and the helpers the cases share. */
-interface Harness extends AsyncDisposable {
-  c: TestCluster;
-  /** loads[i] lists the keys node i's loader was called with, in order. */
-  loads: string[][];
-  /** api GETs key from node i's /api. */
-  api(i: number, key: string): Promise<Answer>;
-  stats(i: number): GroupStats;
-}
-
-/** stats builds a whole GroupStats from the counters a case expects to be non-zero. */
-const counters = (s: Partial<GroupStats>): GroupStats => ({
-  gets: 0, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 0, loadsDeduped: 0, localLoads: 0, localLoadErrs: 0, serverRequests: 0, ...s,
-});
-
-/** outcome settles p into "ok" or the GeeCacheError code it rejected with ("not a GeeCacheError" otherwise). */
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    return err instanceof GeeCacheError ? err.code : `not a GeeCacheError: ${String(err)}`;
-  }
-}
-
-/** until polls cond every few ms, failing after limitMs. */
-async function until(cond: () => boolean, what: string, limitMs = 3000): Promise<void> {
-  const end = performance.now() + limitMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
-
-async function harness(factory: TransportFactory, n: number, o: HarnessOptions = {}): Promise<Harness> {
-  const loads: string[][] = [];
-  const c = await startCluster(n, {
-    transport: (i) => factory.make(o.transport?.(i) ?? {}),
-    getter: (i) => {
-      const g = counting(source(i, o.gate?.(i)));
-      loads[i] = g.keys;
-      return g;
-    },
-    group: o.group,
-  });
-  return {
-    c,
-    loads,
-    async api(i, key) {
-      const res = await fetch(`${c.nodes[i]!.httpUrl}/api?group=${GROUP}&key=${encodeURIComponent(key)}`, { signal: AbortSignal.timeout(10_000) });
-      const body = await res.text();
-      return { status: res.status, value: res.ok ? body : null, from: res.headers.get("x-geecache-from") };
-    },
-    stats: (i) => c.nodes[i]!.group.stats(),
-    [Symbol.asyncDispose]: () => c.stop(),
-  };
-}
-
-/** gated returns a gate promise and a disposable that opens it (declare it after the harness, so it opens before the nodes stop). */
-function gated(): { gate: Promise<void>; [Symbol.dispose](): void } {
-  const { promise, resolve } = Promise.withResolvers<void>();
-  return { gate: promise, [Symbol.dispose]: () => resolve() };
-}
+const plain = (r: { value: Uint8Array; expiresAt: number }) => ({ value: dec.decode(r.value), expiresAt: r.expiresAt });
+/** HOT keeps every value fetched from a peer in the hot cache, so writes can be seen dropping hot copies. */
+const HOT = { group: () => ({ hotCacheRatio: 1, random: () => 0 }) };
+/** MARGIN is how late past its deadline a timed-out or aborted request may fail on a busy machine. */
+const MARGIN = 1500;
 
 /** transportCases registers the conformance cases for one transport. */
 export function transportCases(factory: TransportFactory): void {
@@ -125,8 +36,7 @@ export function transportCases(factory: TransportFactory): void {
       const expiresAt = Date.now() + 60_000;
       h.c.nodes[1]!.group.setLocal(key, "stored", { expiresAt });
       const client = factory.make({}).client(h.c.urls[1]!);
-      const r = await client.get(GROUP, key);
-      expect({ value: dec.decode(r.value), expiresAt: r.expiresAt }).toEqual({ value: "stored", expiresAt });
+      expect(plain(await client.get(GROUP, key))).toEqual({ value: "stored", expiresAt });
       expect(await h.api(0, key)).toEqual({ status: 200, value: "stored", from: "peer" });
       expect(h.loads).toEqual([[], [], []]);
       expect(h.stats(1)).toEqual(counters({ gets: 2, cacheHits: 2, serverRequests: 2 }));
@@ -152,19 +62,17 @@ export function transportCases(factory: TransportFactory): void {
       expect(h.stats(0)).toEqual(counters({ gets: 1, loads: 1, loadsDeduped: 1 }));
     });
 
-    test("an unknown group is a peer failure, not NOT_FOUND", async () => {
+    test("an unknown group on the peer is a peer failure, not NOT_FOUND", async () => {
       await using h = await harness(factory, 2);
       const client = factory.make({}).client(h.c.urls[1]!);
-      const code = await outcome(client.get("no-such-group", "k"));
-      expect(code === "ok" || code === "NOT_FOUND").toBe(false);
+      expect(failed(await outcome(client.get("no-such-group", "k")))).toBe(true);
     });
 
     test("source failure: the client's error is not NOT_FOUND; /api falls back, fails too, answers 503", async () => {
       await using h = await harness(factory, 3);
       const key = h.c.keyOwnedBy(1, "fail-");
       const client = factory.make({}).client(h.c.urls[1]!);
-      const code = await outcome(client.get(GROUP, key));
-      expect(code === "ok" || code === "NOT_FOUND").toBe(false);
+      expect(failed(await outcome(client.get(GROUP, key)))).toBe(true);
       expect(await h.api(0, key)).toEqual({ status: 503, value: null, from: null });
       expect(h.loads).toEqual([[key], [key, key], []]);
       expect(h.stats(0)).toEqual(counters({ gets: 1, peerErrors: 1, loads: 1, loadsDeduped: 1, localLoadErrs: 1 }));
@@ -174,10 +82,144 @@ export function transportCases(factory: TransportFactory): void {
       await using h = await harness(factory, 3);
       const key = h.c.keyOwnedBy(1);
       const client = factory.make({}).client(h.c.urls[2]!);
-      const r = await client.get(GROUP, key);
-      expect({ value: dec.decode(r.value), expiresAt: r.expiresAt }).toEqual({ value: `${key}@2`, expiresAt: 0 });
+      expect(plain(await client.get(GROUP, key))).toEqual({ value: `${key}@2`, expiresAt: 0 });
       expect(h.loads).toEqual([[], [], [key]]);
       expect([h.stats(0), h.stats(1), h.stats(2)]).toEqual([counters({}), counters({}), counters({ gets: 1, loads: 1, localLoads: 1, serverRequests: 1 })]);
+    });
+
+    test("abort: the caller's signal ends a slow get with ABORTED at once; the owner's load still completes", async () => {
+      await using h = await harness(factory, 2, { slow: 1 });
+      const key = h.c.keyOwnedBy(1, "slow-");
+      const client = factory.make({ timeout: 30_000 }).client(h.c.urls[1]!);
+      expect(await outcome(client.get(GROUP, key, AbortSignal.abort()))).toBe("ABORTED");
+      const ac = new AbortController();
+      const got = outcome(client.get(GROUP, key, ac.signal));
+      await until(() => h.loads[1]!.length === 1, "the owner's loader to start");
+      const t0 = performance.now();
+      ac.abort();
+      expect(await got).toBe("ABORTED");
+      expect(performance.now() - t0).toBeLessThan(MARGIN);
+      h.release();
+      await until(() => h.cached(1, key) !== undefined, "the owner's load to finish and fill its cache");
+      expect(plain(await client.get(GROUP, key))).toEqual({ value: `${key}@1`, expiresAt: 0 });
+      expect(h.loads).toEqual([[], [key]]);
+    });
+
+    test("timeout: a peer that never answers fails within the timeout; the get falls back to a local load", async () => {
+      const timeout = 300;
+      await using h = await harness(factory, 3, { slow: 1, transport: () => ({ timeout }) });
+      const key = h.c.keyOwnedBy(1, "slow-");
+      const client = factory.make({ timeout }).client(h.c.urls[1]!);
+      let t0 = performance.now();
+      const code = await outcome(client.get(GROUP, key));
+      const took = [performance.now() - t0];
+      t0 = performance.now();
+      expect(await h.api(0, key)).toEqual({ status: 200, value: `${key}@0`, from: "loader" });
+      took.push(performance.now() - t0);
+      expect({ failed: failed(code), aborted: code === "ABORTED" }).toEqual({ failed: true, aborted: false });
+      for (const ms of took) expect(ms > timeout * 0.9 && ms < timeout + MARGIN).toBe(true);
+      expect(h.loads).toEqual([[key], [key], []]);
+      expect(h.stats(0)).toEqual(counters({ gets: 1, peerErrors: 1, loads: 1, loadsDeduped: 1, localLoads: 1 }));
+    });
+
+    test("peer down: keys it owned answer from the survivors' own loaders, counted as peer errors", async () => {
+      await using h = await harness(factory, 3, { transport: () => ({ timeout: 1000 }) });
+      const key = h.c.keyOwnedBy(1);
+      const other = h.c.keyOwnedBy(2);
+      await h.c.stopNode(1);
+      expect(await h.api(0, key)).toEqual({ status: 200, value: `${key}@0`, from: "loader" });
+      expect(await h.api(2, key)).toEqual({ status: 200, value: `${key}@2`, from: "loader" });
+      expect(await h.api(0, other)).toEqual({ status: 200, value: `${other}@2`, from: "peer" });
+      expect(h.loads).toEqual([[key], [], [key, other]]);
+      expect(h.stats(0)).toEqual(counters({ gets: 2, peerLoads: 1, peerErrors: 1, loads: 2, loadsDeduped: 2, localLoads: 1 }));
+    });
+  });
+
+  describe(`transport ${factory.name}: writes`, () => {
+    test("set: client.set stores the value and its expiry in the owner's main cache", async () => {
+      await using h = await harness(factory, 2);
+      const key = h.c.keyOwnedBy(1);
+      const expiresAt = Date.now() + 60_000;
+      const client = factory.make({}).client(h.c.urls[1]!);
+      expect(await outcome(client.set!(GROUP, key, ByteView.from("written"), expiresAt))).toBe("ok");
+      expect(h.cached(1, key)).toEqual({ value: "written", expiresAt, from: "main" });
+      expect(await h.api(0, key)).toEqual({ status: 200, value: "written", from: "peer" });
+      expect(h.loads).toEqual([[], []]);
+    });
+
+    test("set: a value over the owner's maxValueBytes is refused and not stored", async () => {
+      await using h = await harness(factory, 2, { transport: () => ({ maxValueBytes: 16 }) });
+      const key = h.c.keyOwnedBy(1);
+      const client = factory.make({ maxValueBytes: 16 }).client(h.c.urls[1]!);
+      expect(failed(await outcome(client.set!(GROUP, key, ByteView.from("x".repeat(17)), 0)))).toBe(true);
+      expect(h.cached(1, key)).toBeUndefined();
+      expect(await outcome(client.set!(GROUP, key, ByteView.from("x".repeat(16)), 0))).toBe("ok");
+      expect(h.cached(1, key)).toEqual({ value: "x".repeat(16), expiresAt: 0, from: "main" });
+    });
+
+    test("set through a non-owner lands on the owner and drops every hot copy", async () => {
+      await using h = await harness(factory, 3, HOT);
+      const key = h.c.keyOwnedBy(1);
+      expect(await h.api(2, key)).toEqual({ status: 200, value: `${key}@1`, from: "peer" });
+      expect(h.cached(2, key)).toEqual({ value: `${key}@1`, expiresAt: 0, from: "hot" });
+      expect(await h.c.nodes[0]!.group.set(key, "new")).toEqual({ failed: [] });
+      expect([0, 1, 2].map((i) => h.cached(i, key))).toEqual([undefined, { value: "new", expiresAt: 0, from: "main" }, undefined]);
+      expect(await h.api(2, key)).toEqual({ status: 200, value: "new", from: "peer" });
+      expect(h.loads).toEqual([[], [key], []]);
+    });
+
+    test("remove: client.remove drops the peer's copy; group.remove drops every node's", async () => {
+      await using h = await harness(factory, 3, HOT);
+      const key = h.c.keyOwnedBy(1);
+      expect([await h.api(0, key), await h.api(2, key)]).toEqual([{ status: 200, value: `${key}@1`, from: "peer" }, { status: 200, value: `${key}@1`, from: "peer" }]);
+      expect(await outcome(factory.make({}).client(h.c.urls[1]!).remove!(GROUP, key))).toBe("ok");
+      const hot = { value: `${key}@1`, expiresAt: 0, from: "hot" as const };
+      expect([0, 1, 2].map((i) => h.cached(i, key))).toEqual([hot, undefined, hot]);
+      expect(await h.c.nodes[0]!.group.remove(key)).toEqual({ failed: [] });
+      expect([0, 1, 2].map((i) => h.cached(i, key))).toEqual([undefined, undefined, undefined]);
+      expect(await h.api(2, key)).toEqual({ status: 200, value: `${key}@1`, from: "peer" });
+      expect(h.loads).toEqual([[], [key, key], []]);
+    });
+  });
+
+  describe(`transport ${factory.name}: peek (handoff)`, () => {
+    test("peek, when the client has it: the peer's cached copy only, never loaded, never forwarded", async () => {
+      await using h = await harness(factory, 3);
+      const client = factory.make({}).client(h.c.urls[1]!);
+      if (!client.peek) return; // optional: a transport without peek only loses handoff
+      const key = h.c.keyOwnedBy(1);
+      const elsewhere = h.c.keyOwnedBy(2);
+      expect(await client.peek(GROUP, key)).toBeUndefined();
+      expect(await client.peek(GROUP, elsewhere)).toBeUndefined();
+      h.c.nodes[1]!.group.setLocal(key, "kept", { expiresAt: 0 });
+      expect(plain((await client.peek(GROUP, key))!)).toEqual({ value: "kept", expiresAt: 0 });
+      expect(h.loads).toEqual([[], [], []]);
+      expect(failed(await outcome(client.peek(GROUP + "-none", key)))).toBe(true);
+    });
+  });
+
+  describe(`transport ${factory.name}: token`, () => {
+    test("nodes made with the token talk; a client without it, or with another, is refused (not NOT_FOUND) before the group", async () => {
+      await using h = await harness(factory, 3, { transport: () => ({ token: "s3cret" }) });
+      const key = h.c.keyOwnedBy(1);
+      expect(await h.api(0, key)).toEqual({ status: 200, value: `${key}@1`, from: "peer" });
+      for (const token of [undefined, "wrong"]) {
+        const client = factory.make({ token }).client(h.c.urls[1]!);
+        expect({ token, get: failed(await outcome(client.get(GROUP, key))), set: failed(await outcome(client.set!(GROUP, key, ByteView.from("bad"), 0))), remove: failed(await outcome(client.remove!(GROUP, key))) })
+          .toEqual({ token, get: true, set: true, remove: true });
+      }
+      expect(h.cached(1, key)).toEqual({ value: `${key}@1`, expiresAt: 0, from: "main" });
+      expect(plain(await factory.make({ token: "s3cret" }).client(h.c.urls[1]!).get(GROUP, key))).toEqual({ value: `${key}@1`, expiresAt: 0 });
+      expect(h.stats(1)).toEqual(counters({ gets: 2, cacheHits: 1, loads: 1, localLoads: 1, serverRequests: 2 }));
+    });
+
+    test("a node without the token falls back to a local load and counts a peer error", async () => {
+      await using h = await harness(factory, 3, { transport: (i) => (i === 0 ? {} : { token: "s3cret" }) });
+      const key = h.c.keyOwnedBy(1);
+      expect(await h.api(0, key)).toEqual({ status: 200, value: `${key}@0`, from: "loader" });
+      expect(h.loads).toEqual([[key], [], []]);
+      expect(h.stats(0)).toEqual(counters({ gets: 1, peerErrors: 1, loads: 1, loadsDeduped: 1, localLoads: 1 }));
+      expect(h.stats(1)).toEqual(counters({}));
     });
   });
 }

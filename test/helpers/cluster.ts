@@ -46,6 +46,8 @@ export interface TestCluster extends AsyncDisposable {
   ownerIndex(key: string): number;
   /** keyOwnedBy finds a key (prefix + a number) that node i owns. */
   keyOwnedBy(i: number, prefix?: string): string;
+  /** stopNode stops node i alone (its peers keep it on their rings: a peer that went down); stop() skips it later. */
+  stopNode(i: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,12 +74,22 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
   const urls = nodes.map((node) => node.url);
   for (const node of nodes) node.peers.setPeers(urls);
   const ownerIndex = (key: string) => urls.indexOf(nodes[0]!.peers.owner(key));
+  const stopped = new Map<number, Promise<void>>(); // each node is stopped once
+  const stopNode = (i: number): Promise<void> => {
+    let p = stopped.get(i);
+    if (!p) {
+      const node = nodes[i]!;
+      p = (async () => {
+        await node.running.stop();
+        await Promise.all(node.listeners.map((l) => l.close()));
+        await node.peers.close();
+      })();
+      stopped.set(i, p);
+    }
+    return p;
+  };
   const stop = async () => {
-    await Promise.all(nodes.map(async (node) => {
-      await node.running.stop();
-      await Promise.all(node.listeners.map((l) => l.close()));
-      await node.peers.close();
-    }));
+    await Promise.all(nodes.map((_, i) => stopNode(i)));
   };
   return {
     nodes,
@@ -87,6 +99,7 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
       for (let k = 0; k < 100_000; k++) if (ownerIndex(`${prefix}${k}`) === i) return `${prefix}${k}`;
       throw new Error(`no key with prefix ${prefix} is owned by node ${i}`);
     },
+    stopNode,
     stop,
     [Symbol.asyncDispose]: stop,
   };
