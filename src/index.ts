@@ -20,6 +20,7 @@ export { bearerMatches } from "./transport/http/auth.ts";
 export { apiHandler, statsHandler, type ApiOptions } from "./node/api.ts";
 export { HttpPeer, type HttpPeerOptions } from "./transport/http/client.ts";
 export { DEFAULT_BASE_PATH, httpTransport, type HttpTransport, type HttpTransportOptions } from "./transport/http/index.ts";
+export { grpcTransport, type GrpcTransport, type GrpcTransportOptions } from "./transport/grpc/index.ts";
 export { HttpPool, type HttpPoolOptions } from "./transport/http/pool.ts";
 export { peerRoutes, type PeerRoutesOptions } from "./transport/http/routes.ts";
 export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, GROUP_NAME, MAX_KEY_BYTES } from "./core/limits.ts";

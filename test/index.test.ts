@@ -40,6 +40,7 @@ const EXPORTS = [
   "demoSource",
   "encodeResponse",
   "formatBytes",
+  "grpcTransport",
   "httpSource",
   "httpStatus",
   "httpTransport",

@@ -23,6 +23,8 @@ export interface Config {
   drain: number;
   /** self is undefined when the node learns it once listening (--port=0 without --self). */
   self: string | undefined;
+  /** grpcPort opens the gRPC listener (geecachepb.GroupCache) when set; 0 picks a free port. */
+  grpcPort: number | undefined;
   api: boolean;
   apiPort: number;
   group: string;
@@ -165,15 +167,26 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
     throw bad(dnsFlag, "needs --self (the URL the other nodes reach this one at, e.g. http://$(POD_IP):8001) or a concrete --host address");
   }
   const selfHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-  const self = raw("self") !== undefined ? peerUrl(raw("self")!, "self") : port === 0 ? undefined : `${tls ? "https" : "http"}://${selfHost}:${port}`;
+  const grpcText = raw("grpc-port");
+  const grpcPort = grpcText === undefined ? undefined : int("grpc-port", grpcText, 0, 65535);
+  const self = raw("self") !== undefined
+    ? peerUrl(raw("self")!, "self")
+    : selfOverGrpc(peers, grpcPort)
+      ? grpcPort === 0 ? undefined : `${tls ? "grpcs" : "grpc"}://${selfHost}:${grpcPort}`
+      : port === 0 ? undefined : `${tls ? "https" : "http"}://${selfHost}:${port}`;
   const api = bool("api", raw("api"), false);
   const metrics = bool("metrics", raw("metrics"), true);
 
   return {
-    port, host, peers, peersFile, peersFileInterval, peersDns: peersDns && { ...peersDns, srv: srvText !== undefined }, dnsServer, dnsInterval, drain, self, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
+    port, host, peers, peersFile, peersFileInterval, peersDns: peersDns && { ...peersDns, srv: srvText !== undefined }, dnsServer, dnsInterval, drain, self, grpcPort, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
     maxValueBytes, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotCacheRatio,
     poolSize, sourceTimeout,
   };
+}
+
+/** selfOverGrpc tells whether a node is named by its gRPC URL: it serves gRPC and its --peers, if any, include grpc:// or grpcs:// URLs. */
+export function selfOverGrpc(peers: readonly string[], grpcPort: number | undefined): boolean {
+  return grpcPort !== undefined && (peers.length === 0 || peers.some((p) => p.startsWith("grpc://") || p.startsWith("grpcs://")));
 }
 
 /** dnsName reads NAME or NAME:PORT for --peers-dns / --peers-srv. */

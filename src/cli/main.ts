@@ -7,6 +7,8 @@ import { Group } from "../group/group.ts";
 import { discoveryFrom } from "./discovery.ts";
 import { PeerSet } from "../cluster/peer-set.ts";
 import { httpTransport } from "../transport/http/index.ts";
+import { grpcTransport } from "../transport/grpc/index.ts";
+import type { Listening } from "../cluster/transport.ts";
 import { createLogger } from "../observability/log.ts";
 import { NodeMetrics } from "../observability/metrics/node-metrics.ts";
 import { Registry } from "../group/registry.ts";
@@ -14,7 +16,7 @@ import { startNode } from "../node/server.ts";
 import { redactUrl } from "../sources/redact.ts";
 import { sourceFromSpec } from "../sources/spec.ts";
 import { formatBytes } from "../core/units.ts";
-import { resolveConfig, type Config } from "./config.ts";
+import { resolveConfig, selfOverGrpc, type Config } from "./config.ts";
 import { FLAGS } from "./flags.ts";
 
 /** SHUTDOWN_GRACE is how long in-flight requests may take to finish after SIGINT or SIGTERM. */
@@ -54,8 +56,16 @@ async function main(args: Record<string, unknown>): Promise<void> {
     maxValueBytes: config.maxValueBytes,
     tls: config.tlsCa ? { ca: config.tlsCa } : undefined,
   });
+  // grpc:// peers are spoken to over gRPC; http:// peers keep the HTTP transport.
+  const grpc = config.grpcPort === undefined ? undefined : grpcTransport({
+    timeout: config.peerTimeout,
+    token: config.token,
+    maxValueBytes: config.maxValueBytes,
+    tls: config.tlsCa ? { ca: config.tlsCa } : undefined,
+  });
+  const overGrpc = selfOverGrpc(config.peers, config.grpcPort);
   const pool = new PeerSet({
-    transports: [http],
+    transports: grpc ? [http, grpc] : [http],
     onPeerRequest: metrics.onPeerRequest,
     self: config.self,
     hash: config.hash,
@@ -63,7 +73,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
     // Two DNS polls (a change must be seen twice) and a peer timeout: the previous owner may still be peeked.
     handoffWindow: 2 * config.dnsInterval + config.peerTimeout,
   });
-  const peerScheme = config.tls ? "https" : "http";
+  const peerScheme = overGrpc ? (config.tls ? "grpcs" : "grpc") : config.tls ? "https" : "http";
   const registry = new Registry();
   const load = metrics.timeLoads(config.group, source.getter);
   registry.add(
@@ -80,6 +90,17 @@ async function main(args: Record<string, unknown>): Promise<void> {
       },
     }),
   );
+
+  // The gRPC listener opens first: on --grpc-port=0 its URL names this node before the HTTP one could.
+  let grpcListening: Listening | undefined;
+  if (grpc) {
+    try {
+      grpcListening = await grpc.listen!(registry, { host: config.host, port: config.grpcPort!, tls: config.tls });
+    } catch (err) {
+      fail(1, `cannot listen for gRPC on ${config.host}:${config.grpcPort}: ${errorMessage(err)}`);
+    }
+    if (overGrpc && pool.self === "") pool.setSelf(grpcListening.url);
+  }
 
   let node: ReturnType<typeof startNode>;
   try {
@@ -101,7 +122,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
   }
 
   // Discovery starts once this node knows its own address (it may have listened on port 0).
-  const discovery = discoveryFrom(config, { scheme: peerScheme, port: config.peersDns?.port ?? Number(new URL(node.url).port) }, (message) => log.warn(message), pool.self);
+  const discovery = discoveryFrom(config, { scheme: peerScheme, port: config.peersDns?.port ?? Number(new URL(overGrpc && grpcListening ? grpcListening.url : node.url).port) }, (message) => log.warn(message), pool.self);
   const discoveryStop = new AbortController();
   let started = false;
   await discovery.start((urls) => {
@@ -113,7 +134,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
   started = true;
 
   log.info(
-    `listening on ${node.url}${node.apiUrl !== node.url ? `, API on ${node.apiUrl}` : ""}; self ${pool.self}, peers ${pool.peers().join(",")}; group ${config.group}, budget ${formatBytes(config.cacheBytes)}, source ${source.describe}, hash ${config.hash}${config.ttl ? `, ttl ${config.ttl} ms` : ""}${config.token ? ", peer token on" : ""}${config.tls ? ", tls on" : ""}`,
+    `listening on ${node.url}${node.apiUrl !== node.url ? `, API on ${node.apiUrl}` : ""}${grpcListening ? `, gRPC on ${grpcListening.url}` : ""}; self ${pool.self}, peers ${pool.peers().join(",")}; group ${config.group}, budget ${formatBytes(config.cacheBytes)}, source ${source.describe}, hash ${config.hash}${config.ttl ? `, ttl ${config.ttl} ms` : ""}${config.token ? ", peer token on" : ""}${config.tls ? ", tls on" : ""}`,
   );
 
   // Under churn evicted values pile up as garbage far past the budget unless collected (gc-pacer.ts).
@@ -141,8 +162,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
     discoveryStop.abort();
     log.info(`${signal}: finishing in-flight requests`);
     // The source (a PostgreSQL pool) closes after the in-flight requests that may still be loading.
-    const stopped = node
-      .stop()
+    const stopped = Promise.all([node.stop(), grpcListening?.close()])
       .then(() => Promise.all([source.close?.(), pool.close()]))
       .catch((err) => log.warn(`shutdown: ${errorMessage(err)}`));
     await Promise.race([stopped, Bun.sleep(SHUTDOWN_GRACE_MS)]);
