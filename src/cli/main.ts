@@ -125,8 +125,8 @@ async function main(args: Record<string, unknown>): Promise<void> {
   const discovery = discoveryFrom(config, { scheme: peerScheme, port: config.peersDns?.port ?? Number(new URL(overGrpc && grpcListening ? grpcListening.url : node.url).port) }, (message) => log.warn(message), pool.self);
   const discoveryStop = new AbortController();
   let started = false;
-  await discovery.start((urls) => {
-    const change = pool.setPeers(urls);
+  await discovery.start((urls, addresses) => {
+    const change = pool.setPeers(urls, addresses);
     if (started && (change.joined.length || change.left.length)) {
       log.info(`membership (${discovery.describe}): ${change.joined.length ? `joined ${change.joined.join(",")}` : ""}${change.joined.length && change.left.length ? "; " : ""}${change.left.length ? `left ${change.left.join(",")}` : ""}; ${change.peers.length} nodes`);
     }

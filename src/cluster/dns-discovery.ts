@@ -48,47 +48,64 @@ interface DnsAnswer {
 export function dnsDiscovery(options: DnsDiscoveryOptions): Discovery {
   const interval = options.interval ?? DEFAULT_DNS_INTERVAL;
   if (!(interval > 0)) throw new RangeError(`dnsDiscovery interval must be > 0 ms, got ${interval}`);
-  const scheme = options.scheme ?? "http";
   const lookup = options.lookup ?? resolverFor(options.server, interval);
   const describe = `dns ${options.srv ? "SRV " : ""}${options.name}${options.server ? ` @${options.server}` : ""}`;
   return {
     describe,
     async start(update: PeerUpdate, signal: AbortSignal) {
-      let applied: string | undefined; // the key of the set in use
-      let pending: string | undefined; // a different answer seen once
-      let failing = "";
-      const poll = async () => {
-        let answer: DnsAnswer;
-        try {
-          answer = options.srv ? await srvAnswer(lookup, options, scheme) : await addressAnswer(lookup, options, scheme);
-          if (answer.urls.length === 0) throw new GeeCacheError("NOT_FOUND", "no records");
-        } catch (err) {
-          const message = `${describe}: lookup failed (${errorMessage(err)}); keeping the last good set`;
-          if (message !== failing) options.onEvent?.(message);
-          failing = message;
-          return;
-        }
-        if (failing) options.onEvent?.(`${describe}: lookup answers again`);
-        failing = "";
-        const key = answerKey(answer);
-        if (key === applied) {
-          pending = undefined;
-          return;
-        }
-        if (applied !== undefined && key !== pending) {
-          pending = key; // seen once: wait for the next poll to agree
-          return;
-        }
-        applied = key;
-        pending = undefined;
-        update(answer.urls, answer.addresses);
-      };
-      await poll();
-      const timer = setInterval(() => void poll(), interval);
+      const poller = new DnsPoller({ ...options, lookup }, describe, update);
+      await poller.poll();
+      const timer = setInterval(() => void poller.poll(), interval);
       timer.unref();
       signal.addEventListener("abort", () => clearInterval(timer), { once: true });
     },
   };
+}
+
+/** DnsPoller is one DNS discovery's state between polls: the set in use and a different answer seen once. */
+export class DnsPoller {
+  #applied: string | undefined; // the key of the set in use
+  #pending: string | undefined; // a different answer, seen once
+  #failing = "";
+  readonly #options: DnsDiscoveryOptions & { lookup: DnsLookup };
+  readonly #describe: string;
+  readonly #update: PeerUpdate;
+
+  constructor(options: DnsDiscoveryOptions & { lookup: DnsLookup }, describe: string, update: PeerUpdate) {
+    this.#options = options;
+    this.#describe = describe;
+    this.#update = update;
+  }
+
+  /** poll resolves the name once and applies the answer if it is the first, or the second in a row of a change. */
+  async poll(): Promise<void> {
+    const o = this.#options;
+    const scheme = o.scheme ?? "http";
+    let answer: DnsAnswer;
+    try {
+      answer = o.srv ? await srvAnswer(o.lookup, o, scheme) : await addressAnswer(o.lookup, o, scheme);
+      if (answer.urls.length === 0) throw new GeeCacheError("NOT_FOUND", "no records");
+    } catch (err) {
+      const message = `${this.#describe}: lookup failed (${errorMessage(err)}); keeping the last good set`;
+      if (message !== this.#failing) o.onEvent?.(message);
+      this.#failing = message;
+      return;
+    }
+    if (this.#failing) o.onEvent?.(`${this.#describe}: lookup answers again`);
+    this.#failing = "";
+    const key = answerKey(answer);
+    if (key === this.#applied) {
+      this.#pending = undefined;
+      return;
+    }
+    if (this.#applied !== undefined && key !== this.#pending) {
+      this.#pending = key; // seen once: the next poll must agree
+      return;
+    }
+    this.#applied = key;
+    this.#pending = undefined;
+    this.#update(answer.urls, answer.addresses);
+  }
 }
 
 function answerKey(a: DnsAnswer): string {

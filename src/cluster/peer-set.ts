@@ -125,7 +125,7 @@ export class PeerSet implements PeerPicker {
     const moved = [...members.keys()].filter((u) => before.has(u) && before.get(u) !== members.get(u));
     const changed = joined.length > 0 || left.length > 0;
     // The ring before a change is kept for handoff peeks, with the clients of nodes that left.
-    if (remember && changed && this.#window > 0) this.#remember(before, members);
+    if (remember && changed && this.#window > 0) this.#remember(before, members, before.size === 0 ? this.#ringWithout(urls) : this.#ring);
     else for (const url of left) void closeQuietly(before.get(url)!.client);
     for (const url of moved) void closeQuietly(before.get(url)!.client);
     // A new ring, swapped in whole: a lookup in flight sees the old ring or the new one, never half of each.
@@ -139,11 +139,14 @@ export class PeerSet implements PeerPicker {
     return change;
   }
 
-  #remember(before: Map<string, Member>, now: Map<string, Member>): void {
-    const keep = new Map<string, Member>();
-    for (const [url, m] of before) keep.set(url, m);
+  /**
+   * #remember keeps the ring before a change for handoff peeks. A node joining a cluster had no
+   * ring before; for it, the previous owners are the owners of a ring of the others alone.
+   */
+  #remember(before: Map<string, Member>, now: Map<string, Member>, ring: Ring): void {
+    const keep = new Map<string, Member>(before.size === 0 ? now : before);
     for (const [url, m] of this.#previous?.members ?? []) if (!keep.has(url) && !now.has(url)) void closeQuietly(m.client);
-    this.#previous = { ring: this.#ring, until: this.#now() + this.#window, members: keep };
+    this.#previous = { ring, until: this.#now() + this.#window, members: keep };
     clearTimeout(this.#closeTimer);
     this.#closeTimer = setTimeout(() => this.#forgetPrevious(), this.#window);
     this.#closeTimer.unref?.();
@@ -153,6 +156,12 @@ export class PeerSet implements PeerPicker {
     const prev = this.#previous;
     this.#previous = undefined;
     for (const [url, m] of prev?.members ?? []) if (this.#members.get(url) !== m) void closeQuietly(m.client);
+  }
+
+  #ringWithout(urls: string[]): Ring {
+    const ring = new Ring(this.#ringOptions);
+    ring.set(urls.filter((u) => u !== this.#self));
+    return ring;
   }
 
   /** peers lists every node on the ring, self included. */

@@ -6,6 +6,8 @@ import { type GroupOptions, groupSettings } from "./options.ts";
 import { checkKey, keyError } from "./keys.ts";
 import { entryOf, type Getter } from "./loader.ts";
 import type { PeerPicker } from "./peers.ts";
+import type { PeerResponse } from "../core/protocol.ts";
+import { getMany } from "./batch.ts";
 import { SingleFlight } from "../core/singleflight.ts";
 import { WriteMarks } from "./write-marks.ts";
 
@@ -96,6 +98,16 @@ export class Group {
     return withSignal(() => this.#flight.do(key, () => this.#load(key)), options?.signal);
   }
 
+  /**
+   * getMany gets many keys at once: one entry per distinct key, in order, each a GetResult or the
+   * key's GeeCacheError. Misses owned by one peer go to it in one request (when its client has
+   * getMany); see batch.ts. It rejects only with ABORTED.
+   */
+  getMany(keys: Iterable<string>, options?: { signal?: AbortSignal }): Promise<Map<string, GetResult | GeeCacheError>> {
+    const parts = { name: this.name, stats: this.#stats, flight: this.#flight, peers: this.#peers, lookup: (k: string) => this.lookup(k), load: (k: string) => this.#load(k), viaPeer: (k: string, ask: () => Promise<PeerResponse>) => this.#viaPeer(k, ask) };
+    return getMany(parts, keys, options?.signal);
+  }
+
   /** getLocal answers a peer: the value from the main cache or the loader, never from another peer. */
   getLocal(key: string, options?: { signal?: AbortSignal }): Promise<GetResult> {
     const bad = keyError(this.name, key);
@@ -115,7 +127,12 @@ export class Group {
   /** peek returns key's cached value (main or hot) without loading and without counting a get: what a new owner asks a previous one during handoff. */
   peek(key: string): GetResult | undefined {
     if (keyError(this.name, key)) return undefined;
-    return this.lookup(key);
+    const now = this.#now();
+    for (const [cache, from] of [[this.#caches.main, "main"], [this.#caches.hot, "hot"]] as const) {
+      const e = cache.lru.get(key);
+      if (e !== undefined && (e.expiresAt === 0 || now < e.expiresAt)) return { value: e.value, expiresAt: e.expiresAt, from };
+    }
+    return undefined;
   }
 
   /** lookup returns the cached value of key from the main or hot cache, without loading. */
@@ -214,22 +231,25 @@ export class Group {
     if (hit) return hit;
     this.#stats.loadsDeduped++;
     const peer = this.#peers?.pickPeer(key);
-    if (peer) {
-      const mark = this.#marks.begin(key);
-      try {
-        const res = await peer.get(this.name, key);
-        this.#stats.peerLoads++;
-        const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
-        if (!mark.stale && this.#hotRatio > 0 && this.#random() < this.#hotRatio && !this.#expired(entry)) {
-          this.#caches.populate(this.#caches.hot, key, entry);
-        }
-        return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" };
-      } catch (err) {
-        if (isNotFound(err)) throw err;
-        this.#stats.peerErrors++;
-      } finally {
-        this.#marks.end(key, mark);
+    return peer ? this.#viaPeer(key, () => peer.get(this.name, key)) : this.#loadLocally(key);
+  }
+
+  /** #viaPeer takes the owner's answer (maybe into the hot cache) and loads locally when the owner failed. */
+  async #viaPeer(key: string, ask: () => Promise<PeerResponse>): Promise<GetResult> {
+    const mark = this.#marks.begin(key);
+    try {
+      const res = await ask();
+      this.#stats.peerLoads++;
+      const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
+      if (!mark.stale && this.#hotRatio > 0 && this.#random() < this.#hotRatio && !this.#expired(entry)) {
+        this.#caches.populate(this.#caches.hot, key, entry);
       }
+      return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" };
+    } catch (err) {
+      if (isNotFound(err)) throw err;
+      this.#stats.peerErrors++;
+    } finally {
+      this.#marks.end(key, mark);
     }
     return this.#loadLocally(key);
   }

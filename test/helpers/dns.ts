@@ -1,0 +1,91 @@
+// A real DNS server for discovery tests: dnsmasq on a loopback address, answering from a hosts
+// file that a test rewrites (and reloads with SIGHUP), plus fixed SRV records.
+import type { Subprocess } from "bun";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Resolver } from "node:dns/promises";
+
+/** DNSMASQ is the dnsmasq binary, or undefined when it is not installed (tests then skip). */
+export const DNSMASQ = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].find((p) => existsSync(p));
+
+/** SrvRecord is one SRV answer of a name: target host and port. */
+export interface SrvRecord {
+  name: string;
+  target: string;
+  port: number;
+}
+
+/** DnsServer is a started dnsmasq; `await using` stops it and removes its files. */
+export interface DnsServer extends AsyncDisposable {
+  /** server is "127.0.0.1:PORT", what --dns-server takes. */
+  server: string;
+  /** setHosts replaces the A/AAAA records ("ADDRESS NAME" lines) and waits until dnsmasq answers from them. */
+  setHosts(records: Array<[address: string, name: string]>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * startDns starts dnsmasq with no upstream (it answers only from its files) on a random high
+ * port of 127.0.0.1, trying another port when that one is taken.
+ */
+export async function startDns(hosts: Array<[string, string]>, srv: SrvRecord[] = []): Promise<DnsServer> {
+  if (!DNSMASQ) throw new Error("dnsmasq is not installed (apt-get install dnsmasq-base)");
+  const dir = mkdtempSync(join(tmpdir(), "geecache-dns-"));
+  const hostsFile = join(dir, "hosts");
+  const write = (records: Array<[string, string]>) => writeFileSync(hostsFile, records.map(([a, n]) => `${a} ${n}\n`).join(""));
+  write(hosts);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    const proc: Subprocess = Bun.spawn([
+      DNSMASQ, "--keep-in-foreground", "--no-daemon", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces",
+      "--no-resolv", "--no-hosts", `--addn-hosts=${hostsFile}`, "--local-ttl=0", "--user=root", "--pid-file=",
+      ...srv.map((r) => `--srv-host=${r.name},${r.target},${r.port}`),
+    ], { stdout: "ignore", stderr: "pipe" });
+    const server = `127.0.0.1:${port}`;
+    const resolver = new Resolver({ timeout: 300, tries: 1 });
+    resolver.setServers([server]);
+    // Ready once it answers the first name; a port in use makes dnsmasq exit at once.
+    const probe = hosts[0]?.[1];
+    let up = false;
+    for (let i = 0; i < 50 && proc.exitCode === null; i++) {
+      try {
+        if (probe) await resolver.resolve4(probe);
+        up = true;
+        break;
+      } catch {
+        await Bun.sleep(20);
+      }
+    }
+    if (!up) {
+      proc.kill("SIGKILL");
+      await proc.exited;
+      continue;
+    }
+    const stop = async () => {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    };
+    return {
+      server,
+      async setHosts(records) {
+        write(records);
+        proc.kill("SIGHUP");
+        const want = new Set(records.filter(([a]) => !a.includes(":")).map(([a, n]) => `${n}=${a}`));
+        const names = [...new Set(records.map(([, n]) => n))];
+        for (let i = 0; i < 100; i++) {
+          const seen = new Set<string>();
+          for (const n of names) for (const a of await resolver.resolve4(n).catch(() => [])) seen.add(`${n}=${a}`);
+          if (seen.size === want.size && [...want].every((w) => seen.has(w))) return;
+          await Bun.sleep(20);
+        }
+        throw new Error(`dnsmasq did not pick up the new hosts file within 2 s`);
+      },
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error("dnsmasq did not start on any of 10 random ports");
+}
