@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { frame, parseUnary, type ParsedFrame } from "../src/transport/grpc/frame.ts";
+import { frame, parseUnary, type FrameProblem } from "../src/transport/grpc/frame.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
@@ -11,7 +11,7 @@ describe("gRPC framing", () => {
     expect([...big.subarray(0, 5)]).toEqual([0, 0, 0, 0x03, 0x04]);
   });
 
-  const cases: { name: string; body: Uint8Array; max?: number; want: ParsedFrame["ok"] | string }[] = [
+  const cases: { name: string; body: Uint8Array; max?: number; want: true | FrameProblem }[] = [
     { name: "one frame", body: bytes(0, 0, 0, 0, 2, 9, 8), want: true },
     { name: "an empty message", body: bytes(0, 0, 0, 0, 0), want: true },
     { name: "no body", body: bytes(), want: "empty" },

@@ -6,7 +6,7 @@ const bytes = (...b: number[]) => new Uint8Array(b);
 const ascii = (s: string) => [...new TextEncoder().encode(s)];
 
 describe("geecachepb messages", () => {
-  const requests: { name: string; group: string; key: string; wire: Uint8Array }[] = [
+  const requests: { name: string; group: string; key: string; wire: Uint8Array<ArrayBuffer> }[] = [
     { name: "group=1, key=2", group: "g", key: "Tom", wire: bytes(0x0a, 1, ...ascii("g"), 0x12, 3, ...ascii("Tom")) },
     { name: "an empty key is left out (proto3)", group: "g", key: "", wire: bytes(0x0a, 1, ...ascii("g")) },
     { name: "UTF-8 keys", group: "g", key: "é", wire: bytes(0x0a, 1, ...ascii("g"), 0x12, 2, 0xc3, 0xa9) },
