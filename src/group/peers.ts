@@ -1,4 +1,5 @@
 import type { ByteView } from "../core/byteview.ts";
+import type { GeeCacheError } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 
 /**
@@ -14,6 +15,12 @@ export interface PeerClient {
   set?(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal): Promise<void>;
   /** remove drops the key from the peer's caches. */
   remove?(group: string, key: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * getMany asks the peer for many keys in one request, answered locally by the peer: one entry
+   * per key, a PeerResponse or the key's GeeCacheError (NOT_FOUND, LOAD_FAILED, ...). It rejects
+   * only when the request as a whole failed.
+   */
+  getMany?(group: string, keys: readonly string[], signal?: AbortSignal): Promise<Map<string, PeerResponse | GeeCacheError>>;
 }
 
 /** PeerGetter is the former name of PeerClient, kept for library users. */
