@@ -27,6 +27,7 @@ const DEFAULT: Config = {
   peerTimeout: 2000,
   maxKeyBytes: 4096,
   maxValueBytes: 1024 * 1024,
+  maxBatchKeys: 1000,
   ttl: 0,
   stale: 0,
   token: undefined,

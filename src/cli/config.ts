@@ -37,6 +37,8 @@ export interface Config {
   peerTimeout: number;
   maxKeyBytes: number;
   maxValueBytes: number;
+  /** maxBatchKeys is the most keys one POST /api/batch may ask for. */
+  maxBatchKeys: number;
   ttl: number;
   stale: number;
   token: string | undefined;
@@ -94,6 +96,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
 
   const maxValueBytes = parseBytes(str("max-value-bytes"));
   if (maxValueBytes === undefined || maxValueBytes < 1) throw bad("max-value-bytes", `accepts a size of at least 1 byte such as 1MiB, got ${JSON.stringify(str("max-value-bytes"))}`);
+  const maxBatchKeys = int("max-batch-keys", str("max-batch-keys"), 1, 1_000_000);
   const ttl = duration("ttl", str("ttl"));
   const hotText = raw("hot-cache-ratio");
   const hotCacheRatio = hotText === undefined ? undefined : /^\d*\.?\d+$/.test(hotText.trim()) ? Number(hotText) : NaN;
@@ -179,7 +182,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
 
   return {
     port, host, peers, peersFile, peersFileInterval, peersDns: peersDns && { ...peersDns, srv: srvText !== undefined }, dnsServer, dnsInterval, drain, self, grpcPort, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
-    maxValueBytes, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotCacheRatio,
+    maxValueBytes, maxBatchKeys, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotCacheRatio,
     poolSize, sourceTimeout,
   };
 }

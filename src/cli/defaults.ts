@@ -1,5 +1,5 @@
 import { DEFAULT_REPLICAS } from "../core/consistent-hash.ts";
-import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
+import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
 import { DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO } from "../group/options.ts";
 import { DEFAULT_FILE_INTERVAL } from "../cluster/file-discovery.ts";
 import { DEFAULT_PEER_TIMEOUT } from "../cluster/peer-set.ts";
@@ -42,6 +42,7 @@ export const DEFAULTS = {
   drain: "5s",
   "max-key-bytes": sizeText(DEFAULT_MAX_KEY_BYTES),
   "max-value-bytes": sizeText(DEFAULT_MAX_VALUE_BYTES),
+  "max-batch-keys": String(DEFAULT_MAX_BATCH_KEYS),
   ttl: "0",
   stale: "0",
   "pool-size": String(DEFAULT_POOL_SIZE),

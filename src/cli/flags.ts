@@ -56,6 +56,7 @@ export const FLAGS = {
   "base-path": { type: "string", description: `Path prefix of the peer routes (default ${D["base-path"]}; /_groupcache/ for groupcache peers)`, valueHint: "/_geecache/" },
   "peer-timeout": { type: "string", description: `Time limit of one peer request: 500ms, 2s, 1m (default ${D["peer-timeout"]})`, valueHint: "2s" },
   "max-key-bytes": { type: "string", description: `Longest key the API accepts, in bytes (default ${D["max-key-bytes"]})`, valueHint: "4KiB" },
+  "max-batch-keys": { type: "string", description: `Most keys one POST /api/batch may ask for (default ${D["max-batch-keys"]})`, valueHint: D["max-batch-keys"] },
   ttl: { type: "string", description: "How long a loaded value lives: 30s, 5m, 1h; 0 = forever (default 0)", valueHint: "0" },
   stale: {
     type: "string",

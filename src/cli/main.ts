@@ -113,6 +113,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
       apiPort: config.api ? config.apiPort : undefined,
       maxKeyBytes: config.maxKeyBytes,
       maxValueBytes: config.maxValueBytes,
+      maxBatchKeys: config.maxBatchKeys,
       apiToken: config.apiToken,
       apiReadToken: config.apiReadToken,
       tls: config.tls,

@@ -5,7 +5,7 @@ import type { Registry } from "../group/registry.ts";
 /** Handler is what every HTTP route is: a function of a Request. */
 export type Handler = (req: Request) => Response | Promise<Response>;
 
-/** TransportClient is a PeerClient that a PeerSet can close once its peer has left the ring. */
+/** TransportClient is a PeerClient (get, and optionally set, remove and getMany: many keys in one request) that a PeerSet can close once its peer has left the ring. */
 export interface TransportClient extends PeerClient {
   /** peek asks the peer for its cached copy only (never loaded, never forwarded): undefined when it has none. */
   peek?(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined>;

@@ -9,3 +9,6 @@ export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 /** GROUP_NAME is what a group name may be: 1 to 128 letters, digits, "-", "_" or ".". */
 export const GROUP_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** DEFAULT_MAX_BATCH_KEYS is the most keys one `POST /api/batch` may ask for. */
+export const DEFAULT_MAX_BATCH_KEYS = 1000;

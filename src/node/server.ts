@@ -1,7 +1,8 @@
 import { apiHandler, statsHandler } from "./api.ts";
 import type { PeerSet } from "../cluster/peer-set.ts";
 import type { Handler, PeerRoutes } from "../cluster/transport.ts";
-import { DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
+import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
+import { batchApiHandler, batchBodyLimit } from "./batch-api.ts";
 import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.ts";
 import type { Registry } from "../group/registry.ts";
 import { ERROR_CODE_HEADER, pathOf, text } from "../transport/http/responses.ts";
@@ -20,8 +21,10 @@ export interface NodeOptions {
   /** apiPort, when set and different from port, opens a second listener with the API routes only. */
   apiPort?: number;
   maxKeyBytes?: number;
-  /** maxValueBytes bounds a written value (default 1 MiB); request bodies are capped just above it. */
+  /** maxValueBytes bounds a written value (default 1 MiB); request bodies up to 16x it get the API's own one-line 413. */
   maxValueBytes?: number;
+  /** maxBatchKeys is the most keys one `POST /api/batch` may ask for (default DEFAULT_MAX_BATCH_KEYS). */
+  maxBatchKeys?: number;
   /** apiToken guards the API's writes, apiReadToken its reads. */
   apiToken?: string;
   apiReadToken?: string;
@@ -35,6 +38,8 @@ export interface NodeOptions {
   source?: string;
 }
 
+/** BODY_LIMIT_FACTOR: bodies up to this many times --max-value-bytes reach our handlers (and get a one-line 413); Bun refuses larger ones itself. */
+export const BODY_LIMIT_FACTOR = 16;
 /** DEFAULT_SWEEP_INTERVAL: each group sweeps a bounded slice of its caches once a second. */
 export const DEFAULT_SWEEP_INTERVAL = 1000;
 /** DEFAULT_HOST is where a node listens unless told otherwise: loopback only. */
@@ -61,6 +66,7 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
     apiToken: options.apiToken,
     apiReadToken: options.apiReadToken,
   }));
+  const batch = timed("api", batchApiHandler({ registry, maxBatchKeys: options.maxBatchKeys, maxKeyBytes: options.maxKeyBytes, apiReadToken: options.apiReadToken }));
   const stats = timed("stats", statsHandler({ registry, cluster: pool }));
   const routes: PeerRoutes[] = (pool?.transports ?? []).flatMap((t) => (t.routes ? [t.routes(registry)] : []));
   const peerRoutes = routes.map((r) => ({ prefix: r.prefix, handler: timed("peer", r.handler) }));
@@ -74,6 +80,7 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
 
   const apiRoutes = (req: Request, path: string): Response | Promise<Response> => {
     if (path === "/api") return api(req);
+    if (path === "/api/batch") return batch(req);
     if (path === "/stats") return stats(req);
     if (path === "/healthz") return healthz(req);
     if (path === "/readyz") return readyz(req);
@@ -112,7 +119,9 @@ export interface RunningNode {
 /** startNode listens with Bun.serve: the only place in geecache that does. */
 export function startNode(options: NodeOptions): RunningNode {
   const handlers = nodeHandlers(options);
-  const maxRequestBodySize = (options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES) + 64 * 1024;
+  // Bun answers a body over this limit itself with an empty 413; up to it, our handlers answer one line.
+  const batchBody = batchBodyLimit(options.maxBatchKeys ?? DEFAULT_MAX_BATCH_KEYS, options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES);
+  const maxRequestBodySize = Math.max(BODY_LIMIT_FACTOR * (options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES), batchBody) + 64 * 1024;
   const serve = (port: number, fetch: Handler) =>
     Bun.serve({
       hostname: options.host ?? DEFAULT_HOST,

@@ -1,8 +1,12 @@
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
 import { ERROR_CODE_HEADER, PEEK_HEADER } from "./responses.ts";
+import { BATCH_CONTENT_TYPE, BATCH_SEGMENT, decodeAnswers, encodeKeys } from "./batch.ts";
 
 const PEEK_HEADERS = { [PEEK_HEADER]: "1" };
+const BATCH_HEADERS = { "content-type": BATCH_CONTENT_TYPE };
+/** FALLBACK_PARALLEL is how many single GETs stand in for a batch at once, for a peer without the batch route. */
+const FALLBACK_PARALLEL = 16;
 import type { ByteView } from "../../core/byteview.ts";
 import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/protocol.ts";
 
@@ -33,6 +37,7 @@ export class HttpPeer implements TransportClient {
   readonly #headers: Record<string, string>;
   readonly #fetch: typeof fetch;
   readonly #tls: { ca?: string } | undefined;
+  #batchless = false; // the peer answered the batch route 404/405: a Go peer
 
   constructor(options: HttpPeerOptions) {
     this.url = options.url;
@@ -91,6 +96,40 @@ export class HttpPeer implements TransportClient {
         throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, { cause: err });
       }
     }, PEEK_HEADERS);
+  }
+
+  /**
+   * getMany asks for many keys in one `POST {basePath}_batch/{group}` (see batch.ts). A peer
+   * without that route (Go GeeCache, groupcache: 404 or 405) is asked one GET per key from then on.
+   */
+  async getMany(group: string, keys: readonly string[], signal?: AbortSignal): Promise<Map<string, PeerResponse | GeeCacheError>> {
+    if (!this.#batchless) {
+      // urlFor(BATCH_SEGMENT, group) is {basePath}_batch/{group}.
+      const answers = await this.#call("POST", BATCH_SEGMENT, group, encodeKeys(keys), signal, async (res) => {
+        if ((res.status === 404 || res.status === 405) && res.headers.get(ERROR_CODE_HEADER) !== "UNKNOWN_GROUP") {
+          await res.body?.cancel();
+          return undefined;
+        }
+        const body = await this.#body(res);
+        try {
+          return decodeAnswers(body, keys, this.url);
+        } catch (err) {
+          throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed batch: ${errorMessage(err)}`, { cause: err });
+        }
+      }, BATCH_HEADERS);
+      if (answers) return answers;
+      this.#batchless = true;
+    }
+    const out = new Map<string, PeerResponse | GeeCacheError>();
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const key = keys[next++]!;
+        out.set(key, await this.get(group, key, signal).catch((err: unknown) => (err instanceof GeeCacheError ? err : new GeeCacheError("PEER_FAILED", errorMessage(err)))));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FALLBACK_PARALLEL, keys.length) }, worker));
+    return out;
   }
 
   /** set stores value in the peer's main cache (PUT, protobuf body as a get's answer). */

@@ -4,6 +4,7 @@ import type { GetResult, Group } from "../../group/group.ts";
 import type { Registry } from "../../group/registry.ts";
 import type { Handler } from "../../cluster/transport.ts";
 import { bearerMatches } from "./auth.ts";
+import { answerBatch, BATCH_SEGMENT } from "./batch.ts";
 import { ERROR_CODE_HEADER, errorResponse, PEEK_HEADER, pathOf, readBody, text } from "./responses.ts";
 
 /** PeerRoutesOptions configure the answers to other nodes. */
@@ -20,10 +21,11 @@ const PROTOBUF_HEADERS = { "content-type": "application/x-protobuf" };
 /**
  * peerRoutes answers `{basePath}{group}/{key}` from registry's groups: GET loads locally (never
  * forwards), PUT stores a protobuf-encoded value in the main cache, DELETE drops the key from both
- * caches. Every error carries its code in `x-geecache-error` beside a one-line body.
+ * caches; `POST {basePath}_batch/{group}` answers many keys at once (batch.ts). Every error carries its code in `x-geecache-error` beside a one-line body.
  */
 export function peerRoutes(registry: Registry, options: PeerRoutesOptions): Handler {
   const { basePath: base, token, maxValueBytes } = options;
+  const batchPrefix = `${base}${BATCH_SEGMENT}/`;
   const write = async (req: Request, group: Group, key: string): Promise<Response> => {
     try {
       if (req.method === "DELETE") {
@@ -50,6 +52,7 @@ export function peerRoutes(registry: Registry, options: PeerRoutesOptions): Hand
       return coded(401, "UNAUTHORIZED", "peer routes need the cluster token: Authorization: Bearer <token>", { "www-authenticate": "Bearer" });
     }
     const method = req.method;
+    if (method === "POST" && pathOf(req.url).startsWith(batchPrefix)) return answerBatch(registry, req, pathOf(req.url).slice(batchPrefix.length));
     if (method !== "GET" && method !== "HEAD" && method !== "PUT" && method !== "DELETE") {
       return coded(405, "METHOD_NOT_ALLOWED", `method ${method} is not allowed on peer routes; use GET, PUT or DELETE`, { allow: "GET, HEAD, PUT, DELETE" });
     }
