@@ -25,7 +25,8 @@ export interface GrpcServerOptions {
 }
 
 type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
-type Method = (body: Uint8Array, signal: AbortSignal) => Uint8Array | Promise<Uint8Array>;
+/** Method answers one call; signal() is made only when asked for (a cache hit never needs one). */
+type Method = (body: Uint8Array, signal: () => AbortSignal) => Uint8Array | Promise<Uint8Array>;
 
 const EMPTY = new Uint8Array(0);
 
@@ -46,7 +47,7 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
   const methods: Record<string, Method> = {
     [`${SERVICE_PATH}Get`]: (body, signal) => {
       const { group, key } = decodeRequest(body);
-      const pending = groupOf(group).getLocal(key, { signal });
+      const pending = groupOf(group).getLocal(key, { get signal() { return signal(); } });
       if (Bun.peek.status(pending) === "fulfilled") return answer(Bun.peek(pending) as GetResult);
       return pending.then(answer);
     },
@@ -74,13 +75,26 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
     const method = methods[String(headers[":path"])];
     if (!method) return status(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${headers[":path"]}; geecachepb.GroupCache has Get, Set and Remove`);
 
-    const abort = new AbortController();
-    const deadline = parseGrpcTimeout(headers["grpc-timeout"] as string | undefined);
-    const timer = deadline === undefined ? undefined : setTimeout(() => abort.abort(new GeeCacheError("ABORTED", "deadline exceeded")), deadline);
-    stream.once("close", () => {
-      clearTimeout(timer);
-      abort.abort(); // the caller went away: nobody waits for the answer
-    });
+    // The deadline and the caller's going away become a signal only for a call that has to wait (a miss).
+    let abort: AbortController | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let expired = false;
+    const signal = () => {
+      if (abort) return abort.signal;
+      const a = (abort = new AbortController());
+      const deadline = parseGrpcTimeout(headers["grpc-timeout"] as string | undefined);
+      if (deadline !== undefined) {
+        timer = setTimeout(() => {
+          expired = true;
+          a.abort(new GeeCacheError("ABORTED", "deadline exceeded"));
+        }, deadline);
+      }
+      stream.once("close", () => {
+        clearTimeout(timer);
+        a.abort(); // the caller went away: nobody waits for the answer
+      });
+      return a.signal;
+    };
     const chunks: Uint8Array[] = [];
     let size = 0;
     let over = false; // answered already: the rest of the body is read and dropped
@@ -101,10 +115,10 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
       }
       const fail = (err: unknown) => {
         if (err instanceof RangeError) return status(stream, GrpcStatus.INVALID_ARGUMENT, `malformed request: ${err.message}`);
-        status(stream, abort.signal.aborted && timer !== undefined ? GrpcStatus.DEADLINE_EXCEEDED : grpcStatusOf(err), errorMessage(err));
+        status(stream, expired ? GrpcStatus.DEADLINE_EXCEEDED : grpcStatusOf(err), errorMessage(err));
       };
       try {
-        const out = method(parsed.message, abort.signal);
+        const out = method(parsed.message, signal);
         if (out instanceof Uint8Array) ok(stream, out);
         else out.then((m) => ok(stream, m), fail).finally(() => clearTimeout(timer));
       } catch (err) {
