@@ -1,7 +1,7 @@
 // Writes through a cluster of three real dist/geecache processes that share a peer token.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Ring } from "../src/core/consistent-hash.ts";
-import { freePorts, requireBinary, spawnNode, type RunningNode } from "./helpers/process.ts";
+import { requireBinary, spawnCluster, type ProcessCluster, type RunningNode } from "./helpers/process.ts";
 import { hasOpenssl, makeCerts, type TestCerts } from "./helpers/tls.ts";
 
 const TOKEN = `cluster-${crypto.randomUUID()}`;
@@ -38,6 +38,7 @@ const ok = (body: string): Answer => ({ status: 200, body });
 const NO_CONTENT: Answer = { status: 204, body: "" };
 
 describe("writes through three processes", () => {
+  let cluster: ProcessCluster | undefined;
   let nodes: RunningNode[] = [];
   let ring: Ring;
   /** ownedBy returns the first `${prefix}-<i>` that node i owns. */
@@ -48,19 +49,13 @@ describe("writes through three processes", () => {
 
   beforeAll(async () => {
     requireBinary();
-    const ports = await freePorts(3);
-    const peers = ports.map((p) => `http://127.0.0.1:${p}`);
     // --hot-cache-ratio=1: every value a node fetches from a peer is kept in its hot cache, so invalidation is tested for sure.
-    const settled = await Promise.allSettled(ports.map((p) => spawnNode([`--port=${p}`, `--peers=${peers.join(",")}`, `--token=${TOKEN}`, "--hot-cache-ratio=1"])));
-    nodes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-    const failed = settled.find((s) => s.status === "rejected");
-    if (failed) throw failed.reason;
+    cluster = await spawnCluster(3, () => [`--token=${TOKEN}`, "--hot-cache-ratio=1"]);
+    nodes = cluster.nodes;
     ring = new Ring();
     ring.set(nodes.map((n) => n.url));
   });
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop("SIGKILL")));
-  });
+  afterAll(() => cluster?.stop());
 
   test("the nodes agree with the ring about owners", async () => {
     const keys = [...Object.keys(DEMO), ...[0, 1, 2].map((i) => ownedBy(i, "owner"))];
@@ -141,6 +136,7 @@ describe("writes through three processes", () => {
 });
 
 describe.skipIf(!hasOpenssl())("two processes over https with --tls-cert, --tls-key, --tls-ca and an --api-token", () => {
+  let cluster: ProcessCluster | undefined;
   let nodes: RunningNode[] = [];
   let certs: TestCerts;
   const API_TOKEN = `api-${crypto.randomUUID()}`;
@@ -153,18 +149,12 @@ describe.skipIf(!hasOpenssl())("two processes over https with --tls-cert, --tls-
   beforeAll(async () => {
     requireBinary();
     certs = makeCerts();
-    const ports = await freePorts(2);
-    const peers = ports.map((p) => `https://127.0.0.1:${p}`).join(",");
     const tls = [`--tls-cert=${certs.certPath}`, `--tls-key=${certs.keyPath}`, `--tls-ca=${certs.caPath}`];
-    const settled = await Promise.allSettled(
-      ports.map((p) => spawnNode([`--port=${p}`, `--peers=${peers}`, `--token=${TOKEN}`, `--api-token=${API_TOKEN}`, ...tls])),
-    );
-    nodes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-    const failed = settled.find((s) => s.status === "rejected");
-    if (failed) throw failed.reason;
+    cluster = await spawnCluster(2, () => [`--token=${TOKEN}`, `--api-token=${API_TOKEN}`, ...tls], { ca: certs.ca });
+    nodes = cluster.nodes;
   });
   afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop("SIGKILL")));
+    await cluster?.stop();
     certs?.[Symbol.dispose]();
   });
 

@@ -1,4 +1,4 @@
-// Clusters of real dist/geecache processes on free ports, reading one SQLite file.
+// Clusters of real dist/geecache processes on port 0 (peers through --peers-file), reading one SQLite file.
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ring } from "../src/core/consistent-hash.ts";
 import type { GroupStats } from "../src/group/group.ts";
-import { freePorts, requireBinary, spawnNode, type RunningNode } from "./helpers/process.ts";
+import { requireBinary, spawnCluster, spawnNode, type ProcessCluster, type RunningNode } from "./helpers/process.ts";
 
 /** SPECIAL are keys that must survive the query string and the peer path intact. */
 const SPECIAL = [
@@ -57,29 +57,9 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const urlOf = (port: number) => `http://127.0.0.1:${port}`;
-
-/** startNodes spawns one node per argument list; if any fails to start, it stops the others and throws. */
-async function startNodes(argLists: string[][]): Promise<RunningNode[]> {
-  const settled = await Promise.allSettled(argLists.map((args) => spawnNode(args)));
-  const nodes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  const failed = settled.find((s) => s.status === "rejected");
-  if (failed) {
-    await stopAll(nodes);
-    throw failed.reason;
-  }
-  return nodes;
-}
-
-async function stopAll(nodes: RunningNode[]): Promise<void> {
-  await Promise.all(nodes.map((n) => n.stop()));
-}
-
-/** cluster starts n nodes over the test database that all list the same peers in the same order. */
-async function cluster(n: number, extra: string[] = []): Promise<RunningNode[]> {
-  const ports = await freePorts(n);
-  const peers = ports.map(urlOf).join(",");
-  return startNodes(ports.map((p) => [`--port=${p}`, `--peers=${peers}`, `--source=sqlite:${db}`, ...extra]));
+/** cluster starts n nodes over the test database that all list every node. */
+function cluster(n: number, extra: string[] = []): Promise<ProcessCluster> {
+  return spawnCluster(n, () => [`--source=sqlite:${db}`, ...extra]);
 }
 
 interface ApiAnswer {
@@ -117,11 +97,13 @@ const expected = (keys: readonly string[]) => keys.map((k) => [200, valueOf(k)])
 const count = <T>(xs: readonly T[], x: T) => xs.filter((y) => y === x).length;
 
 describe("three nodes, one ring", () => {
+  let c: ProcessCluster | undefined;
   let nodes: RunningNode[] = [];
   beforeAll(async () => {
-    nodes = await cluster(3);
+    c = await cluster(3);
+    nodes = c.nodes;
   });
-  afterAll(() => stopAll(nodes));
+  afterAll(() => c?.stop());
 
   test("every key is loaded exactly once in the cluster, by its owner", async () => {
     const [n1, n2, n3] = nodes as [RunningNode, RunningNode, RunningNode];
@@ -148,11 +130,13 @@ describe("three nodes, one ring", () => {
 });
 
 describe("special keys through peers", () => {
+  let c: ProcessCluster | undefined;
   let nodes: RunningNode[] = [];
   beforeAll(async () => {
-    nodes = await cluster(3);
+    c = await cluster(3);
+    nodes = c.nodes;
   });
-  afterAll(() => stopAll(nodes));
+  afterAll(() => c?.stop());
 
   test("each one is fetched from its owner by a node that does not own it", async () => {
     const [n1, n2] = nodes as [RunningNode, RunningNode, RunningNode];
@@ -171,11 +155,13 @@ describe("special keys through peers", () => {
 });
 
 describe("a dead peer", () => {
+  let c: ProcessCluster | undefined;
   let nodes: RunningNode[] = [];
   beforeAll(async () => {
-    nodes = await cluster(3);
+    c = await cluster(3);
+    nodes = c.nodes;
   });
-  afterAll(() => stopAll(nodes));
+  afterAll(() => c?.stop());
 
   test("survivors answer every key by loading it themselves and count the peer errors", async () => {
     const [n1, n2, n3] = nodes as [RunningNode, RunningNode, RunningNode];
@@ -194,8 +180,9 @@ describe("a dead peer", () => {
 });
 
 describe("nodes that disagree about the peers", () => {
-  const start = (port: number, peers: number[]) =>
-    spawnNode([`--port=${port}`, `--peers=${peers.map(urlOf).join(",")}`, `--source=sqlite:${db}`, `--peer-timeout=${PEER_TIMEOUT_MS}ms`]);
+  /** start starts one node per list; node i's peers file names the nodes lists[i] gives by index. */
+  const start = (lists: number[][]) =>
+    spawnCluster(lists.length, () => [`--source=sqlite:${db}`, `--peer-timeout=${PEER_TIMEOUT_MS}ms`], { peers: (urls, i) => lists[i]!.map((j) => urls[j]!) });
 
   /** askBoth asks A then B for every key and checks that each answer is right and came back within the peer timeout. */
   async function askBoth(a: RunningNode, b: RunningNode): Promise<{ viaA: ApiAnswer[]; viaB: ApiAnswer[] }> {
@@ -209,9 +196,8 @@ describe("nodes that disagree about the peers", () => {
   }
 
   test("B thinks it owns everything: A forwards to B, B never forwards back", async () => {
-    const [pa, pb] = (await freePorts(2)) as [number, number];
-    await using a = await start(pa, [pa, pb]);
-    await using b = await start(pb, [pb]);
+    await using c = await start([[0, 1], [1]]);
+    const [a, b] = c.nodes as [RunningNode, RunningNode];
     const { viaA, viaB } = await askBoth(a, b);
     expect(viaB.every((x) => x.owner === b.url)).toBe(true);
     const forwarded = count(
@@ -225,13 +211,13 @@ describe("nodes that disagree about the peers", () => {
   });
 
   test("B also lists a dead C: its keys fall back to B, nothing loops between A and B", async () => {
-    const [pa, pb, pc] = (await freePorts(3)) as [number, number, number];
-    await using a = await start(pa, [pa, pb]);
-    await using b = await start(pb, [pa, pb, pc]);
+    await using c = await start([[0, 1], [0, 1, 2], [2]]);
+    const [a, b, dead] = c.nodes as [RunningNode, RunningNode, RunningNode];
+    await dead.stop("SIGKILL"); // C is on B's ring but no longer answers
     const { viaA, viaB } = await askBoth(a, b);
     const ownersB = viaB.map((x) => x.owner);
     // B only tries C for keys not already in its main cache, that is, those A did not forward to B.
-    const toDead = ownersB.filter((o, i) => o === urlOf(pc) && viaA[i]!.owner !== b.url).length;
+    const toDead = ownersB.filter((o, i) => o === dead.url && viaA[i]!.owner !== b.url).length;
     expect(toDead).toBeGreaterThan(0);
     const [sa, sb] = await statsOf([a, b]);
     expect(sa!.peerErrors).toBe(0);
@@ -242,9 +228,9 @@ describe("nodes that disagree about the peers", () => {
 
 describe("--api", () => {
   test("opens a second listener with the API routes but not the peer routes", async () => {
-    const [port, apiPort] = (await freePorts(2)) as [number, number];
-    await using node = await spawnNode([`--port=${port}`, "--api", `--api-port=${apiPort}`]);
-    expect([node.url, node.apiUrl]).toEqual([urlOf(port), urlOf(apiPort)]);
+    await using node = await spawnNode(["--port=0", "--api", "--api-port=0"]);
+    expect([node.url, node.apiUrl].map((u) => /^http:\/\/127\.0\.0\.1:\d+$/.test(u))).toEqual([true, true]);
+    expect(node.apiUrl).not.toBe(node.url);
     const cases: Array<[string, number]> = [
       [`${node.apiUrl}/api?key=Tom`, 200],
       [`${node.apiUrl}/stats`, 200],
@@ -266,11 +252,13 @@ describe("--api", () => {
 });
 
 describe("--hash=crc32", () => {
+  let c: ProcessCluster | undefined;
   let nodes: RunningNode[] = [];
   beforeAll(async () => {
-    nodes = await cluster(3, ["--hash=crc32", "--replicas=50"]);
+    c = await cluster(3, ["--hash=crc32", "--replicas=50"]);
+    nodes = c.nodes;
   });
-  afterAll(() => stopAll(nodes));
+  afterAll(() => c?.stop());
 
   test("routes every key to the owner groupcache's ring picks", async () => {
     const urls = nodes.map((n) => n.url);

@@ -1,11 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { GeeCacheError } from "../src/core/errors.ts";
-import { Group } from "../src/group/group.ts";
 import { HttpPeer } from "../src/transport/http/client.ts";
-import { DEFAULT_BASE_PATH, HttpPool } from "../src/index.ts";
+import { httpTransport } from "../src/transport/http/index.ts";
+import { DEFAULT_BASE_PATH } from "../src/index.ts";
 import { encodeResponse } from "../src/core/protocol.ts";
-import { Registry } from "../src/group/registry.ts";
-import { startNode, type RunningNode } from "../src/node/server.ts";
+import { startCluster, type TestNode } from "./helpers/cluster.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -177,59 +176,40 @@ describe("HttpPeer.get against a real server", () => {
   });
 });
 
-/** freePorts finds n ports that are free now: each node's pool must know every URL, its own included, before it listens. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() }));
-  const ports = servers.map((s) => s.port!);
-  await Promise.all(servers.map((s) => s.stop(true)));
-  return ports;
-}
-
 describe("two nodes", () => {
   test("a key owned by B is loaded by B through A, and A loads locally once B is gone", async () => {
-    const [portA, portB] = await freePorts(2);
-    const urls = { A: `http://127.0.0.1:${portA}`, B: `http://127.0.0.1:${portB}` };
     const loads: Record<"A" | "B", string[]> = { A: [], B: [] };
-    const nodes: RunningNode[] = [];
-    const groups: Record<string, Group> = {};
-    try {
-      for (const name of ["A", "B"] as const) {
-        const pool = new HttpPool({ self: urls[name], peerTimeout: 5000 });
-        pool.setPeers([urls.A, urls.B]);
-        const registry = new Registry();
-        groups[name] = registry.add({ name: "scores", peers: pool, hotCacheRatio: 0, getter: (key) => (loads[name].push(key), `${name}:${key}`) });
-        nodes.push(startNode({ registry, pool, port: name === "A" ? portA : portB, sweepInterval: 0 }));
-      }
-      const [a, b] = nodes as [RunningNode, RunningNode];
-      expect({ A: a.url, B: b.url }).toEqual(urls);
+    const nameOf = (i: number) => (i === 0 ? "A" : "B");
+    await using c = await startCluster(2, {
+      transport: () => httpTransport({ timeout: 5000 }),
+      getter: (i) => (key) => (loads[nameOf(i)].push(key), `${nameOf(i)}:${key}`),
+      group: () => ({ hotCacheRatio: 0 }),
+    });
+    const [a, b] = c.nodes as [TestNode, TestNode];
+    const urls = { A: a.url, B: b.url };
+    const groups = { A: a.group, B: b.group };
+    const ownedByB = Array.from({ length: 1000 }, (_, i) => `key-${i}`).filter((k) => c.ownerIndex(k) === 1);
+    const [k1, k2] = ownedByB as [string, string];
 
-      const ring = new HttpPool({ self: urls.A });
-      ring.setPeers([urls.A, urls.B]);
-      const ownedByB = Array.from({ length: 1000 }, (_, i) => `key-${i}`).filter((k) => ring.owner(k) === urls.B);
-      const [k1, k2] = ownedByB as [string, string];
+    const get = async (key: string) => {
+      const res = await fetch(`${a.httpUrl}/api?key=${key}`);
+      return { status: res.status, body: await res.text(), from: res.headers.get("x-geecache-from"), owner: res.headers.get("x-geecache-owner") };
+    };
 
-      const get = async (key: string) => {
-        const res = await fetch(`${a.url}/api?key=${key}`);
-        return { status: res.status, body: await res.text(), from: res.headers.get("x-geecache-from"), owner: res.headers.get("x-geecache-owner") };
-      };
+    expect({ res: await get(k1), loads }).toEqual({
+      res: { status: 200, body: `B:${k1}`, from: "peer", owner: urls.B },
+      loads: { A: [], B: [k1] },
+    });
+    expect({ A: groups.A.stats(), B: groups.B.stats() }).toEqual({
+      A: { gets: 1, cacheHits: 0, peerLoads: 1, peerErrors: 0, loads: 1, loadsDeduped: 1, localLoads: 0, localLoadErrs: 0, serverRequests: 0 },
+      B: { gets: 1, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 1, loadsDeduped: 0, localLoads: 1, localLoadErrs: 0, serverRequests: 1 },
+    });
 
-      expect({ res: await get(k1), loads }).toEqual({
-        res: { status: 200, body: `B:${k1}`, from: "peer", owner: urls.B },
-        loads: { A: [], B: [k1] },
-      });
-      expect({ A: groups.A!.stats(), B: groups.B!.stats() }).toEqual({
-        A: { gets: 1, cacheHits: 0, peerLoads: 1, peerErrors: 0, loads: 1, loadsDeduped: 1, localLoads: 0, localLoadErrs: 0, serverRequests: 0 },
-        B: { gets: 1, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 1, loadsDeduped: 0, localLoads: 1, localLoadErrs: 0, serverRequests: 1 },
-      });
-
-      await b.stop();
-      expect({ res: await get(k2), loads }).toEqual({
-        res: { status: 200, body: `A:${k2}`, from: "loader", owner: urls.B },
-        loads: { A: [k2], B: [k1] },
-      });
-      expect(groups.A!.stats()).toEqual({ gets: 2, cacheHits: 0, peerLoads: 1, peerErrors: 1, loads: 2, loadsDeduped: 2, localLoads: 1, localLoadErrs: 0, serverRequests: 0 });
-    } finally {
-      await Promise.all(nodes.map((n) => n.stop()));
-    }
+    await c.stopNode(1);
+    expect({ res: await get(k2), loads }).toEqual({
+      res: { status: 200, body: `A:${k2}`, from: "loader", owner: urls.B },
+      loads: { A: [k2], B: [k1] },
+    });
+    expect(groups.A.stats()).toEqual({ gets: 2, cacheHits: 0, peerLoads: 1, peerErrors: 1, loads: 2, loadsDeduped: 2, localLoads: 1, localLoadErrs: 0, serverRequests: 0 });
   });
 });

@@ -3,12 +3,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { notFound } from "../src/core/errors.ts";
 import { Group } from "../src/group/group.ts";
 import type { Getter } from "../src/group/loader.ts";
-import { HttpPool } from "../src/index.ts";
+import { PeerSet } from "../src/cluster/peer-set.ts";
+import { httpTransport } from "../src/transport/http/index.ts";
 import { NodeMetrics } from "../src/observability/metrics/node-metrics.ts";
 import { Counter, CONTENT_TYPE, escapeLabelValue, Exposition, Histogram } from "../src/observability/metrics/prometheus.ts";
 import { Registry } from "../src/group/registry.ts";
 import { startNode, type RunningNode } from "../src/node/server.ts";
-import { freePorts, spawnNode } from "./helpers/process.ts";
+import { spawnCluster, type RunningNode as RunningProcess } from "./helpers/process.ts";
 
 interface Sample {
   name: string;
@@ -180,11 +181,11 @@ describe("the text format", () => {
 });
 
 describe("GET /metrics of a node after known traffic", () => {
-  // A and B are in-process nodes; C is on the ring but nothing listens there.
+  // A and B are in-process nodes; C is on the ring but was stopped before any traffic.
   const START = 1_700_000_000_000;
   let clock = START;
   let nodes: RunningNode[] = [];
-  let a: { url: string; registry: Registry; pool: HttpPool };
+  let a: { url: string; registry: Registry; pool: PeerSet; running: RunningNode };
   let urls: { a: string; b: string; c: string };
   let keys: { ownA: string; ownB: string; missingB: string; boomA: string; ownC: string };
   let scrape: { status: number; type: string | null; text: string };
@@ -195,20 +196,24 @@ describe("GET /metrics of a node after known traffic", () => {
     if (key.startsWith("missing-")) throw notFound(key);
     return `v:${key}`;
   };
-  const node = (self: string, port: number, metrics: NodeMetrics) => {
-    const pool = new HttpPool({ self, onPeerRequest: metrics.onPeerRequest, peerTimeout: 2000 });
-    pool.setPeers([urls.a, urls.b, urls.c]);
+  /** node starts a node on port 0; its pool learns its own URL once it listens, the others' once all do. */
+  const node = (metrics: NodeMetrics) => {
+    // No handoff: nodes linked at start would peek each other on misses, and those peeks are requests too.
+    const pool = new PeerSet({ transports: [httpTransport({ timeout: 2000 })], onPeerRequest: metrics.onPeerRequest, handoffWindow: 0 });
     const registry = new Registry();
     registry.add(new Group({ name: "scores", getter: metrics.timeLoads("scores", getter), peers: pool, hotCacheRatio: 0 }));
-    nodes.push(startNode({ registry, pool, port, metrics, sweepInterval: 0 }));
-    return { url: self, registry, pool };
+    const running = startNode({ registry, pool, port: 0, metrics, sweepInterval: 0 });
+    return { url: running.url, registry, pool, running };
   };
 
   beforeAll(async () => {
-    const [pa, pb, pc] = (await freePorts(3)) as [number, number, number];
-    urls = { a: `http://127.0.0.1:${pa}`, b: `http://127.0.0.1:${pb}`, c: `http://127.0.0.1:${pc}` };
-    a = node(urls.a, pa, new NodeMetrics({ now: () => clock, residentMemory: () => 12345 }));
-    node(urls.b, pb, new NodeMetrics());
+    a = node(new NodeMetrics({ now: () => clock, residentMemory: () => 12345 }));
+    const b = node(new NodeMetrics());
+    const c = node(new NodeMetrics());
+    await c.running.stop(); // down before anyone connects to it: its peers' requests are refused
+    nodes = [a.running, b.running];
+    urls = { a: a.url, b: b.url, c: c.url };
+    for (const n of [a, b]) n.pool.setPeers([urls.a, urls.b, urls.c]);
     const find = (prefix: string, owner: string) => {
       for (let i = 0; ; i++) if (a.pool.owner(`${prefix}${i}`) === owner) return `${prefix}${i}`;
     };
@@ -334,9 +339,9 @@ describe("promtool check metrics", () => {
   if (!promtool) console.log("skipping promtool check: promtool is not installed (Debian package prometheus; .ci/setup.d/observability.sh installs it)");
 
   test.skipIf(!promtool)("accepts the /metrics of a running dist/geecache node", async () => {
-    const [port, other] = (await freePorts(2)) as [number, number];
-    // The second peer is down, so the peer series and peer errors are present too.
-    await using node = await spawnNode([`--port=${port}`, `--peers=${port},${other}`]);
+    await using cluster = await spawnCluster(2);
+    const [node, other] = cluster.nodes as [RunningProcess, RunningProcess];
+    await other.stop(); // the second peer is down, so the peer series and peer errors are present too
     for (let i = 0; i < 20; i++) await (await fetch(`${node.url}/api?key=${i % 3 === 0 ? "Tom" : `nobody-${i}`}`)).arrayBuffer();
     const body = await (await fetch(`${node.url}/metrics`)).text();
     expect(body).toContain("geecache_peer_errors_total{peer=");

@@ -7,7 +7,6 @@ import { Registry } from "../src/group/registry.ts";
 import { nodeHandlers, startNode } from "../src/node/server.ts";
 import { LoadHistory } from "../src/observability/status/load-history.ts";
 import { NodeStatus, PEER_DOWN_WINDOW } from "../src/observability/status/node-status.ts";
-import { freePorts } from "./helpers/process.ts";
 
 const registryWith = () => {
   const registry = new Registry();
@@ -44,7 +43,7 @@ describe("/healthz and /readyz", () => {
     const { main, api } = nodeHandlers({ registry: registryWith() });
     for (const h of [main, api]) {
       expect(await body(await h(new Request("http://x/healthz")))).toEqual({ status: 200, body: { status: "ok" } });
-      expect(await body(await h(new Request("http://x/readyz")))).toEqual({ status: 503, body: { status: "not ready", listening: false, draining: false, source: "ok", peers: 1 } });
+      expect(await body(await h(new Request("http://x/readyz")))).toEqual({ status: 503, body: { status: "not ready", listening: false, draining: false, source: "ok", peers: 1, peersDown: 0 } });
     }
   });
 
@@ -53,21 +52,21 @@ describe("/healthz and /readyz", () => {
     status.listening = true;
     expect(await body(await main(new Request("http://x/readyz")))).toEqual({
       status: 503,
-      body: { status: "not ready", listening: true, draining: false, source: "error: cannot open scores.db", peers: 1 },
+      body: { status: "not ready", listening: true, draining: false, source: "error: cannot open scores.db", peers: 1, peersDown: 0 },
     });
   });
 
   test("a started node is ready on the main and the API port, and counts its peers", async () => {
-    const [port, apiPort] = (await freePorts(2)) as [number, number];
-    const pool = new HttpPool({ self: `http://127.0.0.1:${port}` });
-    pool.setPeers([`http://127.0.0.1:${port}`, "http://127.0.0.1:1", "http://127.0.0.1:2"]);
-    const node = startNode({ registry: registryWith(), pool, port, apiPort, sweepInterval: 0 });
+    const pool = new HttpPool({});
+    const node = startNode({ registry: registryWith(), pool, port: 0, apiPort: 0, sweepInterval: 0 });
     try {
+      expect(node.apiUrl).not.toBe(node.url);
+      pool.setPeers([node.url, "http://127.0.0.1:1", "http://127.0.0.1:2"]);
       const got = [];
       for (const base of [node.url, node.apiUrl]) {
         got.push(await body(await fetch(`${base}/healthz`)), await body(await fetch(`${base}/readyz`)));
       }
-      const ready = { status: 200, body: { status: "ready", listening: true, draining: false, source: "ok", peers: 3 } };
+      const ready = { status: 200, body: { status: "ready", listening: true, draining: false, source: "ok", peers: 3, peersDown: 0 } };
       const alive = { status: 200, body: { status: "ok" } };
       expect(got).toEqual([alive, ready, alive, ready]);
     } finally {

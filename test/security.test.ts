@@ -5,7 +5,6 @@ import type { Group, GroupStats } from "../src/group/group.ts";
 import { HttpPool } from "../src/index.ts";
 import { Registry } from "../src/group/registry.ts";
 import { startNode } from "../src/node/server.ts";
-import { freePorts } from "./helpers/process.ts";
 import { hasOpenssl, makeCerts, type TestCerts } from "./helpers/tls.ts";
 
 const TOKEN = `peer-${crypto.randomUUID()}`;
@@ -32,30 +31,22 @@ interface Node {
 
 const source: Getter = (key) => `src:${key}`;
 
-/** startOne reserves a port (HttpPool's self must be the node's URL), then starts the node on it; a port taken meanwhile is reserved again. */
-async function startOne(spec: NodeSpec = {}): Promise<Node> {
-  for (let attempt = 1; ; attempt++) {
-    const [port] = await freePorts(1);
-    const url = `${spec.tls ? "https" : "http"}://127.0.0.1:${port}`;
-    const pool = new HttpPool({ self: url, token: spec.token, maxValueBytes: MAX_VALUE_BYTES, tls: spec.ca ? { ca: spec.ca } : undefined });
-    const registry = new Registry();
-    const group = registry.add({ name: "scores", getter: source, peers: pool, hotCacheRatio: 0 });
-    try {
-      const node = startNode({
-        registry,
-        pool,
-        port,
-        maxValueBytes: MAX_VALUE_BYTES,
-        apiToken: spec.apiToken,
-        apiReadToken: spec.apiReadToken,
-        tls: spec.tls && { cert: spec.tls.cert, key: spec.tls.key },
-        sweepInterval: 0,
-      });
-      return { url: node.url, pool, group, stop: node.stop };
-    } catch (err) {
-      if (attempt >= 5) throw err;
-    }
-  }
+/** startOne starts a node on port 0; its pool learns its own URL once it listens. */
+function startOne(spec: NodeSpec = {}): Node {
+  const pool = new HttpPool({ token: spec.token, maxValueBytes: MAX_VALUE_BYTES, tls: spec.ca ? { ca: spec.ca } : undefined });
+  const registry = new Registry();
+  const group = registry.add({ name: "scores", getter: source, peers: pool, hotCacheRatio: 0 });
+  const node = startNode({
+    registry,
+    pool,
+    port: 0,
+    maxValueBytes: MAX_VALUE_BYTES,
+    apiToken: spec.apiToken,
+    apiReadToken: spec.apiReadToken,
+    tls: spec.tls && { cert: spec.tls.cert, key: spec.tls.key },
+    sweepInterval: 0,
+  });
+  return { url: pool.self, pool, group, stop: node.stop };
 }
 
 /** link gives every node the same peer list. */
@@ -86,7 +77,7 @@ describe("the peer token", () => {
   let b: Node;
   let stranger: Node;
   beforeAll(async () => {
-    [a, b, stranger] = await Promise.all([startOne({ token: TOKEN }), startOne({ token: TOKEN }), startOne({ token: "wrong-token" })]);
+    [a, b, stranger] = [startOne({ token: TOKEN }), startOne({ token: TOKEN }), startOne({ token: "wrong-token" })];
     link([a, b]);
     link([stranger], [a, b, stranger]); // the stranger thinks it is in the cluster
   });
@@ -140,7 +131,7 @@ describe("the peer token", () => {
 describe("API tokens", () => {
   let node: Node;
   beforeAll(async () => {
-    node = await startOne({ apiToken: "writer", apiReadToken: "reader" });
+    node = startOne({ apiToken: "writer", apiReadToken: "reader" });
   });
   afterAll(() => node.stop());
 
@@ -169,7 +160,7 @@ describe("API tokens", () => {
   });
 
   test("without apiReadToken GET stays open while writes need apiToken", async () => {
-    const open = await startOne({ apiToken: "writer" });
+    const open = startOne({ apiToken: "writer" });
     try {
       const got = [
         await answer(await fetch(`${open.url}/api?key=k`)),
@@ -196,7 +187,7 @@ describe.skipIf(!hasOpenssl())("TLS between peers", () => {
   let untrusting: Node;
   beforeAll(async () => {
     certs = makeCerts();
-    [a, b, untrusting] = await Promise.all([startOne({ tls: certs, ca: certs.ca }), startOne({ tls: certs, ca: certs.ca }), startOne({})]);
+    [a, b, untrusting] = [startOne({ tls: certs, ca: certs.ca }), startOne({ tls: certs, ca: certs.ca }), startOne({})];
     link([a, b]);
     link([untrusting], [a, b, untrusting]);
   });
@@ -241,7 +232,7 @@ describe.skipIf(!hasOpenssl())("TLS between peers", () => {
 describe("bad input through a real server", () => {
   let node: Node;
   beforeAll(async () => {
-    node = await startOne();
+    node = startOne();
   });
   afterAll(() => node.stop());
 

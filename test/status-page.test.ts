@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { HttpPool } from "../src/index.ts";
-import { freePorts, requireBinary, spawnNode, type RunningNode } from "./helpers/process.ts";
+import { requireBinary, spawnCluster, type ProcessCluster, type RunningNode } from "./helpers/process.ts";
 
 /** document is the page's, inside page.evaluate and waitForFunction (the project's tsconfig has no DOM lib). */
 declare const document: {
@@ -21,7 +21,7 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.log(`skipping the status page test: ${CHROMIUM} is missing (Debian package chromium; .ci/setup.d/observability.sh installs it)`);
 
 describe.skipIf(!haveChromium)("the status page of a three-node cluster", () => {
-  const nodes: RunningNode[] = [];
+  let cluster: ProcessCluster | undefined;
   let api: RunningNode; // started with --api, and with --log-format=json --log-level=debug
   let peers: string[];
   let owner: (key: string) => string;
@@ -33,11 +33,9 @@ describe.skipIf(!haveChromium)("the status page of a three-node cluster", () => 
 
   beforeAll(async () => {
     requireBinary();
-    const [p1, p2, p3, apiPort] = (await freePorts(4)) as [number, number, number, number];
-    peers = [p1, p2, p3].map((p) => `http://127.0.0.1:${p}`);
-    const all = `--peers=${[p1, p2, p3].join(",")}`;
-    api = await spawnNode([`--port=${p1}`, all, "--api", `--api-port=${apiPort}`, "--log-format=json", "--log-level=debug"]);
-    nodes.push(api, await spawnNode([`--port=${p2}`, all]), await spawnNode([`--port=${p3}`, all]));
+    cluster = await spawnCluster(3, (i) => (i === 0 ? ["--api", "--api-port=0", "--log-format=json", "--log-level=debug"] : []));
+    api = cluster.nodes[0]!;
+    peers = cluster.urls;
     const ring = new HttpPool({ self: peers[0]! });
     ring.setPeers(peers);
     owner = (key) => ring.owner(key);
@@ -61,7 +59,7 @@ describe.skipIf(!haveChromium)("the status page of a three-node cluster", () => 
   afterAll(async () => {
     await context?.close().catch(() => {});
     if (profile) rmSync(profile, { recursive: true, force: true });
-    await Promise.all(nodes.map((n) => n.stop()));
+    await cluster?.stop();
   });
 
   const lookup = async (key: string) => {
@@ -114,7 +112,7 @@ describe.skipIf(!haveChromium)("the status page of a three-node cluster", () => 
   }, 60_000);
 
   test("the main port serves the same page", async () => {
-    const res = await fetch(`${nodes[1]!.url}/`);
+    const res = await fetch(`${cluster!.nodes[1]!.url}/`);
     expect({ status: res.status, type: res.headers.get("content-type"), title: (await res.text()).match(/<title>(.*)<\/title>/)?.[1] }).toEqual({
       status: 200,
       type: "text/html; charset=utf-8",

@@ -4,12 +4,9 @@ import { Group, type GetResult } from "../src/group/group.ts";
 import type { CacheStats } from "../src/group/caches.ts";
 import type { GroupOptions } from "../src/group/options.ts";
 import type { LoadedValue } from "../src/group/loader.ts";
-import { HttpPool } from "../src/index.ts";
 import type { PeerGetter } from "../src/group/peers.ts";
 import type { PeerResponse } from "../src/core/protocol.ts";
-import { Registry } from "../src/group/registry.ts";
-import { startNode, type RunningNode } from "../src/node/server.ts";
-import { freePorts } from "./helpers/process.ts";
+import { startCluster, type TestCluster, type TestNode } from "./helpers/cluster.ts";
 import { counting } from "./helpers/counting.ts";
 
 const T0 = 1_000_000;
@@ -179,48 +176,25 @@ describe("hot cache", () => {
   });
 });
 
-/** listen starts a node with an HttpPool whose self is the node's URL: it reserves a port first, and tries again if it was taken meanwhile. */
-async function listen(build: (url: string) => { pool: HttpPool; registry: Registry }): Promise<RunningNode & { pool: HttpPool; registry: Registry }> {
-  for (let attempt = 1; ; attempt++) {
-    const [port] = await freePorts(1);
-    const url = `http://127.0.0.1:${port}`;
-    const parts = build(url);
-    try {
-      const node = startNode({ ...parts, port, sweepInterval: 0 });
-      return Object.assign(node, parts);
-    } catch (err) {
-      if (attempt >= 5) throw err;
-    }
-  }
-}
-
 describe("expiry across real peers (protobuf field 3)", () => {
   const TTL = 60_000;
-  type PoolNode = RunningNode & { pool: HttpPool; registry: Registry };
-  let nodes: PoolNode[] = [];
-  const groupOf = (i: number) => nodes[i]!.registry.get("scores")!;
+  let cluster: TestCluster;
+  const groupOf = (i: number) => cluster.nodes[i]!.group;
 
   beforeAll(async () => {
-    for (let i = 0; i < 2; i++) {
-      nodes.push(
-        await listen((self) => {
-          const pool = new HttpPool({ self });
-          const registry = new Registry();
-          registry.add({ name: "scores", getter: (key) => ({ value: `${key}@${self}`, ttl: TTL }), peers: pool, hotCacheRatio: 0 });
-          return { pool, registry };
-        }),
-      );
-    }
-    for (const n of nodes) n.pool.setPeers(nodes.map((m) => m.url));
+    // Node i's value names the node (its URL is known once it listens, before any load).
+    cluster = await startCluster(2, {
+      getter: (i) => (key) => ({ value: `${key}@${cluster.urls[i]}`, ttl: TTL }),
+      group: () => ({ hotCacheRatio: 0 }),
+    });
   });
-  afterAll(() => Promise.all(nodes.map((n) => n.stop())));
+  afterAll(() => cluster.stop());
 
   test("a non-owner reports the owner's expiry: in getEntry and as the API's expires header", async () => {
-    const [a, b] = nodes as [PoolNode, PoolNode];
-    const key = Array.from({ length: 1000 }, (_, i) => `key-${i}`).find((k) => a.pool.owner(k) === b.url)!;
-    expect(key).toBeDefined();
+    const [a, b] = cluster.nodes as [TestNode, TestNode];
+    const key = cluster.keyOwnedBy(1);
     const before = Date.now();
-    const res = await fetch(`${a.url}/api?key=${key}`);
+    const res = await fetch(`${a.httpUrl}/api?key=${key}`);
     const body = await res.text();
     const owned = groupOf(1).lookup(key)!;
     expect(owned.expiresAt).toBeGreaterThanOrEqual(before + TTL);

@@ -3,11 +3,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Group, type GetResult } from "../src/group/group.ts";
 import type { Getter } from "../src/group/loader.ts";
 import type { GroupOptions } from "../src/group/options.ts";
-import { HttpPool } from "../src/index.ts";
 import { encodeResponse } from "../src/core/protocol.ts";
-import { Registry } from "../src/group/registry.ts";
-import { startNode, type RunningNode } from "../src/node/server.ts";
-import { freePorts } from "./helpers/process.ts";
+import type { PeerSet } from "../src/cluster/peer-set.ts";
+import { httpTransport } from "../src/transport/http/index.ts";
+import { startCluster as startTestCluster } from "./helpers/cluster.ts";
 import { counting } from "./helpers/counting.ts";
 
 const T0 = 1_000_000;
@@ -19,40 +18,29 @@ const plain = (r: GetResult | undefined) => r && { value: r.value.toString(), ex
 /** source answers `src:<key>`, except for keys starting with "new-", which exist only once written. */
 const source: Getter = (key) => (key.startsWith("new-") ? undefined : `src:${key}`);
 
-/** Node is one in-process node: its server, pool and the one group "scores". */
+/** Node is one in-process node: its URL, peer set and the one group "scores". */
 interface Node {
   url: string;
-  pool: HttpPool;
+  pool: PeerSet;
   group: Group;
   loads: string[];
   stop(): Promise<void>;
 }
 
-/**
- * startCluster starts n nodes whose pools list each other. HttpPool's self must be the node's URL,
- * so each node's port is reserved first (and reserved again if it was taken before startNode).
- */
+/** startCluster starts n nodes on port 0 (test/helpers/cluster.ts) and hands each as a Node. */
 async function startCluster(n: number, groupOptions: (i: number) => Partial<GroupOptions> = () => ({})): Promise<Node[]> {
-  const nodes: Node[] = [];
-  for (let i = 0; i < n; i++) {
-    for (let attempt = 1; ; attempt++) {
-      const [port] = await freePorts(1);
-      const url = `http://127.0.0.1:${port}`;
-      const pool = new HttpPool({ self: url, maxValueBytes: MAX_VALUE_BYTES, peerTimeout: 2000 });
+  const loads: string[][] = [];
+  const cluster = await startTestCluster(n, {
+    transport: () => httpTransport({ maxValueBytes: MAX_VALUE_BYTES, timeout: 2000 }),
+    getter: (i) => {
       const getter = counting(source);
-      const registry = new Registry();
-      const group = registry.add({ name: "scores", getter, peers: pool, hotCacheRatio: 1, random: () => 0, ...groupOptions(i) });
-      try {
-        const node = startNode({ registry, pool, port, maxValueBytes: MAX_VALUE_BYTES, sweepInterval: 0 });
-        nodes.push({ url: node.url, pool, group, loads: getter.keys, stop: node.stop });
-        break;
-      } catch (err) {
-        if (attempt >= 5) throw err;
-      }
-    }
-  }
-  for (const node of nodes) node.pool.setPeers(nodes.map((m) => m.url));
-  return nodes;
+      loads[i] = getter.keys;
+      return getter;
+    },
+    group: (i) => ({ hotCacheRatio: 1, random: () => 0, ...groupOptions(i) }),
+    node: () => ({ maxValueBytes: MAX_VALUE_BYTES }),
+  });
+  return cluster.nodes.map((node, i) => ({ url: node.url, pool: node.peers, group: node.group, loads: loads[i]!, stop: () => cluster.stopNode(i) }));
 }
 
 /** keyOwnedBy returns the first `${prefix}-<i>` that node owns on the ring. */

@@ -1,7 +1,8 @@
 // Helpers for tests that run the compiled binary (dist/geecache) as real processes.
 import type { Subprocess } from "bun";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 /** BINARY is the executable that `bun scripts/build.ts` writes. */
 export const BINARY = resolve(import.meta.dir, "../../dist/geecache");
@@ -16,14 +17,6 @@ export const STOP_TIMEOUT_MS = 5000;
 export function requireBinary(): string {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`bun scripts/build.ts\` first (npm test does)`);
   return BINARY;
-}
-
-/** freePorts returns n distinct ports that were free a moment ago on 127.0.0.1. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() }));
-  const ports = servers.map((s) => s.port!);
-  await Promise.all(servers.map((s) => s.stop(true)));
-  return ports;
 }
 
 /** childEnv is the parent's environment without GEECACHE_* (so they cannot leak into a test), then env on top. */
@@ -86,6 +79,8 @@ export interface RunningNode extends AsyncDisposable {
   url: string;
   /** apiUrl of the --api listener, or url when there is none. */
   apiUrl: string;
+  /** self is the node's name on the ring, as it logged it (url unless --self or gRPC names it). */
+  self: string;
   stdout: Captured;
   stderr: Captured;
   /** stop sends signal (SIGTERM by default), waits for the exit (SIGKILL after STOP_TIMEOUT_MS) and returns the exit code. */
@@ -93,6 +88,7 @@ export interface RunningNode extends AsyncDisposable {
 }
 
 const LISTENING = /listening on (https?:\/\/[^\s,;"]+)(?:, API on (https?:\/\/[^\s,;"]+))?/;
+const SELF = /; self ([^\s,;"]+),/;
 
 /**
  * spawnNode starts dist/geecache with args and resolves once it logs "listening on" (so the log
@@ -133,7 +129,8 @@ export async function spawnNode(args: string[], env?: Record<string, string>): P
     throw new Error(`geecache ${args.join(" ")} did not start (exit ${proc.exitCode}); stderr: ${stderr.text.trim() || "(empty)"}`, { cause: err });
   }
   const url = m[1]!;
-  return { proc, url, apiUrl: m[2] ?? url, stdout, stderr, stop, [Symbol.asyncDispose]: async () => void (await stop()) };
+  const self = stdout.text.slice(m.index).split("\n", 1)[0]!.match(SELF)?.[1] ?? url;
+  return { proc, url, apiUrl: m[2] ?? url, self, stdout, stderr, stop, [Symbol.asyncDispose]: async () => void (await stop()) };
 }
 
 /** CliResult is how a short run of the binary ended. */
@@ -156,4 +153,82 @@ export async function runCli(args: string[], options: { env?: Record<string, str
   });
   const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code: proc.exitCode, signal: proc.signalCode, stdout, stderr };
+}
+
+/** ProcessCluster is n nodes of the binary on port 0 that learned each other through peers files; `await using` stops them. */
+export interface ProcessCluster extends AsyncDisposable {
+  nodes: RunningNode[];
+  /** urls are the nodes' names on the ring (their self), in node order. */
+  urls: string[];
+  /** dir is the cluster's temporary directory (removed by stop). */
+  dir: string;
+  /** setPeers writes node i's peers file and waits until its /stats lists exactly those nodes and itself. */
+  setPeers(i: number, urls: readonly string[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** SpawnClusterOptions shape the nodes of a process cluster. */
+export interface SpawnClusterOptions {
+  env?: (i: number) => Record<string, string> | undefined;
+  /** peers is what node i's peers file lists once all listen (default: every node). */
+  peers?: (urls: readonly string[], i: number) => readonly string[];
+  /** timeoutMs bounds the wait for every node to list its peers. */
+  timeoutMs?: number;
+  /** ca is the PEM CA to trust when the nodes serve https (--tls-cert). */
+  ca?: string;
+}
+
+/**
+ * spawnCluster starts n nodes with `--port=0 --peers-file=F --peers-file-interval=200ms` plus
+ * args(i), each with its own peers file, empty at first. Once every node has logged its URL, the
+ * files are written (every node by default), and it waits, by polling each node's /stats, until
+ * each lists its peers. No port is chosen before a node binds it.
+ */
+export async function spawnCluster(n: number, args: (i: number) => string[] = () => [], options: SpawnClusterOptions = {}): Promise<ProcessCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "geecache-procs-"));
+  const files = Array.from({ length: n }, (_, i) => join(dir, `peers-${i}`));
+  for (const f of files) writeFileSync(f, "");
+  const settled = await Promise.allSettled(
+    files.map((f, i) => spawnNode([`--port=0`, `--peers-file=${f}`, "--peers-file-interval=200ms", ...args(i)], options.env?.(i))),
+  );
+  const nodes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  const urls = nodes.map((node) => node.self);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const setPeers = async (i: number, list: readonly string[]) => {
+    writeFileSync(files[i]!, list.join("\n") + "\n");
+    await listsExactly(nodes[i]!, new Set([...list, urls[i]!]), timeoutMs, options.ca);
+  };
+  try {
+    await Promise.all(nodes.map((_, i) => setPeers(i, options.peers?.(urls, i) ?? urls)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, urls, dir, setPeers, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** listsExactly polls node's /stats every 50 ms until its peers are want, failing after timeoutMs. */
+async function listsExactly(node: RunningNode, want: ReadonlySet<string>, timeoutMs: number, ca?: string): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  let peers: string[] = [];
+  for (;;) {
+    try {
+      const res = await fetch(`${node.url}/stats`, { signal: AbortSignal.timeout(timeoutMs), ...(ca ? { tls: { ca } } : {}) } as RequestInit);
+      peers = ((await res.json()) as { peers: string[] }).peers;
+    } catch {
+      peers = [];
+    }
+    if (peers.length === want.size && peers.every((p) => want.has(p))) return;
+    if (performance.now() > end) throw new Error(`${node.self} lists ${peers.join(",") || "nothing"}, not ${[...want].join(",")}, after ${timeoutMs} ms`);
+    await Bun.sleep(50);
+  }
 }
