@@ -2,10 +2,7 @@
 // of the HTTP transport, over gRPC. The source is an HTTP origin that counts its loads per key.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { GroupStats } from "../src/group/group.ts";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { requireBinary, spawnNode, type RunningNode } from "./helpers/process.ts";
+import { requireBinary, spawnCluster, type RunningNode } from "./helpers/process.ts";
 import { hasOpenssl, makeCerts, type TestCerts } from "./helpers/tls.ts";
 
 const TOKEN = "cluster-token";
@@ -42,46 +39,11 @@ interface GrpcCluster extends AsyncDisposable {
   tls: { ca: string } | undefined;
 }
 
-/**
- * grpcCluster starts three nodes on port 0 and --grpc-port=0, each following its own --peers-file;
- * once all have logged their gRPC URLs, the files list them all, and it waits until each node's
- * /stats shows them. No port is chosen before a node binds it.
- */
+/** grpcCluster starts three nodes on port 0 and --grpc-port=0 that list each other's gRPC URLs (helpers/process.ts spawnCluster). */
 async function grpcCluster(certs?: TestCerts): Promise<GrpcCluster> {
-  const dir = mkdtempSync(join(tmpdir(), "geecache-grpc-"));
-  const files = [0, 1, 2].map((i) => join(dir, `peers-${i}`));
-  for (const f of files) writeFileSync(f, "");
   const tlsArgs = certs ? [`--tls-cert=${certs.certPath}`, `--tls-key=${certs.keyPath}`, `--tls-ca=${certs.caPath}`] : [];
-  const settled = await Promise.allSettled(files.map((f) => spawnNode([
-    "--port=0", "--grpc-port=0", `--peers-file=${f}`, "--peers-file-interval=100ms", `--token=${TOKEN}`, "--peer-timeout=1s",
-    `--source=http://127.0.0.1:${origin.port}/{key}`, ...tlsArgs,
-  ])));
-  const nodes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  const stop = async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    const failed = settled.find((s) => s.status === "rejected");
-    if (failed) throw failed.reason;
-    const urls = nodes.map((n) => n.stdout.text.match(/; self ([^\s,;]+)/)![1]!);
-    const c: GrpcCluster = { nodes, urls, ports: urls.map((u) => Number(new URL(u).port)), tls: certs ? { ca: certs.ca } : undefined, [Symbol.asyncDispose]: stop };
-    for (const f of files) writeFileSync(f, urls.join("\n") + "\n");
-    const end = performance.now() + 10_000;
-    for (const i of [0, 1, 2]) {
-      for (;;) {
-        const res = await fetch(`${nodes[i]!.url}/stats`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(c.tls ? { tls: c.tls } : {}) } as RequestInit);
-        const peers = ((await res.json()) as { peers: string[] }).peers;
-        if (urls.every((u) => peers.includes(u))) break;
-        if (performance.now() > end) throw new Error(`node ${i} lists ${peers.join(",")}, not ${urls.join(",")}`);
-        await Bun.sleep(50);
-      }
-    }
-    return c;
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const c = await spawnCluster(3, () => ["--grpc-port=0", `--token=${TOKEN}`, "--peer-timeout=1s", `--source=http://127.0.0.1:${origin.port}/{key}`, ...tlsArgs], { ca: certs?.ca });
+  return { nodes: c.nodes, urls: c.urls, ports: c.urls.map((u) => Number(new URL(u).port)), tls: certs ? { ca: certs.ca } : undefined, [Symbol.asyncDispose]: c.stop };
 }
 
 async function api(c: GrpcCluster, i: number, key: string): Promise<{ status: number; body: string; owner: string | null }> {
