@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
 import { GROUP_NAME } from "../core/limits.ts";
 import { checkSourceSpec } from "../sources/spec.ts";
-import { parseBytes, parseDuration } from "../core/units.ts";
+import { parseBytes, parseDuration, unitHint, unitMissing } from "../core/units.ts";
 import { peerUrl as checkPeerUrl } from "../cluster/peer-url.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { envName, FLAGS, type FlagName } from "./flags.ts";
@@ -73,6 +73,8 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   for (const name of Object.keys(args)) {
     if (name !== "_" && !(name in FLAGS) && !isAlias(name)) throw bad(name, "is not a geecache flag (see --help)");
   }
+  const positional = Array.isArray(args._) ? (args._ as unknown[]).map(String) : [];
+  if (positional.length > 0) throw new GeeCacheError("INVALID_ARGUMENT", unexpected(positional[0]!));
   const raw = (name: FlagName): string | undefined => {
     const v = args[name];
     if (v !== undefined && v !== null && typeof v !== "boolean") return String(v);
@@ -91,7 +93,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   if (cacheBytes === undefined) throw bad("cache-bytes", `accepts a size such as 1048576, 512KiB, 64MiB or 1GiB, got ${JSON.stringify(str("cache-bytes"))}`);
   const maxKeyBytes = parseBytes(str("max-key-bytes"));
   if (maxKeyBytes === undefined || maxKeyBytes < 1) throw bad("max-key-bytes", `accepts a size of at least 1 byte such as 4KiB, got ${JSON.stringify(str("max-key-bytes"))}`);
-  const peerTimeout = parseDuration(str("peer-timeout"));
+  const peerTimeout = durationOf("peer-timeout", str("peer-timeout"));
   if (peerTimeout === undefined || peerTimeout <= 0) throw bad("peer-timeout", `accepts a duration above zero such as 500ms, 2s or 1m, got ${JSON.stringify(str("peer-timeout"))}`);
 
   const maxValueBytes = parseBytes(str("max-value-bytes"));
@@ -135,7 +137,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   const poolText = raw("pool-size");
   const poolSize = poolText === undefined ? undefined : int("pool-size", poolText, 1, 1000);
   const timeoutText = raw("source-timeout");
-  const sourceTimeout = timeoutText === undefined ? undefined : parseDuration(timeoutText);
+  const sourceTimeout = timeoutText === undefined ? undefined : durationOf("source-timeout", timeoutText);
   if (timeoutText !== undefined && !(sourceTimeout !== undefined && sourceTimeout > 0)) {
     throw bad("source-timeout", `accepts a duration above zero such as 500ms, 5s or 1m, got ${JSON.stringify(timeoutText)}`);
   }
@@ -148,7 +150,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   const peersFile = raw("peers-file");
   if (peersFile !== undefined && peers.length > 0) throw bad("peers-file", "and --peers cannot be used together: list the nodes in one place");
   if (peersFile === "") throw bad("peers-file", "must name a file");
-  const peersFileInterval = parseDuration(str("peers-file-interval"));
+  const peersFileInterval = durationOf("peers-file-interval", str("peers-file-interval"));
   if (peersFileInterval === undefined || peersFileInterval <= 0) {
     throw bad("peers-file-interval", `accepts a duration above zero such as 500ms or 1s, got ${JSON.stringify(str("peers-file-interval"))}`);
   }
@@ -162,7 +164,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   if (dnsServer !== undefined && !/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/.test(dnsServer)) {
     throw bad("dns-server", `accepts an IP address with an optional port, such as 10.0.0.10 or 127.0.0.1:5353, got ${JSON.stringify(dnsServer)}`);
   }
-  const dnsInterval = parseDuration(str("dns-interval"));
+  const dnsInterval = durationOf("dns-interval", str("dns-interval"));
   if (dnsInterval === undefined || dnsInterval < 100) throw bad("dns-interval", `accepts a duration of at least 100ms such as 1s or 5s, got ${JSON.stringify(str("dns-interval"))}`);
   const drain = duration("drain", str("drain"));
   const concreteHost = host !== "0.0.0.0" && host !== "::" && host !== "";
@@ -210,9 +212,15 @@ function bool(flag: FlagName, text: string | undefined, fallback: boolean): bool
 }
 
 function duration(flag: FlagName, text: string): number {
-  const ms = parseDuration(text);
+  const ms = durationOf(flag, text);
   if (ms === undefined) throw bad(flag, `accepts a duration such as 30s, 5m, 1h or 0, got ${JSON.stringify(text)}`);
   return ms;
+}
+
+/** durationOf reads a duration flag; a bare number other than 0 is refused, since it could mean ms or seconds. */
+function durationOf(flag: FlagName, text: string): number | undefined {
+  if (unitMissing(text)) throw new GeeCacheError("INVALID_ARGUMENT", unitHint(`--${flag}`, text.trim()));
+  return parseDuration(text);
 }
 
 function secret(flag: FlagName, value: string | undefined): string | undefined {
@@ -243,6 +251,13 @@ function peerUrl(p: string, flag: FlagName = "peers"): string {
   } catch (err) {
     throw bad(flag, errorMessage(err).replace(/^peer URL /, ""));
   }
+}
+
+/** unexpected says what to do with a positional argument: geecache takes flags only. */
+function unexpected(arg: string): string {
+  const name = /^-?([a-z-]+)(=|$)/.exec(arg)?.[1];
+  const hint = name !== undefined && name in FLAGS ? `did you mean --${arg.replace(/^-/, "")}?` : "geecache takes --flags only (see --help)";
+  return `unexpected argument ${JSON.stringify(arg)}: ${hint}`;
 }
 
 function isAlias(name: string): boolean {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { defineCommand, runMain } from "citty";
+import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { errorMessage } from "../core/errors.ts";
 import { GcPacer } from "../observability/gc-pacer.ts";
@@ -18,6 +18,7 @@ import { sourceFromSpec } from "../sources/spec.ts";
 import { formatBytes } from "../core/units.ts";
 import { resolveConfig, selfOverGrpc, type Config } from "./config.ts";
 import { FLAGS } from "./flags.ts";
+import { runCli } from "./run.ts";
 
 /** SHUTDOWN_GRACE is how long in-flight requests may take to finish after SIGINT or SIGTERM. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -45,7 +46,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
   try {
     source = sourceFromSpec(config.source, config.group, { query: config.query, poolSize: config.poolSize, timeout: config.sourceTimeout });
   } catch (err) {
-    fail(1, `--source ${redactUrl(config.source)}: ${errorMessage(err)}`);
+    fail(2, `--source ${redactUrl(config.source)}: ${errorMessage(err)}`);
   }
 
   const metrics = new NodeMetrics();
@@ -97,7 +98,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
     try {
       grpcListening = await grpc.listen!(registry, { host: config.host, port: config.grpcPort!, tls: config.tls });
     } catch (err) {
-      fail(1, `cannot listen for gRPC on ${config.host}:${config.grpcPort}: ${errorMessage(err)}`);
+      fail(2, `cannot listen for gRPC on ${config.host}:${config.grpcPort}: ${errorMessage(err)}`);
     }
     if (overGrpc && pool.self === "") pool.setSelf(grpcListening.url);
   }
@@ -119,7 +120,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
       tls: config.tls,
     });
   } catch (err) {
-    fail(1, `cannot listen on ${config.host}:${config.port}${config.api ? ` and ${config.apiPort}` : ""}: ${errorMessage(err)}`);
+    fail(2, `cannot listen on ${config.host}:${config.port}${config.api ? ` and ${config.apiPort}` : ""}: ${errorMessage(err)}`);
   }
 
   // Discovery starts once this node knows its own address (it may have listened on port 0).
@@ -134,6 +135,9 @@ async function main(args: Record<string, unknown>): Promise<void> {
   }, discoveryStop.signal);
   started = true;
 
+  if (config.peers.length > 0 && pool.self !== "" && !config.peers.includes(pool.self)) {
+    log.warn(`--peers does not list this node (${pool.self}); it is on the ring anyway. List every node, this one included, on every node`);
+  }
   log.info(
     `listening on ${node.url}${node.apiUrl !== node.url ? `, API on ${node.apiUrl}` : ""}${grpcListening ? `, gRPC on ${grpcListening.url}` : ""}; self ${pool.self}, peers ${pool.peers().join(",")}; group ${config.group}, budget ${formatBytes(config.cacheBytes)}, source ${source.describe}, hash ${config.hash}${config.ttl ? `, ttl ${config.ttl} ms` : ""}${config.token ? ", peer token on" : ""}${config.tls ? ", tls on" : ""}`,
   );
@@ -178,4 +182,4 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-await runMain(command);
+await runCli(command, { name: "geecache", version: pkg.version, description: "A distributed in-memory cache node." });

@@ -29,6 +29,17 @@ export function parseDuration(text: string): number | undefined {
   return total <= MAX_DURATION ? total : undefined;
 }
 
+/** unitMissing tells whether text is a bare number other than 0 (`30`): the CLI and API refuse it rather than guess ms or seconds; parseDuration itself still reads it as ms. */
+export function unitMissing(text: string): boolean {
+  const s = text.trim();
+  return /^\d+(\.\d+)?$/.test(s) && Number(s) !== 0;
+}
+
+/** unitHint is the one line that refuses a duration without a unit, e.g. `--ttl=30: add a unit, e.g. 30s or 500ms`. */
+export function unitHint(name: string, text: string): string {
+  return `${name}=${text}: add a unit, e.g. 30s or 500ms`;
+}
+
 /** formatBytes writes a size the way people read it: `64 MiB`, `1.5 KiB`, `12 B`. */
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];

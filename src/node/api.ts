@@ -4,9 +4,11 @@ import type { GetResult, Group, WriteResult } from "../group/group.ts";
 import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
 import { queryParams, type QueryParams } from "./query.ts";
 import type { Registry } from "../group/registry.ts";
-import { errorResponse, json, readBody, text } from "../transport/http/responses.ts";
-import { parseDuration } from "../core/units.ts";
+import { ERROR_CODE_HEADER, errorResponse, json, readBody, text } from "../transport/http/responses.ts";
+import { parseDuration, unitHint, unitMissing } from "../core/units.ts";
 
+
+const UNKNOWN_GROUP = { [ERROR_CODE_HEADER]: "UNKNOWN_GROUP" };
 
 /** ApiOptions configures the public API routes. */
 export interface ApiOptions {
@@ -53,6 +55,7 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
     try {
       if (req.method === "DELETE") return writeResponse(await group.remove(key), ownerUrl, headers);
       const ttlText = params.get("ttl");
+      if (ttlText !== null && unitMissing(ttlText)) return text(400, unitHint("&ttl", ttlText));
       const ttl = ttlText === null ? undefined : parseDuration(ttlText);
       if (ttl === undefined && ttlText !== null) return text(400, `bad ttl ${JSON.stringify(ttlText)}: use a duration such as 30s, 5m or 1h`);
       const body = await readBody(req, maxValueBytes);
@@ -81,10 +84,10 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
     let group: Group | undefined;
     if (groupName === null || groupName === "") {
       group = registry.first();
-      if (!group) return text(404, "no groups are configured");
+      if (!group) return text(404, "no groups are configured", UNKNOWN_GROUP);
     } else {
       group = registry.get(groupName);
-      if (!group) return text(404, `no such group: ${groupName}`);
+      if (!group) return text(404, `no such group: ${groupName}`, UNKNOWN_GROUP);
     }
     const ownerUrl = owner?.(key);
     if (!read) return write(req, params, key, group, ownerUrl);
@@ -117,7 +120,11 @@ function writeResponse(result: WriteResult, ownerUrl: string | undefined, header
   if (result.failed.length === 0) return new Response(null, { status: 204, headers });
   const ownerFailed = result.failed.some((f) => f.peer === ownerUrl);
   headers["x-geecache-failed-peers"] = result.failed.map((f) => f.peer).join(",");
-  return json(ownerFailed ? 502 : 200, { failed: result.failed }, headers);
+  if (!ownerFailed) return json(200, { failed: result.failed }, headers);
+  // Every error body is one line: the owner's failure first, then the other peers that failed.
+  const owner = result.failed.find((f) => f.peer === ownerUrl)!;
+  const others = result.failed.filter((f) => f !== owner).map((f) => f.peer);
+  return text(502, `the owner ${owner.peer} could not be reached: ${owner.error}${others.length ? `; also unreachable: ${others.join(", ")}` : ""}`, headers);
 }
 
 /** statsHandler answers `GET /stats` with every group's counters and cache figures, and the peers. */

@@ -3,7 +3,7 @@ import { errorMessage, GeeCacheError, httpStatus } from "../core/errors.ts";
 import type { GetResult, Group } from "../group/group.ts";
 import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES } from "../core/limits.ts";
 import type { Registry } from "../group/registry.ts";
-import { errorResponse, json, readBody, text } from "../transport/http/responses.ts";
+import { ERROR_CODE_HEADER, errorResponse, json, readBody, text } from "../transport/http/responses.ts";
 
 /** BatchApiOptions configure `POST /api/batch`. */
 export interface BatchApiOptions {
@@ -60,7 +60,7 @@ export function batchApiHandler(options: BatchApiOptions): (req: Request) => Pro
     if (body.group === undefined || body.group === "") group = registry.first();
     else if (typeof body.group !== "string") return text(400, `"group" must be a string`);
     else group = registry.get(body.group);
-    if (!group) return text(404, body.group ? `no such group: ${String(body.group)}` : "no groups are configured");
+    if (!group) return text(404, body.group ? `no such group: ${String(body.group)}` : "no groups are configured", { [ERROR_CODE_HEADER]: "UNKNOWN_GROUP" });
     let answers: Map<string, GetResult | GeeCacheError>;
     try {
       answers = await group.getMany(keys as string[], { signal: req.signal });
