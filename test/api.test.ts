@@ -123,6 +123,7 @@ describe("nodeHandlers", () => {
       type: "application/json;charset=utf-8",
       body: {
         peers: [],
+        down: [],
         groups: {
           scores: {
             stats: { gets: 4, cacheHits: 1, peerLoads: 0, peerErrors: 0, loads: 3, loadsDeduped: 3, localLoads: 2, localLoadErrs: 1, serverRequests: 0 },

@@ -13,6 +13,7 @@ const DEFAULT: Config = {
   dnsServer: undefined,
   dnsInterval: 5000,
   drain: 5000,
+  hotTtl: 5000,
   self: "http://127.0.0.1:8001",
   grpcPort: undefined,
   api: false,

@@ -111,13 +111,13 @@ describe("HttpPool.handler", () => {
 });
 
 describe("HttpPool ring", () => {
-  test("pickPeer is undefined for keys self owns and an HttpPeer for the others", () => {
+  test("pickPeer is undefined for keys self owns and a peer client (HTTP, health-checked) for the others", () => {
     const pool = new HttpPool({ self: SELF, hash: "crc32", replicas: 50 });
     pool.setPeers(PEERS);
     const picks = Object.fromEntries(["Tom", "Sam", "/x"].map((k) => [k, pool.pickPeer(k)]));
     expect(picks.Tom).toBeUndefined();
-    expect(picks.Sam).toBeInstanceOf(HttpPeer);
-    expect(picks["/x"]).toBeInstanceOf(HttpPeer);
+    expect(typeof picks.Sam?.get).toBe("function");
+    expect(pool.health().get("http://localhost:8003")).toEqual({ down: false, since: null, failures: 0, lastError: null });
     expect({ Sam: picks.Sam?.url, x: picks["/x"]?.url }).toEqual({ Sam: "http://localhost:8003", x: "http://localhost:8002" });
   });
 

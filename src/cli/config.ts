@@ -50,6 +50,8 @@ export interface Config {
   logFormat: "pretty" | "json";
   /** metrics serves /metrics and times requests (on unless --no-metrics). */
   metrics: boolean;
+  /** hotTtl (ms) bounds how long a copy of another node's key is served here. */
+  hotTtl: number;
   /** hotCacheRatio is set only by --hot-cache-ratio; undefined leaves the Group's default. */
   hotCacheRatio?: number;
   /** poolSize is set only by --pool-size; undefined leaves the PostgreSQL source's default (10). */
@@ -100,6 +102,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   if (maxValueBytes === undefined || maxValueBytes < 1) throw bad("max-value-bytes", `accepts a size of at least 1 byte such as 1MiB, got ${JSON.stringify(str("max-value-bytes"))}`);
   const maxBatchKeys = int("max-batch-keys", str("max-batch-keys"), 1, 1_000_000);
   const ttl = duration("ttl", str("ttl"));
+  const hotTtl = duration("hot-ttl", str("hot-ttl"));
   const hotText = raw("hot-cache-ratio");
   const hotCacheRatio = hotText === undefined ? undefined : /^\d*\.?\d+$/.test(hotText.trim()) ? Number(hotText) : NaN;
   if (hotCacheRatio !== undefined && !(hotCacheRatio <= 1)) throw bad("hot-cache-ratio", `accepts a number from 0 to 1 such as 0.1, got ${JSON.stringify(hotText)}`);
@@ -184,7 +187,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
 
   return {
     port, host, peers, peersFile, peersFileInterval, peersDns: peersDns && { ...peersDns, srv: srvText !== undefined }, dnsServer, dnsInterval, drain, self, grpcPort, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
-    maxValueBytes, maxBatchKeys, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotCacheRatio,
+    maxValueBytes, maxBatchKeys, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotTtl, hotCacheRatio,
     poolSize, sourceTimeout,
   };
 }

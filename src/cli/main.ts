@@ -50,12 +50,15 @@ async function main(args: Record<string, unknown>): Promise<void> {
   }
 
   const metrics = new NodeMetrics();
+  // bootId travels with this node's answers to peers: a new one tells them it restarted.
+  const bootId = crypto.randomUUID();
   const http = httpTransport({
     basePath: config.basePath,
     timeout: config.peerTimeout,
     token: config.token,
     maxValueBytes: config.maxValueBytes,
     tls: config.tlsCa ? { ca: config.tlsCa } : undefined,
+    bootId,
   });
   // grpc:// peers are spoken to over gRPC; http:// peers keep the HTTP transport.
   const grpc = config.grpcPort === undefined ? undefined : grpcTransport({
@@ -71,6 +74,14 @@ async function main(args: Record<string, unknown>): Promise<void> {
     self: config.self,
     hash: config.hash,
     replicas: config.replicas,
+    health: {
+      onDown: (peer, h) => log.warn(`peer ${peer} is down after ${h.failures} failed requests in a row (last: ${h.lastError}); its keys are served here until a probe answers`),
+      onUp: (peer, downMs, failures) => log.info(`peer ${peer} answers again after ${(downMs / 1000).toFixed(1)} s down (${failures} failed requests meanwhile)`),
+      onRestart: (peer) => {
+        const dropped = registry.groups().reduce((n, g) => n + g.dropHot((key) => pool.owner(key) === peer), 0);
+        log.info(`peer ${peer} restarted: dropped ${dropped} hot copies of its keys`);
+      },
+    },
     // Two DNS polls (a change must be seen twice) and a peer timeout: the previous owner may still be peeked.
     handoffWindow: 2 * config.dnsInterval + config.peerTimeout,
   });
@@ -84,6 +95,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
       ttl: config.ttl,
       stale: config.stale,
       hotCacheRatio: config.hotCacheRatio,
+      hotTtl: config.hotTtl,
       peers: pool,
       getter: (key, ctx) => {
         log.debug(`[${source.describe}] load ${JSON.stringify(key)}`);

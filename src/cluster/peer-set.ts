@@ -2,6 +2,7 @@ import { Ring, type RingOptions } from "../core/consistent-hash.ts";
 import { GeeCacheError } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import type { PeerPicker } from "../group/peers.ts";
+import { withHealth, type HealthOptions, type PeerHealthState } from "./health.ts";
 import { observePeer, type PeerObserver } from "./observe.ts";
 import { peerUrl } from "./peer-url.ts";
 import type { PeerTransport, TransportClient } from "./transport.ts";
@@ -36,6 +37,8 @@ export interface PeerSetOptions extends RingOptions {
   onPeerRequest?: PeerObserver;
   /** onChange is told of every change of membership (logs, metrics). */
   onChange?: (change: MembershipChange) => void;
+  /** health marks a failing peer down and probes it (default on); false turns it off. */
+  health?: HealthOptions | false;
   /** handoffWindow (ms) is how long after a change a new owner peeks a key's previous owner; 0 = never. */
   handoffWindow?: number;
   now?: () => number;
@@ -44,6 +47,7 @@ export interface PeerSetOptions extends RingOptions {
 interface Member {
   client: TransportClient;
   address: string;
+  health?: () => PeerHealthState;
 }
 
 /**
@@ -116,7 +120,7 @@ export class PeerSet implements PeerPicker {
       if (url === this.#self) continue;
       const address = this.#addresses.get(url) ?? url;
       const old = before.get(url);
-      members.set(url, old && old.address === address ? old : { address, client: this.#client(url, address) });
+      members.set(url, old && old.address === address ? old : this.#member(url, address));
     }
     const ring = new Ring(this.#ringOptions);
     ring.set(urls);
@@ -232,8 +236,18 @@ export class PeerSet implements PeerPicker {
     await Promise.allSettled(this.transports.map((t) => t.close?.()));
   }
 
-  #client(url: string, address: string): TransportClient {
-    return observePeer(this.#transportFor(url).client(url, address === url ? undefined : address), this.#options.onPeerRequest);
+  #member(url: string, address: string): Member {
+    const client = observePeer(this.#transportFor(url).client(url, address === url ? undefined : address), this.#options.onPeerRequest);
+    if (this.#options.health === false) return { address, client };
+    const guarded = withHealth(client, this.#options.health);
+    return { address, client: guarded, health: guarded.health };
+  }
+
+  /** health returns what this node knows of each peer's health (peers without tracking are left out). */
+  health(): Map<string, PeerHealthState> {
+    const out = new Map<string, PeerHealthState>();
+    for (const [url, m] of this.#members) if (m.health) out.set(url, m.health());
+    return out;
   }
 
   #normalize(url: string): string {

@@ -11,6 +11,8 @@ export interface TransportClient extends PeerClient {
   peek?(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined>;
   /** unroutable tells the keys this transport cannot carry; the ring then has this node load them itself. */
   unroutable?(key: string): boolean;
+  /** probe checks that the peer answers at all (any answer will do); peer health calls it while the peer is down. */
+  probe?(signal?: AbortSignal): Promise<void>;
   /** close frees the client's connections; requests already in flight may finish. */
   close?(): void | Promise<void>;
 }

@@ -8,6 +8,8 @@
 export interface PeerResponse {
   value: Uint8Array;
   expiresAt: number;
+  /** boot identifies the answering process (not on the protobuf wire: a header or metadata); a new one means the peer restarted. */
+  boot?: string;
 }
 
 /** MAX_EXPIRES_AT is the latest expiry (Unix ms) that field 3 can carry as int64 nanoseconds. */

@@ -15,6 +15,8 @@ export class Entry {
   constructor(
     readonly value: ByteView,
     readonly expiresAt: number,
+    /** until is when a copy of another node's key stops being served here (Unix ms; 0 = no bound): the hot TTL. */
+    readonly until = 0,
   ) {}
   /** length is the value's size in bytes, which the LRU charges. */
   get length(): number {
@@ -76,7 +78,7 @@ export class Caches {
     let freed = 0;
     // Only owned values may be served stale; a hot copy is dead at its expiry.
     const dead = (keepFor: number) => (_key: string, e: Entry) => {
-      const gone = e.expiresAt !== 0 && now >= e.expiresAt + keepFor;
+      const gone = (e.expiresAt !== 0 && now >= e.expiresAt + keepFor) || (e.until !== 0 && now >= e.until);
       if (gone) freed++;
       return gone;
     };

@@ -57,6 +57,7 @@ export class Group {
   readonly #getter: Getter;
   readonly #peers: PeerPicker | undefined;
   readonly #hotRatio: number;
+  readonly #hotTtl: number; // 0 = hot copies and fallback loads are not kept
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #caches: Caches; // main and hot, under cacheBytes
@@ -74,6 +75,7 @@ export class Group {
     this.ttl = settings.ttl;
     this.stale = settings.stale;
     this.#hotRatio = settings.hotCacheRatio;
+    this.#hotTtl = settings.hotTtl;
     this.#peers = settings.peers;
     this.#random = settings.random;
     this.#now = settings.now;
@@ -130,7 +132,7 @@ export class Group {
     const now = this.#now();
     for (const [cache, from] of [[this.#caches.main, "main"], [this.#caches.hot, "hot"]] as const) {
       const e = cache.lru.get(key);
-      if (e !== undefined && (e.expiresAt === 0 || now < e.expiresAt)) return { value: e.value, expiresAt: e.expiresAt, from };
+      if (e !== undefined && (e.expiresAt === 0 || now < e.expiresAt) && (e.until === 0 || now < e.until)) return { value: e.value, expiresAt: e.expiresAt, from };
     }
     return undefined;
   }
@@ -241,9 +243,7 @@ export class Group {
       const res = await ask();
       this.#stats.peerLoads++;
       const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
-      if (!mark.stale && this.#hotRatio > 0 && this.#random() < this.#hotRatio && !this.#expired(entry)) {
-        this.#caches.populate(this.#caches.hot, key, entry);
-      }
+      if (!mark.stale && this.#hotRatio > 0 && this.#random() < this.#hotRatio && !this.#expired(entry)) this.#keepHot(key, entry);
       return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" };
     } catch (err) {
       if (isNotFound(err)) throw err;
@@ -251,10 +251,26 @@ export class Group {
     } finally {
       this.#marks.end(key, mark);
     }
-    return this.#loadLocally(key);
+    // The owner failed: load here, but keep the value only as a short-lived copy, so it cannot
+    // outlive the owner's return by more than hotTtl.
+    return this.#loadLocally(key, false, true);
   }
 
-  #loadLocally(key: string, refresh = false): Promise<GetResult> {
+  /** #keepHot stores a copy of another node's key in the hot cache, living at most hotTtl (and never past its own expiry). */
+  #keepHot(key: string, entry: Entry): void {
+    if (this.#hotTtl <= 0) return;
+    this.#caches.populate(this.#caches.hot, key, new Entry(entry.value, entry.expiresAt, this.#now() + this.#hotTtl));
+  }
+
+  /** dropHot removes the hot copies whose key matches (those taken from a peer that restarted); it returns how many. */
+  dropHot(matches: (key: string) => boolean): number {
+    const hot = this.#caches.hot.lru;
+    const before = hot.length;
+    hot.sweep(0, Number.MAX_SAFE_INTEGER, (key) => matches(key));
+    return before - hot.length;
+  }
+
+  #loadLocally(key: string, refresh = false, fallback = false): Promise<GetResult> {
     return this.#local.do(key, async () => {
       if (!refresh) {
         const hit = this.#lookupIn(this.#caches.main, key, "main");
@@ -287,7 +303,10 @@ export class Group {
         }
         const entry = entryOf(this.name, key, loaded, (ttl, expiresAt) => this.#expiry(ttl, expiresAt));
         this.#stats.localLoads++;
-        if (!mark.stale && !this.#expired(entry)) this.#caches.populate(this.#caches.main, key, entry);
+        if (!mark.stale && !this.#expired(entry)) {
+          if (fallback) this.#keepHot(key, entry);
+          else this.#caches.populate(this.#caches.main, key, entry);
+        }
         return { value: entry.value, expiresAt: entry.expiresAt, from: "loader" as const };
       } finally {
         this.#marks.end(key, mark);
@@ -309,6 +328,10 @@ export class Group {
     cache.gets++;
     const e = cache.lru.get(key);
     if (e === undefined) return undefined;
+    if (e.until !== 0 && this.#now() >= e.until) {
+      cache.lru.remove(key); // a copy of another node's key past the hot TTL
+      return undefined;
+    }
     if (e.expiresAt !== 0) {
       const now = this.#now();
       if (now >= e.expiresAt) {

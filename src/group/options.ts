@@ -15,6 +15,8 @@ export interface GroupOptions {
   stale?: number;
   /** hotCacheRatio is the chance that a value fetched from a peer is kept in the hot cache. */
   hotCacheRatio?: number;
+  /** hotTtl bounds (ms) how long a copy of another node's key is served here: hot copies, and values loaded while their owner failed. */
+  hotTtl?: number;
   random?: () => number;
   now?: () => number;
 }
@@ -23,6 +25,8 @@ export interface GroupOptions {
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 /** DEFAULT_HOT_CACHE_RATIO: one in ten peer fetches is kept locally, as in groupcache. */
 export const DEFAULT_HOT_CACHE_RATIO = 0.1;
+/** DEFAULT_HOT_TTL: a copy of another node's key lives at most 5 s, so nodes cannot disagree for longer. */
+export const DEFAULT_HOT_TTL = 5000;
 
 /** GroupSettings are GroupOptions checked, with every default filled in (peers stays optional). */
 export type GroupSettings = Required<Omit<GroupOptions, "peers">> & Pick<GroupOptions, "peers">;
@@ -39,7 +43,8 @@ export function groupSettings(options: GroupOptions): GroupSettings {
   const stale = checkNumber(name, "stale", options.stale ?? 0, false);
   const hotCacheRatio = options.hotCacheRatio ?? DEFAULT_HOT_CACHE_RATIO;
   if (!(hotCacheRatio >= 0 && hotCacheRatio <= 1)) throw new RangeError(`Group ${name}: hotCacheRatio must be from 0 to 1, got ${hotCacheRatio}`);
-  return { name, getter, cacheBytes, ttl, stale, hotCacheRatio, peers: options.peers, random: options.random ?? Math.random, now: options.now ?? Date.now };
+  const hotTtl = checkNumber(name, "hotTtl", options.hotTtl ?? DEFAULT_HOT_TTL, false);
+  return { name, getter, cacheBytes, ttl, stale, hotCacheRatio, hotTtl, peers: options.peers, random: options.random ?? Math.random, now: options.now ?? Date.now };
 }
 
 function checkNumber(group: string, what: string, v: number, integer: boolean): number {

@@ -75,7 +75,7 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
   const readyz = timed("readyz", status.readyz);
   const page = timed("status", status.page);
   const statusJson = timed("status", status.statusJson);
-  const metricsRoute = metrics && timed("metrics", metrics.handler({ registry, shares: pool && (() => pool.shares()) }));
+  const metricsRoute = metrics && timed("metrics", metrics.handler({ registry, shares: pool && (() => pool.shares()), cluster: pool }));
   const notFound = timed("other", (req) => text(404, `no route ${pathOf(req.url)}`, { [ERROR_CODE_HEADER]: "NO_ROUTE" }));
 
   const apiRoutes = (req: Request, path: string): Response | Promise<Response> => {

@@ -6,6 +6,18 @@ import type { PeerObserver, RequestOutcome } from "../../cluster/observe.ts";
 import type { Registry } from "../../group/registry.ts";
 import { CONTENT_TYPE, Counter, CounterChild, Exposition, formatLabels, Histogram, HistogramChild } from "./prometheus.ts";
 
+/** MetricsSource is what /metrics reads: the groups, and the cluster through a small structural view. */
+export interface MetricsSource {
+  registry: Registry;
+  shares?: () => Map<string, number>;
+  cluster?: {
+    peers(): string[];
+    readonly changes: number;
+    readonly handoff: { peeks: number; peekHits: number; peekErrors: number };
+    health(): Map<string, { down: boolean }>;
+  };
+}
+
 type Handler = (req: Request) => Response | Promise<Response>;
 
 /** ROUTES are the values of the `route` label: a fixed set, so a scanner probing paths cannot grow the series. */
@@ -149,7 +161,7 @@ export class NodeMetrics {
   }
 
   /** handler answers `GET /metrics` with `render(source)`. */
-  handler(source: { registry: Registry; shares?: () => Map<string, number> }): Handler {
+  handler(source: MetricsSource): Handler {
     return (req) => {
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("use GET\n", { status: 405, headers: { allow: "GET, HEAD" } });
       return new Response(this.render(source), { headers: { "content-type": CONTENT_TYPE } });
@@ -157,7 +169,7 @@ export class NodeMetrics {
   }
 
   /** render is the body of `GET /metrics`: the registry's groups and caches, the timings, the peers' shares and the process. */
-  render(source: { registry: Registry; shares?: () => Map<string, number> }): string {
+  render(source: MetricsSource): string {
     const out = new Exposition();
     const groups = source.registry.groups();
     const labels = groups.map((g) => formatLabels(["group"], [g.name]));
@@ -185,6 +197,22 @@ export class NodeMetrics {
     if (shares && shares.size > 0) {
       out.family("geecache_peer_key_share_ratio", "gauge", "Fraction of the key space each node owns on the hash ring.");
       for (const [peer, share] of shares) out.sample("geecache_peer_key_share_ratio", formatLabels(["peer"], [peer]), share);
+    }
+
+    const cluster = source.cluster;
+    if (cluster) {
+      out.family("geecache_peers", "gauge", "Nodes on this node's hash ring, itself included.").sample("geecache_peers", "", cluster.peers().length);
+      out.family("geecache_membership_changes_total", "counter", "Changes of membership applied (nodes joined or left).").sample("geecache_membership_changes_total", "", cluster.changes);
+      const health = cluster.health();
+      if (health.size > 0) {
+        out.family("geecache_peer_up", "gauge", "1 while a peer answers, 0 while it is marked down after failures in a row.");
+        for (const [peer, h] of health) out.sample("geecache_peer_up", formatLabels(["peer"], [peer]), h.down ? 0 : 1);
+      }
+      out.family("geecache_handoff_peeks_total", "counter", "Peeks a new owner made at a key's previous owner before loading, by result.");
+      const { peeks, peekHits, peekErrors } = cluster.handoff;
+      out.sample("geecache_handoff_peeks_total", formatLabels(["result"], ["hit"]), peekHits);
+      out.sample("geecache_handoff_peeks_total", formatLabels(["result"], ["miss"]), peeks - peekHits - peekErrors);
+      out.sample("geecache_handoff_peeks_total", formatLabels(["result"], ["error"]), peekErrors);
     }
 
     const now = this.#now();

@@ -16,7 +16,7 @@ export const PEER_DOWN_WINDOW = 30_000;
 /** NodeStatusOptions are what the status routes read. */
 export interface NodeStatusOptions {
   registry: Registry;
-  pool?: { self: string; peers(): string[]; shares(): Map<string, number> };
+  pool?: { self: string; peers(): string[]; shares(): Map<string, number>; health?(): Map<string, { down: boolean; since: number | null }> };
   /** metrics, when on, tell which peers failed lately. */
   metrics?: NodeMetrics;
   /** source is "ok", or "error: why" when the loader's source could not be set up. */
@@ -108,6 +108,8 @@ export class NodeStatus {
       draining: this.draining,
       source: this.source,
       peers: this.#options.pool?.peers().length ?? 1,
+      // A down peer does not make this node unready: it serves that peer's keys itself.
+      peersDown: [...(this.#options.pool?.health?.() ?? [])].filter(([, h]) => h.down).length,
     });
 
   /** page answers `GET /` with the status page (HTML that polls /status.json). */
@@ -125,12 +127,14 @@ export class NodeStatus {
     const now = this.#now();
     const shares = pool?.shares() ?? new Map<string, number>();
     const urls = pool?.peers() ?? [];
+    const health = pool?.health?.();
     const peers = urls.map((url): PeerState => {
       const share = shares.get(url) ?? 0;
       if (url === pool?.self) return { url, share, state: "self", errors: 0, lastErrorAt: null };
-      if (!metrics) return { url, share, state: "unknown", errors: 0, lastErrorAt: null };
+      const marked = health?.get(url);
+      if (!metrics) return { url, share, state: marked ? (marked.down ? "down" : "up") : "unknown", errors: 0, lastErrorAt: null };
       const h = metrics.peerHealth(url);
-      const down = h.lastErrorAt !== undefined && now - h.lastErrorAt < PEER_DOWN_WINDOW;
+      const down = marked ? marked.down : h.lastErrorAt !== undefined && now - h.lastErrorAt < PEER_DOWN_WINDOW;
       return { url, share, state: down ? "down" : "up", errors: h.errors, lastErrorAt: h.lastErrorAt ?? null };
     });
     const groups = registry.groups().map((g) => {

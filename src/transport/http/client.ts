@@ -1,6 +1,6 @@
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
-import { ERROR_CODE_HEADER, PEEK_HEADER } from "./responses.ts";
+import { BOOT_HEADER, ERROR_CODE_HEADER, PEEK_HEADER } from "./responses.ts";
 import { BATCH_CONTENT_TYPE, BATCH_SEGMENT, decodeAnswers, encodeKeys } from "./batch.ts";
 
 const PEEK_HEADERS = { [PEEK_HEADER]: "1" };
@@ -33,6 +33,7 @@ export interface HttpPeerOptions {
 export class HttpPeer implements TransportClient {
   readonly url: string;
   readonly #prefix: string;
+  readonly #origin: string;
   readonly #timeout: number;
   readonly #headers: Record<string, string>;
   readonly #fetch: typeof fetch;
@@ -41,7 +42,8 @@ export class HttpPeer implements TransportClient {
 
   constructor(options: HttpPeerOptions) {
     this.url = options.url;
-    this.#prefix = (options.address ?? options.url).replace(/\/+$/, "") + options.basePath;
+    this.#origin = (options.address ?? options.url).replace(/\/+$/, "");
+    this.#prefix = this.#origin + options.basePath;
     this.#timeout = options.timeout;
     this.#headers = { accept: "application/x-protobuf", ...options.headers };
     this.#fetch = options.fetch ?? fetch;
@@ -54,6 +56,22 @@ export class HttpPeer implements TransportClient {
    */
   unroutable(key: string): boolean {
     return key === "." || key === "..";
+  }
+
+  /** probe asks the peer's /healthz: any HTTP answer (a Go peer's 404 too) shows it is alive. */
+  async probe(signal?: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(this.#timeout);
+    try {
+      const res = await this.#fetch(`${this.#origin}/healthz`, {
+        headers: this.#headers,
+        redirect: "error",
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        ...(this.#tls ? { tls: this.#tls } : {}),
+      } as RequestInit);
+      await res.body?.cancel();
+    } catch (err) {
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${timeout.aborted ? `timed out after ${this.#timeout} ms` : errorMessage(err)}`, { cause: err });
+    }
   }
 
   /** close does nothing: fetch pools connections per origin and frees idle ones itself. */
@@ -74,11 +92,15 @@ export class HttpPeer implements TransportClient {
         throw new GeeCacheError("NOT_FOUND", text || `key ${JSON.stringify(key)} not found on peer ${this.url}`);
       }
       const body = await this.#body(res);
+      let decoded: PeerResponse;
       try {
-        return decodeResponse(body);
+        decoded = decodeResponse(body);
       } catch (err) {
         throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, { cause: err });
       }
+      const boot = res.headers.get(BOOT_HEADER);
+      if (boot !== null) decoded.boot = boot;
+      return decoded;
     });
   }
 

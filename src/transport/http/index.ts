@@ -18,6 +18,8 @@ export interface HttpTransportOptions {
   maxValueBytes?: number;
   fetch?: typeof fetch;
   tls?: { ca?: string };
+  /** bootId names this process in its answers to peers (see BOOT_HEADER). */
+  bootId?: string;
 }
 
 /** HttpTransport is the HTTP peer transport with its settings checked and filled in. */
@@ -48,7 +50,7 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
     client: (url, address) => new HttpPeer({ url, address, basePath, timeout, headers, fetch: options.fetch, tls: options.tls }),
     routes: (registry) => ({
       prefix: basePath,
-      handler: peerRoutes(registry, { basePath, token, maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES }),
+      handler: peerRoutes(registry, { basePath, token, maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES, bootId: options.bootId }),
     }),
   };
 }

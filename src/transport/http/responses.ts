@@ -5,6 +5,9 @@ const TEXT = "text/plain; charset=utf-8";
 /** ERROR_CODE_HEADER carries an error's code (a GeeCacheError code) beside its one-line text: meaning travels in the code. */
 export const ERROR_CODE_HEADER = "x-geecache-error";
 
+/** BOOT_HEADER on a peer's answer names the answering process: a new value means the peer restarted. Go peers ignore it. */
+export const BOOT_HEADER = "x-geecache-boot";
+
 /** PEEK_HEADER on a peer GET asks for the cached copy only: never loaded, never forwarded (handoff). Go peers ignore it. */
 export const PEEK_HEADER = "x-geecache-peek";
 

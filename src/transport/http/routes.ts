@@ -5,7 +5,7 @@ import type { Registry } from "../../group/registry.ts";
 import type { Handler } from "../../cluster/transport.ts";
 import { bearerMatches } from "./auth.ts";
 import { answerBatch, BATCH_SEGMENT } from "./batch.ts";
-import { ERROR_CODE_HEADER, errorResponse, PEEK_HEADER, pathOf, readBody, text } from "./responses.ts";
+import { BOOT_HEADER, ERROR_CODE_HEADER, errorResponse, PEEK_HEADER, pathOf, readBody, text } from "./responses.ts";
 
 /** PeerRoutesOptions configure the answers to other nodes. */
 export interface PeerRoutesOptions {
@@ -14,9 +14,9 @@ export interface PeerRoutesOptions {
   token?: string;
   /** maxValueBytes bounds a value written by a peer's PUT. */
   maxValueBytes: number;
+  /** bootId, sent with every value, lets peers see that this process restarted. */
+  bootId?: string;
 }
-
-const PROTOBUF_HEADERS = { "content-type": "application/x-protobuf" };
 
 /**
  * peerRoutes answers `{basePath}{group}/{key}` from registry's groups: GET loads locally (never
@@ -25,6 +25,15 @@ const PROTOBUF_HEADERS = { "content-type": "application/x-protobuf" };
  */
 export function peerRoutes(registry: Registry, options: PeerRoutesOptions): Handler {
   const { basePath: base, token, maxValueBytes } = options;
+  const headers: Record<string, string> = { "content-type": "application/x-protobuf" };
+  if (options.bootId) headers[BOOT_HEADER] = options.bootId;
+  const valueAnswer = (r: GetResult): Response => {
+    try {
+      return new Response(encodeResponse(r.value, r.expiresAt), { headers });
+    } catch (err) {
+      return peerFailure(err);
+    }
+  };
   const batchPrefix = `${base}${BATCH_SEGMENT}/`;
   const write = async (req: Request, group: Group, key: string): Promise<Response> => {
     try {
@@ -81,14 +90,6 @@ export function peerRoutes(registry: Registry, options: PeerRoutesOptions): Hand
     if (Bun.peek.status(pending) === "fulfilled") return valueAnswer(Bun.peek(pending) as GetResult);
     return pending.then(valueAnswer, peerFailure);
   };
-}
-
-function valueAnswer(r: GetResult): Response {
-  try {
-    return new Response(encodeResponse(r.value, r.expiresAt), { headers: PROTOBUF_HEADERS });
-  } catch (err) {
-    return peerFailure(err);
-  }
 }
 
 function coded(status: number, code: ErrorCode, message: string, headers?: Record<string, string>): Response {

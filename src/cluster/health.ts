@@ -1,0 +1,138 @@
+import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import type { PeerResponse } from "../core/protocol.ts";
+import type { TransportClient } from "./transport.ts";
+
+/** DEFAULT_FAILURE_THRESHOLD: this many failures in a row mark a peer down. */
+export const DEFAULT_FAILURE_THRESHOLD = 3;
+/** DEFAULT_PROBE_MIN and DEFAULT_PROBE_MAX bound the backoff between probes of a down peer: 1 s doubling up to 30 s. */
+export const DEFAULT_PROBE_MIN = 1000;
+export const DEFAULT_PROBE_MAX = 30_000;
+
+/** PeerHealthState is what the node knows of one peer's health. */
+export interface PeerHealthState {
+  down: boolean;
+  /** since is when the peer went down (Unix ms), or null while it is up. */
+  since: number | null;
+  /** failures counts failed requests in a row (while up) or since it went down. */
+  failures: number;
+  lastError: string | null;
+}
+
+/** HealthOptions tune when a peer is marked down and how it is probed. */
+export interface HealthOptions {
+  threshold?: number;
+  probeMin?: number;
+  probeMax?: number;
+  /** onDown and onUp are told once per transition (logs, metrics). */
+  onDown?: (peer: string, state: PeerHealthState) => void;
+  onUp?: (peer: string, downForMs: number, failures: number) => void;
+  /** onRestart is told when a peer answers with another boot id than before: it restarted and its hot copies elsewhere are stale. */
+  onRestart?: (peer: string) => void;
+  now?: () => number;
+}
+
+/**
+ * withHealth wraps client so that failures are counted: after `threshold` failures in a row
+ * (errors and timeouts; a missing key or the caller's abort are answers, not failures) the peer is
+ * down, and every request to it fails at once with PEER_FAILED instead of waiting for its timeout.
+ * One probe at a time (the client's `probe`, or a peek) then retries it with a backoff from
+ * probeMin doubling to probeMax, and the first answer brings it back up.
+ */
+export function withHealth(client: TransportClient, options: HealthOptions = {}): TransportClient & { health(): PeerHealthState; stop(): void } {
+  const threshold = options.threshold ?? DEFAULT_FAILURE_THRESHOLD;
+  const probeMin = options.probeMin ?? DEFAULT_PROBE_MIN;
+  const probeMax = options.probeMax ?? DEFAULT_PROBE_MAX;
+  const now = options.now ?? Date.now;
+  const url = client.url;
+  const state: PeerHealthState = { down: false, since: null, failures: 0, lastError: null };
+  let boot: string | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+
+  const up = () => {
+    if (!state.down) {
+      state.failures = 0;
+      return;
+    }
+    const downFor = now() - (state.since ?? now());
+    const failures = state.failures;
+    Object.assign(state, { down: false, since: null, failures: 0 });
+    clearTimeout(timer);
+    options.onUp?.(url, downFor, failures);
+  };
+  const failed = (err: unknown) => {
+    state.failures++;
+    state.lastError = errorMessage(err);
+    if (!state.down && state.failures >= threshold) {
+      Object.assign(state, { down: true, since: now() });
+      options.onDown?.(url, { ...state });
+      schedule(probeMin);
+    }
+  };
+  const schedule = (delay: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => void probe(delay), delay);
+    timer.unref?.();
+  };
+  const probe = async (delay: number) => {
+    try {
+      if (client.probe) await client.probe();
+      else await client.get("", "");
+      up();
+    } catch (err) {
+      if (answered(err)) return up();
+      state.lastError = errorMessage(err);
+      schedule(Math.min(delay * 2, probeMax));
+    }
+  };
+  const seen = (res: PeerResponse) => {
+    if (res.boot !== undefined) {
+      if (boot !== undefined && res.boot !== boot) options.onRestart?.(url);
+      boot = res.boot;
+    }
+    return res;
+  };
+  const fastFail = () => Promise.reject(new GeeCacheError("PEER_FAILED", `peer ${url} is down since ${new Date(state.since!).toISOString()} (${state.lastError}); probing it`));
+  const guard = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    if (state.down) return fastFail();
+    try {
+      const result = await call.apply(client, args);
+      up();
+      return result;
+    } catch (err) {
+      if (answered(err)) up();
+      else if (!isAbort(err)) failed(err);
+      throw err;
+    }
+  };
+  const get = guard(client.get);
+  return {
+    url,
+    get: (group, key, signal) => get(group, key, signal).then(seen),
+    ...(client.set ? { set: guard(client.set) } : {}),
+    ...(client.remove ? { remove: guard(client.remove) } : {}),
+    ...(client.getMany ? { getMany: guard(client.getMany) } : {}), // many keys in one request (batch reads)
+    ...(client.peek ? { peek: guard(client.peek) } : {}),
+    ...(client.unroutable ? { unroutable: (key: string) => client.unroutable!(key) } : {}),
+    ...(client.probe ? { probe: () => client.probe!() } : {}),
+    health: () => ({ ...state }),
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+    close() {
+      stopped = true;
+      clearTimeout(timer);
+      return client.close?.();
+    },
+  };
+}
+
+/** answered tells whether err is the peer's answer about the key (it is alive), not a failure to reach it. */
+function answered(err: unknown): boolean {
+  return err instanceof GeeCacheError && (err.code === "NOT_FOUND" || err.code === "INVALID_ARGUMENT" || err.code === "KEY_TOO_LONG");
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof GeeCacheError && err.code === "ABORTED";
+}
