@@ -95,6 +95,9 @@ describe("a three-process cluster over gRPC", () => {
     expect(s.map((x) => x.localLoads)).toEqual(c.urls.map((u) => count(owners, u)));
     expect(s.map((x) => x.peerErrors)).toEqual([0, 0, 0]);
     expect(owners.every((o) => c.urls.includes(o))).toBe(true);
+    // /metrics times the gRPC peers as it does HTTP ones.
+    const metrics = await (await fetch(`${c.nodes[0]!.url}/metrics`)).text();
+    for (const peer of c.urls.slice(1)) expect(metrics).toContain(`geecache_peer_request_duration_seconds_count{peer="${peer}",outcome="ok"}`);
   });
 
   test("a write through any node reaches the owner and every node reads it", async () => {
