@@ -91,6 +91,8 @@ const BAD: { args: Record<string, unknown>; env?: Record<string, string>; flag: 
   { args: { self: "http://10.0.0.1:8001/x" }, flag: "--self" },
   { args: { "no-such-flag": "1" }, flag: "--no-such-flag" },
   { args: { prot: "8001" }, flag: "--prot" },
+  { args: { "grpc-port": "abc" }, flag: "--grpc-port" },
+  { args: { "grpc-port": "65536" }, flag: "--grpc-port" },
 ];
 
 describe("resolveConfig", () => {
@@ -128,6 +130,11 @@ describe("resolveConfig", () => {
     { name: "durations and tokens", args: { ttl: "5m", stale: "30s", token: "s3cret", "api-token": "w", "api-read-token": "r" }, env: {}, want: { ttl: 300_000, stale: 30_000, token: "s3cret", apiToken: "w", apiReadToken: "r" } },
     { name: "--cache-bytes 0 caches nothing", args: { "cache-bytes": "0" }, env: {}, want: { cacheBytes: 0 } },
     { name: "--port 0 picks a free port", args: { port: "0" }, env: {}, want: { port: 0, self: undefined } },
+    { name: "--grpc-port alone: self is the gRPC URL", args: { "grpc-port": "9001" }, env: {}, want: { grpcPort: 9001, self: "grpc://127.0.0.1:9001" } },
+    { name: "--grpc-port with grpc:// peers", args: { "grpc-port": "9001", peers: "grpc://127.0.0.1:9001,grpc://127.0.0.1:9002" }, env: {}, want: { grpcPort: 9001, peers: ["grpc://127.0.0.1:9001", "grpc://127.0.0.1:9002"], self: "grpc://127.0.0.1:9001" } },
+    { name: "--grpc-port with http:// peers keeps an HTTP self", args: { "grpc-port": "9001", peers: "8001,8002" }, env: {}, want: { grpcPort: 9001, peers: ["http://127.0.0.1:8001", "http://127.0.0.1:8002"], self: "http://127.0.0.1:8001" } },
+    { name: "--grpc-port 0: self once listening", args: { "grpc-port": "0" }, env: {}, want: { grpcPort: 0, self: undefined } },
+    { name: "GEECACHE_GRPC_PORT", args: {}, env: { GEECACHE_GRPC_PORT: "9005" }, want: { grpcPort: 9005, self: "grpc://127.0.0.1:9005" } },
     {
       name: "the rest of the flags",
       args: { group: "users.v2", source: "sqlite:./data.db", query: "SELECT v FROM t WHERE k = ?", hash: "crc32", replicas: "3", "base-path": "/_groupcache/", "log-level": "silent", "log-format": "json" },
