@@ -52,6 +52,16 @@ export function transportCases(factory: TransportFactory): void {
       expect(h.stats(1)).toEqual(counters({ gets: 2, cacheHits: 1, loads: 1, localLoads: 1, serverRequests: 2 }));
     });
 
+    test("concurrent misses of one key on several nodes load it once, on the owner", async () => {
+      await using h = await harness(factory, 3, { slow: 1 });
+      const key = h.c.keyOwnedBy(1, "slow-");
+      const answers = Promise.all([0, 0, 0, 2, 2, 2].map((i) => h.api(i, key)));
+      await until(() => h.stats(0).gets === 3 && h.stats(2).gets === 3 && h.stats(1).serverRequests === 2, "every get in, one peer request from each of nodes 0 and 2");
+      h.release();
+      expect(await answers).toEqual(Array(6).fill({ status: 200, value: `${key}@1`, from: "peer" }));
+      expect(h.loads).toEqual([[], [key], []]);
+    });
+
     test("not found: NOT_FOUND from the client, 404 on /api, no local fallback", async () => {
       await using h = await harness(factory, 3);
       const key = h.c.keyOwnedBy(1, "missing-");
@@ -60,6 +70,16 @@ export function transportCases(factory: TransportFactory): void {
       expect(await h.api(0, key)).toEqual({ status: 404, value: null, from: null });
       expect(h.loads).toEqual([[], [key, key], []]);
       expect(h.stats(0)).toEqual(counters({ gets: 1, loads: 1, loadsDeduped: 1 }));
+    });
+
+    test("keys with spaces, slashes, percent signs, query characters and non-ASCII text travel intact", async () => {
+      await using h = await harness(factory, 2);
+      const keys = [" padded ", "a/b/c", "/leading", "100%", "%41", "a?b=c&d=e", "#hash", "a+b", "Zoë 🙂", "漢字"];
+      const client = factory.make({}).client(h.c.urls[1]!);
+      const got = [];
+      for (const key of keys) got.push(dec.decode((await client.get(GROUP, key)).value));
+      expect(got).toEqual(keys.map((key) => `${key}@1`));
+      expect(h.loads).toEqual([[], keys]);
     });
 
     test("an unknown group on the peer is a peer failure, not NOT_FOUND", async () => {
