@@ -34,7 +34,7 @@ export function renderHelp(options: HelpOptions): string {
   out.push("", bold("USAGE"), `  ${options.name} [--flag=value ...]`, "", bold("FLAGS"));
   for (const [name, def] of Object.entries(FLAGS)) {
     const hint = "valueHint" in def && def.valueHint ? `=${def.valueHint}` : def.type === "string" ? "=VALUE" : "";
-    const flag = def.type === "boolean" && name !== "api" ? `--${name}, --no-${name}` : `--${name}`;
+    const flag = `--${name}`;
     const head = `  ${flag}${hint}`;
     out.push(head.length <= width ? `  ${bold(flag)}${dim(hint)}` : `  ${bold(flag)}`);
     out.push(...wrap(def.description, width, INDENT));
