@@ -54,6 +54,20 @@ describe("GrpcPeer", () => {
     client.close?.();
   });
 
+  test("peek answers the cached copy only: undefined when none, and it never loads", async () => {
+    let loads = 0;
+    const s = await serve((key) => {
+      loads++;
+      return key;
+    });
+    const client = grpcTransport().client(s.url);
+    expect(await client.peek!("scores", "cold")).toBeUndefined();
+    s.group.setLocal("warm", "cached", { expiresAt: Date.now() + 60_000 });
+    expect(dec.decode((await client.peek!("scores", "warm"))!.value)).toBe("cached");
+    expect(await code(client.peek!("other", "k"))).toBe("PEER_FAILED");
+    expect(loads).toBe(0);
+  });
+
   test("NOT_FOUND for a missing key, PEER_FAILED for a failing source, an unknown group or a wrong token", async () => {
     const s = await serve((key) => (key === "fail" ? Promise.reject(new Error("down")) : undefined), { token: "right" });
     const good = grpcTransport({ token: "right" }).client(s.url);

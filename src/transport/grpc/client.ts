@@ -5,7 +5,7 @@ import { decodeResponse, type PeerResponse } from "../../core/protocol.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
 import { frame, parseUnary } from "./frame.ts";
 import { encodeRequest, encodeSetRequest } from "./messages.ts";
-import { SERVICE_PATH } from "./server.ts";
+import { PEEK_METADATA, SERVICE_PATH } from "./server.ts";
 import { decodeGrpcMessage, errorFromStatus, formatGrpcTimeout } from "./status.ts";
 
 /** MAX_RESPONSE_BYTES bounds one answer: a source's values are not bounded by maxValueBytes, so this only stops a broken peer. */
@@ -25,6 +25,7 @@ export interface GrpcPeerOptions {
 }
 
 const { NGHTTP2_CANCEL } = http2.constants;
+const PEEK = { [PEEK_METADATA]: "1" };
 
 /**
  * GrpcPeer calls one peer's geecachepb.GroupCache over a single multiplexed HTTP/2 session, opened
@@ -54,6 +55,22 @@ export class GrpcPeer implements TransportClient {
   /** get asks the peer's Get for group/key (answered from its main cache or source, never forwarded). */
   async get(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse> {
     const body = await this.#unary("Get", encodeRequest(group, key), signal);
+    try {
+      return decodeResponse(body);
+    } catch (err) {
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed Response: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** peek asks for the peer's cached copy only (Get with geecache-peek metadata): undefined when it holds none. */
+  async peek(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined> {
+    let body: Uint8Array;
+    try {
+      body = await this.#unary("Get", encodeRequest(group, key), signal, PEEK);
+    } catch (err) {
+      if (err instanceof GeeCacheError && err.code === "NOT_FOUND") return undefined;
+      throw err;
+    }
     try {
       return decodeResponse(body);
     } catch (err) {
@@ -92,7 +109,7 @@ export class GrpcPeer implements TransportClient {
     return session;
   }
 
-  #unary(method: string, message: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  #unary(method: string, message: Uint8Array, signal: AbortSignal | undefined, extra?: Record<string, string>): Promise<Uint8Array> {
     if (signal?.aborted) return Promise.reject(new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: signal.reason }));
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
     let stream: http2.ClientHttp2Stream;
@@ -105,6 +122,7 @@ export class GrpcPeer implements TransportClient {
         "grpc-timeout": this.#grpcTimeout,
       };
       if (this.#auth) headers.authorization = this.#auth;
+      if (extra) Object.assign(headers, extra);
       stream = this.#connect().request(headers);
     } catch (err) {
       this.#session = undefined;

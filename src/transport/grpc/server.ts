@@ -13,6 +13,9 @@ import { encodeGrpcMessage, GrpcStatus, grpcStatusOf, parseGrpcTimeout } from ".
 /** SERVICE_PATH is the path prefix of geecachepb.GroupCache's methods. */
 export const SERVICE_PATH = "/geecachepb.GroupCache/";
 
+/** PEEK_METADATA on a Get asks for the cached copy only, never loaded (a new owner's handoff peek); NOT_FOUND when none. */
+export const PEEK_METADATA = "geecache-peek";
+
 /** REQUEST_OVERHEAD_BYTES is what a SetRequest may hold beside its value: the longest key, a group name, tags and expiry. */
 const REQUEST_OVERHEAD_BYTES = MAX_KEY_BYTES + 1024;
 
@@ -26,7 +29,7 @@ export interface GrpcServerOptions {
 
 type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 /** Method answers one call; signal() is made only when asked for (a cache hit never needs one). */
-type Method = (body: Uint8Array, signal: () => AbortSignal) => Uint8Array | Promise<Uint8Array>;
+type Method = (body: Uint8Array, signal: () => AbortSignal, headers: IncomingHttpHeaders) => Uint8Array | Promise<Uint8Array>;
 
 const EMPTY = new Uint8Array(0);
 
@@ -45,8 +48,13 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
     return group;
   };
   const methods: Record<string, Method> = {
-    [`${SERVICE_PATH}Get`]: (body, signal) => {
+    [`${SERVICE_PATH}Get`]: (body, signal, headers) => {
       const { group, key } = decodeRequest(body);
+      if (headers[PEEK_METADATA] !== undefined) {
+        const cached = groupOf(group).peek(key);
+        if (!cached) throw new GeeCacheError("NOT_FOUND", `key ${JSON.stringify(key)} is not cached here`);
+        return answer(cached);
+      }
       const pending = groupOf(group).getLocal(key, { get signal() { return signal(); } });
       if (Bun.peek.status(pending) === "fulfilled") return answer(Bun.peek(pending) as GetResult);
       return pending.then(answer);
@@ -118,7 +126,7 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
         status(stream, expired ? GrpcStatus.DEADLINE_EXCEEDED : grpcStatusOf(err), errorMessage(err));
       };
       try {
-        const out = method(parsed.message, signal);
+        const out = method(parsed.message, signal, headers);
         if (out instanceof Uint8Array) ok(stream, out);
         else out.then((m) => ok(stream, m), fail).finally(() => clearTimeout(timer));
       } catch (err) {
