@@ -14,6 +14,7 @@ const DEFAULT: Config = {
   dnsInterval: 5000,
   drain: 5000,
   hotTtl: 5000,
+  copies: 1,
   self: "http://127.0.0.1:8001",
   grpcPort: undefined,
   api: false,

@@ -50,6 +50,8 @@ export interface Config {
   logFormat: "pretty" | "json";
   /** metrics serves /metrics and times requests (on unless --no-metrics). */
   metrics: boolean;
+  /** copies is on how many nodes a written value lives. */
+  copies: number;
   /** hotTtl (ms) bounds how long a copy of another node's key is served here. */
   hotTtl: number;
   /** hotCacheRatio is set only by --hot-cache-ratio; undefined leaves the Group's default. */
@@ -103,6 +105,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   const maxBatchKeys = int("max-batch-keys", str("max-batch-keys"), 1, 1_000_000);
   const ttl = duration("ttl", str("ttl"));
   const hotTtl = duration("hot-ttl", str("hot-ttl"));
+  const copies = int("copies", str("copies"), 1, 10);
   const hotText = raw("hot-cache-ratio");
   const hotCacheRatio = hotText === undefined ? undefined : /^\d*\.?\d+$/.test(hotText.trim()) ? Number(hotText) : NaN;
   if (hotCacheRatio !== undefined && !(hotCacheRatio <= 1)) throw bad("hot-cache-ratio", `accepts a number from 0 to 1 such as 0.1, got ${JSON.stringify(hotText)}`);
@@ -187,7 +190,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
 
   return {
     port, host, peers, peersFile, peersFileInterval, peersDns: peersDns && { ...peersDns, srv: srvText !== undefined }, dnsServer, dnsInterval, drain, self, grpcPort, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
-    maxValueBytes, maxBatchKeys, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotTtl, hotCacheRatio,
+    maxValueBytes, maxBatchKeys, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotTtl, copies, hotCacheRatio,
     poolSize, sourceTimeout,
   };
 }

@@ -49,6 +49,7 @@ export const DEFAULTS = {
   "source-timeout": durationText(DEFAULT_HTTP_TIMEOUT),
   "hot-cache-ratio": String(DEFAULT_HOT_CACHE_RATIO),
   "hot-ttl": durationText(DEFAULT_HOT_TTL),
+  copies: "1",
   "log-level": "info",
   "log-format": "pretty",
 } as const;

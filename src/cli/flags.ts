@@ -71,6 +71,11 @@ export const FLAGS = {
   "tls-key": { type: "string", description: "PEM private key file for --tls-cert", valueHint: "key.pem" },
   "tls-ca": { type: "string", description: "PEM file of the CA that signed the peers' certificates (for https:// peers with a private CA)", valueHint: "ca.pem" },
   metrics: { type: "boolean", description: "Serve Prometheus metrics on /metrics and time every request; --no-metrics turns both off (default on)" },
+  copies: {
+    type: "string",
+    description: `On how many nodes a written value (PUT) lives: its owner and the next nodes of the ring; with 2 a write survives the loss of any one node (default ${D.copies})`,
+    valueHint: D.copies,
+  },
   "hot-ttl": {
     type: "string",
     description: `Longest time a copy of another node's key is served here (hot copies, and values loaded while their owner was down); bounds how long two nodes can disagree (default ${D["hot-ttl"]})`,

@@ -82,6 +82,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
         log.info(`peer ${peer} restarted: dropped ${dropped} hot copies of its keys`);
       },
     },
+    copies: config.copies,
     // Two DNS polls (a change must be seen twice) and a peer timeout: the previous owner may still be peeked.
     handoffWindow: 2 * config.dnsInterval + config.peerTimeout,
   });

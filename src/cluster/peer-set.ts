@@ -39,6 +39,8 @@ export interface PeerSetOptions extends RingOptions {
   onChange?: (change: MembershipChange) => void;
   /** health marks a failing peer down and probes it (default on); false turns it off. */
   health?: HealthOptions | false;
+  /** copies is on how many nodes a written value lives: its owner and the next copies - 1 nodes of the ring (default 1). */
+  copies?: number;
   /** handoffWindow (ms) is how long after a change a new owner peeks a key's previous owner; 0 = never. */
   handoffWindow?: number;
   now?: () => number;
@@ -76,6 +78,7 @@ export class PeerSet implements PeerPicker {
 
   constructor(options: PeerSetOptions) {
     if (!options.transports || options.transports.length === 0) throw new TypeError("PeerSet needs at least one transport");
+    if (options.copies !== undefined && !(Number.isInteger(options.copies) && options.copies >= 1)) throw new RangeError(`PeerSet copies must be a whole number >= 1, got ${options.copies}`);
     this.transports = options.transports;
     this.#options = options;
     this.#now = options.now ?? Date.now;
@@ -214,6 +217,26 @@ export class PeerSet implements PeerPicker {
       this.handoff.peekErrors++;
       return undefined;
     }
+  }
+
+  /** copies is on how many nodes a written value lives (1 = its owner only). */
+  get copies(): number {
+    return this.#options.copies ?? 1;
+  }
+
+  /** copyHolders returns where the copies of a written value of key live besides its owner ("self" for this node). */
+  copyHolders(key: string): Array<TransportClient | "self"> {
+    const n = this.copies;
+    if (n <= 1) return [];
+    const out: Array<TransportClient | "self"> = [];
+    for (const url of this.#ring.getN(key, n).slice(1)) {
+      if (url === this.#self) out.push("self");
+      else {
+        const client = this.#members.get(url)?.client;
+        if (client && !client.unroutable?.(key)) out.push(client);
+      }
+    }
+    return out;
   }
 
   /** remotePeers lists the clients of every peer but this node. */

@@ -7,8 +7,6 @@ export type Handler = (req: Request) => Response | Promise<Response>;
 
 /** TransportClient is a PeerClient (get, and optionally set, remove and getMany: many keys in one request) that a PeerSet can close once its peer has left the ring. */
 export interface TransportClient extends PeerClient {
-  /** peek asks the peer for its cached copy only (never loaded, never forwarded): undefined when it has none. */
-  peek?(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined>;
   /** unroutable tells the keys this transport cannot carry; the ring then has this node load them itself. */
   unroutable?(key: string): boolean;
   /** probe checks that the peer answers at all (any answer will do); peer health calls it while the peer is down. */

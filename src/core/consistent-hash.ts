@@ -89,6 +89,31 @@ export class Ring {
     return this.#owners[lo === n ? 0 : lo];
   }
 
+  /**
+   * getN returns the owner of key followed by the next distinct peers clockwise, n in all (fewer
+   * when the ring has fewer peers): where copies of a written value live.
+   */
+  getN(key: string, n: number): string[] {
+    const points = this.#points;
+    const len = points.length;
+    if (len === 0 || n <= 0) return [];
+    const h = this.#hash(key) >>> 0;
+    let lo = 0;
+    let hi = len;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (points[mid]! < h) lo = mid + 1;
+      else hi = mid;
+    }
+    const want = Math.min(n, this.#peers.size);
+    const out: string[] = [];
+    for (let i = 0; i < len && out.length < want; i++) {
+      const owner = this.#owners[(lo + i) % len]!;
+      if (!out.includes(owner)) out.push(owner);
+    }
+    return out;
+  }
+
   /** shares returns each peer's fraction of the 32-bit key space. */
   shares(): Map<string, number> {
     const out = new Map<string, number>();

@@ -5,7 +5,7 @@ import { type Cache, Caches, type CacheStats, Entry } from "./caches.ts";
 import { type GroupOptions, groupSettings } from "./options.ts";
 import { checkKey, keyError } from "./keys.ts";
 import { entryOf, type Getter } from "./loader.ts";
-import type { PeerPicker } from "./peers.ts";
+import type { PeerClient, PeerPicker } from "./peers.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import { getMany } from "./batch.ts";
 import { SingleFlight } from "../core/singleflight.ts";
@@ -152,15 +152,20 @@ export class Group {
     const view = ByteView.from(value);
     const expiresAt = this.#expiry(options.ttl, options.expiresAt);
     const owner = this.#peers?.pickPeer(key);
+    const holders = this.#peers?.copyHolders?.(key) ?? [];
     const failed: PeerFailure[] = [];
-    if (owner) {
-      this.removeLocal(key); // our hot copy, if any, is now stale
-      if (!owner.set) throw new GeeCacheError("INVALID_ARGUMENT", `group ${this.name}: the transport of peer ${owner.url} cannot set values`);
-      await owner.set(this.name, key, view, expiresAt).catch((err) => failed.push(this.#peerFailure(owner.url, err)));
-    } else {
-      this.setLocal(key, view, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // 0 is already resolved: never
-    }
-    await this.#broadcastRemove(key, owner?.url, failed);
+    const written = new Set<string>();
+    const put = async (peer: PeerClient): Promise<void> => {
+      written.add(peer.url);
+      if (!peer.set) throw new GeeCacheError("INVALID_ARGUMENT", `group ${this.name}: the transport of peer ${peer.url} cannot set values`);
+      await peer.set(this.name, key, view, expiresAt).catch((err) => failed.push(this.#peerFailure(peer.url, err)));
+    };
+    const here = !owner || holders.includes("self");
+    if (here) this.setLocal(key, view, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // 0 is already resolved: never
+    else this.removeLocal(key); // our hot copy, if any, is now stale
+    // The owner and the copy holders get the value; every other node drops its hot copy.
+    await Promise.all([owner && put(owner), ...holders.map((h) => (h === "self" ? undefined : put(h)))]);
+    await this.#broadcastRemove(key, written, failed);
     return { failed };
   }
 
@@ -169,7 +174,7 @@ export class Group {
     checkKey(this.name, key);
     this.removeLocal(key);
     const failed: PeerFailure[] = [];
-    await this.#broadcastRemove(key, undefined, failed);
+    await this.#broadcastRemove(key, new Set(), failed);
     return { failed };
   }
 
@@ -209,11 +214,11 @@ export class Group {
     return this.#caches.sweep(this.#now(), budget, this.stale);
   }
 
-  async #broadcastRemove(key: string, skip: string | undefined, failed: PeerFailure[]): Promise<void> {
+  async #broadcastRemove(key: string, skip: ReadonlySet<string>, failed: PeerFailure[]): Promise<void> {
     const peers = this.#peers?.remotePeers?.() ?? [];
     await Promise.all(
       peers
-        .filter((p) => p.url !== skip)
+        .filter((p) => !skip.has(p.url))
         .map((p) =>
           p.remove
             ? p.remove(this.name, key).catch((err) => failed.push(this.#peerFailure(p.url, err)))
@@ -251,9 +256,26 @@ export class Group {
     } finally {
       this.#marks.end(key, mark);
     }
-    // The owner failed: load here, but keep the value only as a short-lived copy, so it cannot
-    // outlive the owner's return by more than hotTtl.
+    // The owner failed: a copy holder may have the value it was written with.
+    const copy = await this.#peekCopies(key);
+    if (copy) return copy;
+    // Load here, but keep the value only as a short-lived copy, so it cannot outlive the owner's
+    // return by more than hotTtl.
     return this.#loadLocally(key, false, true);
+  }
+
+  /** #peekCopies asks the nodes that hold copies of key's written value for their cached copy; the first one found is kept as a hot copy. */
+  async #peekCopies(key: string): Promise<GetResult | undefined> {
+    for (const holder of this.#peers?.copyHolders?.(key) ?? []) {
+      if (holder === "self" || !holder.peek) continue; // our own caches were looked at first
+      const res = await holder.peek(this.name, key).catch(() => undefined);
+      if (!res) continue;
+      const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
+      if (this.#expired(entry)) continue;
+      this.#keepHot(key, entry);
+      return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" };
+    }
+    return undefined;
   }
 
   /** #keepHot stores a copy of another node's key in the hot cache, living at most hotTtl (and never past its own expiry). */
@@ -287,6 +309,16 @@ export class Group {
               if (!mark.stale) this.#caches.populate(this.#caches.main, key, entry);
               return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" as const };
             }
+          }
+        }
+        // A restarted owner takes a written value back from a copy holder before it would load.
+        if (!refresh && !fallback && this.#peers?.copyHolders) {
+          const copy = await this.#peekCopies(key);
+          if (copy) {
+            const entry = new Entry(copy.value, copy.expiresAt);
+            if (!mark.stale) this.#caches.populate(this.#caches.main, key, entry);
+            this.#caches.hot.lru.remove(key);
+            return copy;
           }
         }
         let loaded: Awaited<ReturnType<Getter>>;

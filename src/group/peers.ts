@@ -15,6 +15,8 @@ export interface PeerClient {
   set?(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal): Promise<void>;
   /** remove drops the key from the peer's caches. */
   remove?(group: string, key: string, signal?: AbortSignal): Promise<void>;
+  /** peek asks the peer for its cached copy only (never loaded, never forwarded): undefined when it has none. */
+  peek?(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined>;
   /**
    * getMany asks the peer for many keys in one request, answered locally by the peer: one entry
    * per key, a PeerResponse or the key's GeeCacheError (NOT_FOUND, LOAD_FAILED, ...). It rejects
@@ -37,4 +39,9 @@ export interface PeerPicker {
    * calls it before loading, so a join does not stampede the source.
    */
   peekPrevious?(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined>;
+  /**
+   * copyHolders names where copies of a written value of key live besides its owner: the next
+   * nodes on the ring (`self` stands for this node). Empty when each value lives on its owner only.
+   */
+  copyHolders?(key: string): Array<PeerClient | "self">;
 }

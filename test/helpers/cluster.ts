@@ -5,7 +5,7 @@ import type { Getter } from "../../src/group/loader.ts";
 import type { GroupOptions } from "../../src/group/options.ts";
 import { Registry } from "../../src/group/registry.ts";
 import type { PeerObserver } from "../../src/cluster/observe.ts";
-import { PeerSet } from "../../src/cluster/peer-set.ts";
+import { PeerSet, type PeerSetOptions } from "../../src/cluster/peer-set.ts";
 import type { Listening, PeerTransport } from "../../src/cluster/transport.ts";
 import { httpTransport } from "../../src/transport/http/index.ts";
 import { startNode, type NodeOptions, type RunningNode } from "../../src/node/server.ts";
@@ -28,6 +28,8 @@ export interface TestNode {
 export interface ClusterOptions {
   /** getter loads values on node i (default: the key upper-cased). */
   getter?: (i: number) => Getter;
+  /** peerSet adds options to node i's PeerSet (copies, health, handoff window). */
+  peerSet?: (i: number) => Partial<PeerSetOptions>;
   /** group adds options to the group "scores" of node i. */
   group?: (i: number) => Partial<GroupOptions>;
   /** transport makes node i's peer transport (default: HTTP with default settings). */
@@ -56,7 +58,7 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
   const nodes: TestNode[] = [];
   for (let i = 0; i < n; i++) {
     const registry = new Registry();
-    const peers = new PeerSet({ transports: [options.transport?.(i) ?? httpTransport()], hash: options.hash, onPeerRequest: options.onPeerRequest?.(i) });
+    const peers = new PeerSet({ transports: [options.transport?.(i) ?? httpTransport()], hash: options.hash, onPeerRequest: options.onPeerRequest?.(i), ...options.peerSet?.(i) });
     const group = registry.add(
       new Group({ name: "scores", getter: options.getter?.(i) ?? ((key) => key.toUpperCase()), peers, ...options.group?.(i) }),
     );
