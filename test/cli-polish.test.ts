@@ -79,7 +79,7 @@ describe("the API answers one line of text", () => {
       db.run("CREATE TABLE scores (key TEXT PRIMARY KEY, value TEXT)");
       db.close();
       await using node = await spawnNode(["--port=0", `--source=sqlite:${join(dir, "s.db")}`]);
-      const put = async (query: string, body: BodyInit) => {
+      const put = async (query: string, body: RequestInit["body"]) => {
         const res = await fetch(`${node.url}/api?key=k${query}`, { method: "PUT", body });
         return { status: res.status, body: await res.text() };
       };
