@@ -57,6 +57,7 @@ beforeAll(async () => {
       if (key.startsWith("missing")) return undefined;
       if (key.startsWith("fail")) throw new Error("source down");
       if (key.startsWith("slow")) await gate.promise;
+      if (key.startsWith("wait")) await Bun.sleep(30); // a source that takes a little while, longer than a 1 ms timer
       return key.toUpperCase();
     },
   }));
@@ -83,6 +84,7 @@ describe("gRPC listener: answers", () => {
     { name: "a value over maxValueBytes: RESOURCE_EXHAUSTED", answer: () => call("/geecachepb.GroupCache/Set", frame(encodeSetRequest("scores", "k", new Uint8Array(MAX_VALUE + 1), 0))), grpc: "8" },
     { name: "a body far over the limit: RESOURCE_EXHAUSTED", answer: () => call("/geecachepb.GroupCache/Set", new Uint8Array(200_000)), grpc: "8" },
     { name: "a slow load past grpc-timeout: DEADLINE_EXCEEDED", answer: () => get("slow-1", { "grpc-timeout": "20m" }), grpc: "4" },
+    { name: "the longest grpc-timeout (99999999H) is no deadline", answer: () => get("wait-1", { "grpc-timeout": "99999999H" }), grpc: "0" },
   ];
   for (const c of statuses) test(c.name, async () => expect(status(await c.answer())).toEqual({ http: 200, grpc: c.grpc }));
 

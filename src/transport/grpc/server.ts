@@ -32,6 +32,8 @@ type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =
 type Method = (body: Uint8Array, signal: () => AbortSignal, headers: IncomingHttpHeaders) => Uint8Array | Promise<Uint8Array>;
 
 const EMPTY = new Uint8Array(0);
+/** MAX_TIMER_MS is the longest timer setTimeout keeps (a longer one fires at once): a grpc-timeout past it (up to 99999999H) is no deadline. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * grpcStreamHandler answers geecachepb.GroupCache's unary calls from registry's groups: Get loads
@@ -91,7 +93,7 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
       if (abort) return abort.signal;
       const a = (abort = new AbortController());
       const deadline = parseGrpcTimeout(headers["grpc-timeout"] as string | undefined);
-      if (deadline !== undefined) {
+      if (deadline !== undefined && deadline < MAX_TIMER_MS) {
         timer = setTimeout(() => {
           expired = true;
           a.abort(new GeeCacheError("ABORTED", "deadline exceeded"));
