@@ -1,7 +1,7 @@
 // Three dist/geecache processes whose peers are all grpc:// (or grpcs://): the cluster guarantees
 // of the HTTP transport, over gRPC. The source is an HTTP origin that counts its loads per key.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { GroupStats } from "../src/group/group.ts";
+import type { GroupStats } from "../src/group/results.ts";
 import { requireBinary, spawnCluster, type RunningNode } from "./helpers/process.ts";
 import { hasOpenssl, makeCerts, type TestCerts } from "./helpers/tls.ts";
 
@@ -138,6 +138,12 @@ describe("a three-process cluster over gRPC", () => {
       const answers = await Promise.all(KEYS.map((k) => api(c, i, `kill-${k}`)));
       expect(answers.map((a) => [a.status, a.body])).toEqual(KEYS.map((k) => [200, `v:kill-${k}`]));
     }
+  }, 30_000);
+
+  test("SIGTERM: a node with peers connected to its gRPC port exits 0 and the port closes", async () => {
+    expect(await c.nodes[0]!.stop("SIGTERM")).toBe(0);
+    const refused = await fetch(`http://127.0.0.1:${c.ports[0]}/`).then(() => false, () => true);
+    expect(refused).toBe(true);
   }, 30_000);
 });
 
