@@ -3,6 +3,8 @@ import { encodeResponse } from "../src/core/protocol.ts";
 import { GeeCacheError } from "../src/core/errors.ts";
 import { HttpPeer } from "../src/transport/http/client.ts";
 import { decodeAnswers, decodeKeys, encodeAnswers, encodeKeys } from "../src/transport/http/batch.ts";
+import { Group } from "../src/group/group.ts";
+import { httpTransport } from "../src/transport/http/index.ts";
 import { startCluster } from "./helpers/cluster.ts";
 
 const getter = () => (key: string) => (key.startsWith("missing") ? undefined : key === "bin" ? new Uint8Array([0xff, 0xfe, 0x00]) : key.toUpperCase());
@@ -80,6 +82,47 @@ describe("POST /api/batch", () => {
     const get = await fetch(`${url}/api/batch`);
     expect([get.status, get.headers.get("allow")]).toEqual([405, "POST"]);
   });
+});
+
+describe("Group.getMany", () => {
+  test("joins a single get in flight for the same key: the loader runs once per key", async () => {
+    const gate = Promise.withResolvers<void>();
+    const calls: string[] = [];
+    const g = new Group({ name: "batch-flight", getter: async (k) => (calls.push(k), await gate.promise, k.toUpperCase()) });
+    const single = g.get("a");
+    const many = g.getMany(["a", "b", "a"]);
+    gate.resolve();
+    const [one, all] = await Promise.all([single, many]);
+    expect(one.toString()).toBe("A");
+    expect([...all].map(([k, r]) => [k, (r as { value: { toString(): string } }).value.toString()])).toEqual([["a", "A"], ["b", "B"]]);
+    expect(calls.toSorted()).toEqual(["a", "b"]);
+    expect(g.stats()).toMatchObject({ gets: 3, loads: 3, localLoads: 2 });
+  });
+
+  test("a bad key is its entry's error; an aborted signal rejects the call", async () => {
+    const gate = Promise.withResolvers<void>();
+    const g = new Group({ name: "batch-bad", getter: async (k) => (await gate.promise, k) });
+    const ctl = new AbortController();
+    const p = g.getMany(["", "x"], { signal: ctl.signal });
+    ctl.abort();
+    expect(await p.then(() => "resolved", (e: GeeCacheError) => e.code)).toBe("ABORTED");
+    gate.resolve();
+    const m = await g.getMany(["", "x"]);
+    expect([(m.get("") as GeeCacheError).code, m.get("x") instanceof GeeCacheError]).toEqual(["INVALID_ARGUMENT", false]);
+  });
+});
+
+test("the peer batch route needs the cluster token like the other peer routes", async () => {
+  await using c = await startCluster(2, { getter, transport: () => httpTransport({ token: "peer-secret" }) });
+  const url = `${c.nodes[0]!.httpUrl}/_geecache/_batch/scores`;
+  const denied = await fetch(url, { method: "POST", body: encodeKeys(["a"]) });
+  expect([denied.status, denied.headers.get("x-geecache-error")]).toEqual([401, "UNAUTHORIZED"]);
+  const ok = await fetch(url, { method: "POST", body: encodeKeys(["a", "missing1"]), headers: { authorization: "Bearer peer-secret" } });
+  const m = decodeAnswers(await ok.bytes(), ["a", "missing1"], "p");
+  expect([new TextDecoder().decode((m.get("a") as { value: Uint8Array }).value), (m.get("missing1") as GeeCacheError).code]).toEqual(["A", "NOT_FOUND"]);
+  // Through the cluster, with the token set on both: keys of node 1 come in one request.
+  const res = await batch(c.nodes[0]!.httpUrl, { keys: ["a", "b", "c", "d"] });
+  expect(((await res.json()) as { results: { value: string }[] }).results.map((r) => r.value)).toEqual(["A", "B", "C", "D"]);
 });
 
 describe("HttpPeer.getMany against a peer without the batch route (Go GeeCache)", () => {
