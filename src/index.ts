@@ -1,7 +1,8 @@
 export { ByteView } from "./core/byteview.ts";
 export { crc32, DEFAULT_REPLICAS, Ring, wyhash, type HashFn, type RingOptions } from "./core/consistent-hash.ts";
 export { GeeCacheError, httpStatus, isNotFound, notFound, type ErrorCode } from "./core/errors.ts";
-export { Group, type GetResult, type GroupStats, type PeerFailure, type WriteResult } from "./group/group.ts";
+export { Group } from "./group/group.ts";
+export type { GetResult, GroupStats, PeerFailure, WriteResult } from "./group/results.ts";
 export type { CacheStats } from "./group/caches.ts";
 export { DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, type GroupOptions } from "./group/options.ts";
 export { MAX_KEY_LENGTH } from "./group/keys.ts";

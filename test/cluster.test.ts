@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ring } from "../src/core/consistent-hash.ts";
-import type { GroupStats } from "../src/group/group.ts";
+import type { GroupStats } from "../src/group/results.ts";
 import { requireBinary, spawnCluster, spawnNode, type ProcessCluster, type RunningNode } from "./helpers/process.ts";
 
 /** SPECIAL are keys that must survive the query string and the peer path intact. */

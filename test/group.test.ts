@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { ByteView } from "../src/core/byteview.ts";
 import { GeeCacheError, notFound, type ErrorCode } from "../src/core/errors.ts";
-import { Group, type GetResult, type GroupStats } from "../src/group/group.ts";
+import { Group } from "../src/group/group.ts";
+import type { GetResult, GroupStats } from "../src/group/results.ts";
 import { MAX_KEY_LENGTH } from "../src/group/keys.ts";
 import type { CacheStats } from "../src/group/caches.ts";
 import type { Getter } from "../src/group/loader.ts";

@@ -1,7 +1,8 @@
 // Peer and API tokens, https between peers with a private CA, and bad input through a real server.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Getter } from "../src/group/loader.ts";
-import type { Group, GroupStats } from "../src/group/group.ts";
+import type { Group } from "../src/group/group.ts";
+import type { GroupStats } from "../src/group/results.ts";
 import { HttpPool } from "../src/index.ts";
 import { Registry } from "../src/group/registry.ts";
 import { startNode } from "../src/node/server.ts";

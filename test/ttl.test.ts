@@ -1,6 +1,7 @@
 // Expiry: group and per-value TTLs, freeing expired memory, hot copies, the wire, stale-while-revalidate.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Group, type GetResult } from "../src/group/group.ts";
+import { Group } from "../src/group/group.ts";
+import type { GetResult } from "../src/group/results.ts";
 import type { CacheStats } from "../src/group/caches.ts";
 import type { GroupOptions } from "../src/group/options.ts";
 import type { LoadedValue } from "../src/group/loader.ts";

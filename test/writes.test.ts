@@ -1,6 +1,7 @@
 // Writes: Group.set/remove, PUT and DELETE through /api on an in-process cluster, dead peers, and writes racing loads.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Group, type GetResult } from "../src/group/group.ts";
+import { Group } from "../src/group/group.ts";
+import type { GetResult } from "../src/group/results.ts";
 import type { Getter } from "../src/group/loader.ts";
 import type { GroupOptions } from "../src/group/options.ts";
 import { encodeResponse } from "../src/core/protocol.ts";

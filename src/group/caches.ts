@@ -62,6 +62,23 @@ export class Caches {
     }
   }
 
+  /** peek returns key's live entry (main first, then hot) and where it is, without touching the counters. */
+  peek(key: string, now: number): { value: ByteView; expiresAt: number; from: "main" | "hot" } | undefined {
+    for (const [cache, from] of [[this.main, "main"], [this.hot, "hot"]] as const) {
+      const e = cache.lru.get(key);
+      if (e !== undefined && (e.expiresAt === 0 || now < e.expiresAt) && (e.until === 0 || now < e.until)) return { value: e.value, expiresAt: e.expiresAt, from };
+    }
+    return undefined;
+  }
+
+  /** dropHot removes the hot entries whose key matches; it returns how many. */
+  dropHot(matches: (key: string) => boolean): number {
+    const lru = this.hot.lru;
+    const before = lru.length;
+    lru.sweep(0, Number.MAX_SAFE_INTEGER, (key) => matches(key));
+    return before - lru.length;
+  }
+
   /** remove drops key from both caches; true if either held it. */
   remove(key: string): boolean {
     const a = this.main.lru.remove(key);

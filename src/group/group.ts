@@ -1,48 +1,17 @@
 import { withSignal } from "./abort.ts";
 import { ByteView } from "../core/byteview.ts";
 import { errorMessage, GeeCacheError, isNotFound } from "../core/errors.ts";
+import type { PeerResponse } from "../core/protocol.ts";
+import { SingleFlight } from "../core/singleflight.ts";
 import { type Cache, Caches, type CacheStats, Entry } from "./caches.ts";
 import { type GroupOptions, groupSettings } from "./options.ts";
 import { checkKey, keyError } from "./keys.ts";
 import { entryOf, type Getter } from "./loader.ts";
-import type { PeerClient, PeerPicker } from "./peers.ts";
-import type { PeerResponse } from "../core/protocol.ts";
+import type { PeerPicker } from "./peers.ts";
 import { getMany } from "./batch.ts";
-import { SingleFlight } from "../core/singleflight.ts";
+import { failure, removeEverywhere, takeOver, writeCopies, type WriteContext } from "./replicas.ts";
+import type { GetResult, GroupStats, PeerFailure, WriteResult } from "./results.ts";
 import { WriteMarks } from "./write-marks.ts";
-
-
-/** GroupStats are a group's counters since it was made. */
-export interface GroupStats {
-  gets: number; // every get, from the API or a peer
-  cacheHits: number; // served from the main or hot cache
-  peerLoads: number; // fetched from a peer
-  peerErrors: number; // a peer failed and we loaded locally instead
-  loads: number; // gets that missed the cache
-  loadsDeduped: number; // loads left after singleflight
-  localLoads: number; // successful loader calls
-  localLoadErrs: number; // failed loader calls (not found included)
-  serverRequests: number; // gets that came from peers (counted in gets too)
-}
-
-/** GetResult is a value with where it came from. */
-export interface GetResult {
-  value: ByteView;
-  /** expiresAt is the Unix ms after which the value is no longer served; 0 = never. */
-  expiresAt: number;
-  from: "main" | "hot" | "peer" | "loader";
-}
-
-/** PeerFailure names a peer that a write could not reach, and why. */
-export interface PeerFailure {
-  peer: string;
-  error: string;
-}
-
-/** WriteResult tells which peers a cluster-wide set or remove could not reach (empty when all were). */
-export interface WriteResult {
-  failed: PeerFailure[];
-}
 
 /**
  * Group is a named cache with a loader. A get looks in the main cache, then the hot cache, then
@@ -79,6 +48,8 @@ export class Group {
     this.#peers = settings.peers;
     this.#random = settings.random;
     this.#now = settings.now;
+    this.#writes.group = this.name;
+    this.#writes.peers = this.#peers;
   }
 
   /** get returns the value of key, loading it on a miss; see `getEntry`. */
@@ -128,13 +99,7 @@ export class Group {
 
   /** peek returns key's cached value (main or hot) without loading and without counting a get: what a new owner asks a previous one during handoff. */
   peek(key: string): GetResult | undefined {
-    if (keyError(this.name, key)) return undefined;
-    const now = this.#now();
-    for (const [cache, from] of [[this.#caches.main, "main"], [this.#caches.hot, "hot"]] as const) {
-      const e = cache.lru.get(key);
-      if (e !== undefined && (e.expiresAt === 0 || now < e.expiresAt) && (e.until === 0 || now < e.until)) return { value: e.value, expiresAt: e.expiresAt, from };
-    }
-    return undefined;
+    return keyError(this.name, key) ? undefined : this.#caches.peek(key, this.#now());
   }
 
   /** lookup returns the cached value of key from the main or hot cache, without loading. */
@@ -151,21 +116,10 @@ export class Group {
     checkKey(this.name, key);
     const view = ByteView.from(value);
     const expiresAt = this.#expiry(options.ttl, options.expiresAt);
-    const owner = this.#peers?.pickPeer(key);
-    const holders = this.#peers?.copyHolders?.(key) ?? [];
-    const failed: PeerFailure[] = [];
-    const written = new Set<string>();
-    const put = async (peer: PeerClient): Promise<void> => {
-      written.add(peer.url);
-      if (!peer.set) throw new GeeCacheError("INVALID_ARGUMENT", `group ${this.name}: the transport of peer ${peer.url} cannot set values`);
-      await peer.set(this.name, key, view, expiresAt).catch((err) => failed.push(this.#peerFailure(peer.url, err)));
-    };
-    const here = !owner || holders.includes("self");
+    // Our hot copy, if any, is stale now; a node that owns key or holds a copy keeps the value.
+    const { here, failed } = await writeCopies(this.#writes, key, view, expiresAt);
     if (here) this.setLocal(key, view, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // 0 is already resolved: never
-    else this.removeLocal(key); // our hot copy, if any, is now stale
-    // The owner and the copy holders get the value; every other node drops its hot copy.
-    await Promise.all([owner && put(owner), ...holders.map((h) => (h === "self" ? undefined : put(h)))]);
-    await this.#broadcastRemove(key, written, failed);
+    else this.removeLocal(key);
     return { failed };
   }
 
@@ -174,7 +128,7 @@ export class Group {
     checkKey(this.name, key);
     this.removeLocal(key);
     const failed: PeerFailure[] = [];
-    await this.#broadcastRemove(key, new Set(), failed);
+    await removeEverywhere(this.#writes, key, new Set(), failed);
     return { failed };
   }
 
@@ -214,23 +168,8 @@ export class Group {
     return this.#caches.sweep(this.#now(), budget, this.stale);
   }
 
-  async #broadcastRemove(key: string, skip: ReadonlySet<string>, failed: PeerFailure[]): Promise<void> {
-    const peers = this.#peers?.remotePeers?.() ?? [];
-    await Promise.all(
-      peers
-        .filter((p) => !skip.has(p.url))
-        .map((p) =>
-          p.remove
-            ? p.remove(this.name, key).catch((err) => failed.push(this.#peerFailure(p.url, err)))
-            : failed.push({ peer: p.url, error: "the transport cannot remove values" }),
-        ),
-    );
-  }
-
-  #peerFailure(peer: string, err: unknown): PeerFailure {
-    this.#stats.peerErrors++;
-    return { peer, error: errorMessage(err) };
-  }
+  // What cluster-wide writes need of this group; an unreachable peer counts as a peer error.
+  readonly #writes: WriteContext = { group: "", peers: undefined, failed: (peer, err) => (this.#stats.peerErrors++, failure(peer, err)) };
 
   async #load(key: string): Promise<GetResult> {
     // Another flight may have filled the cache between our miss and this call (groupcache's load race).
@@ -256,26 +195,15 @@ export class Group {
     } finally {
       this.#marks.end(key, mark);
     }
-    // The owner failed: a copy holder may have the value it was written with.
-    const copy = await this.#peekCopies(key);
-    if (copy) return copy;
-    // Load here, but keep the value only as a short-lived copy, so it cannot outlive the owner's
-    // return by more than hotTtl.
+    // The owner failed: load here (a copy holder's written value first), but keep the value only
+    // as a short-lived copy, so it cannot outlive the owner's return by more than hotTtl.
     return this.#loadLocally(key, false, true);
   }
 
-  /** #peekCopies asks the nodes that hold copies of key's written value for their cached copy; the first one found is kept as a hot copy. */
-  async #peekCopies(key: string): Promise<GetResult | undefined> {
-    for (const holder of this.#peers?.copyHolders?.(key) ?? []) {
-      if (holder === "self" || !holder.peek) continue; // our own caches were looked at first
-      const res = await holder.peek(this.name, key).catch(() => undefined);
-      if (!res) continue;
-      const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
-      if (this.#expired(entry)) continue;
-      this.#keepHot(key, entry);
-      return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" };
-    }
-    return undefined;
+  /** #keep caches a value loaded here: in the main cache when this node owns key, else as a short-lived hot copy. */
+  #keep(key: string, entry: Entry, copyOnly: boolean): void {
+    if (copyOnly) this.#keepHot(key, entry);
+    else this.#caches.populate(this.#caches.main, key, entry);
   }
 
   /** #keepHot stores a copy of another node's key in the hot cache, living at most hotTtl (and never past its own expiry). */
@@ -286,10 +214,7 @@ export class Group {
 
   /** dropHot removes the hot copies whose key matches (those taken from a peer that restarted); it returns how many. */
   dropHot(matches: (key: string) => boolean): number {
-    const hot = this.#caches.hot.lru;
-    const before = hot.length;
-    hot.sweep(0, Number.MAX_SAFE_INTEGER, (key) => matches(key));
-    return before - hot.length;
+    return this.#caches.dropHot(matches);
   }
 
   #loadLocally(key: string, refresh = false, fallback = false): Promise<GetResult> {
@@ -300,26 +225,12 @@ export class Group {
       }
       const mark = this.#marks.begin(key);
       try {
-        // Handoff: the node that owned key before the ring changed may hold it; taking its copy spares the source.
-        if (!refresh && this.#peers?.peekPrevious) {
-          const res = await this.#peers.peekPrevious(this.name, key);
-          if (res) {
-            const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
-            if (!this.#expired(entry)) {
-              if (!mark.stale) this.#caches.populate(this.#caches.main, key, entry);
-              return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" as const };
-            }
-          }
-        }
-        // A restarted owner takes a written value back from a copy holder before it would load.
-        if (!refresh && !fallback && this.#peers?.copyHolders) {
-          const copy = await this.#peekCopies(key);
-          if (copy) {
-            const entry = new Entry(copy.value, copy.expiresAt);
-            if (!mark.stale) this.#caches.populate(this.#caches.main, key, entry);
-            this.#caches.hot.lru.remove(key);
-            return copy;
-          }
+        // Handoff or a written copy: another node may hold key; taking its value spares the source.
+        const taken = refresh || !this.#peers ? undefined : await takeOver(this.name, this.#peers, key);
+        const copy = taken && new Entry(ByteView.adopt(taken.value), taken.expiresAt);
+        if (copy && !this.#expired(copy)) {
+          if (!mark.stale) this.#keep(key, copy, fallback);
+          return { value: copy.value, expiresAt: copy.expiresAt, from: "peer" as const };
         }
         let loaded: Awaited<ReturnType<Getter>>;
         try {
@@ -335,10 +246,7 @@ export class Group {
         }
         const entry = entryOf(this.name, key, loaded, (ttl, expiresAt) => this.#expiry(ttl, expiresAt));
         this.#stats.localLoads++;
-        if (!mark.stale && !this.#expired(entry)) {
-          if (fallback) this.#keepHot(key, entry);
-          else this.#caches.populate(this.#caches.main, key, entry);
-        }
+        if (!mark.stale && !this.#expired(entry)) this.#keep(key, entry, fallback);
         return { value: entry.value, expiresAt: entry.expiresAt, from: "loader" as const };
       } finally {
         this.#marks.end(key, mark);

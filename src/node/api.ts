@@ -1,6 +1,7 @@
 import { bearerMatches } from "../transport/http/auth.ts";
 import { GeeCacheError } from "../core/errors.ts";
-import type { GetResult, Group, WriteResult } from "../group/group.ts";
+import type { GetResult, WriteResult } from "../group/results.ts";
+import type { Group } from "../group/group.ts";
 import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
 import { queryParams, type QueryParams } from "./query.ts";
 import type { Registry } from "../group/registry.ts";
@@ -128,13 +129,19 @@ function writeResponse(result: WriteResult, ownerUrl: string | undefined, header
 }
 
 /** statsHandler answers `GET /stats` with every group's counters and cache figures, and the peers. */
-export function statsHandler(options: { registry: Registry; self?: string; peers?: () => string[]; cluster?: { readonly self: string; peers(): string[] } }): (req: Request) => Response {
+export function statsHandler(options: {
+  registry: Registry;
+  self?: string;
+  peers?: () => string[];
+  cluster?: { readonly self: string; peers(): string[]; health?(): Map<string, { down: boolean }> };
+}): (req: Request) => Response {
   const { cluster } = options;
   return () => {
     const groups: Record<string, unknown> = {};
     for (const g of options.registry.groups()) {
       groups[g.name] = { stats: g.stats(), caches: g.cacheStats(), cacheBytes: g.cacheBytes };
     }
-    return json(200, { self: cluster ? cluster.self : options.self, peers: cluster ? cluster.peers() : (options.peers?.() ?? []), groups });
+    const down = cluster?.health ? [...cluster.health()].filter(([, h]) => h.down).map(([url]) => url) : [];
+    return json(200, { self: cluster ? cluster.self : options.self, peers: cluster ? cluster.peers() : (options.peers?.() ?? []), down, groups });
   };
 }

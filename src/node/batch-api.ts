@@ -1,6 +1,7 @@
 import { bearerMatches } from "../transport/http/auth.ts";
 import { errorMessage, GeeCacheError, httpStatus } from "../core/errors.ts";
-import type { GetResult, Group } from "../group/group.ts";
+import type { GetResult } from "../group/results.ts";
+import type { Group } from "../group/group.ts";
 import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES } from "../core/limits.ts";
 import type { Registry } from "../group/registry.ts";
 import { ERROR_CODE_HEADER, errorResponse, json, readBody, text } from "../transport/http/responses.ts";

@@ -1,7 +1,7 @@
 // What the transport conformance suite (test/transport.cases.ts) runs its cases on: an in-process
 // cluster whose loaders record their calls and name the node that loaded a value.
 import { GeeCacheError } from "../../src/core/errors.ts";
-import type { GetResult, GroupStats } from "../../src/group/group.ts";
+import type { GetResult, GroupStats } from "../../src/group/results.ts";
 import type { GroupOptions } from "../../src/group/options.ts";
 import type { TransportFactory, TransportOptions } from "../transport.cases.ts";
 import { startCluster, type TestCluster } from "./cluster.ts";

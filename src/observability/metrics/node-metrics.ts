@@ -1,7 +1,7 @@
 import { isNotFound } from "../../core/errors.ts";
 import type { CacheStats } from "../../group/caches.ts";
 import type { Getter } from "../../group/loader.ts";
-import type { GroupStats } from "../../group/group.ts";
+import type { GroupStats } from "../../group/results.ts";
 import type { PeerObserver, RequestOutcome } from "../../cluster/observe.ts";
 import type { Registry } from "../../group/registry.ts";
 import { CONTENT_TYPE, Counter, CounterChild, Exposition, formatLabels, Histogram, HistogramChild } from "./prometheus.ts";

@@ -2,7 +2,7 @@ import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:ht
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import { MAX_KEY_BYTES } from "../../core/limits.ts";
 import { encodeResponse } from "../../core/protocol.ts";
-import type { GetResult } from "../../group/group.ts";
+import type { GetResult } from "../../group/results.ts";
 import type { Registry } from "../../group/registry.ts";
 import type { Listening, ListenOptions } from "../../cluster/transport.ts";
 import { authorizationMatches } from "../http/auth.ts";

@@ -1,6 +1,7 @@
 import { errorMessage, GeeCacheError, type ErrorCode } from "../../core/errors.ts";
 import { decodeResponse, encodeResponse } from "../../core/protocol.ts";
-import type { GetResult, Group } from "../../group/group.ts";
+import type { GetResult } from "../../group/results.ts";
+import type { Group } from "../../group/group.ts";
 import type { Registry } from "../../group/registry.ts";
 import type { Handler } from "../../cluster/transport.ts";
 import { bearerMatches } from "./auth.ts";

@@ -1,0 +1,33 @@
+import type { ByteView } from "../core/byteview.ts";
+
+/** GroupStats are a group's counters since it was made. */
+export interface GroupStats {
+  gets: number; // every get, from the API or a peer
+  cacheHits: number; // served from the main or hot cache
+  peerLoads: number; // fetched from a peer
+  peerErrors: number; // a peer failed and we loaded locally instead
+  loads: number; // gets that missed the cache
+  loadsDeduped: number; // loads left after singleflight
+  localLoads: number; // successful loader calls
+  localLoadErrs: number; // failed loader calls (not found included)
+  serverRequests: number; // gets that came from peers (counted in gets too)
+}
+
+/** GetResult is a value with where it came from. */
+export interface GetResult {
+  value: ByteView;
+  /** expiresAt is the Unix ms after which the value is no longer served; 0 = never. */
+  expiresAt: number;
+  from: "main" | "hot" | "peer" | "loader";
+}
+
+/** PeerFailure names a peer that a write could not reach, and why. */
+export interface PeerFailure {
+  peer: string;
+  error: string;
+}
+
+/** WriteResult tells which peers a cluster-wide set or remove could not reach (empty when all were). */
+export interface WriteResult {
+  failed: PeerFailure[];
+}
