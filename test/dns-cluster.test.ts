@@ -41,7 +41,11 @@ async function get(node: RunningNode, key: string): Promise<{ status: number; bo
   return { status: res.status, body: await res.text(), owner: res.headers.get("x-geecache-owner") };
 }
 
-const port = 20000 + Math.floor(Math.random() * 40000);
+// Pods share one port, each on its own address. The --peers-dns nodes take the port the first one
+// got on --port=0; the SRV test needs its port before any node starts (it is part of --self), so it
+// guesses one on addresses nothing else uses.
+let port = 0;
+const srvPort = 20000 + Math.floor(Math.random() * 40000);
 
 describe.skipIf(!DNSMASQ)("nodes that follow --peers-dns (dnsmasq)", () => {
   let dns: DnsServer;
@@ -63,7 +67,10 @@ describe.skipIf(!DNSMASQ)("nodes that follow --peers-dns (dnsmasq)", () => {
   beforeAll(async () => {
     requireBinary();
     dns = await startDns(hosts([0, 1, 2]));
-    for (const i of [0, 1, 2]) nodes.set(address(i), await start(i));
+    const first = await start(0);
+    port = Number(new URL(first.url).port);
+    nodes.set(address(0), first);
+    for (const i of [1, 2]) nodes.set(address(i), await start(i));
   });
 
   afterAll(async () => {
@@ -138,13 +145,13 @@ describe.skipIf(!DNSMASQ)("nodes that follow --peers-srv (dnsmasq)", () => {
     const ip = (i: number, gen = 0) => `127.0.0.${20 + i + 10 * gen}`;
     const name = (i: number) => `pod-${i}.svc.test`;
     await using dns = await startDns([0, 1, 2].map((i): [string, string] => [ip(i), name(i)]),
-      [0, 1, 2].map((i) => ({ name: "_geecache._tcp.svc.test", target: name(i), port })));
+      [0, 1, 2].map((i) => ({ name: "_geecache._tcp.svc.test", target: name(i), port: srvPort })));
     const start = (i: number, gen = 0) =>
-      spawnNode([`--host=${ip(i, gen)}`, `--port=${port}`, `--self=http://${name(i)}:${port}`, "--peers-srv=_geecache._tcp.svc.test",
+      spawnNode([`--host=${ip(i, gen)}`, `--port=${srvPort}`, `--self=http://${name(i)}:${srvPort}`, "--peers-srv=_geecache._tcp.svc.test",
         `--dns-server=${dns.server}`, `--dns-interval=${INTERVAL}`, "--hot-cache-ratio=0", `--source=${origin.spec}`]);
     const nodes = [await start(0), await start(1), await start(2)];
     try {
-      const want = [0, 1, 2].map((i) => `http://${name(i)}:${port}`).sort();
+      const want = [0, 1, 2].map((i) => `http://${name(i)}:${srvPort}`).sort();
       await until("every node to list the three pod names", async () => {
         for (const n of nodes) if (JSON.stringify((await peersOf(n)).sort()) !== JSON.stringify(want)) return false;
         return true;
@@ -157,7 +164,7 @@ describe.skipIf(!DNSMASQ)("nodes that follow --peers-srv (dnsmasq)", () => {
       let probe = 0;
       await until("node 0 to fetch a key from pod-1 at its new address", async () => {
         const res = await fetch(`${nodes[0]!.url}/api?key=probe-${probe++}`);
-        return res.headers.get("x-geecache-owner") === `http://${name(1)}:${port}` && res.headers.get("x-geecache-from") === "peer";
+        return res.headers.get("x-geecache-owner") === `http://${name(1)}:${srvPort}` && res.headers.get("x-geecache-from") === "peer";
       });
       const after = await Promise.all(KEYS.map((k) => get(nodes[0]!, k)));
       expect({

@@ -32,7 +32,7 @@ export function observePeer(client: TransportClient, observer: PeerObserver | un
     ...(client.set ? { set: timed(client.set) } : {}),
     ...(client.remove ? { remove: timed(client.remove) } : {}),
     ...(client.getMany ? { getMany: timed(client.getMany) } : {}),
-    ...(client.peek ? { peek: client.peek.bind(client) } : {}),
+    ...(client.peek ? { peek: timed(client.peek) } : {}),
     ...(client.unroutable ? { unroutable: (key: string) => client.unroutable!(key) } : {}),
     close: () => client.close?.(),
   };
