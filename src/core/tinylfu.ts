@@ -1,0 +1,264 @@
+import { SlotLists } from "./_slot-lists.ts";
+import type { ByteCache } from "./byte-cache.ts";
+import { FrequencySketch, hashKey } from "./frequency-sketch.ts";
+import type { LRUOptions, Sized } from "./lru.ts";
+import { utf8Length } from "./utf8.ts";
+
+/** TinyLFUOptions configures a TinyLFU: the same fields as LRUOptions. */
+export type TinyLFUOptions<V extends Sized> = LRUOptions<V>;
+
+/** TINYLFU_WINDOW is the admission window's share of the budget. */
+export const TINYLFU_WINDOW = 0.01;
+/** TINYLFU_PROTECTED is the protected segment's share of the main region (the rest is probation). */
+export const TINYLFU_PROTECTED = 0.8;
+
+// The three lists of SlotLists: slot 0-2 are their sentinels.
+const WINDOW = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+
+/**
+ * TinyLFU is a byte-budgeted W-TinyLFU cache. A new entry enters an LRU admission window (1% of
+ * the budget); an entry pushed out of the window is a candidate for the main region, a segmented
+ * LRU of probation (20%) and protected (80%); a hit in probation promotes to protected, whose
+ * overflow is demoted back to probation.
+ *
+ * Admission with sizes: when the main region has no room for a candidate, the victims are the
+ * fewest entries from probation's LRU end (then protected's) whose bytes make room. The candidate
+ * is admitted, evicting them all, only if its sketch frequency is greater than the SUM of theirs:
+ * keeping it must promise more hits than keeping the entries it displaces. Otherwise the
+ * candidate is dropped. Both leave through onEvicted. Ties go to the victims (scan resistance).
+ */
+export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<V> {
+  private evicted = 0;
+  private readonly sketch = new FrequencySketch();
+  private readonly limit: number;
+  private readonly windowMax: number;
+  private readonly protectedMax: number;
+  private readonly onEvicted: ((key: string, value: V) => void) | undefined;
+
+  constructor(options: TinyLFUOptions<V> = {}) {
+    super(3);
+    const { maxBytes = 0, onEvicted } = options;
+    if (typeof maxBytes !== "number" || !Number.isInteger(maxBytes) || maxBytes < 0) {
+      throw new RangeError(`TinyLFU: maxBytes must be a finite integer >= 0 (0 = unlimited), got ${maxBytes}`);
+    }
+    if (onEvicted !== undefined && typeof onEvicted !== "function") {
+      throw new TypeError(`TinyLFU: onEvicted must be a function (key, value) => void, got ${typeof onEvicted}`);
+    }
+    this.limit = maxBytes;
+    this.onEvicted = onEvicted;
+    this.windowMax = maxBytes === 0 ? Infinity : Math.floor(maxBytes * TINYLFU_WINDOW);
+    this.protectedMax = maxBytes === 0 ? Infinity : Math.floor((maxBytes - this.windowMax) * TINYLFU_PROTECTED);
+  }
+
+  /** get returns the value for key, counts the access and refreshes its recency (promoting out of probation). */
+  get(key: string): V | undefined {
+    const i = this.map.get(key);
+    if (i === undefined) return undefined;
+    const m = this.links[4 * i + 3]!;
+    // Inlined count(i): the common hit is a popular key whose counters are known to be full.
+    if (m >>> 2 === this.sketch.epoch) this.sketch.tick();
+    else this.count(i);
+    const r = m & 3;
+    if (r === PROBATION) this.promote(i);
+    else if (this.links[4 * r] !== i) this.moveFront(i, r);
+    return this.valList[i];
+  }
+
+  /** peek returns the value for key without counting an access. */
+  peek(key: string): V | undefined {
+    const i = this.map.get(key);
+    return i === undefined ? undefined : this.valList[i];
+  }
+
+  /** has reports whether key is cached, without counting an access. */
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+
+  /**
+   * add counts an access to key and inserts it into the window, or replaces its value in place (as
+   * a hit), then restores the budget. It returns whether key is cached afterwards: false when the
+   * entry alone costs more than maxBytes (nothing stored, an old entry for key dropped without
+   * onEvicted, as LRU does) or when admission dropped it at once (through onEvicted).
+   */
+  add(key: string, value: V): boolean {
+    const vb = value.length;
+    if (!(vb >= 0)) throw new TypeError(`TinyLFU.add: value.length must be a number >= 0, got ${vb}`);
+    const limit = this.limit;
+    const i = this.map.get(key);
+    if (i !== undefined) {
+      if (limit > 0 && this.costs[2 * i]! + vb > limit) {
+        this.unlink(i);
+        return false;
+      }
+      const delta = vb - this.costs[2 * i + 1]!;
+      this.costs[2 * i + 1] = vb;
+      this.addBytes(this.listOf(i), delta);
+      this.total += delta;
+      this.valList[i] = value;
+      this.count(i);
+      this.touch(i);
+    } else {
+      const kb = utf8Length(key);
+      if (limit > 0 && kb + vb > limit) return false;
+      const h = hashKey(key);
+      this.sketch.increment(h);
+      this.insert(key, value, kb, h, WINDOW);
+      if (this.map.size > this.sketch.capacity) this.sketch.ensureCapacity(this.map.size);
+    }
+    if (limit > 0) this.restoreBudget();
+    return this.map.has(key);
+  }
+
+  /** remove deletes key, calling onEvicted; it returns whether key was present. */
+  remove(key: string): boolean {
+    const i = this.map.get(key);
+    if (i === undefined) return false;
+    this.evict(i);
+    return true;
+  }
+
+  /** removeOldest evicts the next victim (probation's LRU end, then protected's, then the window's), calling onEvicted; false when empty. */
+  removeOldest(): boolean {
+    if (this.map.size === 0) return false;
+    this.evict(this.victim());
+    return true;
+  }
+
+  /** oldestKey returns the key removeOldest would delete, or undefined when empty. */
+  oldestKey(): string | undefined {
+    return this.map.size === 0 ? undefined : this.keyList[this.victim()];
+  }
+
+  /** clear drops every entry and every count without calling onEvicted. */
+  clear(): void {
+    this.resetSlots();
+    this.sketch.clear();
+  }
+
+  /** keys yields the window, protected and probation keys, each most recent first, so the next victim comes last. */
+  *keys(): IterableIterator<string> {
+    yield* this.listKeys(WINDOW);
+    yield* this.listKeys(PROTECTED);
+    yield* this.listKeys(PROBATION);
+  }
+
+  /** maxBytes is the budget given at construction; 0 means unlimited. */
+  get maxBytes(): number {
+    return this.limit;
+  }
+
+  /** evictions counts entries dropped to stay within maxBytes: displaced victims and refused candidates. */
+  get evictions(): number {
+    return this.evicted;
+  }
+
+  /** regions returns the bytes in the window, probation and protected segments. */
+  regions(): { window: number; probation: number; protected: number } {
+    const b = this.listBytes;
+    return { window: b[WINDOW]!, probation: b[PROBATION]!, protected: b[PROTECTED]! };
+  }
+
+  protected evict(i: number): void {
+    const key = this.keyList[i]!;
+    const value = this.valList[i]!;
+    this.unlink(i);
+    if (this.onEvicted !== undefined) this.onEvicted(key, value);
+  }
+
+  // count records an access to slot i in the sketch. The slot's word keeps the sketch epoch in which the
+  // key's counters reached 15: until the epoch changes they cannot move, so a popular key's hits
+  // skip the sketch (exactly the same counts, a fraction of the cost).
+  private count(i: number): void {
+    const sketch = this.sketch;
+    const links = this.links;
+    const m = links[4 * i + 3]!;
+    const epoch = sketch.epoch;
+    if (m >>> 2 === epoch) sketch.tick();
+    // An increment may halve the counts (a new epoch), so the mark is only set if it did not.
+    else if (sketch.increment(links[4 * i + 2]!) === 15 && sketch.epoch === epoch) links[4 * i + 3] = (epoch << 2) | (m & 3);
+  }
+
+  // touch refreshes slot i after an access: to the front of its list, or from probation to protected.
+  private touch(i: number): void {
+    const r = this.listOf(i);
+    if (r === PROBATION) this.promote(i);
+    else if (this.links[4 * r] !== i) this.moveFront(i, r);
+  }
+
+  // promote moves slot i from probation to protected, demoting protected's least recent entries to
+  // probation until protected fits its share again.
+  private promote(i: number): void {
+    this.moveFront(i, PROTECTED);
+    while (this.listBytes[PROTECTED]! > this.protectedMax) {
+      const t = this.links[4 * PROTECTED + 1]!;
+      if (t === i) break;
+      this.moveFront(t, PROBATION);
+    }
+  }
+
+  // restoreBudget moves the window's overflow to the main region through admission, then evicts
+  // victims while still over the budget (a replaced value grew, or the main region was too small).
+  private restoreBudget(): void {
+    while (this.listBytes[WINDOW]! > this.windowMax) {
+      const c = this.links[4 * WINDOW + 1]!;
+      this.moveFront(c, PROBATION);
+      this.admit(c);
+    }
+    while (this.total > this.limit) {
+      this.evicted++;
+      this.evict(this.victim());
+    }
+  }
+
+  // admit decides between candidate c (just moved to probation's front) and the victims that
+  // would make room for it, evicting whichever side loses.
+  private admit(c: number): void {
+    const need = this.total - this.limit;
+    if (need <= 0) return;
+    const links = this.links;
+    const freq = this.sketch.frequency(links[4 * c + 2]!);
+    let freed = 0;
+    let sum = 0;
+    let n = 0;
+    let s = PROBATION;
+    let v = links[4 * PROBATION + 1]!;
+    while (freed < need) {
+      if (v === c) v = links[4 * v + 1]!; // never a victim of itself
+      if (v === s) {
+        if (s === PROTECTED) break;
+        s = PROTECTED;
+        v = links[4 * PROTECTED + 1]!;
+        continue;
+      }
+      sum += this.sketch.frequency(links[4 * v + 2]!);
+      if (sum >= freq) {
+        this.evicted++;
+        this.evict(c);
+        return;
+      }
+      freed += this.cost(v);
+      n++;
+      v = links[4 * v + 1]!;
+    }
+    // Admitted: evict the same n victims, taken again from the LRU ends.
+    for (; n > 0; n--) {
+      let t = links[4 * PROBATION + 1]!;
+      if (t === c) t = links[4 * c + 1]!;
+      if (t === PROBATION) t = links[4 * PROTECTED + 1]!;
+      this.evicted++;
+      this.evict(t);
+    }
+  }
+
+  // victim is the slot evicted next when the budget forces one out: probation's LRU end first.
+  private victim(): number {
+    const links = this.links;
+    let t = links[4 * PROBATION + 1]!;
+    if (t === PROBATION) t = links[4 * PROTECTED + 1]!;
+    if (t === PROTECTED) t = links[4 * WINDOW + 1]!;
+    return t;
+  }
+}

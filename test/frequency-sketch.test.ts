@@ -1,0 +1,101 @@
+import { describe, expect, test } from "bun:test";
+import { FrequencySketch } from "../src/core/frequency-sketch.ts";
+import { mulberry32 } from "./helpers/prng.ts";
+
+const hashOf = (key: string) => Bun.hash.murmur32v3(key) >>> 0;
+
+/** seen returns a sketch that has counted hash h n times. */
+function seen(h: number, n: number, capacity = 1024): FrequencySketch {
+  const s = new FrequencySketch(capacity);
+  for (let i = 0; i < n; i++) s.increment(h);
+  return s;
+}
+
+describe("FrequencySketch", () => {
+  test.each([
+    { n: 0, want: 0 },
+    { n: 1, want: 1 }, // the doorkeeper alone
+    { n: 2, want: 2 },
+    { n: 9, want: 9 },
+    { n: 16, want: 16 }, // 1 in the doorkeeper + 15 in the counters
+    { n: 17, want: 16 }, // counters stop at 15
+    { n: 100, want: 16 },
+  ])("a key counted $n times estimates $want", ({ n, want }) => {
+    expect(seen(hashOf("k"), n).frequency(hashOf("k"))).toBe(want);
+  });
+
+  test("the doorkeeper absorbs a first occurrence: halving forgets it, while counted keys keep half", () => {
+    const s = new FrequencySketch(1024);
+    s.increment(hashOf("once"));
+    for (let i = 0; i < 11; i++) s.increment(hashOf("often")); // door 1 + counters 10
+    expect([s.frequency(hashOf("once")), s.frequency(hashOf("often"))]).toEqual([1, 11]);
+    s.halve();
+    expect([s.frequency(hashOf("once")), s.frequency(hashOf("often"))]).toEqual([0, 5]);
+    s.increment(hashOf("once")); // back in the doorkeeper only
+    expect(s.frequency(hashOf("once"))).toBe(1);
+  });
+
+  test("counts halve by themselves after sampleSize increments", () => {
+    const s = new FrequencySketch(64);
+    const hot = hashOf("hot");
+    for (let i = 0; i < 16; i++) s.increment(hot);
+    expect(s.frequency(hot)).toBe(16);
+    const rest = s.sampleSize - 16;
+    // Other keys fill the sample; the hot key's 15 counts become 7 (the doorkeeper is cleared).
+    for (let i = 0; i < rest; i++) s.increment(hashOf(`cold${i % 5000}`));
+    const after = s.frequency(hot);
+    expect(after).toBeGreaterThanOrEqual(7);
+    expect(after).toBeLessThanOrEqual(9); // 7, plus at most a little from collisions since the halving
+  });
+
+  test("ensureCapacity grows the table without losing counts", () => {
+    const s = new FrequencySketch(64);
+    const keys = Array.from({ length: 40 }, (_, i) => hashOf(`key${i}`));
+    keys.forEach((h, i) => {
+      for (let n = 0; n <= i % 12; n++) s.increment(h);
+    });
+    const before = keys.map((h) => s.frequency(h));
+    s.ensureCapacity(5000);
+    expect(s.capacity).toBe(8192);
+    expect(keys.map((h) => s.frequency(h))).toEqual(before);
+  });
+
+  test("clear forgets every count", () => {
+    const s = seen(hashOf("k"), 5);
+    s.clear();
+    expect(s.frequency(hashOf("k"))).toBe(0);
+  });
+
+  test("rejects a bad capacity", () => {
+    expect(() => new FrequencySketch(-1)).toThrow(RangeError);
+    expect(() => new FrequencySketch(1.5)).toThrow(RangeError);
+  });
+
+  test.each([1, 2, 3])("seeded Zipf-like stream %#: never undercounts, overcounts little", (seed) => {
+    const r = mulberry32(seed);
+    const capacity = 1024;
+    const s = new FrequencySketch(capacity);
+    const exact = new Map<number, number>();
+    // 4,000 distinct keys (4 x capacity), skewed, fewer increments than the sample so no halving.
+    const n = Math.floor(s.sampleSize * 0.9);
+    for (let i = 0; i < n; i++) {
+      const h = hashOf(`key${Math.floor(4000 * r() ** 3)}`);
+      s.increment(h);
+      exact.set(h, (exact.get(h) ?? 0) + 1);
+    }
+    let under = 0;
+    let over = 0;
+    let big = 0;
+    for (const [h, c] of exact) {
+      const err = s.frequency(h) - Math.min(c, 16);
+      if (err < 0) under++;
+      over += err;
+      if (err > 2) big++;
+    }
+    expect({ under, meanOverBelow015: over / exact.size < 0.15, bigErrorsUnder1Percent: big / exact.size < 0.01 }).toEqual({
+      under: 0,
+      meanOverBelow015: true,
+      bigErrorsUnder1Percent: true,
+    });
+  });
+});
