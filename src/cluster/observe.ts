@@ -34,6 +34,8 @@ export function observePeer(client: TransportClient, observer: PeerObserver | un
     ...(client.getMany ? { getMany: timed(client.getMany) } : {}),
     ...(client.peek ? { peek: timed(client.peek) } : {}),
     ...(client.unroutable ? { unroutable: (key: string) => client.unroutable!(key) } : {}),
+    // Without probe, peer health falls back to get("", ""), which a live peer answers 400: a down peer never came back.
+    ...(client.probe ? { probe: (signal?: AbortSignal) => client.probe!(signal) } : {}),
     close: () => client.close?.(),
   };
 }
