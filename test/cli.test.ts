@@ -116,11 +116,11 @@ describe("a running node", () => {
   });
 
   test("SIGTERM lets a request in flight finish, then exits 0", async () => {
-    // The query takes a few hundred ms; the debug line "load" says the request has reached the loader.
+    // The query takes a few hundred ms; the debug line "loading" says the request has reached the loader.
     const slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) SELECT value FROM scores WHERE key = ? AND (SELECT count(*) FROM c) > 0";
     await using node = await spawnNode(["--port=0", `--source=sqlite:${db}`, `--query=${slow}`, "--log-level=debug", "--log-format=json"]);
     const pending = fetch(`${node.url}/api?key=Tom`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    await node.stdout.wait(/load \\"Tom\\"/, REQUEST_TIMEOUT_MS);
+    await node.stdout.wait(/loading scores\/\\"Tom\\"/, REQUEST_TIMEOUT_MS);
     expect(Bun.peek.status(pending)).toBe("pending");
     node.proc.kill("SIGTERM");
     const res = await pending;

@@ -62,3 +62,29 @@ describe("createLogger json", () => {
     expect(lines()).toEqual([{ level: "info", tag: "geecache", message: "done" }]);
   });
 });
+
+describe("createLogger pretty", () => {
+  test("one line per call: HH:MM:SS.mmm, the level, the message; fields stay out", () => {
+    const out: Array<[string, string]> = [];
+    const log = createLogger({ level: "debug", format: "pretty", write: (line, level) => void out.push([line, level]) });
+    log.info("listening on http://127.0.0.1:8001");
+    log.warn("peer http://127.0.0.1:8002 is down", { peer: "http://127.0.0.1:8002" });
+    log.debug('load scores/"Tom" ok 1.2 ms', { key: "Tom" });
+    expect(out.map(([line, level]) => [line.replace(/^\d\d:\d\d:\d\d\.\d{3} /, "T "), level])).toEqual([
+      ["T INFO  listening on http://127.0.0.1:8001\n", "info"],
+      ["T WARN  peer http://127.0.0.1:8002 is down\n", "warn"],
+      ['T DEBUG load scores/"Tom" ok 1.2 ms\n', "debug"],
+    ]);
+  });
+});
+
+describe("createLogger secrets", () => {
+  test.each(["json", "pretty"] as const)("%s: tokens and URL passwords never appear, in the message or the fields", (format) => {
+    const out: string[] = [];
+    const log = createLogger({ level: "info", format, secrets: ["tok\"en-1", "hunter2"], write: (line) => void out.push(line) });
+    log.warn('bad request with tok"en-1 from postgres://app:hunter2@db:5432/x', { error: "auth hunter2 failed", url: "http://u:p4ss@h/?password=abc&x=1" });
+    const text = out.join("");
+    for (const secret of ["tok", "hunter2", "p4ss", "abc"]) expect(text).not.toContain(secret);
+    expect(text).toContain("postgres://app:***@db:5432/x");
+  });
+});

@@ -10,6 +10,7 @@ import { httpTransport } from "../transport/http/index.ts";
 import { grpcTransport } from "../transport/grpc/index.ts";
 import type { Listening } from "../cluster/transport.ts";
 import { createLogger } from "../observability/log.ts";
+import { loggedLoads } from "../observability/load-log.ts";
 import { NodeMetrics } from "../observability/metrics/node-metrics.ts";
 import { Registry } from "../group/registry.ts";
 import { startNode } from "../node/server.ts";
@@ -40,7 +41,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
   } catch (err) {
     fail(2, errorMessage(err));
   }
-  const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets: secretsOf(config) });
 
   let source: ReturnType<typeof sourceFromSpec>;
   try {
@@ -75,11 +76,11 @@ async function main(args: Record<string, unknown>): Promise<void> {
     hash: config.hash,
     replicas: config.replicas,
     health: {
-      onDown: (peer, h) => log.warn(`peer ${peer} is down after ${h.failures} failed requests in a row (last: ${h.lastError}); its keys are served here until a probe answers`),
-      onUp: (peer, downMs, failures) => log.info(`peer ${peer} answers again after ${(downMs / 1000).toFixed(1)} s down (${failures} failed requests meanwhile)`),
+      onDown: (peer, h) => log.warn(`peer ${peer} is down after ${h.failures} failed requests in a row (last: ${h.lastError}); its keys are served here until a probe answers`, { peer, status: "down", failures: h.failures, error: h.lastError }),
+      onUp: (peer, downMs, failures) => log.info(`peer ${peer} answers again after ${(downMs / 1000).toFixed(1)} s down (${failures} failed requests meanwhile)`, { peer, status: "up", duration_ms: downMs, failures }),
       onRestart: (peer) => {
         const dropped = registry.groups().reduce((n, g) => n + g.dropHot((key) => pool.owner(key) === peer), 0);
-        log.info(`peer ${peer} restarted: dropped ${dropped} hot copies of its keys`);
+        log.info(`peer ${peer} restarted: dropped ${dropped} hot copies of its keys`, { peer, status: "restarted", dropped });
       },
     },
     copies: config.copies,
@@ -88,7 +89,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
   });
   const peerScheme = overGrpc ? (config.tls ? "grpcs" : "grpc") : config.tls ? "https" : "http";
   const registry = new Registry();
-  const load = metrics.timeLoads(config.group, source.getter);
+  const loads = loggedLoads(log, config.group, metrics.timeLoads(config.group, source.getter), { source: source.describe });
   registry.add(
     new Group({
       name: config.group,
@@ -98,10 +99,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
       hotCacheRatio: config.hotCacheRatio,
       hotTtl: config.hotTtl,
       peers: pool,
-      getter: (key, ctx) => {
-        log.debug(`[${source.describe}] load ${JSON.stringify(key)}`);
-        return load(key, ctx);
-      },
+      getter: loads.getter,
     }),
   );
 
@@ -131,6 +129,11 @@ async function main(args: Record<string, unknown>): Promise<void> {
       apiToken: config.apiToken,
       apiReadToken: config.apiReadToken,
       tls: config.tls,
+      onWriteFailed: (w) => {
+        const peers = w.failed.map((f) => f.peer);
+        const error = w.failed.map((f) => `${f.peer}: ${f.error}`).join("; ");
+        log.warn(`write ${w.method} ${w.group}/${JSON.stringify(w.key)} answered ${w.ownerFailed ? "502 (its owner is unreachable)" : "200 with failed peers"}: could not reach ${error}`, { group: w.group, key: w.key, method: w.method, status: w.ownerFailed ? 502 : 200, peer: peers[0], peers, error });
+      },
     });
   } catch (err) {
     fail(2, `cannot listen on ${config.host}:${config.port}${config.api ? ` and ${config.apiPort}` : ""}: ${errorMessage(err)}`);
@@ -143,7 +146,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
   await discovery.start((urls, addresses) => {
     const change = pool.setPeers(urls, addresses);
     if (started && (change.joined.length || change.left.length)) {
-      log.info(`membership (${discovery.describe}): ${change.joined.length ? `joined ${change.joined.join(",")}` : ""}${change.joined.length && change.left.length ? "; " : ""}${change.left.length ? `left ${change.left.join(",")}` : ""}; ${change.peers.length} nodes`);
+      log.info(`membership (${discovery.describe}): ${change.joined.length ? `joined ${change.joined.join(",")}` : ""}${change.joined.length && change.left.length ? "; " : ""}${change.left.length ? `left ${change.left.join(",")}` : ""}; ${change.peers.length} nodes`, { joined: change.joined, left: change.left, nodes: change.peers.length });
     }
   }, discoveryStop.signal);
   started = true;
@@ -170,24 +173,46 @@ async function main(args: Record<string, unknown>): Promise<void> {
     if (signal === "SIGTERM" && config.drain > 0) {
       // Leave gracefully: report not ready so endpoints and peers drop this node, while still serving.
       node.drain();
-      log.info(`${signal}: draining for ${config.drain} ms (/readyz answers 503; requests are still served)`);
+      log.info(`${signal}: draining for ${config.drain} ms (/readyz answers 503; requests are still served)`, { signal, phase: "drain_start", duration_ms: config.drain });
+      const drainStart = performance.now();
       const { promise, resolve } = Promise.withResolvers<void>();
       endDrain = resolve;
       const timer = setTimeout(resolve, config.drain);
       await promise;
       clearTimeout(timer);
+      const drained = Math.round(performance.now() - drainStart);
+      log.info(`${signal}: drain ended after ${drained} ms${drained < config.drain - 1 ? " (cut short by a second signal)" : ""}`, { signal, phase: "drain_end", duration_ms: drained });
     }
     discoveryStop.abort();
-    log.info(`${signal}: finishing in-flight requests`);
+    log.info(`${signal}: finishing in-flight requests (at most ${SHUTDOWN_GRACE_MS} ms)`, { signal, phase: "in_flight" });
+    const stopStart = performance.now();
     // The source (a PostgreSQL pool) closes after the in-flight requests that may still be loading.
     const stopped = Promise.all([node.stop(), grpcListening?.close()])
       .then(() => Promise.all([source.close?.(), pool.close()]))
-      .catch((err) => log.warn(`shutdown: ${errorMessage(err)}`));
-    await Promise.race([stopped, Bun.sleep(SHUTDOWN_GRACE_MS)]);
+      .then(() => true)
+      .catch((err) => void log.warn(`shutdown: ${errorMessage(err)}`, { signal, phase: "in_flight", error: errorMessage(err) }));
+    const done = await Promise.race([stopped, Bun.sleep(SHUTDOWN_GRACE_MS).then(() => false as const)]);
+    const took = Math.round(performance.now() - stopStart);
+    if (done === false) log.warn(`${signal}: requests still in flight after ${took} ms; exiting anyway`, { signal, phase: "in_flight_timeout", duration_ms: took });
+    else log.info(`${signal}: in-flight requests finished in ${took} ms`, { signal, phase: "in_flight_done", duration_ms: took });
+    loads.flush(); // source failures not yet reported
+    log.info(`${signal}: exiting with code 0`, { signal, phase: "exit", status: 0 });
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+/** secretsOf lists what the log must never show: the tokens and the source URL's password. */
+function secretsOf(config: Config): string[] {
+  const out = [config.token, config.apiToken, config.apiReadToken].filter((s): s is string => !!s);
+  try {
+    const password = new URL(config.source).password;
+    if (password) out.push(password, decodeURIComponent(password));
+  } catch {
+    // not a URL (demo, sqlite:): no password
+  }
+  return out;
 }
 
 function fail(code: number, message: string): never {

@@ -23,6 +23,17 @@ export interface ApiOptions {
   apiToken?: string;
   /** apiReadToken, when set, is required by GET. */
   apiReadToken?: string;
+  /** onWriteFailed is told of each PUT or DELETE that could not reach the key's owner or some copy holders (for the log). */
+  onWriteFailed?: (failure: WriteFailure) => void;
+}
+
+/** WriteFailure is a write that some of its peers missed: ownerFailed = the 502 case. */
+export interface WriteFailure {
+  method: "PUT" | "DELETE";
+  group: string;
+  key: string;
+  failed: WriteResult["failed"];
+  ownerFailed: boolean;
 }
 
 /**
@@ -34,7 +45,7 @@ export interface ApiOptions {
  * owns the key.
  */
 export function apiHandler(options: ApiOptions): (req: Request) => Response | Promise<Response> {
-  const { registry, owner, apiToken, apiReadToken } = options;
+  const { registry, owner, apiToken, apiReadToken, onWriteFailed } = options;
   const maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   // Header sets of values that never expire, by owner then origin; Response copies them. The owner
@@ -54,13 +65,19 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
     const headers: Record<string, string> = {};
     if (ownerUrl) headers["x-geecache-owner"] = ownerUrl;
     try {
-      if (req.method === "DELETE") return writeResponse(await group.remove(key), ownerUrl, headers);
+      const reported = (result: WriteResult): WriteResult => {
+        if (result.failed.length > 0) {
+          onWriteFailed?.({ method: req.method === "DELETE" ? "DELETE" : "PUT", group: group.name, key, failed: result.failed, ownerFailed: result.failed.some((f) => f.peer === ownerUrl) });
+        }
+        return result;
+      };
+      if (req.method === "DELETE") return writeResponse(reported(await group.remove(key)), ownerUrl, headers);
       const ttlText = params.get("ttl");
       if (ttlText !== null && unitMissing(ttlText)) return text(400, unitHint("&ttl", ttlText));
       const ttl = ttlText === null ? undefined : parseDuration(ttlText);
       if (ttl === undefined && ttlText !== null) return text(400, `bad ttl ${JSON.stringify(ttlText)}: use a duration such as 30s, 5m or 1h`);
       const body = await readBody(req, maxValueBytes);
-      return writeResponse(await group.set(key, body, { ttl }), ownerUrl, headers);
+      return writeResponse(reported(await group.set(key, body, { ttl })), ownerUrl, headers);
     } catch (err) {
       return failure(err, headers);
     }

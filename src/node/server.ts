@@ -1,4 +1,4 @@
-import { apiHandler, statsHandler } from "./api.ts";
+import { apiHandler, statsHandler, type ApiOptions } from "./api.ts";
 import type { PeerSet } from "../cluster/peer-set.ts";
 import type { Handler, PeerRoutes } from "../cluster/transport.ts";
 import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
@@ -36,6 +36,8 @@ export interface NodeOptions {
   metrics?: NodeMetrics | false;
   /** source is what /readyz reports of the loader's source: "ok" (default) or "error: why" (then the node is not ready). */
   source?: string;
+  /** onWriteFailed is told of each API write that could not reach the key's owner or some copy holders (the CLI logs it). */
+  onWriteFailed?: ApiOptions["onWriteFailed"];
 }
 
 /** BODY_LIMIT_FACTOR: bodies up to this many times --max-value-bytes reach our handlers (and get a one-line 413); Bun refuses larger ones itself. */
@@ -65,6 +67,7 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
     maxValueBytes: options.maxValueBytes,
     apiToken: options.apiToken,
     apiReadToken: options.apiReadToken,
+    onWriteFailed: options.onWriteFailed,
   }));
   const batch = timed("api", batchApiHandler({ registry, maxBatchKeys: options.maxBatchKeys, maxKeyBytes: options.maxKeyBytes, apiReadToken: options.apiReadToken }));
   const stats = timed("stats", statsHandler({ registry, cluster: pool }));
