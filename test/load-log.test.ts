@@ -28,7 +28,7 @@ describe("loggedLoads", () => {
     const { lines, get, loads } = setup("debug", 60_000);
     for (const k of ["Tom", "none", "undef", "bad1"]) await get(k);
     loads.flush();
-    const shown = lines.map((l) => ({ level: l.level, message: l.message.replace(/\d+(\.\d+)? ms/, "N ms"), fields: { ...l.fields, duration_ms: typeof l.fields?.duration_ms } }));
+    const shown = lines.map((l) => ({ level: l.level, message: l.message.replace(/\d+(\.\d+)? ms/, "N ms"), fields: { ...l.fields, duration_ms: typeof l.fields?.duration_ms } as Record<string, unknown> }));
     expect(shown).toEqual([
       { level: "debug", message: 'loading scores/"Tom" from demo', fields: { group: "scores", key: "Tom", duration_ms: "undefined" } },
       { level: "debug", message: 'load scores/"Tom" ok N ms', fields: { group: "scores", key: "Tom", status: "ok", duration_ms: "number" } },
