@@ -54,6 +54,15 @@ describe("withHealth", () => {
     expect(h.health()).toEqual({ down: false, since: null, failures: 2, lastError: "peer_failed" });
   });
 
+  test("a peer whose source fails (LOAD_FAILED) answered: it is never marked down for it", async () => {
+    const s = scripted();
+    const h = withHealth(s.client, { probeMin: 60_000 });
+    s.answer(() => Promise.reject(new GeeCacheError("LOAD_FAILED", "origin down")));
+    for (const k of ["a", "b", "c", "d", "e"]) await h.get("g", k).catch(() => {});
+    h.stop();
+    expect({ calls: s.calls, health: h.health() }).toEqual({ calls: ["a", "b", "c", "d", "e"], health: { down: false, since: null, failures: 0, lastError: null } });
+  });
+
   test("one probe at a time with a doubling backoff; the first answer brings the peer back up, reported once", async () => {
     const s = scripted();
     const probes: number[] = [];

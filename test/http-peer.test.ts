@@ -82,6 +82,11 @@ describe("HttpPeer.get against a real server", () => {
       want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER answered 503" } },
     },
     {
+      name: "503 with code LOAD_FAILED is LOAD_FAILED: the peer is alive, its source failed",
+      respond: () => new Response("origin down\n", { status: 503, headers: { "x-geecache-error": "LOAD_FAILED" } }),
+      want: { error: { name: "GeeCacheError", code: "LOAD_FAILED", message: "peer PEER answered 503: origin down" } },
+    },
+    {
       name: "a garbage 200 body is PEER_FAILED malformed",
       respond: () => new Response(new Uint8Array([0x0a, 0xff])),
       want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER sent a malformed body: malformed protobuf: truncated varint" } },

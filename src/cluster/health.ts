@@ -128,9 +128,9 @@ export function withHealth(client: TransportClient, options: HealthOptions = {})
   };
 }
 
-/** answered tells whether err is the peer's answer about the key (it is alive), not a failure to reach it. */
+/** answered tells whether err is the peer's answer about the key (it is alive; LOAD_FAILED: its source failed), not a failure to reach it. */
 function answered(err: unknown): boolean {
-  return err instanceof GeeCacheError && (err.code === "NOT_FOUND" || err.code === "INVALID_ARGUMENT" || err.code === "KEY_TOO_LONG");
+  return err instanceof GeeCacheError && (err.code === "NOT_FOUND" || err.code === "INVALID_ARGUMENT" || err.code === "KEY_TOO_LONG" || err.code === "LOAD_FAILED");
 }
 
 function isAbort(err: unknown): boolean {

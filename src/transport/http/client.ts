@@ -197,7 +197,7 @@ export class HttpPeer implements TransportClient {
     }
   }
 
-  /** #body reads a 2xx answer's body; any other status is a PEER_FAILED error carrying the peer's message. */
+  /** #body reads a 2xx answer's body; any other status is a PEER_FAILED error carrying the peer's message (LOAD_FAILED when the peer's source failed). */
   async #body(res: Response): Promise<Uint8Array> {
     let body: Uint8Array;
     try {
@@ -207,7 +207,9 @@ export class HttpPeer implements TransportClient {
     }
     if (res.status < 200 || res.status > 299) {
       const text = new TextDecoder().decode(body.subarray(0, 200)).trim().split("\n", 1)[0];
-      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} answered ${res.status}${text ? `: ${text}` : ""}`);
+      // A peer whose own source failed is alive and answered: LOAD_FAILED, which peer health does not count.
+      const code = res.status === 503 && res.headers.get(ERROR_CODE_HEADER) === "LOAD_FAILED" ? "LOAD_FAILED" : "PEER_FAILED";
+      throw new GeeCacheError(code, `peer ${this.url} answered ${res.status}${text ? `: ${text}` : ""}`);
     }
     return body;
   }
