@@ -393,7 +393,8 @@ describe("Group byte accounting", () => {
     { name: "an entry of exactly cacheBytes is stored", size: 99, stored: true },
     { name: "an entry one byte over cacheBytes is not stored", size: 100, stored: false },
   ])("$name", ({ size, stored }) => {
-    const g = group({ cacheBytes: 100 });
+    // LRU: a newer entry always displaces older ones (W-TinyLFU admission would weigh their counts first).
+    const g = group({ cacheBytes: 100, admission: "lru" });
     g.setLocal("o", "x");
     g.setLocal("k", new Uint8Array(size));
     // A fitting entry pushes the older one out; one that does not fit must not evict anything.

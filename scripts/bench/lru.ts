@@ -1,11 +1,12 @@
 /**
- * Benchmark: geecache LRU vs lru-cache under the same byte budget, in one process.
+ * Benchmark: geecache LRU and W-TinyLFU vs lru-cache under the same byte budget, in one process.
  * Usage: bun scripts/bench/lru.ts [--quick]
- * Rounds alternate ours/theirs so drift (thermal, GC, JIT tiers) hits both sides alike; each
+ * Rounds alternate LRU/W-TinyLFU/lru-cache so drift (thermal, GC, JIT tiers) hits both sides alike; each
  * round times a fixed batch with Bun.nanoseconds() and the table shows median and min–max ns/op.
  */
 import { LRUCache } from "lru-cache";
 import { LRU } from "../../src/core/lru.ts";
+import { TinyLFU } from "../../src/core/tinylfu.ts";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 3 : 9;
@@ -83,6 +84,20 @@ function getTheirs(c: LRUCache<string, Uint8Array>, seq: Uint32Array, ops: numbe
   return sink;
 }
 
+function getTiny(c: TinyLFU<Uint8Array>, seq: Uint32Array, ops: number): number {
+  let sink = 0;
+  for (let i = 0; i < ops; i++) {
+    const v = c.get(KEYS[seq[i & (SEQ - 1)]!]!);
+    if (v !== undefined) sink += v.length;
+  }
+  return sink;
+}
+
+function addTiny(c: TinyLFU<Uint8Array>, seq: Uint32Array, ops: number): number {
+  for (let i = 0; i < ops; i++) c.add(KEYS[seq[i & (SEQ - 1)]!]!, VALUE);
+  return c.length;
+}
+
 function addOurs(c: LRU<Uint8Array>, seq: Uint32Array, ops: number): number {
   for (let i = 0; i < ops; i++) c.add(KEYS[seq[i & (SEQ - 1)]!]!, VALUE);
   return c.length;
@@ -102,23 +117,26 @@ function makeTheirs(): LRUCache<string, Uint8Array> {
   return new LRUCache<string, Uint8Array>({ maxSize: BUDGET, sizeCalculation: (v, k) => k.length + v.length });
 }
 
-type Row = { name: string; ours: () => number; theirs: () => number; check: () => void };
+type Row = { name: string; ours: () => number; tiny: () => number; theirs: () => number; check: () => void };
 
 function makeRow(name: string, op: "get" | "add", seq: Uint32Array): Row {
   const a = makeOurs();
   const b = makeTheirs();
-  for (let i = 0; i < CACHED; i++) a.add(KEYS[i]!, VALUE), b.set(KEYS[i]!, VALUE);
+  const t = new TinyLFU<Uint8Array>({ maxBytes: BUDGET });
+  for (let i = 0; i < CACHED; i++) a.add(KEYS[i]!, VALUE), b.set(KEYS[i]!, VALUE), t.add(KEYS[i]!, VALUE);
   // Both must hold the same entries under the same budget, or the comparison is meaningless.
   const check = () => {
     const ours = { entries: a.length, bytes: a.bytes };
     const theirs = { entries: b.size, bytes: b.calculatedSize };
-    if (ours.entries !== theirs.entries || ours.bytes !== theirs.bytes || ours.entries !== CACHED) {
-      throw new Error(`${name}: caches diverged: ours ${JSON.stringify(ours)}, lru-cache ${JSON.stringify(theirs)}`);
+    const tiny = { entries: t.length, bytes: t.bytes };
+    const same = (x: typeof ours) => x.entries === theirs.entries && x.bytes === theirs.bytes;
+    if (!same(ours) || !same(tiny) || ours.entries !== CACHED) {
+      throw new Error(`${name}: caches diverged: ours ${JSON.stringify(ours)}, W-TinyLFU ${JSON.stringify(tiny)}, lru-cache ${JSON.stringify(theirs)}`);
     }
   };
   return op === "get"
-    ? { name, check, ours: () => getOurs(a, seq, OPS), theirs: () => getTheirs(b, seq, OPS) }
-    : { name, check, ours: () => addOurs(a, seq, OPS), theirs: () => addTheirs(b, seq, OPS) };
+    ? { name, check, ours: () => getOurs(a, seq, OPS), tiny: () => getTiny(t, seq, OPS), theirs: () => getTheirs(b, seq, OPS) }
+    : { name, check, ours: () => addOurs(a, seq, OPS), tiny: () => addTiny(t, seq, OPS), theirs: () => addTheirs(b, seq, OPS) };
 }
 
 // Built one at a time, so only the row being timed holds caches in memory.
@@ -148,27 +166,29 @@ const cell = (xs: number[]) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${
 const sink = { n: 0 };
 const started = Bun.nanoseconds();
 const lines = [
-  `| row | geecache ns/op (median, min–max) | lru-cache ns/op (median, min–max) | ratio |`,
-  `|---|---|---|---|`,
+  `| row | geecache LRU ns/op (median, min–max) | lru-cache ns/op (median, min–max) | ratio | W-TinyLFU ns/op (median, min–max) | W-TinyLFU vs lru-cache | W-TinyLFU vs LRU |`,
+  `|---|---|---|---|---|---|---|`,
 ];
 for (const build of ROWS) {
   const row = build();
   // One untimed round each lets both reach their top JIT tier before measuring.
-  sink.n += row.ours() + row.theirs();
+  sink.n += row.ours() + row.tiny() + row.theirs();
   const a: number[] = [];
   const b: number[] = [];
+  const t: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     a.push(time(row.ours, sink));
+    t.push(time(row.tiny, sink));
     b.push(time(row.theirs, sink));
   }
   row.check();
-  const ratio = median(b) / median(a);
-  lines.push(`| ${row.name} | ${cell(a)} | ${cell(b)} | ${ratio.toFixed(2)}x |`);
+  const x = (slow: number[], fast: number[]) => `${(median(slow) / median(fast)).toFixed(2)}x`;
+  lines.push(`| ${row.name} | ${cell(a)} | ${cell(b)} | ${x(b, a)} | ${cell(t)} | ${x(b, t)} | ${x(a, t)} |`);
 }
 console.log(lines.join("\n"));
 console.log(
   `\n${ROUNDS} alternating rounds x ${OPS} ops each; ` +
     `budget ${BUDGET} bytes (${CACHED} x ${KEY_LEN}-byte key + ${VALUE.length}-byte value); ` +
-    `ratio = lru-cache median / geecache median (>1 = geecache faster); Bun ${Bun.version}; ` +
+    `ratio = lru-cache median / geecache LRU median, and so on (>1 = the second named faster); Bun ${Bun.version}; ` +
     `${((Bun.nanoseconds() - started) / 1e9).toFixed(1)} s; checksum ${sink.n}`,
 );

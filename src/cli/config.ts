@@ -56,6 +56,8 @@ export interface Config {
   hotTtl: number;
   /** hotCacheRatio is set only by --hot-cache-ratio; undefined leaves the Group's default. */
   hotCacheRatio?: number;
+  /** admission is the main cache's policy. */
+  admission: "tinylfu" | "lru";
   /** poolSize is set only by --pool-size; undefined leaves the PostgreSQL source's default (10). */
   poolSize?: number;
   /** sourceTimeout (ms) is set only by --source-timeout; undefined leaves the sources' default (5s). */
@@ -123,6 +125,8 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
 
   const hash = str("hash");
   if (hash !== "wyhash" && hash !== "crc32") throw bad("hash", `accepts wyhash or crc32, got ${JSON.stringify(hash)}`);
+  const admission = str("admission");
+  if (admission !== "tinylfu" && admission !== "lru") throw bad("admission", `accepts tinylfu or lru, got ${JSON.stringify(admission)}`);
   const logLevel = str("log-level") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw bad("log-level", `accepts ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(logLevel)}`);
   const logFormat = str("log-format");
@@ -191,7 +195,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   return {
     port, host, peers, peersFile, peersFileInterval, peersDns: peersDns && { ...peersDns, srv: srvText !== undefined }, dnsServer, dnsInterval, drain, self, grpcPort, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
     maxValueBytes, maxBatchKeys, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotTtl, copies, hotCacheRatio,
-    poolSize, sourceTimeout,
+    admission, poolSize, sourceTimeout,
   };
 }
 

@@ -86,6 +86,11 @@ export const FLAGS = {
     description: `Advanced: chance, 0 to 1, that a value fetched from a peer is kept in the hot cache (default ${D["hot-cache-ratio"]}, as groupcache)`,
     valueHint: "0.1",
   },
+  admission: {
+    type: "string",
+    description: `Main cache policy: tinylfu (W-TinyLFU: a new key must be asked for more often than the keys it would push out) or lru (default ${D.admission})`,
+    valueHint: D.admission,
+  },
   "log-level": { type: "string", description: `silent, error, warn, info or debug (debug logs every load) (default ${D["log-level"]})`, valueHint: "info" },
   "log-format": { type: "string", description: `pretty or json (one JSON object a line) (default ${D["log-format"]})`, valueHint: "pretty" },
 } as const satisfies ArgsDef;

@@ -67,6 +67,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
     token: config.token,
     maxValueBytes: config.maxValueBytes,
     tls: config.tlsCa ? { ca: config.tlsCa } : undefined,
+    bootId,
   });
   const overGrpc = selfOverGrpc(config.peers, config.grpcPort);
   const pool = new PeerSet({
@@ -97,6 +98,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
       ttl: config.ttl,
       stale: config.stale,
       hotCacheRatio: config.hotCacheRatio,
+      admission: config.admission,
       hotTtl: config.hotTtl,
       peers: pool,
       getter: loads.getter,

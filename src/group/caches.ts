@@ -1,5 +1,7 @@
 import type { ByteView } from "../core/byteview.ts";
+import type { ByteCache } from "../core/byte-cache.ts";
 import { LRU } from "../core/lru.ts";
+import { TinyLFU } from "../core/tinylfu.ts";
 
 /** CacheStats describe one of a group's caches. */
 export interface CacheStats {
@@ -24,26 +26,35 @@ export class Entry {
   }
 }
 
-/** Cache is one LRU of entries with its counters; the group counts gets and hits, the shared budget evictions. */
+/** Cache is one policy (LRU or W-TinyLFU) of entries with its counters; the group counts gets and hits, the shared budget evictions. */
 export class Cache {
-  readonly lru = new LRU<Entry>();
   gets = 0;
   hits = 0;
   evictions = 0;
   sweepCursor = 0; // the slot where the next sweep starts
 
-  /** stats returns the cache's figures. */
+  constructor(readonly lru: ByteCache<Entry> = new LRU<Entry>()) {}
+
+  /** stats returns the cache's figures; evictions include those the policy made itself (W-TinyLFU admission). */
   stats(): CacheStats {
-    return { bytes: this.lru.bytes, items: this.lru.length, gets: this.gets, hits: this.hits, evictions: this.evictions };
+    const evictions = this.evictions + (this.lru.evictions ?? 0);
+    return { bytes: this.lru.bytes, items: this.lru.length, gets: this.gets, hits: this.hits, evictions };
   }
 }
 
 /** Caches are a group's main and hot caches, which share one byte budget. */
 export class Caches {
-  readonly main = new Cache(); // values this node owns
+  readonly main: Cache; // values this node owns
   readonly hot = new Cache(); // popular values owned by other peers
 
-  constructor(readonly budget: number) {}
+  constructor(
+    readonly budget: number,
+    admission: "tinylfu" | "lru" = "lru", // options.ts's Admission, spelled out so caches.ts stays a leaf of group/
+  ) {
+    // W-TinyLFU keeps the main cache within the whole budget by admission; the loop in populate
+    // then trims it further (oldest probation first) while the hot cache holds its share.
+    this.main = new Cache(admission === "tinylfu" && budget > 0 ? new TinyLFU<Entry>({ maxBytes: budget }) : new LRU<Entry>());
+  }
 
   /** populate adds entry under key to cache (main or hot), then evicts until both caches fit the budget together. */
   populate(cache: Cache, key: string, entry: Entry): void {

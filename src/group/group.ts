@@ -40,7 +40,7 @@ export class Group {
     this.name = settings.name;
     this.#getter = settings.getter;
     this.cacheBytes = settings.cacheBytes;
-    this.#caches = new Caches(settings.cacheBytes);
+    this.#caches = new Caches(settings.cacheBytes, settings.admission);
     this.ttl = settings.ttl;
     this.stale = settings.stale;
     this.#hotRatio = settings.hotCacheRatio;
