@@ -5,7 +5,7 @@ import { decodeResponse, type PeerResponse } from "../../core/protocol.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
 import { frame, parseUnary } from "./frame.ts";
 import { encodeRequest, encodeSetRequest } from "./messages.ts";
-import { PEEK_METADATA, SERVICE_PATH } from "./server.ts";
+import { BOOT_METADATA, PEEK_METADATA, SERVICE_PATH } from "./server.ts";
 import { decodeGrpcMessage, errorFromStatus, formatGrpcTimeout } from "./status.ts";
 
 /** MAX_RESPONSE_BYTES bounds one answer: a source's values are not bounded by maxValueBytes, so this only stops a broken peer. */
@@ -54,9 +54,12 @@ export class GrpcPeer implements TransportClient {
 
   /** get asks the peer's Get for group/key (answered from its main cache or source, never forwarded). */
   async get(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse> {
-    const body = await this.#unary("Get", encodeRequest(group, key), signal);
+    const meta: { boot?: string } = {};
+    const body = await this.#unary("Get", encodeRequest(group, key), signal, undefined, meta);
     try {
-      return decodeResponse(body);
+      const res = decodeResponse(body);
+      if (meta.boot !== undefined) res.boot = meta.boot;
+      return res;
     } catch (err) {
       throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed Response: ${errorMessage(err)}`, { cause: err });
     }
@@ -76,6 +79,11 @@ export class GrpcPeer implements TransportClient {
     } catch (err) {
       throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed Response: ${errorMessage(err)}`, { cause: err });
     }
+  }
+
+  /** probe makes one call that any gRPC answer completes (an empty Get is INVALID_ARGUMENT): the peer is alive. */
+  async probe(signal?: AbortSignal): Promise<void> {
+    await this.#unary("Get", encodeRequest("", ""), signal, undefined, { anyStatus: true });
   }
 
   /** set stores value in the peer's main cache (Set). */
@@ -109,7 +117,7 @@ export class GrpcPeer implements TransportClient {
     return session;
   }
 
-  #unary(method: string, message: Uint8Array, signal: AbortSignal | undefined, extra?: Record<string, string>): Promise<Uint8Array> {
+  #unary(method: string, message: Uint8Array, signal: AbortSignal | undefined, extra?: Record<string, string>, meta?: { boot?: string; anyStatus?: boolean }): Promise<Uint8Array> {
     if (signal?.aborted) return Promise.reject(new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: signal.reason }));
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
     let stream: http2.ClientHttp2Stream;
@@ -155,6 +163,7 @@ export class GrpcPeer implements TransportClient {
     };
     stream.on("response", (h) => {
       httpStatus = Number(h[":status"]);
+      if (meta && h[BOOT_METADATA] !== undefined) meta.boot = String(h[BOOT_METADATA]);
       readStatus(h); // a trailers-only answer carries its status here
     });
     stream.on("trailers", readStatus);
@@ -168,6 +177,7 @@ export class GrpcPeer implements TransportClient {
       if (settled) return;
       if (httpStatus !== 200) return fail(httpStatus ? `answered HTTP ${httpStatus}, not gRPC` : `stream closed (code ${stream.rstCode}) before an answer`);
       if (grpcStatus === undefined) return fail(`stream ended without a grpc-status (code ${stream.rstCode})`);
+      if (meta?.anyStatus) return settle(undefined, new Uint8Array(0));
       if (grpcStatus !== "0") return settle(errorFromStatus(Number(grpcStatus), grpcMessage, this.url));
       const parsed = parseUnary(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), MAX_RESPONSE_BYTES);
       if (!parsed.ok) return fail(`malformed answer: ${parsed.detail}`);

@@ -14,6 +14,8 @@ export interface GrpcTransportOptions {
   maxValueBytes?: number;
   /** tls.ca is trusted when speaking to grpcs:// peers. */
   tls?: { ca?: string };
+  /** bootId names this process in its answers to peers (geecache-boot metadata). */
+  bootId?: string;
 }
 
 /** GrpcTransport is the gRPC peer transport with its settings checked and filled in. */
@@ -40,6 +42,6 @@ export function grpcTransport(options: GrpcTransportOptions = {}): GrpcTransport
     timeout,
     accepts: (url) => url.startsWith("grpc://") || url.startsWith("grpcs://"),
     client: (url, address) => new GrpcPeer({ url, address, timeout, token, tls: options.tls }),
-    listen: (registry, listen) => listenGrpc(registry, listen, { token, maxValueBytes }),
+    listen: (registry, listen) => listenGrpc(registry, listen, { token, maxValueBytes, bootId: options.bootId }),
   };
 }

@@ -25,7 +25,12 @@ export interface GrpcServerOptions {
   token?: string;
   /** maxValueBytes bounds a value written by Set (RESOURCE_EXHAUSTED over it). */
   maxValueBytes: number;
+  /** bootId is sent as geecache-boot metadata with every answer: a new one tells peers this process restarted. */
+  bootId?: string;
 }
+
+/** BOOT_METADATA carries the answering process's boot id (ignored by other clients). */
+export const BOOT_METADATA = "geecache-boot";
 
 type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 /** Method answers one call; signal() is made only when asked for (a cache hit never needs one). */
@@ -42,7 +47,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * throw out of it.
  */
 export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions): StreamHandler {
-  const { token, maxValueBytes } = options;
+  const { token, maxValueBytes, bootId } = options;
   const maxBody = maxValueBytes + REQUEST_OVERHEAD_BYTES;
   const groupOf = (name: string) => {
     const group = registry.get(name);
@@ -129,8 +134,8 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
       };
       try {
         const out = method(parsed.message, signal, headers);
-        if (out instanceof Uint8Array) ok(stream, out);
-        else out.then((m) => ok(stream, m), fail).finally(() => clearTimeout(timer));
+        if (out instanceof Uint8Array) ok(stream, out, bootId);
+        else out.then((m) => ok(stream, m, bootId), fail).finally(() => clearTimeout(timer));
       } catch (err) {
         fail(err);
       }
@@ -183,9 +188,11 @@ function answer(r: GetResult): Uint8Array {
   return encodeResponse(r.value, r.expiresAt);
 }
 
-function ok(stream: ServerHttp2Stream, message: Uint8Array): void {
+function ok(stream: ServerHttp2Stream, message: Uint8Array, bootId?: string): void {
   if (stream.destroyed || stream.headersSent) return;
-  stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  const headers: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc" };
+  if (bootId) headers[BOOT_METADATA] = bootId;
+  stream.respond(headers, { waitForTrailers: true });
   stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
   stream.end(frame(message));
 }
