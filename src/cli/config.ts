@@ -184,6 +184,8 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   const selfHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   const grpcText = raw("grpc-port");
   const grpcPort = grpcText === undefined ? undefined : int("grpc-port", grpcText, 0, 65535);
+  const grpcPeer = [...peers, ...(raw("self") !== undefined ? [raw("self")!] : [])].find((p) => /^grpcs?:\/\//.test(p));
+  if (grpcPeer !== undefined && grpcPort === undefined) throw bad("grpc-port", `is needed for gRPC peers such as ${grpcPeer}: this node must serve gRPC too`);
   const self = raw("self") !== undefined
     ? peerUrl(raw("self")!, "self")
     : selfOverGrpc(peers, grpcPort)
