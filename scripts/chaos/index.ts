@@ -1,0 +1,112 @@
+// `npm run chaos [-- --quick] [--only=kill,rejoin,writes,freeze,origin,partition]`: drives a
+// 3-node cluster of dist/geecache through failures and prints what it measured as markdown tables.
+import { allUp, type Ctx, startCluster } from "./_cluster.ts";
+import { Cleanup, profile, type Profile } from "./_lib.ts";
+import { Origin } from "./_origin.ts";
+import { type KillResult, reportKill, runKill } from "./kill.ts";
+import { type RejoinResult, reportRejoin, runRejoin } from "./rejoin.ts";
+import { reportWrites, runWrites, type WritesResult } from "./writes.ts";
+import { type FreezeResult, reportFreeze, runFreeze } from "./freeze.ts";
+import { type OriginDownResult, reportOriginDown, runOriginDown } from "./origin-down.ts";
+import { type PartitionResult, reportPartition, runPartition } from "./partition.ts";
+
+/** SCENARIOS are the names --only takes, in the order they run. */
+export const SCENARIOS = ["kill", "rejoin", "writes", "freeze", "origin", "partition"] as const;
+
+/** Scenario is one name of SCENARIOS. */
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** ChaosResults hold each scenario's figures (absent when it did not run). */
+export interface ChaosResults {
+  profile: Profile;
+  kill?: KillResult;
+  rejoin?: RejoinResult;
+  writes?: WritesResult;
+  freeze?: FreezeResult;
+  origin?: OriginDownResult;
+  partition?: PartitionResult;
+  /** seconds is how long the run took. */
+  seconds: number;
+  /** cleanupErrors are undo steps (kills, namespace removals) that failed. */
+  cleanupErrors: string[];
+}
+
+/** LOOPBACK_HOSTS are the nodes' addresses: one port shared, so a node restarts at the same URL. */
+const LOOPBACK_HOSTS = ["127.0.1.1", "127.0.1.2", "127.0.1.3"];
+
+/** runChaos runs the scenarios (all, or `only`) and returns their figures; every process and namespace is gone when it settles. */
+export async function runChaos(options: { quick?: boolean; only?: readonly Scenario[] } = {}): Promise<ChaosResults> {
+  const p = profile(options.quick ?? false);
+  const want = new Set(options.only ?? SCENARIOS);
+  const started = performance.now();
+  const results: Omit<ChaosResults, "seconds" | "cleanupErrors"> = { profile: p };
+  const cleanup = new Cleanup();
+  let cleanupErrors: string[];
+  try {
+    if ([...want].some((s) => s !== "partition")) {
+      const origin = new Origin();
+      cleanup.add("stop the origin", () => origin[Symbol.dispose]());
+      const args = [`--source=${origin.source}`, `--hot-ttl=${p.hotTtl}ms`, `--peer-timeout=${p.peerTimeout}ms`, "--copies=2"];
+      const nodes = await startCluster({ hosts: LOOPBACK_HOSTS, args, cleanup });
+      const ctx: Ctx = { profile: p, origin, nodes, cleanup };
+      if (want.has("kill") || want.has("rejoin")) {
+        results.kill = await runKill(ctx);
+        results.rejoin = await runRejoin(ctx);
+      }
+      if (want.has("writes")) {
+        await allUp(nodes);
+        results.writes = await runWrites(ctx);
+      }
+      if (want.has("freeze")) {
+        await allUp(nodes);
+        results.freeze = await runFreeze(ctx);
+      }
+      if (want.has("origin")) {
+        await allUp(nodes);
+        results.origin = await runOriginDown(ctx);
+      }
+    }
+    if (want.has("partition")) results.partition = await runPartition(p, cleanup);
+  } finally {
+    cleanupErrors = await cleanup.run();
+  }
+  return { ...results, seconds: (performance.now() - started) / 1000, cleanupErrors };
+}
+
+/** reportChaos renders the results as markdown. */
+export function reportChaos(r: ChaosResults): string {
+  const p = r.profile;
+  return [
+    `## Chaos suite (${p.quick ? "--quick" : "full"} profile: 3 nodes of dist/geecache, --hot-ttl=${p.hotTtl}ms --peer-timeout=${p.peerTimeout}ms --copies=2; ${r.seconds.toFixed(1)} s)`,
+    r.kill && reportKill(r.kill),
+    r.rejoin && reportRejoin(r.rejoin),
+    r.writes && reportWrites(r.writes, p.hotTtl),
+    r.freeze && reportFreeze(r.freeze),
+    r.origin && reportOriginDown(r.origin),
+    r.partition && reportPartition(r.partition, p.hotTtl),
+    r.cleanupErrors.length ? `cleanup failed: ${r.cleanupErrors.join("; ")}` : undefined,
+  ]
+    .filter((x) => x !== undefined)
+    .join("\n\n");
+}
+
+/** parseChaosArgs reads --quick and --only=a,b; anything else exits 2 with the usage line. */
+function parseChaosArgs(argv: string[]): { quick: boolean; only?: Scenario[] } {
+  const usage = `usage: bun scripts/chaos/index.ts [--quick] [--only=${SCENARIOS.join(",")}]`;
+  const out: { quick: boolean; only?: Scenario[] } = { quick: false };
+  for (const a of argv) {
+    const only = a.match(/^--only=(.+)$/)?.[1]?.split(",");
+    if (a === "--quick") out.quick = true;
+    else if (only && only.every((s) => (SCENARIOS as readonly string[]).includes(s))) out.only = only as Scenario[];
+    else {
+      process.stderr.write(`unknown argument ${a}\n${usage}\n`);
+      process.exit(2);
+    }
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  const results = await runChaos(parseChaosArgs(process.argv.slice(2)));
+  process.stdout.write(reportChaos(results) + "\n");
+}

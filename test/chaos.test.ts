@@ -1,0 +1,66 @@
+// The chaos suite's short profile (scripts/chaos, `npm run chaos -- --quick`) against the compiled
+// binary, held to issue 14's "done when" conditions.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { type ChaosResults, runChaos } from "../scripts/chaos/index.ts";
+import { unavailable } from "../scripts/chaos/_netns.ts";
+import { requireBinary } from "./helpers/process.ts";
+
+/** RUN_TIMEOUT_MS bounds the whole quick profile (it takes about 30 s). */
+const RUN_TIMEOUT_MS = 120_000;
+
+let r: ChaosResults;
+
+beforeAll(async () => {
+  requireBinary();
+  r = await runChaos({ quick: true });
+  process.stdout.write(`chaos --quick took ${r.seconds.toFixed(1)} s\n`);
+}, RUN_TIMEOUT_MS);
+
+describe("chaos --quick", () => {
+  test("every process and namespace it made is gone", () => {
+    expect(r.cleanupErrors).toEqual([]);
+    const left = Bun.spawnSync(["ip", "netns", "list"], { stdout: "pipe", stderr: "ignore" }).stdout.toString();
+    expect(left).not.toContain(`gcchaos${process.pid % 100_000}-`);
+  });
+
+  test("SIGKILL under load: 0 failed and 0 wrong answers on the survivors", () => {
+    const { before, after } = r.kill!;
+    expect(before.requests).toBeGreaterThan(0);
+    expect(after.requests).toBeGreaterThan(0);
+    expect({ failed: before.failed + after.failed, wrong: before.wrong + after.wrong, examples: r.kill!.examples }).toEqual({ failed: 0, wrong: 0, examples: [] });
+  });
+
+  test("restart: the node rejoins and every key is served by every node afterwards", () => {
+    expect(r.rejoin!.owned).toBeGreaterThan(0);
+    expect(r.rejoin!.failedReads).toBe(0);
+  });
+
+  test("writes while a node restarts (--copies=2): no key with two values after --hot-ttl, no acknowledged write lost", () => {
+    const w = r.writes!;
+    expect(w.acked).toBeGreaterThan(0);
+    expect(w.rounds).toBeGreaterThan(0);
+    expect({ divergent: w.divergent, lost: w.lost, failedReads: w.failedReads }).toEqual({ divergent: [], lost: [], failedReads: 0 });
+  });
+
+  test("a frozen peer: p99 of its keys < 50 ms once its first peer timeout + 1 s has passed", () => {
+    const f = r.freeze!;
+    expect(f.requestsSettled).toBeGreaterThan(0);
+    expect(f.p99Settled).toBeLessThan(50);
+    expect(f.lastSlowStartMs).toBeLessThan(f.settledFromMs);
+    expect(f.failed).toBe(0);
+  });
+
+  test("the origin down: cached keys 200, uncached keys a one-line 503", () => {
+    const o = r.origin!;
+    expect(o.cached.requests).toBeGreaterThan(0);
+    expect({ cachedFailed: o.cached.requests - o.cached.ok, uncachedOther: o.uncached.other, examples: o.cached.examples }).toEqual({ cachedFailed: 0, uncachedOther: 0, examples: [] });
+    expect(o.uncached.oneLine503).toBe(o.uncached.requests);
+  });
+
+  test.skipIf(unavailable() !== undefined)("a network partition: 0 failed reads through the connected nodes, no key with two values after --hot-ttl", () => {
+    const p = r.partition!;
+    expect(p.skipped).toBeUndefined();
+    expect(p.reads).toBeGreaterThan(0);
+    expect({ failed: p.failedReads, wrong: p.wrongReads, divergent: p.divergent, examples: p.examples }).toEqual({ failed: 0, wrong: 0, divergent: [], examples: [] });
+  });
+});
