@@ -39,7 +39,7 @@ describe("chaos --quick", () => {
     const w = r.writes!;
     expect(w.acked).toBeGreaterThan(0);
     expect(w.rounds).toBeGreaterThan(0);
-    expect({ divergent: w.divergent, lost: w.lost, failedReads: w.failedReads }).toEqual({ divergent: [], lost: [], failedReads: 0 });
+    expect({ lostWhileDown: w.lostWhileDown, divergent: w.divergent, lost: w.lost, failedReads: w.failedReads }).toEqual({ lostWhileDown: [], divergent: [], lost: [], failedReads: 0 });
   });
 
   test("a frozen peer: p99 of its keys < 50 ms once its first peer timeout + 1 s has passed", () => {

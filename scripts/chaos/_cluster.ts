@@ -37,6 +37,10 @@ export class ChaosNode {
   async start(): Promise<void> {
     if (this.pid !== undefined) throw new Error(`chaos: ${this.url} is already running`);
     const proc = Bun.spawn(this.#argv, { env: childEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    // The last resort if the driver dies without its cleanup: exit handlers run synchronously, and kill is.
+    const killOnExit = () => proc.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    void proc.exited.then(() => process.off("exit", killOnExit));
     this.#proc = proc;
     this.#out = new Captured(proc.stdout);
     this.#err = new Captured(proc.stderr);

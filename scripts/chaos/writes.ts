@@ -2,7 +2,7 @@
 // every key from every node for --hot-ttl + 1 s.
 import { type Ctx, restart } from "./_cluster.ts";
 import { apiPut, keyNames, ms } from "./_lib.ts";
-import { divergence, readRounds } from "./_consistency.ts";
+import { divergence, readRound, readRounds } from "./_consistency.ts";
 import { table } from "../bench/_lib.ts";
 
 /** WRITE_KEYS and WRITERS: how many keys are written, by how many sequential writers. */
@@ -16,6 +16,8 @@ export interface WritesResult {
   /** acked counts writes answered 2xx; unacked the others (e.g. 502 while the owner was down). */
   acked: number;
   unacked: number;
+  /** lostWhileDown are keys whose last acknowledged write a survivor did not serve while the node was down (writes paused). */
+  lostWhileDown: string[];
   /** divergent are keys two nodes served with different values after --hot-ttl. */
   divergent: string[];
   /** lost are keys whose last acknowledged write (or a later attempt) was not what a node served after --hot-ttl. */
@@ -34,47 +36,51 @@ export async function runWrites(ctx: Ctx): Promise<WritesResult> {
   const through = nodes.slice(1).map((n) => n.url);
   const keys = keyNames("w", WRITE_KEYS);
   const attempts = new Map(keys.map((k) => [k, [] as { value: string; acked: boolean }[]]));
-  const writeMs = profile.quick ? 3000 : 6000;
-  let stop = false;
-  let writes = 0;
-  const writer = async (w: number) => {
-    const mine = keys.filter((_, i) => i % WRITERS === w);
-    for (let n = 0; !stop; n++) {
-      const key = mine[n % mine.length]!;
-      const value = `${key}=w${n}`;
-      const a = await apiPut(through[n % through.length]!, key, value);
-      writes++;
-      attempts.get(key)!.push({ value, acked: a.status >= 200 && a.status < 300 });
-    }
+  // What a node may serve for key: its last acknowledged write or a later attempt (anything when none was acknowledged).
+  const allowed = (key: string): { has(v: string): boolean } => {
+    const tries = attempts.get(key)!;
+    const last = tries.findLastIndex((t) => t.acked);
+    return last < 0 ? { has: () => true } : new Set(tries.slice(last).map((t) => t.value));
   };
-  const running = Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
-  await Bun.sleep(writeMs / 3);
+  const writeMs = profile.quick ? 3000 : 6000;
+  let writes = 0;
+  const writeFor = async (durationMs: number) => {
+    const end = performance.now() + durationMs;
+    const writer = async (w: number) => {
+      const mine = keys.filter((_, i) => i % WRITERS === w);
+      for (let n = 0; performance.now() < end; n++) {
+        const key = mine[(writes + n) % mine.length]!;
+        const value = `${key}=w${writes++}`;
+        const a = await apiPut(through[n % through.length]!, key, value);
+        attempts.get(key)!.push({ value, acked: a.status >= 200 && a.status < 300 });
+      }
+    };
+    await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
+  };
+  await writeFor(writeMs / 3);
   await node.kill();
-  await Bun.sleep(writeMs / 3);
+  // With the writes paused, every acknowledged write must be read back from both survivors.
+  const whileDown = await readRound(through, keys, performance.now());
+  const lostWhileDown = keys.filter((k) => whileDown.values.get(k)!.some((v) => v === null || !allowed(k).has(v)));
+  await writeFor(writeMs / 3);
   await restart(node);
-  await Bun.sleep(writeMs / 3);
-  stop = true;
-  await running;
+  await writeFor(writeMs / 3);
   const end = performance.now();
   const rounds = await readRounds(nodes.map((n) => n.url), keys, end, profile.hotTtl + 1000);
   const d = divergence(rounds, profile.hotTtl);
   const lost: string[] = [];
   const examples: string[] = [];
   for (const key of keys) {
-    const tries = attempts.get(key)!;
-    const last = tries.findLastIndex((t) => t.acked);
-    if (last < 0) continue;
-    const allowed = new Set(tries.slice(last).map((t) => t.value));
     const served = rounds.filter((r) => r.t >= profile.hotTtl).flatMap((r) => r.values.get(key)!.filter((v): v is string => v !== null));
-    const bad = served.find((v) => !allowed.has(v));
+    const bad = served.find((v) => !allowed(key).has(v));
     if (bad !== undefined) {
       lost.push(key);
-      if (examples.length < 3) examples.push(`${key}: last acknowledged ${tries[last]!.value}, served ${bad}`);
+      if (examples.length < 3) examples.push(`${key}: last acknowledged ${attempts.get(key)!.findLast((t) => t.acked)?.value}, served ${bad}`);
     }
   }
   for (const key of d.divergent.slice(0, 3)) examples.push(`${key} after --hot-ttl: ${rounds.at(-1)!.values.get(key)!.join(" / ")}`);
   const acked = [...attempts.values()].flat().filter((t) => t.acked).length;
-  return { node: node.url, writes, acked, unacked: writes - acked, divergent: d.divergent, lost, lastDivergentMs: d.lastDivergentMs, rounds: d.rounds, failedReads: d.failedReads, examples };
+  return { node: node.url, writes, acked, unacked: writes - acked, lostWhileDown, divergent: d.divergent, lost, lastDivergentMs: d.lastDivergentMs, rounds: d.rounds, failedReads: d.failedReads, examples };
 }
 
 /** reportWrites is the scenario's markdown table. */
@@ -82,8 +88,8 @@ export function reportWrites(r: WritesResult, hotTtl: number): string {
   return [
     `### 3. Writes while a node restarts (--copies=2; ${r.node} SIGKILLed and started again; then every key read from every node for ${hotTtl / 1000 + 1} s)`,
     table(
-      ["writes", "acknowledged", "not acknowledged", "keys with two values after --hot-ttl", "acknowledged writes lost", "last round with two values", "rounds after --hot-ttl", "failed reads"],
-      [[String(r.writes), String(r.acked), String(r.unacked), String(r.divergent.length), String(r.lost.length), r.lastDivergentMs < 0 ? "none" : ms(r.lastDivergentMs), String(r.rounds), String(r.failedReads)]],
+      ["writes", "acknowledged", "not acknowledged", "acknowledged writes lost while it was down", "keys with two values after --hot-ttl", "acknowledged writes lost", "last round with two values", "rounds after --hot-ttl", "failed reads"],
+      [[String(r.writes), String(r.acked), String(r.unacked), String(r.lostWhileDown.length), String(r.divergent.length), String(r.lost.length), r.lastDivergentMs < 0 ? "none" : ms(r.lastDivergentMs), String(r.rounds), String(r.failedReads)]],
     ),
     ...r.examples.map((e) => `- ${e}`),
   ].join("\n");
