@@ -109,6 +109,7 @@ describe("/status.json", () => {
       ],
       groups: [{ name: "scores", gets: 4, cacheHits: 2, hitRatio: 0.5, loads: 2, localLoads: 1, peerLoads: 0, items: 1, bytes: { main: 6, hot: 0, budget: 1000 } }],
       history: { intervalMs: 2000, samples: [{ t: 1_002_000, getsPerSecond: 2, loadsPerSecond: 1 }] },
+      membership: { changes: pool.changes, handoff: { peeks: 0, peekHits: 0, peekErrors: 0 } },
     });
     clock += PEER_DOWN_WINDOW;
     tick(PEER_DOWN_WINDOW - 2000);

@@ -7,6 +7,8 @@ import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.t
 import type { Registry } from "../group/registry.ts";
 import { ERROR_CODE_HEADER, pathOf, text } from "../transport/http/responses.ts";
 import { NodeStatus, SAMPLE_INTERVAL } from "../observability/status/node-status.ts";
+import { clusterJson } from "../observability/status/cluster-view.ts";
+import { lookupHandler } from "../observability/status/lookup.ts";
 
 /** NodeOptions describes one geecache node: its groups, its peers and where it listens. */
 export interface NodeOptions {
@@ -78,6 +80,8 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
   const readyz = timed("readyz", status.readyz);
   const page = timed("status", status.page);
   const statusJson = timed("status", status.statusJson);
+  const clusterView = timed("status", clusterJson({ local: () => status.report(), peers: () => pool?.peers() ?? [], self: () => pool?.self ?? "" }));
+  const lookup = timed("status", lookupHandler({ registry, owner: pool ? (k) => pool.owner(k) : undefined, self: () => pool?.self ?? "", readToken: options.apiReadToken, maxKeyBytes: options.maxKeyBytes }));
   const metricsRoute = metrics && timed("metrics", metrics.handler({ registry, shares: pool && (() => pool.shares()), cluster: pool }));
   const notFound = timed("other", (req) => text(404, `no route ${pathOf(req.url)}`, { [ERROR_CODE_HEADER]: "NO_ROUTE" }));
 
@@ -90,6 +94,8 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
     if (path === "/metrics" && metricsRoute) return metricsRoute(req);
     if (path === "/") return page(req);
     if (path === "/status.json") return statusJson(req);
+    if (path === "/cluster.json") return clusterView(req);
+    if (path === "/status/lookup") return lookup(req);
     return notFound(req);
   };
   return {

@@ -2,10 +2,11 @@ import type { NodeMetrics } from "../metrics/node-metrics.ts";
 import type { Registry } from "../../group/registry.ts";
 import { json } from "../../transport/http/responses.ts";
 import { LoadHistory, type LoadSample } from "./load-history.ts";
-// `type: "text"` makes the page a string that `bun build --compile` embeds in the binary.
+// `type: "text"` makes the page and its script strings that `bun build --compile` embeds in the binary.
 import pageBundle from "./page.html" with { type: "text" };
+import pageScript from "./page.js" with { type: "text" };
 
-const PAGE = pageBundle as unknown as string;
+const PAGE = (pageBundle as unknown as string).replace("/* page.js is put here by node-status.ts */\n", () => pageScript as unknown as string);
 const PAGE_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" };
 
 /** SAMPLE_INTERVAL is how often (ms) the server adds a point to the load history. */
@@ -16,7 +17,14 @@ export const PEER_DOWN_WINDOW = 30_000;
 /** NodeStatusOptions are what the status routes read. */
 export interface NodeStatusOptions {
   registry: Registry;
-  pool?: { self: string; peers(): string[]; shares(): Map<string, number>; health?(): Map<string, { down: boolean; since: number | null }> };
+  pool?: {
+    self: string;
+    peers(): string[];
+    shares(): Map<string, number>;
+    health?(): Map<string, { down: boolean; since: number | null }>;
+    readonly changes?: number;
+    readonly handoff?: { peeks: number; peekHits: number; peekErrors: number };
+  };
   /** metrics, when on, tell which peers failed lately. */
   metrics?: NodeMetrics;
   /** source is "ok", or "error: why" when the loader's source could not be set up. */
@@ -55,6 +63,8 @@ export interface StatusReport {
     bytes: { main: number; hot: number; budget: number };
   }>;
   history: { intervalMs: number; samples: LoadSample[] };
+  /** membership counts the changes of membership applied, and the handoff peeks (null without a cluster). */
+  membership: { changes: number; handoff: { peeks: number; peekHits: number; peekErrors: number } } | null;
 }
 
 /**
@@ -160,6 +170,7 @@ export class NodeStatus {
       peers,
       groups,
       history: { intervalMs: SAMPLE_INTERVAL, samples: this.history.samples() },
+      membership: pool ? { changes: pool.changes ?? 0, handoff: { ...(pool.handoff ?? { peeks: 0, peekHits: 0, peekErrors: 0 }) } } : null,
     };
   }
 }
