@@ -4,7 +4,9 @@ import { describe, expect, test } from "bun:test";
 import { DEFAULT_MAX_KEY_BYTES } from "../src/core/limits.ts";
 import type { ClusterReport } from "../src/observability/status/cluster-view.ts";
 import type { LookupReport } from "../src/observability/status/lookup.ts";
+import { httpTransport } from "../src/transport/http/index.ts";
 import { startCluster } from "./helpers/cluster.ts";
+import { hasOpenssl, makeCerts } from "./helpers/tls.ts";
 
 const getJson = async <T>(url: string, init?: RequestInit) => {
   const res = await fetch(url, init);
@@ -69,11 +71,11 @@ describe("/status/lookup", () => {
     expect(counters()).toEqual(mid);
   });
 
-  test.each<[string, number, string]>([
-    ["/status/lookup", 400, "missing key: use /status/lookup?key=<key>"],
-    ["/status/lookup?key=Tom&group=nope", 404, "no such group: nope"],
-    [`/status/lookup?key=${"k".repeat(DEFAULT_MAX_KEY_BYTES + 1)}`, 414, `key is longer than the limit of ${DEFAULT_MAX_KEY_BYTES} bytes`],
-  ])("%# answers %d", async (path, want, line) => {
+  test.each<[string, string, number, string]>([
+    ["no key", "/status/lookup", 400, "missing key: use /status/lookup?key=<key>"],
+    ["an unknown group", "/status/lookup?key=Tom&group=nope", 404, "no such group: nope"],
+    ["a key over the limit", `/status/lookup?key=${"k".repeat(DEFAULT_MAX_KEY_BYTES + 1)}`, 414, `key is longer than the limit of ${DEFAULT_MAX_KEY_BYTES} bytes`],
+  ])("%s answers %d", async (_, path, want, line) => {
     await using cluster = await startCluster(1);
     expect(await getJson(`${cluster.nodes[0]!.url}${path}`)).toEqual({ status: want, body: line });
   });
@@ -85,5 +87,21 @@ describe("/status/lookup", () => {
     expect((await getJson(url)).status).toBe(401);
     const ok = await getJson<LookupReport>(url, { headers: { authorization: "Bearer rt" } });
     expect([ok.status, ok.body.atOwner]).toEqual([200, { node: cluster.urls[1]!, cached: false }]);
+  });
+});
+
+describe.skipIf(!hasOpenssl())("over https", () => {
+  test.each([
+    ["trusting the peers' CA (--tls-ca)", true, 2],
+    ["without the CA the peer is named as not answering", false, 1],
+  ] as const)("/cluster.json %s", async (_, trust, answered) => {
+    using certs = makeCerts();
+    await using cluster = await startCluster(2, {
+      transport: () => httpTransport({ tls: { ca: certs.ca } }),
+      node: () => ({ tls: { cert: certs.cert, key: certs.key }, peerCa: trust ? certs.ca : undefined }),
+    });
+    expect(cluster.urls.every((u) => u.startsWith("https://"))).toBe(true);
+    const res = await fetch(`${cluster.urls[0]}/cluster.json`, { tls: { ca: certs.ca } } as RequestInit);
+    expect(((await res.json()) as ClusterReport).answered).toBe(answered);
   });
 });

@@ -131,6 +131,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
       apiToken: config.apiToken,
       apiReadToken: config.apiReadToken,
       tls: config.tls,
+      peerCa: config.tlsCa,
       onWriteFailed: (w) => {
         const peers = w.failed.map((f) => f.peer);
         const error = w.failed.map((f) => `${f.peer}: ${f.error}`).join("; ");

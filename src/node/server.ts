@@ -38,6 +38,8 @@ export interface NodeOptions {
   metrics?: NodeMetrics | false;
   /** source is what /readyz reports of the loader's source: "ok" (default) or "error: why" (then the node is not ready). */
   source?: string;
+  /** peerCa is the PEM CA that /cluster.json and /status/lookup trust when they ask https peers (the CLI's --tls-ca). */
+  peerCa?: string;
   /** onWriteFailed is told of each API write that could not reach the key's owner or some copy holders (the CLI logs it). */
   onWriteFailed?: ApiOptions["onWriteFailed"];
 }
@@ -80,8 +82,9 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
   const readyz = timed("readyz", status.readyz);
   const page = timed("status", status.page);
   const statusJson = timed("status", status.statusJson);
-  const clusterView = timed("status", clusterJson({ local: () => status.report(), peers: () => pool?.peers() ?? [], self: () => pool?.self ?? "" }));
-  const lookup = timed("status", lookupHandler({ registry, owner: pool ? (k) => pool.owner(k) : undefined, self: () => pool?.self ?? "", readToken: options.apiReadToken, maxKeyBytes: options.maxKeyBytes }));
+  const peerTls = options.peerCa ? { ca: options.peerCa } : undefined;
+  const clusterView = timed("status", clusterJson({ local: () => status.report(), peers: () => pool?.peers() ?? [], self: () => pool?.self ?? "", tls: peerTls }));
+  const lookup = timed("status", lookupHandler({ registry, owner: pool ? (k) => pool.owner(k) : undefined, self: () => pool?.self ?? "", readToken: options.apiReadToken, maxKeyBytes: options.maxKeyBytes, tls: peerTls }));
   const metricsRoute = metrics && timed("metrics", metrics.handler({ registry, shares: pool && (() => pool.shares()), cluster: pool }));
   const notFound = timed("other", (req) => text(404, `no route ${pathOf(req.url)}`, { [ERROR_CODE_HEADER]: "NO_ROUTE" }));
 
