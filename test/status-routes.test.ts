@@ -75,7 +75,7 @@ describe("/status/lookup", () => {
     ["no key", "/status/lookup", 400, "missing key: use /status/lookup?key=<key>"],
     ["an unknown group", "/status/lookup?key=Tom&group=nope", 404, "no such group: nope"],
     ["a key over the limit", `/status/lookup?key=${"k".repeat(DEFAULT_MAX_KEY_BYTES + 1)}`, 414, `key is longer than the limit of ${DEFAULT_MAX_KEY_BYTES} bytes`],
-  ])("%s answers %d", async (_, path, want, line) => {
+  ])("%s is refused with one line", async (_, path, want, line) => {
     await using cluster = await startCluster(1);
     expect(await getJson(`${cluster.nodes[0]!.url}${path}`)).toEqual({ status: want, body: line });
   });
