@@ -106,6 +106,20 @@ export abstract class SlotLists<V extends Sized> {
     this.free[this.freeTop++] = i;
   }
 
+  /** bump moves slot i, which is on list s, to the front of s: the hit path, so nothing else. */
+  protected bump(i: number, s: number): void {
+    const links = this.links;
+    const n = links[4 * i]!;
+    const p = links[4 * i + 1]!;
+    links[4 * p] = n;
+    links[4 * n + 1] = p;
+    const h = links[4 * s]!;
+    links[4 * i] = h;
+    links[4 * i + 1] = s;
+    links[4 * h + 1] = i;
+    links[4 * s] = i;
+  }
+
   /** moveFront moves slot i to the front of list s, carrying its cost over. */
   protected moveFront(i: number, s: number): void {
     const links = this.links;

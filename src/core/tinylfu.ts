@@ -62,7 +62,7 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
     else this.count(i);
     const r = m & 3;
     if (r === PROBATION) this.promote(i);
-    else if (this.links[4 * r] !== i) this.moveFront(i, r);
+    else if (this.links[4 * r] !== i) this.bump(i, r);
     return this.valList[i];
   }
 
@@ -185,7 +185,7 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
   private touch(i: number): void {
     const r = this.listOf(i);
     if (r === PROBATION) this.promote(i);
-    else if (this.links[4 * r] !== i) this.moveFront(i, r);
+    else if (this.links[4 * r] !== i) this.bump(i, r);
   }
 
   // promote moves slot i from probation to protected, demoting protected's least recent entries to
