@@ -45,6 +45,17 @@ describe("--copies=2: written values on two nodes", () => {
     expect({ value: res.value.toString(), loads, cached: c.nodes[2]!.group.lookup(key)?.from }).toEqual({ value: "written", loads: [[], [], []], cached: "main" });
   });
 
+  test("a copy holder never serves its copy while the owner answers: nodes cannot disagree after a partition heals", async () => {
+    const loads: string[][] = [[], [], []];
+    await using c = await startCluster(3, options(loads));
+    const key = c.keyOwnedBy(0);
+    await c.nodes[2]!.group.set(key, "v1");
+    const holder = c.nodes.findIndex((n, i) => i !== 0 && n.group.peek(key) !== undefined);
+    c.nodes[0]!.group.setLocal(key, "v2"); // the owner took a write the holder missed (it was cut off)
+    const reads = await Promise.all(c.nodes.map(async (n) => (await n.group.get(key)).toString()));
+    expect({ holder: holder > 0, reads, loads }).toEqual({ holder: true, reads: ["v2", "v2", "v2"], loads: [[], [], []] });
+  });
+
   test("remove reaches the copies too: after a DELETE no node serves the written value", async () => {
     const loads: string[][] = [[], [], []];
     await using c = await startCluster(3, options(loads));

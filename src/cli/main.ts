@@ -5,6 +5,7 @@ import { errorMessage } from "../core/errors.ts";
 import { GcPacer } from "../observability/gc-pacer.ts";
 import { Group } from "../group/group.ts";
 import { discoveryFrom } from "./discovery.ts";
+import { DEFAULT_PROBE_MAX, DEFAULT_PROBE_MIN } from "../cluster/health.ts";
 import { PeerSet } from "../cluster/peer-set.ts";
 import { httpTransport } from "../transport/http/index.ts";
 import { grpcTransport } from "../transport/grpc/index.ts";
@@ -77,8 +78,14 @@ async function main(args: Record<string, unknown>): Promise<void> {
     hash: config.hash,
     replicas: config.replicas,
     health: {
+      // A down peer is probed at least every half --hot-ttl: once it is back, nodes agree again well within that bound.
+      probeMax: Math.max(DEFAULT_PROBE_MIN, Math.min(DEFAULT_PROBE_MAX, config.hotTtl / 2)),
       onDown: (peer, h) => log.warn(`peer ${peer} is down after ${h.failures} failed requests in a row (last: ${h.lastError}); its keys are served here until a probe answers`, { peer, status: "down", failures: h.failures, error: h.lastError }),
-      onUp: (peer, downMs, failures) => log.info(`peer ${peer} answers again after ${(downMs / 1000).toFixed(1)} s down (${failures} failed requests meanwhile)`, { peer, status: "up", duration_ms: downMs, failures }),
+      onUp: (peer, downMs, failures) => {
+        // Values loaded here while it was down may differ from its own: they go now, not at --hot-ttl.
+        const dropped = registry.groups().reduce((n, g) => n + g.dropHot((key) => pool.owner(key) === peer), 0);
+        log.info(`peer ${peer} answers again after ${(downMs / 1000).toFixed(1)} s down (${failures} failed requests meanwhile); dropped ${dropped} copies of its keys`, { peer, status: "up", duration_ms: downMs, failures, dropped });
+      },
       onRestart: (peer) => {
         const dropped = registry.groups().reduce((n, g) => n + g.dropHot((key) => pool.owner(key) === peer), 0);
         log.info(`peer ${peer} restarted: dropped ${dropped} hot copies of its keys`, { peer, status: "restarted", dropped });

@@ -46,6 +46,7 @@ export class Cache {
 export class Caches {
   readonly main: Cache; // values this node owns
   readonly hot = new Cache(); // popular values owned by other peers
+  readonly copies = new Cache(); // copies of values written to other nodes (--copies): never served by a get, only peeked
 
   constructor(
     readonly budget: number,
@@ -63,19 +64,21 @@ export class Caches {
       return;
     }
     cache.lru.add(key, entry);
-    // Evict until both caches fit; the hot cache may hold at most an eighth of the main cache's bytes.
+    // Evict until all three fit; the hot cache may hold at most an eighth of the main cache's bytes,
+    // and the copies of others' written values no more than the main cache.
     const main = this.main;
     const hot = this.hot;
-    while (main.lru.bytes + hot.lru.bytes > this.budget) {
-      const victim = hot.lru.bytes > main.lru.bytes / 8 ? hot : main;
+    const copies = this.copies;
+    while (main.lru.bytes + hot.lru.bytes + copies.lru.bytes > this.budget) {
+      const victim = hot.lru.bytes > main.lru.bytes / 8 ? hot : copies.lru.bytes > main.lru.bytes ? copies : main;
       if (!victim.lru.removeOldest()) break;
       victim.evictions++;
     }
   }
 
   /** peek returns key's live entry (main first, then hot) and where it is, without touching the counters. */
-  peek(key: string, now: number): { value: ByteView; expiresAt: number; from: "main" | "hot" } | undefined {
-    for (const [cache, from] of [[this.main, "main"], [this.hot, "hot"]] as const) {
+  peek(key: string, now: number, withCopies = true): { value: ByteView; expiresAt: number; from: "main" | "hot" } | undefined {
+    for (const [cache, from] of [[this.main, "main"], [this.hot, "hot"], ...(withCopies ? [[this.copies, "hot"] as const] : [])] as const) {
       const e = cache.lru.get(key);
       if (e !== undefined && (e.expiresAt === 0 || now < e.expiresAt) && (e.until === 0 || now < e.until)) return { value: e.value, expiresAt: e.expiresAt, from };
     }
@@ -90,11 +93,12 @@ export class Caches {
     return before - lru.length;
   }
 
-  /** remove drops key from both caches; true if either held it. */
+  /** remove drops key from every cache; true if any held it. */
   remove(key: string): boolean {
     const a = this.main.lru.remove(key);
     const b = this.hot.lru.remove(key);
-    return a || b;
+    const c = this.copies.lru.remove(key);
+    return a || b || c;
   }
 
   /**
@@ -112,6 +116,7 @@ export class Caches {
     };
     this.main.sweepCursor = this.main.lru.sweep(this.main.sweepCursor, budget, dead(stale));
     this.hot.sweepCursor = this.hot.lru.sweep(this.hot.sweepCursor, budget, dead(0));
+    this.copies.sweepCursor = this.copies.lru.sweep(this.copies.sweepCursor, budget, dead(0));
     return freed;
   }
 }

@@ -117,8 +117,10 @@ export class Group {
     const view = ByteView.from(value);
     const expiresAt = this.#expiry(options.ttl, options.expiresAt);
     // Our hot copy, if any, is stale now; a node that owns key or holds a copy keeps the value.
-    const { here, failed } = await writeCopies(this.#writes, key, view, expiresAt);
-    if (here) this.setLocal(key, view, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // 0 is already resolved: never
+    const { owner, holder, failed } = await writeCopies(this.#writes, key, view, expiresAt);
+    const at = expiresAt > 0 ? { expiresAt } : { ttl: 0 }; // 0 is already resolved: never
+    if (owner) this.setLocal(key, view, at);
+    else if (holder) this.setCopy(key, view, at);
     else this.removeLocal(key);
     return { failed };
   }
@@ -130,6 +132,16 @@ export class Group {
     const failed: PeerFailure[] = [];
     await removeEverywhere(this.#writes, key, new Set(), failed);
     return { failed };
+  }
+
+  /**
+   * setCopy keeps value as a copy of another node's written value (--copies): never served by a
+   * get here, which asks the owner, but peeked when the owner is down or has restarted.
+   */
+  setCopy(key: string, value: Uint8Array | string | ByteView, options: { ttl?: number; expiresAt?: number } = {}): void {
+    checkKey(this.name, key);
+    this.#caches.hot.lru.remove(key); // our hot copy, if any, is stale
+    this.#caches.populate(this.#caches.copies, key, new Entry(ByteView.from(value), this.#expiry(options.ttl, options.expiresAt)));
   }
 
   /** setLocal stores value in this node's main cache only (a peer's PUT lands here); it wins over a load of key in flight. */
@@ -200,6 +212,12 @@ export class Group {
     return this.#loadLocally(key, false, true);
   }
 
+  /** #ownCopy is this node's copy of key's written value, when it holds one (--copies). */
+  #ownCopy(key: string): PeerResponse | undefined {
+    const e = this.#caches.copies.lru.get(key);
+    return e && !this.#expired(e) ? { value: e.value.bytes(), expiresAt: e.expiresAt } : undefined;
+  }
+
   /** #keep caches a value loaded here: in the main cache when this node owns key, else as a short-lived hot copy. */
   #keep(key: string, entry: Entry, copyOnly: boolean): void {
     if (copyOnly) this.#keepHot(key, entry);
@@ -226,7 +244,7 @@ export class Group {
       const mark = this.#marks.begin(key);
       try {
         // Handoff or a written copy: another node may hold key; taking its value spares the source.
-        const taken = refresh || !this.#peers ? undefined : await takeOver(this.name, this.#peers, key);
+        const taken = refresh || !this.#peers ? undefined : (this.#ownCopy(key) ?? (await takeOver(this.name, this.#peers, key)));
         const copy = taken && new Entry(ByteView.adopt(taken.value), taken.expiresAt);
         if (copy && !this.#expired(copy)) {
           if (!mark.stale) this.#keep(key, copy, fallback);

@@ -11,8 +11,8 @@ export interface PeerClient {
   readonly url: string;
   /** get resolves the peer's value, rejects with a NOT_FOUND GeeCacheError when the key does not exist, or with any other error when the peer failed. */
   get(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse>;
-  /** set stores the value in the peer's main cache (the peer owns the key); expiresAt is Unix ms, 0 = never. */
-  set?(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal): Promise<void>;
+  /** set stores the value in the peer's main cache (the peer owns the key), or with copy as a copy it keeps for when the owner is down; expiresAt is Unix ms, 0 = never. */
+  set?(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal, copy?: boolean): Promise<void>;
   /** remove drops the key from the peer's caches. */
   remove?(group: string, key: string, signal?: AbortSignal): Promise<void>;
   /** peek asks the peer for its cached copy only (never loaded, never forwarded): undefined when it has none. */

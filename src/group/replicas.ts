@@ -13,23 +13,23 @@ export interface WriteContext {
 }
 
 /**
- * writeCopies sends a written value to key's owner (when it is another node) and to the copy
- * holders, then has every other node drop its hot copy. It returns whether this node must keep
- * the value itself (it owns key or holds a copy) and the peers that failed.
+ * writeCopies sends a written value to key's owner (when it is another node) and, marked as
+ * copies, to the copy holders, then has every other node drop its hot copy. It returns whether
+ * this node owns key or holds a copy, and the peers that failed.
  */
-export async function writeCopies(ctx: WriteContext, key: string, value: ByteView, expiresAt: number): Promise<{ here: boolean; failed: PeerFailure[] }> {
+export async function writeCopies(ctx: WriteContext, key: string, value: ByteView, expiresAt: number): Promise<{ owner: boolean; holder: boolean; failed: PeerFailure[] }> {
   const owner = ctx.peers?.pickPeer(key);
   const holders = ctx.peers?.copyHolders?.(key) ?? [];
   const failed: PeerFailure[] = [];
   const written = new Set<string>();
-  const put = async (peer: PeerClient): Promise<void> => {
+  const put = async (peer: PeerClient, copy: boolean): Promise<void> => {
     written.add(peer.url);
     if (!peer.set) throw new GeeCacheError("INVALID_ARGUMENT", `group ${ctx.group}: the transport of peer ${peer.url} cannot set values`);
-    await peer.set(ctx.group, key, value, expiresAt).catch((err) => failed.push(ctx.failed(peer.url, err)));
+    await peer.set(ctx.group, key, value, expiresAt, undefined, copy || undefined).catch((err) => failed.push(ctx.failed(peer.url, err)));
   };
-  await Promise.all([owner && put(owner), ...holders.map((h) => (h === "self" ? undefined : put(h)))]);
+  await Promise.all([owner && put(owner, false), ...holders.map((h) => (h === "self" ? undefined : put(h, true)))]);
   await removeEverywhere(ctx, key, written, failed);
-  return { here: !owner || holders.includes("self"), failed };
+  return { owner: !owner, holder: holders.includes("self"), failed };
 }
 
 /** removeEverywhere drops key from every other node's caches but those in skip, adding the peers that failed to failed. */

@@ -5,7 +5,7 @@ import { decodeResponse, type PeerResponse } from "../../core/protocol.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
 import { frame, parseUnary } from "./frame.ts";
 import { encodeRequest, encodeSetRequest } from "./messages.ts";
-import { BOOT_METADATA, PEEK_METADATA, SERVICE_PATH } from "./server.ts";
+import { BOOT_METADATA, COPY_METADATA, PEEK_METADATA, SERVICE_PATH } from "./server.ts";
 import { decodeGrpcMessage, errorFromStatus, formatGrpcTimeout } from "./status.ts";
 
 /** MAX_RESPONSE_BYTES bounds one answer: a source's values are not bounded by maxValueBytes, so this only stops a broken peer. */
@@ -33,6 +33,8 @@ const PEEK = { [PEEK_METADATA]: "1" };
  * about the key; every other status, a timeout or a broken stream is PEER_FAILED; the caller's
  * abort is ABORTED and cancels the stream.
  */
+const COPY = { [COPY_METADATA]: "1" };
+
 export class GrpcPeer implements TransportClient {
   readonly url: string;
   readonly #authority: string;
@@ -87,8 +89,8 @@ export class GrpcPeer implements TransportClient {
   }
 
   /** set stores value in the peer's main cache (Set). */
-  async set(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal): Promise<void> {
-    await this.#unary("Set", encodeSetRequest(group, key, value, expiresAt), signal);
+  async set(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal, copy?: boolean): Promise<void> {
+    await this.#unary("Set", encodeSetRequest(group, key, value, expiresAt), signal, copy ? COPY : undefined);
   }
 
   /** remove drops the key from the peer's caches (Remove). */

@@ -13,6 +13,9 @@ import { encodeGrpcMessage, GrpcStatus, grpcStatusOf, parseGrpcTimeout } from ".
 /** SERVICE_PATH is the path prefix of geecachepb.GroupCache's methods. */
 export const SERVICE_PATH = "/geecachepb.GroupCache/";
 
+/** COPY_METADATA on a Set stores the value as a copy for when its owner is down (--copies), not as the owner's value. */
+export const COPY_METADATA = "geecache-copy";
+
 /** PEEK_METADATA on a Get asks for the cached copy only, never loaded (a new owner's handoff peek); NOT_FOUND when none. */
 export const PEEK_METADATA = "geecache-peek";
 
@@ -66,10 +69,12 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
       if (Bun.peek.status(pending) === "fulfilled") return answer(Bun.peek(pending) as GetResult);
       return pending.then(answer);
     },
-    [`${SERVICE_PATH}Set`]: (body) => {
+    [`${SERVICE_PATH}Set`]: (body, _signal, headers) => {
       const { group, key, value, expiresAt } = decodeSetRequest(body);
       if (value.length > maxValueBytes) throw new GeeCacheError("TOO_LARGE", `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
-      groupOf(group).setLocal(key, value, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // expire 0 on the wire = never
+      const at = expiresAt > 0 ? { expiresAt } : { ttl: 0 }; // expire 0 on the wire = never
+      if (headers[COPY_METADATA] !== undefined) groupOf(group).setCopy(key, value, at);
+      else groupOf(group).setLocal(key, value, at);
       return EMPTY;
     },
     [`${SERVICE_PATH}Remove`]: (body) => {

@@ -1,9 +1,10 @@
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
-import { BOOT_HEADER, ERROR_CODE_HEADER, PEEK_HEADER } from "./responses.ts";
+import { BOOT_HEADER, COPY_HEADER, ERROR_CODE_HEADER, PEEK_HEADER } from "./responses.ts";
 import { BATCH_CONTENT_TYPE, BATCH_SEGMENT, decodeAnswers, encodeKeys } from "./batch.ts";
 
 const PEEK_HEADERS = { [PEEK_HEADER]: "1" };
+const COPY_HEADERS = { [COPY_HEADER]: "1" };
 const BATCH_HEADERS = { "content-type": BATCH_CONTENT_TYPE };
 /** FALLBACK_PARALLEL is how many single GETs stand in for a batch at once, for a peer without the batch route. */
 const FALLBACK_PARALLEL = 16;
@@ -155,8 +156,8 @@ export class HttpPeer implements TransportClient {
   }
 
   /** set stores value in the peer's main cache (PUT, protobuf body as a get's answer). */
-  async set(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal): Promise<void> {
-    await this.#call("PUT", group, key, encodeResponse(value, expiresAt), signal, (res) => this.#body(res));
+  async set(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal, copy?: boolean): Promise<void> {
+    await this.#call("PUT", group, key, encodeResponse(value, expiresAt), signal, (res) => this.#body(res), copy ? COPY_HEADERS : undefined);
   }
 
   /** remove drops the key from the peer's caches (DELETE). */

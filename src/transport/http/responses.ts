@@ -8,6 +8,9 @@ export const ERROR_CODE_HEADER = "x-geecache-error";
 /** BOOT_HEADER on a peer's answer names the answering process: a new value means the peer restarted. Go peers ignore it. */
 export const BOOT_HEADER = "x-geecache-boot";
 
+/** COPY_HEADER on a peer PUT stores the value as a copy for when its owner is down (--copies), not as the owner's value. Go peers ignore it. */
+export const COPY_HEADER = "x-geecache-copy";
+
 /** PEEK_HEADER on a peer GET asks for the cached copy only: never loaded, never forwarded (handoff). Go peers ignore it. */
 export const PEEK_HEADER = "x-geecache-peek";
 

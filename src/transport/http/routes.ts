@@ -6,7 +6,7 @@ import type { Registry } from "../../group/registry.ts";
 import type { Handler } from "../../cluster/transport.ts";
 import { bearerMatches } from "./auth.ts";
 import { answerBatch, BATCH_SEGMENT } from "./batch.ts";
-import { BOOT_HEADER, ERROR_CODE_HEADER, errorResponse, PEEK_HEADER, pathOf, readBody, text } from "./responses.ts";
+import { BOOT_HEADER, COPY_HEADER, ERROR_CODE_HEADER, errorResponse, PEEK_HEADER, pathOf, readBody, text } from "./responses.ts";
 
 /** PeerRoutesOptions configure the answers to other nodes. */
 export interface PeerRoutesOptions {
@@ -51,7 +51,9 @@ export function peerRoutes(registry: Registry, options: PeerRoutesOptions): Hand
       }
       const { value, expiresAt } = decoded;
       if (value.length > maxValueBytes) return coded(413, "TOO_LARGE", `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
-      group.setLocal(key, value, expiresAt > 0 ? { expiresAt } : { ttl: 0 }); // expire 0 on the wire = never
+      const at = expiresAt > 0 ? { expiresAt } : { ttl: 0 }; // expire 0 on the wire = never
+      if (req.headers.get(COPY_HEADER) !== null) group.setCopy(key, value, at);
+      else group.setLocal(key, value, at);
       return new Response(null, { status: 204 });
     } catch (err) {
       return peerFailure(err);
