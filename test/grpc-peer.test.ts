@@ -68,12 +68,12 @@ describe("GrpcPeer", () => {
     expect(loads).toBe(0);
   });
 
-  test("NOT_FOUND for a missing key, PEER_FAILED for a failing source, an unknown group or a wrong token", async () => {
+  test("NOT_FOUND for a missing key, LOAD_FAILED for a failing source (the peer is alive), PEER_FAILED for an unknown group or a wrong token", async () => {
     const s = await serve((key) => (key === "fail" ? Promise.reject(new Error("down")) : undefined), { token: "right" });
     const good = grpcTransport({ token: "right" }).client(s.url);
     const bad = grpcTransport({ token: "wrong" }).client(s.url);
     expect(await Promise.all([good.get("scores", "nope"), good.get("scores", "fail"), good.get("other", "k"), bad.get("scores", "nope")].map(code)))
-      .toEqual(["NOT_FOUND", "PEER_FAILED", "PEER_FAILED", "PEER_FAILED"]);
+      .toEqual(["NOT_FOUND", "LOAD_FAILED", "PEER_FAILED", "PEER_FAILED"]);
   });
 
   test("the peer timeout is sent as grpc-timeout, enforced locally, and cancels the stream", async () => {

@@ -12,9 +12,9 @@ describe("gRPC status", () => {
     expect(grpcStatusOf(new Error("a bug"))).toBe(13);
   });
 
-  test("errorFromStatus: NOT_FOUND is about the key; every other status is the peer failing", () => {
+  test("errorFromStatus: NOT_FOUND is about the key, UNAVAILABLE the peer's source; every other status is the peer failing", () => {
     expect([5, 3, 4, 8, 12, 13, 14, 16].map((s) => errorFromStatus(s, "m", "grpc://p:1").code)).toEqual(
-      ["NOT_FOUND", "PEER_FAILED", "PEER_FAILED", "PEER_FAILED", "PEER_FAILED", "PEER_FAILED", "PEER_FAILED", "PEER_FAILED"],
+      ["NOT_FOUND", "PEER_FAILED", "PEER_FAILED", "PEER_FAILED", "PEER_FAILED", "PEER_FAILED", "LOAD_FAILED", "PEER_FAILED"],
     );
   });
 

@@ -31,11 +31,14 @@ export function grpcStatusOf(err: unknown): number {
 }
 
 /**
- * errorFromStatus is how a client sees a peer's non-OK status: NOT_FOUND is an answer about the key;
- * every other status is the peer failing (PEER_FAILED), so the group falls back to loading locally.
+ * errorFromStatus is how a client sees a peer's non-OK status: NOT_FOUND is an answer about the key,
+ * UNAVAILABLE the peer's source failing (LOAD_FAILED); every other status is the peer failing
+ * (PEER_FAILED). Either way but NOT_FOUND the group falls back to loading locally.
  */
 export function errorFromStatus(status: number, message: string, peer: string): GeeCacheError {
   if (status === GrpcStatus.NOT_FOUND) return new GeeCacheError("NOT_FOUND", message || `key not found on peer ${peer}`);
+  // The peer answered that its own source failed: it is alive (peer health must not count it).
+  if (status === GrpcStatus.UNAVAILABLE) return new GeeCacheError("LOAD_FAILED", `peer ${peer}: ${message || "its source failed"}`);
   return new GeeCacheError("PEER_FAILED", `peer ${peer} answered gRPC status ${status}${message ? `: ${message}` : ""}`);
 }
 
