@@ -59,7 +59,7 @@ export class FrequencySketch {
   private table: Int32Array<ArrayBuffer>; // 16 words (64 bytes) per block
   private door: Int32Array<ArrayBuffer>; // doorkeeper bits
   private blockMask = 0;
-  private doorMask = 0; // bit index mask
+  private doorMask = 0; // word index mask
   private cap = 0;
   private additions = 0; // increments since the last halving
   private sample = 0;
@@ -177,20 +177,17 @@ export class FrequencySketch {
     this.additions = Math.max(0, (this.additions - (odd >>> 2)) >>> 1);
   }
 
-  // doorBit reports (1) whether both of h's doorkeeper bits are set; with set, it sets them.
+  // doorBit reports (1) whether both of h's doorkeeper bits are set; with set, it sets them. Both
+  // bits are in one word (a blocked bloom filter), so a check costs one memory read, not two.
   private doorBit(h: number, set: boolean): number {
     const d = this.door;
-    const x = spread(h ^ 0x85ebca6b);
-    const i = x & this.doorMask;
-    const j = spread(h + 0x27d4eb2f) & this.doorMask;
-    const mi = 1 << (i & 31);
-    const mj = 1 << (j & 31);
-    const hit = (d[i >>> 5]! & mi) !== 0 && (d[j >>> 5]! & mj) !== 0;
-    if (set && !hit) {
-      d[i >>> 5] = d[i >>> 5]! | mi;
-      d[j >>> 5] = d[j >>> 5]! | mj;
-    }
-    return hit ? 1 : 0;
+    const w = spread(h ^ 0x85ebca6b) & this.doorMask;
+    const y = spread(h + 0x27d4eb2f);
+    const m = (1 << (y & 31)) | (1 << ((y >>> 5) & 31));
+    const word = d[w]!;
+    if ((word & m) === m) return 1;
+    if (set) d[w] = word | m;
+    return 0;
   }
 
   private resize(cap: number): void {
@@ -204,7 +201,7 @@ export class FrequencySketch {
     this.table = table;
     this.door = door;
     this.blockMask = (cap >>> 3) - 1;
-    this.doorMask = cap * 32 - 1;
+    this.doorMask = cap - 1; // a word index
     this.cap = cap;
     this.sample = cap * SAMPLE_FACTOR;
   }
