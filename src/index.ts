@@ -4,10 +4,12 @@ export { GeeCacheError, httpStatus, isNotFound, notFound, type ErrorCode } from 
 export { Group } from "./group/group.ts";
 export type { GetResult, GroupStats, PeerFailure, WriteResult } from "./group/results.ts";
 export type { CacheStats } from "./group/caches.ts";
-export { DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, type GroupOptions } from "./group/options.ts";
+export { DEFAULT_ADMISSION, DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, type Admission, type GroupOptions } from "./group/options.ts";
 export { MAX_KEY_LENGTH } from "./group/keys.ts";
 export type { Getter, LoadContext, LoadedValue } from "./group/loader.ts";
 export { LRU, type LRUOptions, type Sized } from "./core/lru.ts";
+export { TinyLFU, type TinyLFUOptions } from "./core/tinylfu.ts";
+export type { ByteCache } from "./core/byte-cache.ts";
 export type { PeerClient, PeerGetter, PeerPicker } from "./group/peers.ts";
 export { staticPeers, type Discovery, type PeerUpdate } from "./cluster/discovery.ts";
 export { observePeer, type PeerObserver, type RequestOutcome } from "./cluster/observe.ts";

@@ -4,6 +4,7 @@ import pkg from "../package.json" with { type: "json" };
 // The public API: adding or dropping an export is a deliberate change to this list.
 const EXPORTS = [
   "ByteView",
+  "DEFAULT_ADMISSION",
   "DEFAULT_API_PORT",
   "DEFAULT_BASE_PATH",
   "DEFAULT_CACHE_BYTES",
@@ -33,6 +34,7 @@ const EXPORTS = [
   "Registry",
   "Ring",
   "SingleFlight",
+  "TinyLFU",
   "apiHandler",
   "bearerMatches",
   "crc32",
