@@ -34,7 +34,8 @@ describe("batch codec", () => {
 describe("POST /api/batch", () => {
   test("answers in request order, asks each owner once, loads each key once", async () => {
     const requests: string[][] = [[], [], []];
-    await using c = await startCluster(3, { getter, onPeerRequest: (i) => (peer) => requests[i]!.push(peer) });
+    // Without handoff peeks (nodes started together would peek each other first): only batch requests are counted.
+    await using c = await startCluster(3, { getter, onPeerRequest: (i) => (peer) => requests[i]!.push(peer), peerSet: () => ({ handoffWindow: 0 }) });
     const keys = [...Array.from({ length: 30 }, (_, i) => `k${i}`), "missing1", "bin", "k3"];
     const res = await batch(c.nodes[0]!.httpUrl, { group: "scores", keys });
     expect(res.status).toBe(200);
