@@ -85,6 +85,17 @@ export class Caches {
     return undefined;
   }
 
+  /** keepHot stores a copy of another node's key in the hot cache for at most ttl ms from now (never past its own expiry); ttl 0 keeps nothing. */
+  keepHot(key: string, entry: Entry, ttl: number, now: number): void {
+    if (ttl > 0) this.populate(this.hot, key, new Entry(entry.value, entry.expiresAt, now + ttl));
+  }
+
+  /** copyOf returns this node's live copy of another node's written value of key (--copies), or undefined. */
+  copyOf(key: string, now: number): { value: Uint8Array; expiresAt: number } | undefined {
+    const e = this.copies.lru.get(key);
+    return e && (e.expiresAt === 0 || now < e.expiresAt) ? { value: e.value.bytes(), expiresAt: e.expiresAt } : undefined;
+  }
+
   /** dropHot removes the hot entries whose key matches; it returns how many. */
   dropHot(matches: (key: string) => boolean): number {
     const lru = this.hot.lru;

@@ -33,6 +33,7 @@ export class Group {
   readonly #flight = new SingleFlight<GetResult>(); // gets: peer fetch or local load
   readonly #local = new SingleFlight<GetResult>(); // loader calls; never waits on a peer
   readonly #marks = new WriteMarks(); // lets a set or remove win over loads in flight
+  readonly #writes: WriteContext;
   readonly #stats: GroupStats = { gets: 0, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 0, loadsDeduped: 0, localLoads: 0, localLoadErrs: 0, serverRequests: 0 };
 
   constructor(options: GroupOptions) {
@@ -48,8 +49,8 @@ export class Group {
     this.#peers = settings.peers;
     this.#random = settings.random;
     this.#now = settings.now;
-    this.#writes.group = this.name;
-    this.#writes.peers = this.#peers;
+    // What cluster-wide writes need of this group; an unreachable peer counts as a peer error.
+    this.#writes = { group: this.name, peers: this.#peers, failed: (peer, err) => (this.#stats.peerErrors++, failure(peer, err)) };
   }
 
   /** get returns the value of key, loading it on a miss; see `getEntry`. */
@@ -180,9 +181,6 @@ export class Group {
     return this.#caches.sweep(this.#now(), budget, this.stale);
   }
 
-  // What cluster-wide writes need of this group; an unreachable peer counts as a peer error.
-  readonly #writes: WriteContext = { group: "", peers: undefined, failed: (peer, err) => (this.#stats.peerErrors++, failure(peer, err)) };
-
   async #load(key: string): Promise<GetResult> {
     // Another flight may have filled the cache between our miss and this call (groupcache's load race).
     const hit = this.lookup(key);
@@ -199,7 +197,7 @@ export class Group {
       const res = await ask();
       this.#stats.peerLoads++;
       const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
-      if (!mark.stale && this.#hotRatio > 0 && this.#random() < this.#hotRatio && !this.#expired(entry)) this.#keepHot(key, entry);
+      if (!mark.stale && this.#hotRatio > 0 && this.#random() < this.#hotRatio && !this.#expired(entry)) this.#keep(key, entry, true);
       return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" };
     } catch (err) {
       if (isNotFound(err)) throw err;
@@ -212,22 +210,10 @@ export class Group {
     return this.#loadLocally(key, false, true);
   }
 
-  /** #ownCopy is this node's copy of key's written value, when it holds one (--copies). */
-  #ownCopy(key: string): PeerResponse | undefined {
-    const e = this.#caches.copies.lru.get(key);
-    return e && !this.#expired(e) ? { value: e.value.bytes(), expiresAt: e.expiresAt } : undefined;
-  }
-
-  /** #keep caches a value loaded here: in the main cache when this node owns key, else as a short-lived hot copy. */
+  /** #keep caches a value loaded here: in the main cache when this node owns key, else as a copy living at most hotTtl. */
   #keep(key: string, entry: Entry, copyOnly: boolean): void {
-    if (copyOnly) this.#keepHot(key, entry);
+    if (copyOnly) this.#caches.keepHot(key, entry, this.#hotTtl, this.#now());
     else this.#caches.populate(this.#caches.main, key, entry);
-  }
-
-  /** #keepHot stores a copy of another node's key in the hot cache, living at most hotTtl (and never past its own expiry). */
-  #keepHot(key: string, entry: Entry): void {
-    if (this.#hotTtl <= 0) return;
-    this.#caches.populate(this.#caches.hot, key, new Entry(entry.value, entry.expiresAt, this.#now() + this.#hotTtl));
   }
 
   /** dropHot removes the hot copies whose key matches (those taken from a peer that restarted); it returns how many. */
@@ -244,7 +230,7 @@ export class Group {
       const mark = this.#marks.begin(key);
       try {
         // Handoff or a written copy: another node may hold key; taking its value spares the source.
-        const taken = refresh || !this.#peers ? undefined : (this.#ownCopy(key) ?? (await takeOver(this.name, this.#peers, key)));
+        const taken = refresh || !this.#peers ? undefined : (this.#caches.copyOf(key, this.#now()) ?? (await takeOver(this.name, this.#peers, key)));
         const copy = taken && new Entry(ByteView.adopt(taken.value), taken.expiresAt);
         if (copy && !this.#expired(copy)) {
           if (!mark.stale) this.#keep(key, copy, fallback);
