@@ -78,7 +78,7 @@ describe("operator logs", () => {
     const lines = jsonLines(a); // every line parses as one object
     const about = (re: RegExp) => lines.filter((l) => re.test(l.message)).map((l) => ({ level: l.level, fields: l.fields }));
     expect(about(/is down after/)).toEqual([{ level: "warn", fields: { peer: bUrl, status: "down", failures: 3, error: expect.any(String) } }]);
-    expect(about(/answers again/)).toEqual([{ level: "info", fields: { peer: bUrl, status: "up", duration_ms: expect.any(Number), failures: expect.any(Number) } }]);
+    expect(about(/answers again/)).toEqual([{ level: "info", fields: { peer: bUrl, status: "up", duration_ms: expect.any(Number), failures: expect.any(Number), dropped: expect.any(Number) } }]);
     expect(about(/^write PUT/)).toEqual([
       { level: "warn", fields: { group: "scores", key: expect.any(String), method: "PUT", status: 502, peer: bUrl, peers: [bUrl], error: expect.stringContaining(bUrl) } },
     ]);

@@ -6,6 +6,7 @@ import { parseBytes, parseDuration, unitHint, unitMissing } from "../core/units.
 import { peerUrl as checkPeerUrl } from "../cluster/peer-url.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { envName, FLAGS, type FlagName } from "./flags.ts";
+import { blameFile, groupsFrom, readConfigFile, type GroupConfig } from "./config-file.ts";
 
 /** Config is a node's settings after flags, environment and defaults are merged and checked. */
 export interface Config {
@@ -62,6 +63,8 @@ export interface Config {
   poolSize?: number;
   /** sourceTimeout (ms) is set only by --source-timeout; undefined leaves the sources' default (5s). */
   sourceTimeout?: number;
+  /** groups are the node's cache groups: the [[group]] tables of --config, or the one group of the flags. */
+  groups: GroupConfig[];
 }
 
 /** LogLevel is how much a node logs. */
@@ -71,11 +74,22 @@ const LOG_LEVELS: readonly LogLevel[] = ["silent", "error", "warn", "info", "deb
 
 export { DEFAULTS } from "./defaults.ts";
 
-/**
- * resolveConfig merges parsed flags with GEECACHE_* variables and defaults, and checks every
- * value; a bad one throws a GeeCacheError INVALID_ARGUMENT whose message names the flag.
- */
+/** resolveConfig merges flags over GEECACHE_* variables over the --config file over defaults; a bad value throws INVALID_ARGUMENT naming the flag (or the file, line and field). */
 export function resolveConfig(args: Record<string, unknown>, env: Record<string, string | undefined> = process.env): Config {
+  const path = args.config !== undefined ? String(args.config) : env[envName("config")];
+  const file = path === undefined ? undefined : readConfigFile(path);
+  if (file?.groups.length && (args.group !== undefined || env[envName("group")] !== undefined)) throw bad("group", `cannot be used with the [[group]] tables of ${file.path}`);
+  let c: Omit<Config, "groups">;
+  try {
+    c = resolveFlags(args, env, file?.flags ?? {});
+  } catch (err) {
+    throw file ? blameFile(err, file, args, env) : err; // a bad value from the file names its line
+  }
+  const node = { name: c.group, source: c.source, query: c.query, cacheBytes: c.cacheBytes, ttl: c.ttl, stale: c.stale, hotTtl: c.hotTtl, admission: c.admission };
+  return { ...c, groups: file?.groups.length ? groupsFrom(file, node) : [node] };
+}
+
+function resolveFlags(args: Record<string, unknown>, env: Record<string, string | undefined>, fromFile: Partial<Record<FlagName, string>>): Omit<Config, "groups"> {
   for (const name of Object.keys(args)) {
     if (name !== "_" && !(name in FLAGS) && !isAlias(name)) throw bad(name, "is not a geecache flag (see --help)");
   }
@@ -85,7 +99,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
     const v = args[name];
     if (v !== undefined && v !== null && typeof v !== "boolean") return String(v);
     if (typeof v === "boolean") return String(v);
-    return env[envName(name)];
+    return env[envName(name)] ?? fromFile[name];
   };
   const str = (name: keyof typeof DEFAULTS): string => raw(name) ?? DEFAULTS[name];
 
@@ -136,6 +150,7 @@ export function resolveConfig(args: Record<string, unknown>, env: Record<string,
   if (!/^\/([^?#]*\/)?$/.test(basePath)) throw bad("base-path", `must start and end with "/", such as /_geecache/, got ${JSON.stringify(basePath)}`);
 
   const group = str("group");
+  if (group.includes(",")) throw bad("group", `names one group, got ${JSON.stringify(group)}: for several, use --config=FILE with one [[group]] table each`);
   if (!GROUP_NAME.test(group)) throw bad("group", `accepts 1 to 128 letters, digits, "-", "_" or ".", got ${JSON.stringify(group)}`);
 
   const source = str("source");

@@ -91,6 +91,7 @@ export const FLAGS = {
     description: `Main cache policy: tinylfu (W-TinyLFU: a new key must be asked for more often than the keys it would push out) or lru (default ${D.admission})`,
     valueHint: D.admission,
   },
+  config: { type: "string", description: "TOML file of settings (the flags' names with _) and [[group]] tables, one per cache group; flags and GEECACHE_* variables override it", valueHint: "geecache.toml" },
   "log-level": { type: "string", description: `silent, error, warn, info or debug (debug logs every load) (default ${D["log-level"]})`, valueHint: "info" },
   "log-format": { type: "string", description: `pretty or json (one JSON object a line) (default ${D["log-format"]})`, valueHint: "pretty" },
 } as const satisfies ArgsDef;

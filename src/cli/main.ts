@@ -44,12 +44,14 @@ async function main(args: Record<string, unknown>): Promise<void> {
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets: secretsOf(config) });
 
-  let source: ReturnType<typeof sourceFromSpec>;
-  try {
-    source = sourceFromSpec(config.source, config.group, { query: config.query, poolSize: config.poolSize, timeout: config.sourceTimeout });
-  } catch (err) {
-    fail(2, `--source ${redactUrl(config.source)}: ${errorMessage(err)}`);
-  }
+  // One source per group: --source for the flags' one group, or each [[group]]'s of --config.
+  const sources = config.groups.map((g) => {
+    try {
+      return sourceFromSpec(g.source, g.name, { query: g.query, poolSize: config.poolSize, timeout: config.sourceTimeout });
+    } catch (err) {
+      fail(2, `${config.groups.length > 1 ? `group ${g.name}: ` : ""}--source ${redactUrl(g.source)}: ${errorMessage(err)}`);
+    }
+  });
 
   const metrics = new NodeMetrics();
   // bootId travels with this node's answers to peers: a new one tells them it restarted.
@@ -97,20 +99,26 @@ async function main(args: Record<string, unknown>): Promise<void> {
   });
   const peerScheme = overGrpc ? (config.tls ? "grpcs" : "grpc") : config.tls ? "https" : "http";
   const registry = new Registry();
-  const loads = loggedLoads(log, config.group, metrics.timeLoads(config.group, source.getter), { source: source.describe });
-  registry.add(
-    new Group({
-      name: config.group,
-      cacheBytes: config.cacheBytes,
-      ttl: config.ttl,
-      stale: config.stale,
-      hotCacheRatio: config.hotCacheRatio,
-      admission: config.admission,
-      hotTtl: config.hotTtl,
-      peers: pool,
-      getter: loads.getter,
-    }),
+  const loads = config.groups.map((g, i) => loggedLoads(log, g.name, metrics.timeLoads(g.name, sources[i]!.getter), { source: sources[i]!.describe }));
+  config.groups.forEach((g, i) =>
+    registry.add(
+      new Group({
+        name: g.name,
+        cacheBytes: g.cacheBytes,
+        ttl: g.ttl,
+        stale: g.stale,
+        hotCacheRatio: config.hotCacheRatio,
+        admission: g.admission,
+        hotTtl: g.hotTtl,
+        peers: pool,
+        getter: loads[i]!.getter,
+      }),
+    ),
   );
+  const budget = config.groups.reduce((n, g) => n + g.cacheBytes, 0);
+  const groupsText = config.groups.length === 1
+    ? `group ${config.groups[0]!.name}, budget ${formatBytes(budget)}, source ${sources[0]!.describe}`
+    : `groups ${config.groups.map((g, i) => `${g.name} (${formatBytes(g.cacheBytes)}, ${sources[i]!.describe})`).join(", ")}`;
 
   // The gRPC listener opens first: on --grpc-port=0 its URL names this node before the HTTP one could.
   let grpcListening: Listening | undefined;
@@ -165,7 +173,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
     log.warn(`--peers does not list this node (${pool.self}); it is on the ring anyway. List every node, this one included, on every node`);
   }
   log.info(
-    `listening on ${node.url}${node.apiUrl !== node.url ? `, API on ${node.apiUrl}` : ""}${grpcListening ? `, gRPC on ${grpcListening.url}` : ""}; self ${pool.self}, peers ${pool.peers().join(",")}; group ${config.group}, budget ${formatBytes(config.cacheBytes)}, source ${source.describe}, hash ${config.hash}${config.ttl ? `, ttl ${config.ttl} ms` : ""}${config.token ? ", peer token on" : ""}${config.tls ? ", tls on" : ""}`,
+    `listening on ${node.url}${node.apiUrl !== node.url ? `, API on ${node.apiUrl}` : ""}${grpcListening ? `, gRPC on ${grpcListening.url}` : ""}; self ${pool.self}, peers ${pool.peers().join(",")}; ${groupsText}, hash ${config.hash}${config.ttl ? `, ttl ${config.ttl} ms` : ""}${config.token ? ", peer token on" : ""}${config.tls ? ", tls on" : ""}`,
   );
 
   // Under churn evicted values pile up as garbage far past the budget unless collected (gc-pacer.ts).
@@ -173,7 +181,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
     const c = g.cacheStats();
     return n + c.main.evictions + c.hot.evictions;
   }, 0);
-  new GcPacer({ budget: config.cacheBytes, evictions }).start();
+  new GcPacer({ budget, evictions }).start();
 
   let stopping = false;
   let endDrain: (() => void) | undefined;
@@ -198,14 +206,14 @@ async function main(args: Record<string, unknown>): Promise<void> {
     const stopStart = performance.now();
     // The source (a PostgreSQL pool) closes after the in-flight requests that may still be loading.
     const stopped = Promise.all([node.stop(), grpcListening?.close()])
-      .then(() => Promise.all([source.close?.(), pool.close()]))
+      .then(() => Promise.all([...sources.map((s) => s.close?.()), pool.close()]))
       .then(() => true)
       .catch((err) => void log.warn(`shutdown: ${errorMessage(err)}`, { signal, phase: "in_flight", error: errorMessage(err) }));
     const done = await Promise.race([stopped, Bun.sleep(SHUTDOWN_GRACE_MS).then(() => false as const)]);
     const took = Math.round(performance.now() - stopStart);
     if (done === false) log.warn(`${signal}: requests still in flight after ${took} ms; exiting anyway`, { signal, phase: "in_flight_timeout", duration_ms: took });
     else log.info(`${signal}: in-flight requests finished in ${took} ms`, { signal, phase: "in_flight_done", duration_ms: took });
-    loads.flush(); // source failures not yet reported
+    loads.forEach((l) => l.flush()); // source failures not yet reported
     log.info(`${signal}: exiting with code 0`, { signal, phase: "exit", status: 0 });
     process.exit(0);
   };
@@ -217,10 +225,12 @@ async function main(args: Record<string, unknown>): Promise<void> {
 function secretsOf(config: Config): string[] {
   const out = [config.token, config.apiToken, config.apiReadToken].filter((s): s is string => !!s);
   try {
-    const password = new URL(config.source).password;
-    if (password) out.push(password, decodeURIComponent(password));
+    for (const g of config.groups) {
+      const password = URL.canParse(g.source) ? new URL(g.source).password : "";
+      if (password) out.push(password, decodeURIComponent(password));
+    }
   } catch {
-    // not a URL (demo, sqlite:): no password
+    // a password that is not percent-encoded: its raw form is listed
   }
   return out;
 }
