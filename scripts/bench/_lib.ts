@@ -165,10 +165,14 @@ export function spawnBare(port: number, mode: "origin" | "headers" | "relay" | "
   return spawnServer(cmd, port, { readyPath: "/healthz" });
 }
 
-/** childEnv is our environment without GEECACHE_* variables, so none can change a node's flags. */
+/**
+ * childEnv is our environment without GEECACHE_* variables, so none can change a node's flags,
+ * but for GEECACHE_DRAIN=0: a benchmark stops its nodes at once (older builds ignore the variable).
+ */
 export function childEnv(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("GEECACHE_")) out[k] = v;
+  out.GEECACHE_DRAIN = "0";
   return out;
 }
 
