@@ -4,6 +4,7 @@ import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import { decodeResponse, type PeerResponse } from "../../core/protocol.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
 import { frame, parseUnary } from "./frame.ts";
+import { decodeGetManyResponse, encodeGetManyRequest } from "./batch.ts";
 import { encodeRequest, encodeSetRequest } from "./messages.ts";
 import { BOOT_METADATA, COPY_METADATA, PEEK_METADATA, SERVICE_PATH } from "./server.ts";
 import { decodeGrpcMessage, errorFromStatus, formatGrpcTimeout } from "./status.ts";
@@ -86,6 +87,16 @@ export class GrpcPeer implements TransportClient {
   /** probe makes one call that any gRPC answer completes (an empty Get is INVALID_ARGUMENT): the peer is alive. */
   async probe(signal?: AbortSignal): Promise<void> {
     await this.#unary("Get", encodeRequest("", ""), signal, undefined, { anyStatus: true });
+  }
+
+  /** getMany asks for many keys in one GetMany call, each answered locally by the peer: one entry per key. */
+  async getMany(group: string, keys: readonly string[], signal?: AbortSignal): Promise<Map<string, PeerResponse | GeeCacheError>> {
+    const body = await this.#unary("GetMany", encodeGetManyRequest(group, keys), signal);
+    try {
+      return decodeGetManyResponse(body, keys, this.url);
+    } catch (err) {
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed GetManyResponse: ${errorMessage(err)}`, { cause: err });
+    }
   }
 
   /** set stores value in the peer's main cache (Set). */

@@ -76,11 +76,13 @@ export function decodeSetRequest(buf: Uint8Array): GrpcSetRequest {
   return out;
 }
 
-function bytesFieldSize(n: number): number {
+/** bytesFieldSize is the size of a length-delimited field of n bytes (0: proto3 leaves it out). */
+export function bytesFieldSize(n: number): number {
   return n > 0 ? 1 + varintSize(BigInt(n)) + n : 0; // proto3 leaves empty fields out
 }
 
-function putBytes(out: Uint8Array, o: number, field: number, bytes: Uint8Array): number {
+/** putBytes writes a length-delimited field (nothing when empty) and returns the next offset. */
+export function putBytes(out: Uint8Array, o: number, field: number, bytes: Uint8Array): number {
   if (bytes.length === 0) return o;
   out[o++] = (field << 3) | 2;
   o = putVarint(out, o, BigInt(bytes.length));
@@ -88,7 +90,8 @@ function putBytes(out: Uint8Array, o: number, field: number, bytes: Uint8Array):
   return o + bytes.length;
 }
 
-function text(bytes: Uint8Array, name: string): string {
+/** text reads a string field as strict UTF-8. */
+export function text(bytes: Uint8Array, name: string): string {
   try {
     return strict.decode(bytes);
   } catch {
@@ -97,7 +100,7 @@ function text(bytes: Uint8Array, name: string): string {
 }
 
 /** eachField walks buf's fields, giving each length-delimited field's bytes or each varint's value; unknown fields are skipped. */
-function eachField(buf: Uint8Array, visit: (field: number, bytes: Uint8Array | undefined, varint: bigint | undefined) => void): void {
+export function eachField(buf: Uint8Array, visit: (field: number, bytes: Uint8Array | undefined, varint: bigint | undefined) => void): void {
   let o = 0;
   while (o < buf.length) {
     const [tag, o1] = readVarint(buf, o);

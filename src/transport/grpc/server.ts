@@ -7,6 +7,7 @@ import type { Registry } from "../../group/registry.ts";
 import type { Listening, ListenOptions } from "../../cluster/transport.ts";
 import { authorizationMatches } from "../http/auth.ts";
 import { frame, parseUnary } from "./frame.ts";
+import { decodeGetManyRequest, encodeGetManyResponse } from "./batch.ts";
 import { decodeRequest, decodeSetRequest } from "./messages.ts";
 import { encodeGrpcMessage, GrpcStatus, grpcStatusOf, parseGrpcTimeout } from "./status.ts";
 
@@ -77,6 +78,15 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
       else groupOf(group).setLocal(key, value, at);
       return EMPTY;
     },
+    // GetMany answers every key locally (a peer's batch, never forwarded), one entry per key in order.
+    [`${SERVICE_PATH}GetMany`]: async (body, signal) => {
+      const { group, keys } = decodeGetManyRequest(body);
+      const g = groupOf(group);
+      const answers = await Promise.all(
+        keys.map((k) => g.getLocal(k, { get signal() { return signal(); } }).catch((err: unknown) => (err instanceof GeeCacheError ? err : new GeeCacheError("INTERNAL", errorMessage(err))))),
+      );
+      return encodeGetManyResponse(answers);
+    },
     [`${SERVICE_PATH}Remove`]: (body) => {
       const { group, key } = decodeRequest(body);
       groupOf(group).removeLocal(key);
@@ -93,7 +103,7 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
       return status(stream, GrpcStatus.UNAUTHENTICATED, "the gRPC service needs the cluster token: authorization: Bearer <token>");
     }
     const method = methods[String(headers[":path"])];
-    if (!method) return status(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${headers[":path"]}; geecachepb.GroupCache has Get, Set and Remove`);
+    if (!method) return status(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${headers[":path"]}; geecachepb.GroupCache has Get, Set, Remove and GetMany`);
 
     // The deadline and the caller's going away become a signal only for a call that has to wait (a miss).
     let abort: AbortController | undefined;
