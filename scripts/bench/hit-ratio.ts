@@ -9,6 +9,7 @@
 import { LRU } from "../../src/core/lru.ts";
 import { TinyLFU } from "../../src/core/tinylfu.ts";
 import { fmt, parseArgs, table, verdict } from "./_lib.ts";
+import { mulberry32 } from "../../test/helpers/prng.ts"; // the one seeded PRNG, shared with the tests
 
 const { quick } = parseArgs("bun scripts/bench/hit-ratio.ts [--quick]");
 const KEYS = 1_000_000;
@@ -16,17 +17,6 @@ const REQUESTS = quick ? 1_000_000 : 4_000_000;
 const KEY_LEN = 8; // "k" + 7 digits
 const VALUE_LEN = 100; // fixed-size runs
 const SIZES = [0.001, 0.01, 0.1] as const;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function permutation(n: number, r: () => number): Uint32Array {
   const p = Uint32Array.from({ length: n }, (_, i) => i);

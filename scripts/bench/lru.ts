@@ -7,6 +7,7 @@
 import { LRUCache } from "lru-cache";
 import { LRU } from "../../src/core/lru.ts";
 import { TinyLFU } from "../../src/core/tinylfu.ts";
+import { mulberry32 } from "../../test/helpers/prng.ts"; // the one seeded PRNG, shared with the tests
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 3 : 9;
@@ -16,17 +17,6 @@ const VALUE = new Uint8Array(64); // shared: we measure the cache, not the alloc
 const KEY_LEN = 7; // "k" + 6 digits, ASCII
 const CACHED = 10_000;
 const BUDGET = CACHED * (KEY_LEN + VALUE.length);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function uniform(n: number, seed: number): Uint32Array {
   const r = mulberry32(seed);
