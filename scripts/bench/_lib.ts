@@ -1,5 +1,6 @@
 // Shared pieces of the benchmarks in scripts/bench/: arguments, statistics, tables, processes, wrk.
 import type { Subprocess } from "bun";
+import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -83,6 +84,16 @@ export function verdict(met: boolean): string {
 export function tempDir(prefix: string): { path: string; [Symbol.dispose](): void } {
   const path = mkdtempSync(join(tmpdir(), `geecache-bench-${prefix}-`));
   return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** scoresDb writes a SQLite file at path with GeeCache's table `scores`, key i holding value(i); it returns path. */
+export function scoresDb(path: string, keys: readonly string[], value: (i: number) => string): string {
+  const db = new Database(path, { create: true });
+  db.run("CREATE TABLE scores (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  const insert = db.prepare("INSERT INTO scores (key, value) VALUES (?, ?)");
+  db.transaction(() => keys.forEach((k, i) => insert.run(k, value(i))))();
+  db.close();
+  return path;
 }
 
 /** freePorts returns n distinct ports that were free a moment ago on 127.0.0.1. */

@@ -6,9 +6,8 @@
  * owners). Prints medians and the speed-up of the batch.
  * Usage: bun scripts/bench/batch.ts [--quick]
  */
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { alternate, fmt, footer, freePorts, parseArgs, ratio, spawnNode, summarize, table, tempDir, type Server } from "./_lib.ts";
+import { alternate, fmt, footer, freePorts, parseArgs, ratio, spawnNode, summarize, table, scoresDb, tempDir, type Server } from "./_lib.ts";
 
 const KEYS = Array.from({ length: 100 }, (_, i) => `k${String(i).padStart(3, "0")}`);
 const PARALLEL = 16;
@@ -18,14 +17,7 @@ const rounds = quick ? 3 : 7;
 const reads = quick ? 10 : 30;
 
 using dir = tempDir("batch");
-const dbPath = join(dir.path, "scores.db");
-{
-  const db = new Database(dbPath, { create: true });
-  db.run("CREATE TABLE scores (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  const insert = db.prepare("INSERT INTO scores (key, value) VALUES (?, ?)");
-  db.transaction(() => KEYS.forEach((k, i) => insert.run(k, `value-${i}`)))();
-  db.close();
-}
+const dbPath = scoresDb(join(dir.path, "scores.db"), KEYS, (i) => `value-${i}`);
 
 const ports = await freePorts(3);
 const nodes: Server[] = await Promise.all(ports.map((p) => spawnNode(p, [`--peers=${ports.join(",")}`, `--source=sqlite:${dbPath}`, "--hot-cache-ratio=0"])));

@@ -7,10 +7,9 @@
  * Targets: cluster throughput with the hot cache >= 0.7x single-node hits; the peer hop's latency
  * <= 1.5x the bare relay's.
  */
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import {
-  alternate, checkWrk, fmt, footer, freePorts, luaCycle, parseArgs, ratio, requireWrk, spawnBare, spawnNode, summarize, table, tempDir, verdict, wrk,
+  alternate, checkWrk, fmt, footer, freePorts, luaCycle, parseArgs, ratio, requireWrk, spawnBare, spawnNode, summarize, table, scoresDb, tempDir, verdict, wrk,
   type Server, type WrkResult,
 } from "./_lib.ts";
 
@@ -26,14 +25,7 @@ const rounds = quick ? 3 : 5;
 const seconds = quick ? 2 : 5;
 
 using dir = tempDir("cluster");
-const dbPath = join(dir.path, "scores.db");
-{
-  const db = new Database(dbPath, { create: true });
-  db.run("CREATE TABLE scores (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  const insert = db.prepare("INSERT INTO scores (key, value) VALUES (?, ?)");
-  db.transaction(() => KEYS.forEach((k, i) => insert.run(k, `v${i}`)))();
-  db.close();
-}
+const dbPath = scoresDb(join(dir.path, "scores.db"), KEYS, (i) => `v${i}`);
 const lua = join(dir.path, "cycle.lua");
 await Bun.write(lua, luaCycle("/api?key=", KEYS));
 

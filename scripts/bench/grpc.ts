@@ -6,9 +6,8 @@
  * Usage: bun scripts/bench/grpc.ts [--quick]
  * Targets: gRPC hop p50 <= 1.0x HTTP at 64 connections and <= 1.3x at 1; throughput >= 0.9x HTTP.
  */
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { alternate, checkWrk, fmt, footer, freePorts, luaCycle, parseArgs, ratio, requireWrk, spawnNode, summarize, table, tempDir, verdict, wrk, type Server, type WrkResult } from "./_lib.ts";
+import { alternate, checkWrk, fmt, footer, freePorts, luaCycle, parseArgs, ratio, requireWrk, spawnNode, summarize, table, scoresDb, tempDir, verdict, wrk, type Server, type WrkResult } from "./_lib.ts";
 
 /** HOP_TARGET_64, HOP_TARGET_1 and THROUGHPUT_TARGET are the issue's targets (gRPC / HTTP). */
 export const HOP_TARGET_64 = 1.0;
@@ -23,14 +22,7 @@ const rounds = quick ? 3 : 5;
 const seconds = quick ? 2 : 5;
 
 using dir = tempDir("grpc");
-const dbPath = join(dir.path, "scores.db");
-{
-  const db = new Database(dbPath, { create: true });
-  db.run("CREATE TABLE scores (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  const insert = db.prepare("INSERT INTO scores (key, value) VALUES (?, ?)");
-  db.transaction(() => KEYS.forEach((k, i) => insert.run(k, `v${i}`)))();
-  db.close();
-}
+const dbPath = scoresDb(join(dir.path, "scores.db"), KEYS, (i) => `v${i}`);
 const lua = join(dir.path, "cycle.lua");
 await Bun.write(lua, luaCycle("/api?key=", KEYS));
 
