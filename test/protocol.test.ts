@@ -88,7 +88,7 @@ describe("decodeResponse", () => {
 
   test.each<{ name: string; body: string }>([
     { name: "wire type 0 (varint, field 4)", body: "20 96 01" },
-    { name: "wire type 1 (groupcache-go field 2 minute_qps double)", body: "11 00 00 00 00 00 00 f0 3f" },
+    { name: "wire type 1 (fixed64, field 7)", body: "39 00 00 00 00 00 00 f0 3f" },
     { name: "wire type 2 (bytes, field 5)", body: "2a 03 01 02 03" },
     { name: "wire type 5 (fixed32, field 6)", body: "35 01 02 03 04" },
     { name: "a large field number (field 1000, varint)", body: "c0 3e 01" },
@@ -125,3 +125,35 @@ describe("decodeResponse", () => {
     expect(() => decodeResponse(buf)).toThrow(message);
   });
 });
+
+// groupcache's GetResponse { bytes value = 1; double minute_qps = 2; }: field 2, wire type 1, a
+// little-endian IEEE double (1.5 is 00 00 00 00 00 00 f8 3f).
+describe("minute_qps (field 2)", () => {
+  test.each<{ name: string; qps: number; expiresAt: number; body: string }>([
+    { name: "value and rate", qps: 1.5, expiresAt: 0, body: "0a 03 36 33 30 11 00 00 00 00 00 00 f8 3f" },
+    { name: "value, rate and expiry, in field order", qps: 2, expiresAt: 1, body: "0a 03 36 33 30 11 00 00 00 00 00 00 00 40 18 c0 84 3d" },
+    { name: "no rate (0): field 2 left out", qps: 0, expiresAt: 0, body: "0a 03 36 33 30" },
+    { name: "a negative rate is left out", qps: -1, expiresAt: 0, body: "0a 03 36 33 30" },
+    { name: "NaN is left out", qps: Number.NaN, expiresAt: 0, body: "0a 03 36 33 30" },
+  ])("encodes $name", ({ qps, expiresAt, body }) => {
+    expect(hex(encodeResponse(enc.encode("630"), expiresAt, qps))).toBe(hex(fromHex(body)));
+  });
+
+  test.each<{ name: string; body: string; want: { minuteQps?: number } }>([
+    { name: "a groupcache GetResponse{value, minute_qps}", body: "0a 03 36 33 30 11 9a 99 99 99 99 99 b9 3f", want: { minuteQps: 0.1 } },
+    { name: "the rate after the expiry", body: "0a 03 36 33 30 18 c0 84 3d 11 00 00 00 00 00 00 24 40", want: { minuteQps: 10 } },
+    { name: "no field 2 (Go GeeCache)", body: "0a 03 36 33 30", want: {} },
+    { name: "a zero rate sent anyway", body: "0a 03 36 33 30 11 00 00 00 00 00 00 00 00", want: {} },
+    { name: "a negative rate", body: "0a 03 36 33 30 11 00 00 00 00 00 00 f0 bf", want: {} },
+  ])("decodes $name", ({ body, want }) => {
+    const res = decodeResponse(fromHex(body));
+    expect({ value: new TextDecoder().decode(res.value), minuteQps: res.minuteQps }).toEqual({ value: "630", minuteQps: want.minuteQps });
+    expect("minuteQps" in res).toBe(want.minuteQps !== undefined);
+  });
+
+  test("round trip keeps the double exactly", () => {
+    const qps = 1234.5678901234;
+    expect(decodeResponse(encodeResponse(enc.encode("v"), 0, qps)).minuteQps).toBe(qps);
+  });
+});
+

@@ -1,13 +1,17 @@
 /**
- * The peer wire format: a protobuf message with the value in field 1 (bytes) and the expiry in
- * field 3 (int64, Unix nanoseconds, 0 = none). It reads as GeeCache's `Response{value=1}`,
- * groupcache's `GetResponse{value=1}` and groupcache-go's `GetResponse{value=1, expire=3}`.
+ * The peer wire format: a protobuf message with the value in field 1 (bytes), the owner's request
+ * rate of the key in field 2 (double, requests per second: groupcache's `minute_qps`) and the
+ * expiry in field 3 (int64, Unix nanoseconds, 0 = none). It reads as GeeCache's
+ * `Response{value=1}`, groupcache's `GetResponse{value=1, minute_qps=2}` and groupcache-go's
+ * `GetResponse{value=1, expire=3}`; each ignores the fields it does not know.
  */
 
 /** PeerResponse is a decoded peer answer: the value and its expiry in Unix ms (0 = never). */
 export interface PeerResponse {
   value: Uint8Array;
   expiresAt: number;
+  /** minuteQps is the owner's decayed request rate of the key (per second), when it sent one: what a non-owner's hot cache goes by. */
+  minuteQps?: number;
   /** boot identifies the answering process (not on the protobuf wire: a header or metadata); a new one means the peer restarted. */
   boot?: string;
 }
@@ -16,14 +20,19 @@ export interface PeerResponse {
 export const MAX_EXPIRES_AT = 9_223_372_036_854;
 
 const TAG_VALUE = (1 << 3) | 2; // field 1, length-delimited
+const TAG_QPS = (2 << 3) | 1; // field 2, 64-bit
 const TAG_EXPIRE = (3 << 3) | 0; // field 3, varint
 
-/** encodeResponse writes value (and expiresAt in Unix ms, when non-zero) as a protobuf message. */
-export function encodeResponse(value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array, expiresAt = 0): Uint8Array<ArrayBuffer> {
+/**
+ * encodeResponse writes value (and expiresAt in Unix ms, when non-zero; minuteQps, when above
+ * zero and finite) as a protobuf message, fields in number order.
+ */
+export function encodeResponse(value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array, expiresAt = 0, minuteQps = 0): Uint8Array<ArrayBuffer> {
   const n = value.length;
   // A library caller may pass any expiry; the wire holds int64 nanoseconds (up to the year 2262).
   const expire = expiresAt > 0 ? BigInt(Math.round(Math.min(expiresAt, MAX_EXPIRES_AT))) * 1_000_000n : 0n;
-  const size = (n > 0 ? 1 + varintSize(BigInt(n)) + n : 0) + (expire > 0n ? 1 + varintSize(expire) : 0);
+  const qps = minuteQps > 0 && minuteQps < Infinity; // proto3 leaves a zero double out
+  const size = (n > 0 ? 1 + varintSize(BigInt(n)) + n : 0) + (qps ? 9 : 0) + (expire > 0n ? 1 + varintSize(expire) : 0);
   const out = new Uint8Array(size);
   let o = 0;
   if (n > 0) {
@@ -32,6 +41,11 @@ export function encodeResponse(value: { length: number; copyTo(dst: Uint8Array, 
     if (value instanceof Uint8Array) out.set(value, o);
     else value.copyTo(out, o);
     o += n;
+  }
+  if (qps) {
+    out[o++] = TAG_QPS;
+    new DataView(out.buffer).setFloat64(o, minuteQps, true);
+    o += 8;
   }
   if (expire > 0n) {
     out[o++] = TAG_EXPIRE;
@@ -44,6 +58,7 @@ export function encodeResponse(value: { length: number; copyTo(dst: Uint8Array, 
 export function decodeResponse(buf: Uint8Array): PeerResponse {
   let value: Uint8Array = new Uint8Array(0);
   let expiresAt = 0;
+  let minuteQps: number | undefined;
   let o = 0;
   while (o < buf.length) {
     const [key, o1] = readVarint(buf, o);
@@ -59,6 +74,7 @@ export function decodeResponse(buf: Uint8Array): PeerResponse {
         break;
       }
       case 1:
+        if (field === 2 && o + 8 <= buf.length) minuteQps = new DataView(buf.buffer, buf.byteOffset + o, 8).getFloat64(0, true);
         o += 8;
         break;
       case 2: {
@@ -76,7 +92,10 @@ export function decodeResponse(buf: Uint8Array): PeerResponse {
     }
     if (o > buf.length) throw new RangeError("malformed protobuf: truncated field");
   }
-  return { value, expiresAt: Math.max(0, expiresAt) };
+  const res: PeerResponse = { value, expiresAt: Math.max(0, expiresAt) };
+  // A rate that is not a positive number (NaN, negative, a zero sent anyway) reads as none.
+  if (minuteQps !== undefined && minuteQps > 0) res.minuteQps = minuteQps;
+  return res;
 }
 
 /** varintSize is the number of bytes v takes as a protobuf varint. */
