@@ -4,7 +4,7 @@ export { GeeCacheError, httpStatus, isNotFound, notFound, type ErrorCode } from 
 export { Group } from "./group/group.ts";
 export type { GetResult, GroupStats, PeerFailure, WriteResult } from "./group/results.ts";
 export type { CacheStats } from "./group/caches.ts";
-export { DEFAULT_ADMISSION, DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, type Admission, type GroupOptions } from "./group/options.ts";
+export { DEFAULT_ADMISSION, DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, DEFAULT_HOT_QPS, type Admission, type GroupOptions } from "./group/options.ts";
 export { MAX_KEY_LENGTH } from "./group/keys.ts";
 export type { Getter, LoadContext, LoadedValue } from "./group/loader.ts";
 export { LRU, type LRUOptions, type Sized } from "./core/lru.ts";

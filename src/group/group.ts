@@ -1,13 +1,14 @@
 import { withSignal } from "./abort.ts";
 import { ByteView } from "../core/byteview.ts";
-import { errorMessage, GeeCacheError, isNotFound } from "../core/errors.ts";
+import { GeeCacheError, isNotFound } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import { SingleFlight } from "../core/singleflight.ts";
 import { type Cache, Caches, type CacheStats, Entry } from "./caches.ts";
 import { type GroupOptions, groupSettings } from "./options.ts";
 import { checkKey, keyError } from "./keys.ts";
-import { entryOf, type Getter } from "./loader.ts";
+import { entryOf, type Getter, load } from "./loader.ts";
 import type { PeerPicker } from "./peers.ts";
+import { hotChoice, Popularity } from "./popularity.ts";
 import { getMany } from "./batch.ts";
 import { failure, removeEverywhere, takeOver, writeCopies, type WriteContext } from "./replicas.ts";
 import type { GetResult, GroupStats, PeerFailure, WriteResult } from "./results.ts";
@@ -25,9 +26,9 @@ export class Group {
   readonly stale: number;
   readonly #getter: Getter;
   readonly #peers: PeerPicker | undefined;
-  readonly #hotRatio: number;
+  readonly #keepsHot: (minuteQps: number | undefined) => boolean; // the owner's rate against hotQps, else the coin
   readonly #hotTtl: number; // 0 = hot copies and fallback loads are not kept
-  readonly #random: () => number;
+  readonly #popularity: Popularity; // request rates of the keys this node owns
   readonly #now: () => number;
   readonly #caches: Caches; // main and hot, under cacheBytes
   readonly #flight = new SingleFlight<GetResult>(); // gets: peer fetch or local load
@@ -44,11 +45,11 @@ export class Group {
     this.#caches = new Caches(settings.cacheBytes, settings.admission);
     this.ttl = settings.ttl;
     this.stale = settings.stale;
-    this.#hotRatio = settings.hotCacheRatio;
+    this.#keepsHot = hotChoice(settings.hotQps, settings.hotCacheRatio, settings.random);
     this.#hotTtl = settings.hotTtl;
     this.#peers = settings.peers;
-    this.#random = settings.random;
     this.#now = settings.now;
+    this.#popularity = new Popularity(settings.now);
     // What cluster-wide writes need of this group; an unreachable peer counts as a peer error.
     this.#writes = { group: this.name, peers: this.#peers, failed: (peer, err) => (this.#stats.peerErrors++, failure(peer, err)) };
   }
@@ -66,6 +67,7 @@ export class Group {
     const hit = this.lookup(key);
     if (hit) {
       this.#stats.cacheHits++;
+      if (hit.from === "main" && this.#peers) this.#popularity.record(key); // a key this node owns; alone, nobody asks its rate
       return Promise.resolve(hit);
     }
     this.#stats.loads++;
@@ -82,20 +84,22 @@ export class Group {
     return getMany(parts, keys, options?.signal);
   }
 
-  /** getLocal answers a peer: the value from the main cache or the loader, never from another peer. */
+  /** getLocal answers a peer: the value from the main cache or the loader, never from another peer, with the key's measured rate (minuteQps). */
   getLocal(key: string, options?: { signal?: AbortSignal }): Promise<GetResult> {
     const bad = keyError(this.name, key);
     if (bad) return Promise.reject(bad);
     // Counted as gets too, as groupcache does, so that cacheHits / gets stays a hit ratio.
     this.#stats.serverRequests++;
     this.#stats.gets++;
+    const minuteQps = this.#popularity.recordRate(key);
     const hit = this.#lookupIn(this.#caches.main, key, "main");
     if (hit) {
       this.#stats.cacheHits++;
+      hit.minuteQps = minuteQps;
       return Promise.resolve(hit);
     }
     this.#stats.loads++;
-    return withSignal(() => this.#loadLocally(key), options?.signal);
+    return withSignal(() => this.#loadLocally(key), options?.signal).then((r) => ({ ...r, minuteQps }));
   }
 
   /** peek returns key's cached value (main or hot) without loading and without counting a get: what a new owner asks a previous one during handoff. */
@@ -187,6 +191,7 @@ export class Group {
     if (hit) return hit;
     this.#stats.loadsDeduped++;
     const peer = this.#peers?.pickPeer(key);
+    if (!peer) this.#popularity.record(key); // a key this node owns
     return peer ? this.#viaPeer(key, () => peer.get(this.name, key)) : this.#loadLocally(key);
   }
 
@@ -197,7 +202,7 @@ export class Group {
       const res = await ask();
       this.#stats.peerLoads++;
       const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
-      if (!mark.stale && this.#hotRatio > 0 && this.#random() < this.#hotRatio && !this.#expired(entry)) this.#keep(key, entry, true);
+      if (!mark.stale && this.#keepsHot(res.minuteQps) && !this.#expired(entry)) this.#keep(key, entry, true);
       return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" };
     } catch (err) {
       if (isNotFound(err)) throw err;
@@ -236,18 +241,7 @@ export class Group {
           if (!mark.stale) this.#keep(key, copy, fallback);
           return { value: copy.value, expiresAt: copy.expiresAt, from: "peer" as const };
         }
-        let loaded: Awaited<ReturnType<Getter>>;
-        try {
-          loaded = await this.#getter(key, { group: this.name });
-        } catch (err) {
-          this.#stats.localLoadErrs++;
-          if (err instanceof GeeCacheError) throw err;
-          throw new GeeCacheError("LOAD_FAILED", `group ${this.name}: loading ${JSON.stringify(key)} failed: ${errorMessage(err)}`, { cause: err });
-        }
-        if (loaded === undefined || loaded === null) {
-          this.#stats.localLoadErrs++;
-          throw new GeeCacheError("NOT_FOUND", `key ${JSON.stringify(key)} not found in group ${this.name}`);
-        }
+        const loaded = await load(this.name, this.#getter, key, () => this.#stats.localLoadErrs++);
         const entry = entryOf(this.name, key, loaded, (ttl, expiresAt) => this.#expiry(ttl, expiresAt));
         this.#stats.localLoads++;
         if (!mark.stale && !this.#expired(entry)) this.#keep(key, entry, fallback);

@@ -34,3 +34,23 @@ export function entryOf(group: string, key: string, loaded: LoadedValue, expiry:
   }
   throw new GeeCacheError("LOAD_FAILED", `group ${group}: loader returned ${typeof loaded} for ${JSON.stringify(key)}; expected a string, Uint8Array, ByteView or { value }`);
 }
+
+/**
+ * load calls group's getter for key: a throw becomes a LOAD_FAILED GeeCacheError (a GeeCacheError
+ * passes as it is), no value a NOT_FOUND one; failed() is called before either is thrown.
+ */
+export async function load(group: string, getter: Getter, key: string, failed: () => void): Promise<LoadedValue> {
+  let loaded: LoadedValue | undefined | null;
+  try {
+    loaded = await getter(key, { group });
+  } catch (err) {
+    failed();
+    if (err instanceof GeeCacheError) throw err;
+    throw new GeeCacheError("LOAD_FAILED", `group ${group}: loading ${JSON.stringify(key)} failed: ${errorMessage(err)}`, { cause: err });
+  }
+  if (loaded === undefined || loaded === null) {
+    failed();
+    throw new GeeCacheError("NOT_FOUND", `key ${JSON.stringify(key)} not found in group ${group}`);
+  }
+  return loaded;
+}

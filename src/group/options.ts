@@ -13,8 +13,10 @@ export interface GroupOptions {
   ttl?: number;
   /** stale is how long past its expiry a value this node owns is still served while one background load refreshes it (ms; 0 = off). */
   stale?: number;
-  /** hotCacheRatio is the chance that a value fetched from a peer is kept in the hot cache. */
+  /** hotCacheRatio is the chance that a value fetched from a peer is kept in the hot cache when the owner reports no request rate (or hotQps is 0); 0 turns the hot cache off. */
   hotCacheRatio?: number;
+  /** hotQps keeps a value fetched from a peer in the hot cache iff the owner reports at least this many requests per second for it; 0 = always the hotCacheRatio coin. */
+  hotQps?: number;
   /** admission is the main cache's policy: "tinylfu" (W-TinyLFU: a new key must out-count the keys it would displace) or "lru". The hot cache is always LRU. */
   admission?: Admission;
   /** hotTtl bounds (ms) how long a copy of another node's key is served here: hot copies, and values loaded while their owner failed. */
@@ -27,6 +29,13 @@ export interface GroupOptions {
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 /** DEFAULT_HOT_CACHE_RATIO: one in ten peer fetches is kept locally, as in groupcache. */
 export const DEFAULT_HOT_CACHE_RATIO = 0.1;
+/**
+ * DEFAULT_HOT_QPS is the owner-reported rate (requests per second) from which a peer's value is
+ * kept hot. At the default hot TTL a copy of such a key serves about five gets here; in
+ * scripts/bench/hot-qps.ts 1 gave the fewest peer hops (0.5 let more one-get copies churn the hot
+ * cache, 2 left part of it empty).
+ */
+export const DEFAULT_HOT_QPS = 1;
 /** DEFAULT_HOT_TTL: a copy of another node's key lives at most 5 s, so nodes cannot disagree for longer. */
 export const DEFAULT_HOT_TTL = 5000;
 
@@ -56,10 +65,11 @@ export function groupSettings(options: GroupOptions): GroupSettings {
   const stale = checkNumber(name, "stale", options.stale ?? 0, false);
   const hotCacheRatio = options.hotCacheRatio ?? DEFAULT_HOT_CACHE_RATIO;
   if (!(hotCacheRatio >= 0 && hotCacheRatio <= 1)) throw new RangeError(`Group ${name}: hotCacheRatio must be from 0 to 1, got ${hotCacheRatio}`);
+  const hotQps = checkNumber(name, "hotQps", options.hotQps ?? DEFAULT_HOT_QPS, false);
   const hotTtl = checkNumber(name, "hotTtl", options.hotTtl ?? DEFAULT_HOT_TTL, false);
   const admission = options.admission ?? DEFAULT_ADMISSION;
   if (!ADMISSIONS.includes(admission)) throw new TypeError(`Group ${name}: admission must be "tinylfu" or "lru", got ${JSON.stringify(admission)}`);
-  return { name, getter, cacheBytes, ttl, stale, hotCacheRatio, hotTtl, admission, peers: options.peers, random: options.random ?? Math.random, now: options.now ?? Date.now };
+  return { name, getter, cacheBytes, ttl, stale, hotCacheRatio, hotQps, hotTtl, admission, peers: options.peers, random: options.random ?? Math.random, now: options.now ?? Date.now };
 }
 
 function checkNumber(group: string, what: string, v: number, integer: boolean): number {
