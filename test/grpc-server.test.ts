@@ -1,6 +1,7 @@
 // The gRPC listener against malformed and hostile input, spoken to with a raw node:http2 client.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import http2 from "node:http2";
+import { decodeResponse } from "../src/core/protocol.ts";
 import { Group } from "../src/group/group.ts";
 import { Registry } from "../src/group/registry.ts";
 import type { Listening } from "../src/cluster/transport.ts";
@@ -90,9 +91,10 @@ describe("gRPC listener: answers", () => {
 
   test("Set then Get then Remove", async () => {
     expect(status(await call("/geecachepb.GroupCache/Set", frame(encodeSetRequest("scores", "w", new TextEncoder().encode("written"), 0))))).toEqual({ http: 200, grpc: "0" });
-    expect((await get("w")).body.subarray(7)).toEqual(new TextEncoder().encode("written"));
+    expect(decodeResponse((await get("w")).body.subarray(5)).value).toEqual(new TextEncoder().encode("written"));
     expect(status(await call("/geecachepb.GroupCache/Remove", frame(encodeRequest("scores", "w"))))).toEqual({ http: 200, grpc: "0" });
-    expect((await get("w")).body.subarray(7)).toEqual(new TextEncoder().encode("W")); // loaded again
+    // Loaded again; this second Get of w also carries w's rate (minute_qps, field 2).
+    expect(decodeResponse((await get("w")).body.subarray(5))).toEqual({ value: new TextEncoder().encode("W"), expiresAt: 0, minuteQps: expect.any(Number) });
   });
 });
 

@@ -22,8 +22,8 @@ export interface TransportFactory {
 
 const dec = new TextDecoder();
 const plain = (r: { value: Uint8Array; expiresAt: number }) => ({ value: dec.decode(r.value), expiresAt: r.expiresAt });
-/** HOT keeps every value fetched from a peer in the hot cache, so writes can be seen dropping hot copies. */
-const HOT = { group: () => ({ hotCacheRatio: 1, random: () => 0 }) };
+/** HOT keeps every value fetched from a peer in the hot cache (a coin that always says yes, whatever rate the owner reports), so writes can be seen dropping hot copies. */
+const HOT = { group: () => ({ hotCacheRatio: 1, hotQps: 0, random: () => 0 }) };
 /** MARGIN is how late past its deadline a timed-out or aborted request may fail on a busy machine. */
 const MARGIN = 1500;
 
@@ -60,6 +60,19 @@ export function transportCases(factory: TransportFactory): void {
       h.release();
       expect(await answers).toEqual(Array(6).fill({ status: 200, value: `${key}@1`, from: "peer" }));
       expect(h.loads).toEqual([[], [key], []]);
+    });
+
+    test("minute_qps: the owner's measured rate travels with get and getMany answers (none for a key asked once, nor on a peek)", async () => {
+      await using h = await harness(factory, 3);
+      const key = h.c.keyOwnedBy(1);
+      const client = factory.make({}).client(h.c.urls[1]!);
+      const first = await client.get(GROUP, key); // the first request only starts the key's clock
+      const second = await client.get(GROUP, key);
+      const many = client.getMany ? (await client.getMany(GROUP, [key])).get(key) : { minuteQps: 1 };
+      const peeked = client.peek ? await client.peek(GROUP, key) : { value: new Uint8Array(0), expiresAt: 0 };
+      const rate = (r: unknown) => (r as { minuteQps?: number } | undefined)?.minuteQps;
+      // Two requests within the one-second floor: 1/s; three: 2/s (a slow machine may take longer).
+      expect({ first: rate(first), second: rate(second)! > 0 && rate(second)! <= 1, many: rate(many)! > 0, peeked: rate(peeked) }).toEqual({ first: undefined, second: true, many: true, peeked: undefined });
     });
 
     test("not found: NOT_FOUND from the client, 404 on /api, no local fallback", async () => {

@@ -38,7 +38,7 @@ async function startCluster(n: number, groupOptions: (i: number) => Partial<Grou
       loads[i] = getter.keys;
       return getter;
     },
-    group: (i) => ({ hotCacheRatio: 1, random: () => 0, ...groupOptions(i) }),
+    group: (i) => ({ hotCacheRatio: 1, hotQps: 0, random: () => 0, ...groupOptions(i) }),
     node: () => ({ maxValueBytes: MAX_VALUE_BYTES }),
   });
   return cluster.nodes.map((node, i) => ({ url: node.url, pool: node.peers, group: node.group, loads: loads[i]!, stop: () => cluster.stopNode(i) }));

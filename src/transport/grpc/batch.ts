@@ -2,7 +2,7 @@
  * GetMany, geecache's batch read between peers (proto/geecache.proto):
  *   GetManyRequest  { string group = 1; repeated string keys = 2; }
  *   GetManyResponse { repeated Entry entries = 1; }  one per key, in order
- *   Entry           { int32 status = 1; bytes value = 2; int64 expire = 3; string message = 4; }
+ *   Entry           { int32 status = 1; bytes value = 2; int64 expire = 3; string message = 4; double minute_qps = 5; }
  * status is a gRPC status code (0 = the value; 5 = no such key; else the error, message saying why).
  */
 import { GeeCacheError } from "../../core/errors.ts";
@@ -38,7 +38,7 @@ export function decodeGetManyRequest(buf: Uint8Array): { group: string; keys: st
 }
 
 /** GetManyAnswer is one key's answer on the server side: its value, or its error. */
-export type GetManyAnswer = { value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array; expiresAt: number } | GeeCacheError;
+export type GetManyAnswer = { value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array; expiresAt: number; minuteQps?: number } | GeeCacheError;
 
 /** encodeGetManyResponse writes one Entry per answer, in order. */
 export function encodeGetManyResponse(answers: readonly GetManyAnswer[]): Uint8Array<ArrayBuffer> {
@@ -53,7 +53,8 @@ export function encodeGetManyResponse(answers: readonly GetManyAnswer[]): Uint8A
     }
     const n = a.value.length;
     const expire = a.expiresAt > 0 ? BigInt(Math.round(Math.min(a.expiresAt, MAX_EXPIRES_AT))) * 1_000_000n : 0n;
-    const e = new Uint8Array((n > 0 ? 1 + varintSize(BigInt(n)) + n : 0) + (expire > 0n ? 1 + varintSize(expire) : 0));
+    const qps = a.minuteQps !== undefined && a.minuteQps > 0 && a.minuteQps < Infinity;
+    const e = new Uint8Array((n > 0 ? 1 + varintSize(BigInt(n)) + n : 0) + (expire > 0n ? 1 + varintSize(expire) : 0) + (qps ? 9 : 0));
     let o = 0;
     if (n > 0) {
       e[o++] = (2 << 3) | 2;
@@ -64,7 +65,11 @@ export function encodeGetManyResponse(answers: readonly GetManyAnswer[]): Uint8A
     }
     if (expire > 0n) {
       e[o++] = 3 << 3;
-      putVarint(e, o, expire);
+      o = putVarint(e, o, expire);
+    }
+    if (qps) {
+      e[o++] = (5 << 3) | 1; // minute_qps, a little-endian double
+      new DataView(e.buffer).setFloat64(o, a.minuteQps!, true);
     }
     return e;
   });
@@ -87,8 +92,12 @@ export function decodeGetManyResponse(buf: Uint8Array, keys: readonly string[], 
     let status = 0;
     let message = "";
     const res: PeerResponse = { value: new Uint8Array(0), expiresAt: 0 };
-    eachField(bytes, (f, b, v) => {
+    eachField(bytes, (f, b, v, fixed) => {
       if (f === 1 && v !== undefined) status = Number(BigInt.asIntN(32, v));
+      else if (f === 5 && fixed !== undefined && fixed.length === 8) {
+        const qps = new DataView(fixed.buffer, fixed.byteOffset, 8).getFloat64(0, true);
+        if (qps > 0) res.minuteQps = qps;
+      }
       else if (f === 2 && b) res.value = b;
       else if (f === 3 && v !== undefined) {
         const ns = BigInt.asIntN(64, v);

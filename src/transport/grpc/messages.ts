@@ -99,8 +99,8 @@ export function text(bytes: Uint8Array, name: string): string {
   }
 }
 
-/** eachField walks buf's fields, giving each length-delimited field's bytes or each varint's value; unknown fields are skipped. */
-export function eachField(buf: Uint8Array, visit: (field: number, bytes: Uint8Array | undefined, varint: bigint | undefined) => void): void {
+/** eachField walks buf's fields, giving each length-delimited field's bytes, each varint's value, or a fixed-width field's 8 or 4 bytes; unknown fields are skipped. */
+export function eachField(buf: Uint8Array, visit: (field: number, bytes: Uint8Array | undefined, varint: bigint | undefined, fixed?: Uint8Array) => void): void {
   let o = 0;
   while (o < buf.length) {
     const [tag, o1] = readVarint(buf, o);
@@ -118,8 +118,10 @@ export function eachField(buf: Uint8Array, visit: (field: number, bytes: Uint8Ar
       o = o2 + Number(len);
       visit(field, buf.subarray(o2, o), undefined);
     } else if (wire === 1 || wire === 5) {
+      const start = o;
       o += wire === 1 ? 8 : 4;
       if (o > buf.length) throw new RangeError("malformed protobuf: truncated field");
+      visit(field, undefined, undefined, buf.subarray(start, o));
     } else {
       throw new RangeError(`malformed protobuf: wire type ${wire}`);
     }

@@ -200,7 +200,7 @@ export async function listenGrpc(registry: Registry, listen: ListenOptions, opti
 }
 
 function answer(r: GetResult): Uint8Array {
-  return encodeResponse(r.value, r.expiresAt);
+  return encodeResponse(r.value, r.expiresAt, r.minuteQps);
 }
 
 function ok(stream: ServerHttp2Stream, message: Uint8Array, bootId?: string): void {

@@ -2,7 +2,7 @@
  * The batch peer route, `POST {basePath}_batch/{group}`: many keys in one request, each answered
  * locally (never forwarded). The body is the keys, each a varint length then its UTF-8 bytes. The
  * answer has one entry per key, in order: a varint status, a varint length, then for a 200 the
- * protobuf of a single get's answer (value = 1, expire = 3), else the error's code, a space and
+ * protobuf of a single get's answer (value = 1, minute_qps = 2, expire = 3), else the error's code, a space and
  * its one-line message. Go GeeCache and groupcache lack the route (404 or 405).
  */
 import { errorMessage, GeeCacheError, httpStatus, type ErrorCode } from "../../core/errors.ts";
@@ -44,7 +44,7 @@ export function decodeKeys(body: Uint8Array): string[] {
 }
 
 /** BatchValue is a value to answer with: bytes, or a ByteView (copied once, into the answer). */
-export type BatchValue = { value: Parameters<typeof encodeResponse>[0]; expiresAt: number };
+export type BatchValue = { value: Parameters<typeof encodeResponse>[0]; expiresAt: number; minuteQps?: number };
 
 /** encodeAnswers writes one entry per key: a status, and the answer's protobuf or its error's code and message. */
 export function encodeAnswers(answers: readonly (BatchValue | GeeCacheError)[]): Uint8Array<ArrayBuffer> {
@@ -55,7 +55,7 @@ export function encodeAnswers(answers: readonly (BatchValue | GeeCacheError)[]):
       return encoder.encode(`${a.code} ${a.message.split("\n", 1)[0]}`);
     }
     statuses.push(200);
-    return encodeResponse(a.value, a.expiresAt);
+    return encodeResponse(a.value, a.expiresAt, a.minuteQps);
   });
   return concat(parts, statuses);
 }

@@ -21,7 +21,7 @@ export interface PeerRoutesOptions {
 
 /**
  * peerRoutes answers `{basePath}{group}/{key}` from registry's groups: GET loads locally (never
- * forwards), PUT stores a protobuf-encoded value in the main cache, DELETE drops the key from both
+ * forwards) and answers with the key's measured request rate (minute_qps), PUT stores a protobuf-encoded value in the main cache, DELETE drops the key from both
  * caches; `POST {basePath}_batch/{group}` answers many keys at once (batch.ts). Every error carries its code in `x-geecache-error` beside a one-line body.
  */
 export function peerRoutes(registry: Registry, options: PeerRoutesOptions): Handler {
@@ -30,7 +30,7 @@ export function peerRoutes(registry: Registry, options: PeerRoutesOptions): Hand
   if (options.bootId) headers[BOOT_HEADER] = options.bootId;
   const valueAnswer = (r: GetResult): Response => {
     try {
-      return new Response(encodeResponse(r.value, r.expiresAt), { headers });
+      return new Response(encodeResponse(r.value, r.expiresAt, r.minuteQps), { headers });
     } catch (err) {
       return peerFailure(err);
     }
