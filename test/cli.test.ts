@@ -64,6 +64,8 @@ describe("a bad value exits 2 with one line naming the flag", () => {
     ["peer scheme", ["--peers=ftp://x"], {}, "--peers"],
     ["unknown flag", ["--prot=1"], {}, "--prot"],
     ["GEECACHE_PORT", [], { GEECACHE_PORT: "70000" }, "--port"],
+    ["hot qps", ["--hot-qps=fast"], {}, "--hot-qps"],
+    ["GEECACHE_HOT_QPS", [], { GEECACHE_HOT_QPS: "-1" }, "--hot-qps"],
   ])("%s", async (_, args, env, flag) => {
     const r = await runCli(args, { env });
     expect(r.code).toBe(2);

@@ -1,11 +1,11 @@
-import { readFileSync } from "node:fs";
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
 import { GROUP_NAME } from "../core/limits.ts";
 import { checkSourceSpec } from "../sources/spec.ts";
-import { parseBytes, parseDuration, unitHint, unitMissing } from "../core/units.ts";
+import { parseBytes } from "../core/units.ts";
 import { peerUrl as checkPeerUrl } from "../cluster/peer-url.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { envName, FLAGS, type FlagName } from "./flags.ts";
+import { bad, bool, decimal, duration, durationOf, int, readPem, secret } from "./flag-values.ts";
 import { blameFile, groupsFrom, readConfigFile, type GroupConfig } from "./config-file.ts";
 
 /** Config is a node's settings after flags, environment and defaults are merged and checked. */
@@ -57,6 +57,8 @@ export interface Config {
   hotTtl: number;
   /** hotCacheRatio is set only by --hot-cache-ratio; undefined leaves the Group's default. */
   hotCacheRatio?: number;
+  /** hotQps is set only by --hot-qps; undefined leaves the Group's default. */
+  hotQps?: number;
   /** admission is the main cache's policy. */
   admission: "tinylfu" | "lru";
   /** poolSize is set only by --pool-size; undefined leaves the PostgreSQL source's default (10). */
@@ -122,9 +124,8 @@ function resolveFlags(args: Record<string, unknown>, env: Record<string, string 
   const ttl = duration("ttl", str("ttl"));
   const hotTtl = duration("hot-ttl", str("hot-ttl"));
   const copies = int("copies", str("copies"), 1, 10);
-  const hotText = raw("hot-cache-ratio");
-  const hotCacheRatio = hotText === undefined ? undefined : /^\d*\.?\d+$/.test(hotText.trim()) ? Number(hotText) : NaN;
-  if (hotCacheRatio !== undefined && !(hotCacheRatio <= 1)) throw bad("hot-cache-ratio", `accepts a number from 0 to 1 such as 0.1, got ${JSON.stringify(hotText)}`);
+  const hotCacheRatio = decimal("hot-cache-ratio", raw("hot-cache-ratio"), 1, "a number from 0 to 1 such as 0.1");
+  const hotQps = decimal("hot-qps", raw("hot-qps"), Number.MAX_VALUE, "a rate in requests per second such as 1 or 0.5 (0 = the coin of --hot-cache-ratio alone)");
   const stale = duration("stale", str("stale"));
 
   const token = secret("token", raw("token"));
@@ -211,7 +212,7 @@ function resolveFlags(args: Record<string, unknown>, env: Record<string, string 
 
   return {
     port, host, peers, peersFile, peersFileInterval, peersDns: peersDns && { ...peersDns, srv: srvText !== undefined }, dnsServer, dnsInterval, drain, self, grpcPort, api, apiPort, group, cacheBytes, source, query: raw("query"), hash, replicas, basePath, peerTimeout, maxKeyBytes,
-    maxValueBytes, maxBatchKeys, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotTtl, copies, hotCacheRatio,
+    maxValueBytes, maxBatchKeys, ttl, stale, token, apiToken, apiReadToken, tls, tlsCa, logLevel, logFormat, metrics, hotTtl, copies, hotCacheRatio, hotQps,
     admission, poolSize, sourceTimeout,
   };
 }
@@ -229,47 +230,6 @@ function dnsName(flag: FlagName, text: string | undefined): { name: string; port
   const port = m[3] === undefined ? undefined : Number(m[3]);
   if (port !== undefined && (port < 1 || port > 65535)) throw bad(flag, `port ${port} is out of range 1 to 65535`);
   return { name: m[1]!, port };
-}
-
-function bool(flag: FlagName, text: string | undefined, fallback: boolean): boolean {
-  if (text === undefined) return fallback;
-  if (text === "true" || text === "1") return true;
-  if (text === "false" || text === "0") return false;
-  throw bad(flag, `accepts true or false, got ${JSON.stringify(text)}`);
-}
-
-function duration(flag: FlagName, text: string): number {
-  const ms = durationOf(flag, text);
-  if (ms === undefined) throw bad(flag, `accepts a duration such as 30s, 5m, 1h or 0, got ${JSON.stringify(text)}`);
-  return ms;
-}
-
-/** durationOf reads a duration flag; a bare number other than 0 is refused, since it could mean ms or seconds. */
-function durationOf(flag: FlagName, text: string): number | undefined {
-  if (unitMissing(text)) throw new GeeCacheError("INVALID_ARGUMENT", unitHint(`--${flag}`, text.trim()));
-  return parseDuration(text);
-}
-
-function secret(flag: FlagName, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (value.length < 1 || /\s/.test(value)) throw bad(flag, "must be a non-empty string without spaces");
-  return value;
-}
-
-function readPem(flag: FlagName, path: string): string {
-  try {
-    const pem = readFileSync(path, "utf8");
-    if (!pem.includes("-----BEGIN ")) throw new Error("not a PEM file");
-    return pem;
-  } catch (err) {
-    throw bad(flag, `cannot read ${path}: ${(err as Error).message}`);
-  }
-}
-
-function int(flag: FlagName, text: string, min: number, max: number): number {
-  const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw bad(flag, `accepts a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
-  return n;
 }
 
 function peerUrl(p: string, flag: FlagName = "peers"): string {
@@ -290,8 +250,4 @@ function unexpected(arg: string): string {
 function isAlias(name: string): boolean {
   // citty also sets camelCase twins of kebab-case flags (apiPort for api-port).
   return Object.keys(FLAGS).some((f) => f.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) === name);
-}
-
-function bad(flag: string, what: string): GeeCacheError {
-  return new GeeCacheError("INVALID_ARGUMENT", `--${flag} ${what}`);
 }

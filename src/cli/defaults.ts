@@ -1,6 +1,6 @@
 import { DEFAULT_REPLICAS } from "../core/consistent-hash.ts";
 import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
-import { DEFAULT_ADMISSION, DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, DEFAULT_HOT_TTL } from "../group/options.ts";
+import { DEFAULT_ADMISSION, DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, DEFAULT_HOT_QPS, DEFAULT_HOT_TTL } from "../group/options.ts";
 import { DEFAULT_FILE_INTERVAL } from "../cluster/file-discovery.ts";
 import { DEFAULT_PEER_TIMEOUT } from "../cluster/peer-set.ts";
 import { DEFAULT_BASE_PATH } from "../transport/http/index.ts";
@@ -48,6 +48,7 @@ export const DEFAULTS = {
   "pool-size": String(DEFAULT_POOL_SIZE),
   "source-timeout": durationText(DEFAULT_HTTP_TIMEOUT),
   "hot-cache-ratio": String(DEFAULT_HOT_CACHE_RATIO),
+  "hot-qps": String(DEFAULT_HOT_QPS),
   admission: DEFAULT_ADMISSION,
   "hot-ttl": durationText(DEFAULT_HOT_TTL),
   copies: "1",

@@ -81,9 +81,14 @@ export const FLAGS = {
     description: `Longest time a copy of another node's key is served here (hot copies, and values loaded while their owner was down); bounds how long two nodes can disagree (default ${D["hot-ttl"]})`,
     valueHint: D["hot-ttl"],
   },
+  "hot-qps": {
+    type: "string",
+    description: `Keep a hot copy of a value fetched from a peer when its owner reports at least this many requests per second for the key (minute_qps); 0 = the coin of --hot-cache-ratio for every key (default ${D["hot-qps"]}: with the 5s --hot-ttl a copy then serves ~5 gets; lower thresholds churn the hot cache, higher ones leave it part empty: scripts/bench/hot-qps.ts)`,
+    valueHint: D["hot-qps"],
+  },
   "hot-cache-ratio": {
     type: "string",
-    description: `Advanced: chance, 0 to 1, that a value fetched from a peer is kept in the hot cache (default ${D["hot-cache-ratio"]}, as groupcache)`,
+    description: `Advanced: chance, 0 to 1, that a value fetched from a peer whose owner reports no rate (Go GeeCache, groupcache) is kept in the hot cache; 0 turns the hot cache off (default ${D["hot-cache-ratio"]}, as groupcache)`,
     valueHint: "0.1",
   },
   admission: {

@@ -108,6 +108,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
         ttl: g.ttl,
         stale: g.stale,
         hotCacheRatio: config.hotCacheRatio,
+        hotQps: config.hotQps,
         admission: g.admission,
         hotTtl: g.hotTtl,
         peers: pool,
