@@ -99,10 +99,13 @@ function ownerClient(owner: Group): PeerClient & { asked: number } {
   };
 }
 
+/** OWNS_ALL is the picker of a node that owns every key: a node with peers, whose rates are asked for. */
+const OWNS_ALL = { pickPeer: () => undefined };
+
 describe("Group with measured popularity", () => {
   test("the owner reports each key's rate to peers, counting its own gets of the key too", async () => {
     const c = clock();
-    const owner = new Group({ name: "g", getter: (k) => `v:${k}`, now: () => c.now() });
+    const owner = new Group({ name: "g", getter: (k) => `v:${k}`, peers: OWNS_ALL, now: () => c.now() });
     const first = await owner.getLocal("k"); // a miss: loaded
     c.t += 100;
     await owner.getEntry("k"); // the owner's own API get, a main hit
@@ -110,6 +113,14 @@ describe("Group with measured popularity", () => {
     const third = await owner.getLocal("k");
     const other = await owner.getLocal("other");
     expect({ first: first.minuteQps, third: Math.round(third.minuteQps! * 100) / 100, other: other.minuteQps, from: [first.from, third.from] }).toEqual({ first: 0, third: 2, other: 0, from: ["loader", "main"] });
+  });
+
+  test("a group without peers does not count its own gets (nobody asks it for rates)", async () => {
+    const c = clock();
+    const alone = new Group({ name: "g", getter: (k) => `v:${k}`, now: () => c.now() });
+    for (let i = 0; i < 5; i++) await alone.getEntry("k"); // one load (counted), four main hits (not)
+    c.t += 10;
+    expect((await alone.getLocal("k")).minuteQps).toBeCloseTo(1, 2);
   });
 
   test.each<{ name: string; hotQps?: number; random: number; ownerGets: number; hot: boolean }>([
@@ -120,7 +131,7 @@ describe("Group with measured popularity", () => {
     { name: "hotQps 0 tosses the coin whatever the rate: heads", hotQps: 0, random: 0.05, ownerGets: 0, hot: true },
   ])("a non-owner: $name", async ({ hotQps, random, ownerGets, hot }) => {
     const c = clock();
-    const owner = new Group({ name: "g", getter: (k) => `v:${k}`, now: () => c.now() });
+    const owner = new Group({ name: "g", getter: (k) => `v:${k}`, peers: OWNS_ALL, now: () => c.now() });
     for (let i = 0; i < ownerGets; i++) {
       await owner.getEntry("k"); // the first loads (a clock start only), the rest count
       c.t += 10;
