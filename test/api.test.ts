@@ -118,7 +118,12 @@ describe("nodeHandlers", () => {
     const { main } = routes();
     for (const key of ["Tom", "Tom", "Jack", "nobody"]) await get(main, `/api?key=${key}`);
     const res = await get(main, "/stats");
-    expect({ status: res.status, type: res.headers.get("content-type"), body: await res.json() }).toEqual({
+    const { memory, ...body } = (await res.json()) as { memory: Record<string, number> };
+    // The process's memory: every figure is a byte count, and RSS holds at least the JS heap in use.
+    expect(Object.keys(memory).sort()).toEqual(["arrayBuffers", "external", "heapTotal", "heapUsed", "rss"]);
+    expect(Object.values(memory).every((n) => Number.isInteger(n) && n >= 0)).toBe(true);
+    expect(memory.rss).toBeGreaterThan(0);
+    expect({ status: res.status, type: res.headers.get("content-type"), body }).toEqual({
       status: 200,
       type: "application/json;charset=utf-8",
       body: {

@@ -66,6 +66,14 @@ export class ByteView {
     return true;
   }
 
+  /**
+   * view returns the value's own bytes without a copy, for an API that copies them at once (as
+   * `new Response(view)` does in Bun). The caller must never change them or keep them.
+   */
+  view(): Uint8Array<ArrayBuffer> {
+    return this.#b as Uint8Array<ArrayBuffer>;
+  }
+
   /** blob returns a Blob of the value, made once, so a server can answer without copying again. */
   blob(): Blob {
     return (this.#blob ??= new Blob([this.#b as Uint8Array<ArrayBuffer>]));

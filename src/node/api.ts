@@ -52,14 +52,14 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
   // strings come from the ring, so the lookup hashes nothing new.
   const sharedHeaders = new Map<string | undefined, Partial<Record<GetResult["from"], Headers>>>();
   const valueResponse = (r: GetResult, ownerUrl: string | undefined): Response => {
-    if (r.expiresAt > 0) return new Response(r.value.blob(), { headers: valueHeaders(r, ownerUrl) });
+    if (r.expiresAt > 0) return new Response(r.value.view(), { headers: valueHeaders(r, ownerUrl) });
     let byFrom = sharedHeaders.get(ownerUrl);
     if (!byFrom) {
       if (sharedHeaders.size >= 256) sharedHeaders.clear(); // owners come and go with the peer list
       sharedHeaders.set(ownerUrl, (byFrom = {}));
     }
     const headers = (byFrom[r.from] ??= new Headers(valueHeaders(r, ownerUrl)));
-    return new Response(r.value.blob(), { headers });
+    return new Response(r.value.view(), { headers });
   };
   const write = async (req: Request, params: QueryParams, key: string, group: Group, ownerUrl: string | undefined): Promise<Response> => {
     const headers: Record<string, string> = {};
@@ -159,6 +159,9 @@ export function statsHandler(options: {
       groups[g.name] = { stats: g.stats(), caches: g.cacheStats(), cacheBytes: g.cacheBytes };
     }
     const down = cluster?.health ? [...cluster.health()].filter(([, h]) => h.down).map(([url]) => url) : [];
-    return json(200, { self: cluster ? cluster.self : options.self, peers: cluster ? cluster.peers() : (options.peers?.() ?? []), down, groups });
+    const m = process.memoryUsage();
+    // Where the process's bytes are: the JS heap, buffers outside it (values), and the rest (Bun, the allocator's kept pages).
+    const memory = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+    return json(200, { self: cluster ? cluster.self : options.self, peers: cluster ? cluster.peers() : (options.peers?.() ?? []), down, groups, memory });
   };
 }
