@@ -5,12 +5,14 @@
 //   relay:  fetches the same path and query from --origin and returns the body: one bare hop.
 //   slow:   a slow origin for the HTTP source: GET /values/K answers "value of K" after --delay ms
 //           (default 50); GET /count says how many value requests it has had.
-//   random: GET /values/K answers random bytes, 1 KiB to 64 KiB, the size derived from K (memory.ts).
+//   random: GET /values/K answers random bytes, 1 KiB to 64 KiB, the size derived from K (memory.ts),
+//           or exactly --size bytes when given (memory-churn.ts).
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const port = Number(arg("port") ?? 0);
 const mode = arg("mode") ?? "origin";
 const origin = arg("origin");
 const delay = Number(arg("delay") ?? 50);
+const fixedSize = arg("size") === undefined ? undefined : Number(arg("size"));
 const MODES = ["origin", "headers", "relay", "slow", "random"];
 if (!MODES.includes(mode)) throw new Error(`--mode must be one of ${MODES.join(", ")}, got ${mode}`);
 if (mode === "relay" && !origin) throw new Error("--mode=relay needs --origin=URL");
@@ -49,12 +51,18 @@ const slow = async (req: Request) => {
 };
 
 /** randomSize is memory.ts's value size for key: 1 KiB to 64 KiB. */
-const randomSize = (key: string) => 1024 + (Bun.hash.crc32(key) % (63 * 1024 + 1));
+const randomSize = (key: string) => fixedSize ?? 1024 + (Bun.hash.crc32(key) % (63 * 1024 + 1));
+// getRandomValues fills at most 65,536 bytes at a time.
+const randomBytes = (n: number) => {
+  const out = new Uint8Array(n);
+  for (let o = 0; o < n; o += 65536) crypto.getRandomValues(out.subarray(o, Math.min(n, o + 65536)));
+  return out;
+};
 const random = (req: Request) => {
   const path = pathOf(req.url);
   if (path === "/healthz") return new Response("ok");
   if (!path.startsWith("/values/")) return NOT_FOUND();
-  return new Response(crypto.getRandomValues(new Uint8Array(randomSize(decodeURIComponent(path.slice("/values/".length))))));
+  return new Response(randomBytes(randomSize(decodeURIComponent(path.slice("/values/".length)))));
 };
 
 const server = Bun.serve({

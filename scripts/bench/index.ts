@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { ROOT } from "./_lib.ts";
 
 /** BENCHES are run in this order: the in-process ones, then those that spawn the binary. */
-export const BENCHES = ["lru", "hit-ratio", "http", "metrics", "cluster", "grpc", "batch", "copies", "hot-qps", "stampede", "memory", "startup"] as const;
+export const BENCHES = ["lru", "hit-ratio", "http", "metrics", "cluster", "grpc", "batch", "copies", "hot-qps", "stampede", "memory", "memory-churn", "startup"] as const;
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
