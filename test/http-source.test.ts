@@ -1,5 +1,6 @@
 // The HTTP origin source against a real origin (Bun.serve on port 0), then through the compiled binary.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ByteView } from "../src/core/byteview.ts";
 import { GeeCacheError } from "../src/core/errors.ts";
 import { Group } from "../src/group/group.ts";
 import type { Getter, LoadedValue } from "../src/group/loader.ts";
@@ -68,9 +69,9 @@ afterAll(async () => {
 /** loaded runs a getter and shows its answer as plain data: text instead of bytes. */
 async function loaded(getter: Getter, key: string): Promise<unknown> {
   const v = (await getter(key, { group: "g" })) as LoadedValue | undefined;
-  const text = (b: unknown) => (b instanceof Uint8Array ? new TextDecoder().decode(b) : b);
+  const text = (b: unknown) => (b instanceof Uint8Array ? new TextDecoder().decode(b) : b instanceof ByteView ? b.toString() : b);
   if (v === undefined || v === null) return v;
-  if (v instanceof Uint8Array) return text(v);
+  if (v instanceof Uint8Array || v instanceof ByteView) return text(v);
   if (typeof v === "object" && "value" in v) return { ...v, value: text(v.value) };
   return v;
 }

@@ -1,3 +1,4 @@
+import { ByteView } from "../core/byteview.ts";
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
 import type { Getter } from "../group/loader.ts";
 import { redactUrl } from "./redact.ts";
@@ -57,7 +58,7 @@ export function httpSource(options: HttpSourceOptions): Getter {
     const fail = (why: string, cause?: unknown) =>
       new GeeCacheError("LOAD_FAILED", `origin ${origin} ${why} (key ${JSON.stringify(key)})`, cause === undefined ? undefined : { cause });
     let res: Response;
-    let body: Uint8Array;
+    let body: ByteView;
     try {
       res = await doFetch(url, { headers, signal });
       if (res.status !== 200 && res.status !== 203) {
@@ -65,7 +66,8 @@ export function httpSource(options: HttpSourceOptions): Getter {
         if (res.status === 404 || res.status === 410) return undefined;
         throw fail(`answered ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`);
       }
-      body = new Uint8Array(await res.arrayBuffer());
+      // The body's buffer is ours alone: the cache adopts it instead of copying it again.
+      body = ByteView.adopt(new Uint8Array(await res.arrayBuffer()));
     } catch (err) {
       if (err instanceof GeeCacheError) throw err;
       if (signal.aborted) throw fail(`timed out after ${timeout} ms`, err);
