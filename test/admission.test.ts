@@ -4,7 +4,7 @@ import { type Admission, DEFAULT_ADMISSION } from "../src/group/options.ts";
 import { counting } from "./helpers/counting.ts";
 
 /** scan loads 20 hot keys a few times, then 2,000 keys seen once with a hot key asked after every ten; it returns the loads. */
-async function scan(admission: Admission) {
+async function scan(admission: Admission | undefined) {
   const getter = counting(() => "vvvvvvvv");
   // Each entry costs 5 key bytes + 8 value bytes = 13; the budget holds 60 of them.
   const g = new Group({ name: "g", getter, cacheBytes: 60 * 13, admission });
@@ -24,8 +24,9 @@ async function scan(admission: Admission) {
 }
 
 describe("Group admission", () => {
-  test("the default is LRU", () => {
-    expect(DEFAULT_ADMISSION).toBe("lru");
+  test("the default is W-TinyLFU: a group given no admission keeps its hot set through the scan", async () => {
+    expect(DEFAULT_ADMISSION).toBe("tinylfu");
+    expect(await scan(undefined)).toEqual({ hotLoads: 20, accounted: true, withinBudget: true });
   });
 
   test.each<{ admission: Admission; hotLoads: number }>([

@@ -48,8 +48,8 @@ describe("resolveConfig with --config", () => {
       ttl: 60_000,
     });
     expect(c.groups).toEqual([
-      { name: "scores", source: "demo", query: undefined, cacheBytes: 8 * 1024 * 1024, ttl: 60_000, stale: 0, hotTtl: 5000, admission: "lru" },
-      { name: "names", source: `sqlite:${join(dir, "names.db")}`, query: undefined, cacheBytes: 1024 * 1024, ttl: 30_000, stale: 0, hotTtl: 1000, admission: "lru" },
+      { name: "scores", source: "demo", query: undefined, cacheBytes: 8 * 1024 * 1024, ttl: 60_000, stale: 0, hotTtl: 5000, admission: "tinylfu" },
+      { name: "names", source: `sqlite:${join(dir, "names.db")}`, query: undefined, cacheBytes: 1024 * 1024, ttl: 30_000, stale: 0, hotTtl: 1000, admission: "tinylfu" },
     ]);
     expect(resolveConfig({}, { GEECACHE_CONFIG: path, GEECACHE_PORT: "0" }).port).toBe(0);
   });

@@ -15,7 +15,7 @@ const DEFAULT: Config = {
   drain: 5000,
   hotTtl: 5000,
   copies: 1,
-  admission: "lru",
+  admission: "tinylfu",
   self: "http://127.0.0.1:8001",
   grpcPort: undefined,
   api: false,
@@ -41,7 +41,7 @@ const DEFAULT: Config = {
   logLevel: "info",
   logFormat: "pretty",
   metrics: true,
-  groups: [{ name: "scores", source: "demo", query: undefined, cacheBytes: 64 * 1024 * 1024, ttl: 0, stale: 0, hotTtl: 5000, admission: "lru" }],
+  groups: [{ name: "scores", source: "demo", query: undefined, cacheBytes: 64 * 1024 * 1024, ttl: 0, stale: 0, hotTtl: 5000, admission: "tinylfu" }],
 };
 
 /** BAD are flag and environment values that must be refused, with the flag the message must start with. */
