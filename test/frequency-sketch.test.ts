@@ -60,6 +60,34 @@ describe("FrequencySketch", () => {
     expect(keys.map((h) => s.frequency(h))).toEqual(before);
   });
 
+  test.each([1, 2, 3])("record(h, n) leaves every count as n increments of h would (seeded batches %#)", (seed) => {
+    const r = mulberry32(seed);
+    const one = new FrequencySketch(1024);
+    const batched = new FrequencySketch(1024);
+    // 300 keys share 128 blocks, so counters collide; ~14,000 increments stay below the sample (no halving).
+    const keys = Array.from({ length: 300 }, (_, i) => hashOf(`key${i}`));
+    for (let step = 0; step < 1500; step++) {
+      const h = keys[Math.floor(r() * keys.length)]!;
+      const n = Math.floor(r() * 20); // 0 to 19: past the counters' 15 too
+      for (let i = 0; i < n; i++) one.increment(h);
+      batched.record(h, n);
+    }
+    expect(keys.map((h) => batched.frequency(h))).toEqual(keys.map((h) => one.frequency(h)));
+    expect(keys.filter((h) => one.frequency(h) === 16).length).toBeGreaterThan(0); // some reached the top
+  });
+
+  test("record does not count towards halving; tick does, and beforeHalve runs first", () => {
+    const calls: number[] = [];
+    const s = new FrequencySketch(64, () => calls.push(s.frequency(hashOf("k"))));
+    s.record(hashOf("k"), 9);
+    for (let i = 0; i < 10 * s.sampleSize; i++) s.record(hashOf(`other${i % 50}`), 1);
+    expect({ calls, k: s.frequency(hashOf("k")) }).toEqual({ calls: [], k: 9 });
+    for (let i = 0; i < s.sampleSize; i++) s.tick();
+    // beforeHalve saw the counts before the halving; the doorkeeper's 1 is gone after it and 8 counts became 4.
+    expect({ calls, k: s.frequency(hashOf("k")) }).toEqual({ calls: [9], k: 4 });
+    expect(() => new FrequencySketch(64, 5 as never)).toThrow(TypeError);
+  });
+
   test("clear forgets every count", () => {
     const s = seen(hashOf("k"), 5);
     s.clear();

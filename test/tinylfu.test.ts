@@ -87,6 +87,20 @@ describe("TinyLFU", () => {
     expect(audit(c)).toEqual(AUDIT_OK);
   });
 
+  test.each([
+    { hits: 0, kept: false }, // counted twice (two adds): ties with its victim, which stays
+    { hits: 4, kept: true }, // its hits were pending in its slot and reached the sketch when it left
+  ])("a key's hits while cached count after it leaves: $hits hits, re-admitted $kept", ({ hits, kept }) => {
+    const { c } = tiny(1000);
+    c.add("Z", "v".repeat(99));
+    for (let i = 0; i < hits; i++) c.get("Z");
+    c.remove("Z");
+    for (const k of "abcdefghij") c.add(k, "v".repeat(99));
+    for (const k of "abcdefghij") c.add(k, "v".repeat(99)); // each counted twice, like Z's two adds
+    expect({ admitted: c.add("Z", "v".repeat(99)), left: c.length }).toEqual({ admitted: kept, left: 10 });
+    expect(audit(c)).toEqual(AUDIT_OK);
+  });
+
   test("a scan does not flush a hot set still in use (LRU loses it)", () => {
     const budget = 100 * 10; // a hundred 10-byte entries
     const hot = Array.from({ length: 50 }, (_, i) => `hot${String(i).padStart(3, "0")}`); // 6 + 4 bytes

@@ -63,12 +63,15 @@ export class FrequencySketch {
   private cap = 0;
   private additions = 0; // increments since the last halving
   private sample = 0;
-  private era = 1;
+  private readonly beforeHalve: (() => void) | undefined;
 
-  constructor(capacity = MIN_CAPACITY) {
+  /** beforeHalve, when given, is called at the start of every halving: an owner holding counts not yet recorded records them then. */
+  constructor(capacity = MIN_CAPACITY, beforeHalve?: () => void) {
     if (!Number.isInteger(capacity) || capacity < 0) {
       throw new RangeError(`FrequencySketch: capacity must be an integer >= 0, got ${capacity}`);
     }
+    if (beforeHalve !== undefined && typeof beforeHalve !== "function") throw new TypeError(`FrequencySketch: beforeHalve must be a function, got ${typeof beforeHalve}`);
+    this.beforeHalve = beforeHalve;
     this.table = new Int32Array(0);
     this.door = new Int32Array(0);
     this.resize(nextPow2(capacity));
@@ -109,8 +112,6 @@ export class FrequencySketch {
    * increment records one occurrence of hash h and returns the smallest of its four counters after
    * it. A key whose counters are all 0 goes to the doorkeeper first and to the counters from its
    * second occurrence; the smallest counters rise by one (conservative update) and stop at 15.
-   * Once it returns 15, further increments of h change nothing but the sample count until the
-   * epoch changes, so a caller may call `tick()` instead.
    */
   increment(h: number): number {
     const t = this.table;
@@ -144,14 +145,43 @@ export class FrequencySketch {
     return min;
   }
 
-  /** tick counts an occurrence of a key whose counters are known to be at 15 in this epoch. */
-  tick(): void {
-    if (++this.additions >= this.sample) this.halve();
+  /**
+   * record adds n occurrences of hash h at once, exactly as n calls of increment would leave its
+   * counters (the doorkeeper takes the first when h has no counts), but without counting them
+   * towards the next halving: the caller counted each with tick() when it happened.
+   */
+  record(h: number, n: number): void {
+    if (n <= 0) return;
+    const t = this.table;
+    const b = (spread(h) & this.blockMask) << 4;
+    const o = spread(h ^ 0x9e3779b9);
+    const w0 = b + (o & 3);
+    const w1 = b + 4 + ((o >>> 8) & 3);
+    const w2 = b + 8 + ((o >>> 16) & 3);
+    const w3 = b + 12 + ((o >>> 24) & 3);
+    const s0 = o & 0x1c;
+    const s1 = (o >>> 8) & 0x1c;
+    const s2 = (o >>> 16) & 0x1c;
+    const s3 = (o >>> 24) & 0x1c;
+    const c0 = (t[w0]! >>> s0) & 15;
+    const c1 = (t[w1]! >>> s1) & 15;
+    const c2 = (t[w2]! >>> s2) & 15;
+    const c3 = (t[w3]! >>> s3) & 15;
+    let min = c0 < c1 ? c0 : c1;
+    if (c2 < min) min = c2;
+    if (c3 < min) min = c3;
+    if (min === 0 && this.doorBit(h, true) === 0) n--;
+    // n conservative increments raise every counter below min + n to it (at most 15); the rest stay.
+    const to = min + n > 15 ? 15 : min + n;
+    if (c0 < to) t[w0] = t[w0]! + ((to - c0) << s0);
+    if (c1 < to) t[w1] = t[w1]! + ((to - c1) << s1);
+    if (c2 < to) t[w2] = t[w2]! + ((to - c2) << s2);
+    if (c3 < to) t[w3] = t[w3]! + ((to - c3) << s3);
   }
 
-  /** epoch changes (it starts at 1) whenever counts may drop: on halve and clear. */
-  get epoch(): number {
-    return this.era;
+  /** tick counts an occurrence towards the next halving without touching the counters: the caller records it later with record(). */
+  tick(): void {
+    if (++this.additions >= this.sample) this.halve();
   }
 
   /** clear forgets every count. */
@@ -159,11 +189,11 @@ export class FrequencySketch {
     this.table.fill(0);
     this.door.fill(0);
     this.additions = 0;
-    this.era++;
   }
 
   /** halve divides every counter by two and empties the doorkeeper, so old popularity fades. */
   halve(): void {
+    this.beforeHalve?.();
     const t = this.table;
     let odd = 0;
     for (let i = 0; i < t.length; i++) {
@@ -172,7 +202,6 @@ export class FrequencySketch {
       t[i] = (w >>> 1) & HALF_MASK;
     }
     this.door.fill(0);
-    this.era++;
     // Each key adds to up to four counters, so about odd/4 increments were lost to rounding down.
     this.additions = Math.max(0, (this.additions - (odd >>> 2)) >>> 1);
   }

@@ -16,6 +16,9 @@ export const TINYLFU_PROTECTED = 0.8;
 const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
+// A slot's word above its list bits holds its pending hits: counted, not yet in the sketch (0-15).
+const PENDING_ONE = 4;
+const PENDING_FULL = 15 * PENDING_ONE;
 
 /**
  * TinyLFU is a byte-budgeted W-TinyLFU cache. A new entry enters an LRU admission window (1% of
@@ -28,10 +31,15 @@ const PROTECTED = 2;
  * is admitted, evicting them all, only if its sketch frequency is greater than the SUM of theirs:
  * keeping it must promise more hits than keeping the entries it displaces. Otherwise the
  * candidate is dropped. Both leave through onEvicted. Ties go to the victims (scan resistance).
+ *
+ * A hit is counted in the slot's own record (up to 15 pending), not in the sketch: the sketch's
+ * cache line is touched when the entry leaves or before the counts halve, and an estimate adds
+ * the pending hits, so admission sees the same counts at a fraction of a hit's cost.
  */
 export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<V> {
   private evicted = 0;
-  private readonly sketch = new FrequencySketch();
+  // The sketch records a slot's pending hits before it halves, so no hit is lost to aging.
+  private readonly sketch = new FrequencySketch(undefined, () => this.recordAll());
   private readonly limit: number;
   private readonly windowMax: number;
   private readonly protectedMax: number;
@@ -56,10 +64,12 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
   get(key: string): V | undefined {
     const i = this.map.get(key);
     if (i === undefined) return undefined;
-    const m = this.links[4 * i + 3]!;
-    // Inlined count(i): the common hit is a popular key whose counters are known to be full.
-    if (m >>> 2 === this.sketch.epoch) this.sketch.tick();
-    else this.count(i);
+    // Inlined count(i): the hit is added to the slot's own pending count, in the record the hit
+    // reads anyway; the sketch's cache line is touched only when the slot leaves or counts halve.
+    const links = this.links;
+    const m = links[4 * i + 3]!;
+    if (m < PENDING_FULL) links[4 * i + 3] = m + PENDING_ONE;
+    this.sketch.tick();
     const r = m & 3;
     if (r === PROBATION) this.promote(i);
     else if (this.links[4 * r] !== i) this.bump(i, r);
@@ -90,6 +100,7 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
     const i = this.map.get(key);
     if (i !== undefined) {
       if (limit > 0 && this.costs[2 * i]! + vb > limit) {
+        this.record(i);
         this.unlink(i);
         return false;
       }
@@ -164,21 +175,36 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
   protected evict(i: number): void {
     const key = this.keyList[i]!;
     const value = this.valList[i]!;
+    this.record(i); // the sketch remembers the key's hits after it leaves
     this.unlink(i);
     if (this.onEvicted !== undefined) this.onEvicted(key, value);
   }
 
-  // count records an access to slot i in the sketch. The slot's word keeps the sketch epoch in which the
-  // key's counters reached 15: until the epoch changes they cannot move, so a popular key's hits
-  // skip the sketch (exactly the same counts, a fraction of the cost).
+  // count records an access to slot i: one more pending hit (at most 15 wait; the sketch stops at 15 too).
   private count(i: number): void {
-    const sketch = this.sketch;
-    const links = this.links;
-    const m = links[4 * i + 3]!;
-    const epoch = sketch.epoch;
-    if (m >>> 2 === epoch) sketch.tick();
-    // An increment may halve the counts (a new epoch), so the mark is only set if it did not.
-    else if (sketch.increment(links[4 * i + 2]!) === 15 && sketch.epoch === epoch) links[4 * i + 3] = (epoch << 2) | (m & 3);
+    const m = this.links[4 * i + 3]!;
+    if (m < PENDING_FULL) this.links[4 * i + 3] = m + PENDING_ONE;
+    this.sketch.tick();
+  }
+
+  // frequency is slot i's estimate: the sketch's count plus the hits still pending in the slot.
+  private frequency(i: number): number {
+    const f = this.sketch.frequency(this.links[4 * i + 2]!) + (this.links[4 * i + 3]! >>> 2);
+    return f > 16 ? 16 : f;
+  }
+
+  // record moves slot i's pending hits into the sketch.
+  private record(i: number): void {
+    const m = this.links[4 * i + 3]!;
+    if (m < PENDING_ONE) return;
+    this.sketch.record(this.links[4 * i + 2]!, m >>> 2);
+    this.links[4 * i + 3] = m & 3;
+  }
+
+  // recordAll moves every slot's pending hits into the sketch (before it halves).
+  private recordAll(): void {
+    const values = this.valList;
+    for (let i = this.lists; i < this.used; i++) if (values[i] !== undefined) this.record(i);
   }
 
   // touch refreshes slot i after an access: to the front of its list, or from probation to protected.
@@ -219,7 +245,7 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
     const need = this.total - this.limit;
     if (need <= 0) return;
     const links = this.links;
-    const freq = this.sketch.frequency(links[4 * c + 2]!);
+    const freq = this.frequency(c);
     let freed = 0;
     let sum = 0;
     let n = 0;
@@ -233,7 +259,7 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
         v = links[4 * PROTECTED + 1]!;
         continue;
       }
-      sum += this.sketch.frequency(links[4 * v + 2]!);
+      sum += this.frequency(v);
       if (sum >= freq) {
         this.evicted++;
         this.evict(c);
