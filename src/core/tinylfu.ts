@@ -34,7 +34,9 @@ const PENDING_FULL = 15 * PENDING_ONE;
  *
  * A hit is counted in the slot's own record (up to 15 pending), not in the sketch: the sketch's
  * cache line is touched when the entry leaves or before the counts halve, and an estimate adds
- * the pending hits, so admission sees the same counts at a fraction of a hit's cost.
+ * the pending hits, so admission sees the same counts at a fraction of a hit's cost. As in
+ * Caffeine, only a hit that can still raise a count moves the sketch towards its next halving
+ * (a slot with 15 pending hits does not), so a hot key's hits cost almost what an LRU's do.
  */
 export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<V> {
   private evicted = 0;
@@ -68,8 +70,10 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
     // reads anyway; the sketch's cache line is touched only when the slot leaves or counts halve.
     const links = this.links;
     const m = links[4 * i + 3]!;
-    if (m < PENDING_FULL) links[4 * i + 3] = m + PENDING_ONE;
-    this.sketch.tick();
+    if (m < PENDING_FULL) {
+      links[4 * i + 3] = m + PENDING_ONE;
+      this.sketch.tick();
+    }
     const r = m & 3;
     if (r === PROBATION) this.promote(i);
     else if (this.links[4 * r] !== i) this.bump(i, r);
@@ -183,8 +187,10 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
   // count records an access to slot i: one more pending hit (at most 15 wait; the sketch stops at 15 too).
   private count(i: number): void {
     const m = this.links[4 * i + 3]!;
-    if (m < PENDING_FULL) this.links[4 * i + 3] = m + PENDING_ONE;
-    this.sketch.tick();
+    if (m < PENDING_FULL) {
+      this.links[4 * i + 3] = m + PENDING_ONE;
+      this.sketch.tick();
+    }
   }
 
   // frequency is slot i's estimate: the sketch's count plus the hits still pending in the slot.
