@@ -114,33 +114,7 @@ export class FrequencySketch {
    * second occurrence; the smallest counters rise by one (conservative update) and stop at 15.
    */
   increment(h: number): number {
-    const t = this.table;
-    const b = (spread(h) & this.blockMask) << 4;
-    const o = spread(h ^ 0x9e3779b9);
-    const w0 = b + (o & 3);
-    const w1 = b + 4 + ((o >>> 8) & 3);
-    const w2 = b + 8 + ((o >>> 16) & 3);
-    const w3 = b + 12 + ((o >>> 24) & 3);
-    const s0 = o & 0x1c;
-    const s1 = (o >>> 8) & 0x1c;
-    const s2 = (o >>> 16) & 0x1c;
-    const s3 = (o >>> 24) & 0x1c;
-    const c0 = (t[w0]! >>> s0) & 15;
-    const c1 = (t[w1]! >>> s1) & 15;
-    const c2 = (t[w2]! >>> s2) & 15;
-    const c3 = (t[w3]! >>> s3) & 15;
-    // Nested compares: a 4-argument Math.min is not inlined by JSC and cost ~10 ns here.
-    let min = c0 < c1 ? c0 : c1;
-    if (c2 < min) min = c2;
-    if (c3 < min) min = c3;
-    // The doorkeeper is only asked about keys without counts: the others already proved themselves.
-    if (min < 15 && (min > 0 || this.doorBit(h, true) !== 0)) {
-      if (c0 === min) t[w0] = t[w0]! + (1 << s0);
-      if (c1 === min) t[w1] = t[w1]! + (1 << s1);
-      if (c2 === min) t[w2] = t[w2]! + (1 << s2);
-      if (c3 === min) t[w3] = t[w3]! + (1 << s3);
-      min++;
-    }
+    const min = this.record(h, 1);
     if (++this.additions >= this.sample) this.halve();
     return min;
   }
@@ -148,10 +122,10 @@ export class FrequencySketch {
   /**
    * record adds n occurrences of hash h at once, exactly as n calls of increment would leave its
    * counters (the doorkeeper takes the first when h has no counts), but without counting them
-   * towards the next halving: the caller counted each with tick() when it happened.
+   * towards the next halving: the caller counted each with tick() when it happened. It returns
+   * the smallest of h's four counters after them.
    */
-  record(h: number, n: number): void {
-    if (n <= 0) return;
+  record(h: number, n: number): number {
     const t = this.table;
     const b = (spread(h) & this.blockMask) << 4;
     const o = spread(h ^ 0x9e3779b9);
@@ -170,6 +144,8 @@ export class FrequencySketch {
     let min = c0 < c1 ? c0 : c1;
     if (c2 < min) min = c2;
     if (c3 < min) min = c3;
+    if (n <= 0 || min === 15) return min;
+    // The doorkeeper is only asked about keys without counts: the others already proved themselves.
     if (min === 0 && this.doorBit(h, true) === 0) n--;
     // n conservative increments raise every counter below min + n to it (at most 15); the rest stay.
     const to = min + n > 15 ? 15 : min + n;
@@ -177,6 +153,7 @@ export class FrequencySketch {
     if (c1 < to) t[w1] = t[w1]! + ((to - c1) << s1);
     if (c2 < to) t[w2] = t[w2]! + ((to - c2) << s2);
     if (c3 < to) t[w3] = t[w3]! + ((to - c3) << s3);
+    return to;
   }
 
   /** tick counts an occurrence towards the next halving without touching the counters: the caller records it later with record(). */
