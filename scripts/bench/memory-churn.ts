@@ -1,7 +1,7 @@
 /**
- * Benchmark: the compiled node's memory under churn, at several budgets. For each budget a fresh
- * dist/geecache --cache-bytes=B loads values of one size from an HTTP origin (random bytes) while
- * 16 gets in flight ask for keys drawn uniformly from a key space many times the budget, for a
+ * Benchmark: the compiled node's memory under churn, at budgets of 32 MiB to 1 GiB. For each
+ * budget a fresh dist/geecache --cache-bytes=B loads values of one size from an HTTP origin
+ * (random bytes) while 16 gets in flight ask for keys drawn uniformly from a key space many times the budget, for a
  * fixed time. The benchmark reads /proc/PID/status of the node every 250 ms (VmRSS; VmHWM is the
  * kernel's peak) and /stats (the cache's bytes, never over budget; where the process's bytes are:
  * JS heap, array buffers, the rest).
@@ -19,6 +19,7 @@ const CASES = [
   { budgetMiB: 32, size: 16 * 1024, keys: 50_000 },
   { budgetMiB: 64, size: 16 * 1024, keys: 50_000 },
   { budgetMiB: 512, size: 64 * 1024, keys: 40_000 },
+  { budgetMiB: 1024, size: 64 * 1024, keys: 80_000 },
 ] as const;
 const CONCURRENCY = 16;
 const SAMPLE_MS = 250;
