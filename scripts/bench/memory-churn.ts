@@ -1,8 +1,8 @@
 /**
  * Benchmark: the compiled node's memory under churn, at budgets of 32 MiB to 1 GiB. For each
  * budget a fresh dist/geecache --cache-bytes=B loads values of one size from an HTTP origin
- * (random bytes) while 16 gets in flight ask for keys drawn uniformly from a key space many times the budget, for a
- * fixed time. The benchmark reads /proc/PID/status of the node every 250 ms (VmRSS; VmHWM is the
+ * (random bytes) while 16 gets in flight ask for keys drawn uniformly from a key space many
+ * times the budget, for a fixed time. The benchmark reads /proc/PID/status of the node every 250 ms (VmRSS; VmHWM is the
  * kernel's peak) and /stats (the cache's bytes, never over budget; where the process's bytes are:
  * JS heap, array buffers, the rest).
  * Usage: bun scripts/bench/memory-churn.ts [--quick]   (--quick: 20 s per budget instead of 60 s)
