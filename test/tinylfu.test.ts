@@ -88,16 +88,58 @@ describe("TinyLFU", () => {
   });
 
   test.each([
-    { hits: 0, kept: false }, // counted twice (two adds): ties with its victim, which stays
-    { hits: 4, kept: true }, // its hits were pending in its slot and reached the sketch when it left
-  ])("a key's hits while cached count after it leaves: $hits hits, re-admitted $kept", ({ hits, kept }) => {
+    { hits: 0, leave: "remove", kept: false }, // counted twice (two adds): ties with its victim, which stays
+    { hits: 4, leave: "remove", kept: true }, // its hits were pending in its slot and reached the sketch when it left
+    { hits: 4, leave: "too big", kept: true }, // replaced by a value over the budget: dropped, its hits kept
+  ])("a key's hits while cached count after it leaves ($leave): $hits hits, re-admitted $kept", ({ hits, leave, kept }) => {
     const { c } = tiny(1000);
     c.add("Z", "v".repeat(99));
     for (let i = 0; i < hits; i++) c.get("Z");
-    c.remove("Z");
+    if (leave === "remove") c.remove("Z");
+    else expect(c.add("Z", "v".repeat(1000))).toBe(false);
+    expect(c.has("Z")).toBe(false);
     for (const k of "abcdefghij") c.add(k, "v".repeat(99));
     for (const k of "abcdefghij") c.add(k, "v".repeat(99)); // each counted twice, like Z's two adds
     expect({ admitted: c.add("Z", "v".repeat(99)), left: c.length }).toEqual({ admitted: kept, left: 10 });
+    expect(audit(c)).toEqual(AUDIT_OK);
+  });
+
+  test.each([
+    // 15 hits, halved to 7 with the doorkeeper cleared, then 9 pending: 7 + 9 tops out at 15 without
+    // the doorkeeper, so a candidate counted 16 wins; a plain sum of 7 + 9 would call it 16 and keep V.
+    { before: 15, after: 9, short: 0, c: 16, admitted: true },
+    // One hit (halved to 0, the doorkeeper cleared), then 16 pending: 1 in the doorkeeper + 15 = 16, a tie.
+    { before: 1, after: 16, short: 0, c: 16, admitted: false },
+    // 8 hits, recorded and halved to 4: they are not pending any more, so a candidate counted 6 wins.
+    { before: 8, after: 0, short: 0, c: 6, admitted: true },
+    // 40 hits, of which only the first 16 count towards halving: the loop stops short of it by C's 17
+    // counted events and one more, so nothing halves (16, a tie); had all 40 counted, V would have halved.
+    { before: 40, after: 0, short: 18, c: 16, admitted: false },
+  ])("pending hits and halving: $before hits, halving, $after hits; candidate counted $c", ({ before, after, short, c: cCount, admitted }) => {
+    const { c } = tiny(1000);
+    c.add("V", "v".repeat(99));
+    for (let i = 0; i < before; i++) c.get("V");
+    // A second key F is counted until the sketch halves: 1,280 counted events for its first
+    // capacity of 64 keys. An add counts, and so does a hit while fewer than 16 are pending.
+    let counted = 1 + Math.min(before, 16);
+    let pending = -1; // F absent
+    while (counted < 64 * 20 - short) {
+      if (pending < 0) c.add("F", "f"), (pending = 0);
+      else if (pending < 16) c.get("F"), pending++;
+      else {
+        c.remove("F"), (pending = -1);
+        continue;
+      }
+      counted++;
+    }
+    c.remove("F");
+    for (let i = 0; i < after; i++) c.get("V");
+    // C is counted cCount times (the doorkeeper + the rest) and leaves; back too big to fit beside V, it must displace V.
+    c.add("C", "x");
+    for (let i = 1; i < cCount; i++) c.get("C");
+    c.remove("C");
+    const kept = c.add("C", "x".repeat(901));
+    expect({ kept, keys: [...c.keys()] }).toEqual({ kept: admitted, keys: admitted ? ["C"] : ["V"] });
     expect(audit(c)).toEqual(AUDIT_OK);
   });
 

@@ -92,8 +92,11 @@ export class FrequencySketch {
     if (n > this.cap && this.cap < MAX_CAPACITY) this.resize(nextPow2(n));
   }
 
-  /** frequency returns the estimated recent count of hash h, from 0 to 16. */
-  frequency(h: number): number {
+  /**
+   * frequency returns the estimated recent count of hash h, from 0 to 16; given n, the estimate
+   * record(h, n) would leave, without recording anything.
+   */
+  frequency(h: number, n = 0): number {
     const t = this.table;
     const b = (spread(h) & this.blockMask) << 4;
     const o = spread(h ^ 0x9e3779b9);
@@ -105,7 +108,11 @@ export class FrequencySketch {
     let min = c0 < c1 ? c0 : c1;
     if (c2 < min) min = c2;
     if (c3 < min) min = c3;
-    return min + this.doorBit(h, false);
+    const door = this.doorBit(h, false);
+    if (n <= 0) return min + door;
+    // Without counts or a doorkeeper bit, the first of n goes to the doorkeeper (as in record).
+    if (min === 0 && door === 0) return n > 16 ? 16 : n;
+    return (min + n > 15 ? 15 : min + n) + door;
   }
 
   /**

@@ -17,8 +17,9 @@ const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
 // A slot's word above its list bits holds its pending hits: counted, not yet in the sketch (0-15).
+// 16 pending hits take a key without counts as far as the sketch goes (15 + the doorkeeper).
 const PENDING_ONE = 4;
-const PENDING_FULL = 15 * PENDING_ONE;
+const PENDING_FULL = 16 * PENDING_ONE;
 
 /**
  * TinyLFU is a byte-budgeted W-TinyLFU cache. A new entry enters an LRU admission window (1% of
@@ -32,11 +33,12 @@ const PENDING_FULL = 15 * PENDING_ONE;
  * keeping it must promise more hits than keeping the entries it displaces. Otherwise the
  * candidate is dropped. Both leave through onEvicted. Ties go to the victims (scan resistance).
  *
- * A hit is counted in the slot's own record (up to 15 pending), not in the sketch: the sketch's
- * cache line is touched when the entry leaves or before the counts halve, and an estimate adds
- * the pending hits, so admission sees the same counts at a fraction of a hit's cost. As in
- * Caffeine, only a hit that can still raise a count moves the sketch towards its next halving
- * (a slot with 15 pending hits does not), so a hot key's hits cost almost what an LRU's do.
+ * A hit is counted in the slot's own record (up to 16 pending), not in the sketch: the sketch's
+ * cache line is touched when the entry leaves or before the counts halve, and an estimate is what
+ * the sketch would say with the pending hits recorded, so admission sees the same counts at a
+ * fraction of a hit's cost. Only a hit that finds fewer than 16 pending moves the sketch towards
+ * its next halving (Caffeine too counts only increments that can add), so a hot key's hits cost
+ * almost what an LRU's do.
  */
 export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<V> {
   private evicted = 0;
@@ -184,7 +186,7 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
     if (this.onEvicted !== undefined) this.onEvicted(key, value);
   }
 
-  // count records an access to slot i: one more pending hit (at most 15 wait; the sketch stops at 15 too).
+  // count records an access to slot i: one more pending hit (at most 16 wait: as many as the sketch can hold).
   private count(i: number): void {
     const m = this.links[4 * i + 3]!;
     if (m < PENDING_FULL) {
@@ -193,10 +195,9 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
     }
   }
 
-  // frequency is slot i's estimate: the sketch's count plus the hits still pending in the slot.
+  // frequency is slot i's estimate: the sketch's count as it will be once the slot's pending hits are recorded.
   private frequency(i: number): number {
-    const f = this.sketch.frequency(this.links[4 * i + 2]!) + (this.links[4 * i + 3]! >>> 2);
-    return f > 16 ? 16 : f;
+    return this.sketch.frequency(this.links[4 * i + 2]!, this.links[4 * i + 3]! >>> 2);
   }
 
   // record moves slot i's pending hits into the sketch.
