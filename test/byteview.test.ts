@@ -92,12 +92,17 @@ describe("ByteView", () => {
     expect(() => ByteView.from("abc").copyTo(new Uint8Array(4), 2)).toThrow(RangeError);
   });
 
-  test("blob() is made once and holds the value's bytes", async () => {
+  test("blob() is a new copy each time and holds the value's bytes", async () => {
     const v = ByteView.from("héllo");
     const b = v.blob();
-    expect(v.blob()).toBe(b);
+    expect(v.blob()).not.toBe(b); // the value keeps no Blob alive
     const got: { size: number; bytes: Uint8Array } = { size: b.size, bytes: await b.bytes() };
     expect(got).toEqual({ size: 6, bytes: v.bytes() });
+  });
+
+  test("view() is the value's own bytes, not a copy", () => {
+    const v = ByteView.from("héllo").slice(1);
+    expect({ same: v.view() === v.view(), bytes: [...v.view()] }).toEqual({ same: true, bytes: [...v.bytes()] });
   });
 
   test("blob() of a slice holds only the slice", async () => {

@@ -7,7 +7,6 @@ const decoder = new TextDecoder();
  */
 export class ByteView {
   readonly #b: Uint8Array;
-  #blob: Blob | undefined; // made once, on first `blob()`; serving reuses it
 
   private constructor(b: Uint8Array) {
     this.#b = b;
@@ -74,9 +73,9 @@ export class ByteView {
     return this.#b as Uint8Array<ArrayBuffer>;
   }
 
-  /** blob returns a Blob of the value, made once, so a server can answer without copying again. */
+  /** blob returns a new Blob of the value (a copy: a cached value keeps no second one; servers answer with view()). */
   blob(): Blob {
-    return (this.#blob ??= new Blob([this.#b as Uint8Array<ArrayBuffer>]));
+    return new Blob([this.#b as Uint8Array<ArrayBuffer>]);
   }
 }
 
