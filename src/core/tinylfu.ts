@@ -103,7 +103,7 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
     const vb = value.length;
     if (!(vb >= 0)) throw new TypeError(`TinyLFU.add: value.length must be a number >= 0, got ${vb}`);
     const limit = this.limit;
-    const i = this.map.get(key);
+    let i = this.map.get(key);
     if (i !== undefined) {
       if (limit > 0 && this.costs[2 * i]! + vb > limit) {
         this.record(i);
@@ -122,11 +122,13 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
       if (limit > 0 && kb + vb > limit) return false;
       const h = hashKey(key);
       this.sketch.increment(h);
-      this.insert(key, value, kb, h, WINDOW);
+      i = this.insert(key, value, kb, h, WINDOW);
       if (this.map.size > this.sketch.capacity) this.sketch.ensureCapacity(this.map.size);
     }
     if (limit > 0) this.restoreBudget();
-    return this.map.has(key);
+    // Restoring the budget only frees slots, so slot i still holds key unless key was dropped:
+    // a look at the slot instead of a second Map lookup.
+    return this.valList[i] !== undefined;
   }
 
   /** remove deletes key, calling onEvicted; it returns whether key was present. */
