@@ -28,6 +28,7 @@ export { HttpPool, type HttpPoolOptions } from "./transport/http/pool.ts";
 export { peerRoutes, type PeerRoutesOptions } from "./transport/http/routes.ts";
 export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, GROUP_NAME, MAX_KEY_BYTES } from "./core/limits.ts";
 export { NodeMetrics, type NodeMetricsOptions } from "./observability/metrics/node-metrics.ts";
+export { DEFAULT_GC_CHECK_INTERVAL, GcPacer, type GcPacerOptions } from "./observability/gc-pacer.ts";
 export { DEFAULT_API_PORT, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SWEEP_INTERVAL, nodeHandlers, startNode, type NodeOptions, type RunningNode } from "./node/server.ts";
 export { DEMO_ROWS, demoSource } from "./sources/demo.ts";
 export { DEFAULT_HTTP_TIMEOUT, httpSource, type HttpSourceOptions } from "./sources/http.ts";
