@@ -16,7 +16,7 @@ export const TINYLFU_PROTECTED = 0.8;
 const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
-// A slot's word above its list bits holds its pending hits: counted, not yet in the sketch (0-15).
+// A slot's word above its list bits holds its pending hits: counted, not yet in the sketch (0-16).
 // 16 pending hits take a key without counts as far as the sketch goes (15 + the doorkeeper).
 const PENDING_ONE = 4;
 const PENDING_FULL = 16 * PENDING_ONE;
