@@ -119,7 +119,7 @@ describe("nodeHandlers", () => {
     for (const key of ["Tom", "Tom", "Jack", "nobody"]) await get(main, `/api?key=${key}`);
     const res = await get(main, "/stats");
     const { memory, ...body } = (await res.json()) as { memory: Record<string, number> };
-    // The process's memory: every figure is a byte count, and RSS holds at least the JS heap in use.
+    // The process's memory: the five figures, each a whole number of bytes, and a resident set above zero.
     expect(Object.keys(memory).sort()).toEqual(["arrayBuffers", "external", "heapTotal", "heapUsed", "rss"]);
     expect(Object.values(memory).every((n) => Number.isInteger(n) && n >= 0)).toBe(true);
     expect(memory.rss).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks in scripts/bench/: arguments, statistics, tables, processes, wrk.
 import type { Subprocess } from "bun";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -34,6 +34,13 @@ export function parseArgs(usage: string, argv = process.argv.slice(2)): Args {
     }
   }
   return args;
+}
+
+/** procStatusMiB reads one field (in kB) of /proc/PID/status ("self": this process) as MiB; it throws where there is none. */
+export function procStatusMiB(pid: number | "self", field: "VmRSS" | "VmHWM"): number {
+  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]) / 1024;
 }
 
 /** median of xs (the mean of the middle two for an even count). */

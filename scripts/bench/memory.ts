@@ -9,9 +9,8 @@
  * Usage: bun scripts/bench/memory.ts [--quick]
  * Target: peak RSS <= 1.25x budget + 80 MiB.
  */
-import { readFileSync } from "node:fs";
 import { Group } from "../../src/group/group.ts";
-import { fmt, freePorts, parseArgs, ratio, spawnBare, spawnNode, summarize, table, verdict } from "./_lib.ts";
+import { fmt, freePorts, parseArgs, procStatusMiB, ratio, spawnBare, spawnNode, summarize, table, verdict } from "./_lib.ts";
 
 const MiB = 1024 * 1024;
 const BUDGET = 64 * MiB;
@@ -40,10 +39,13 @@ interface ChildResult {
   gcs: number; // forced full collections
 }
 
-/** vm reads one field (in KiB) of /proc/self/status, as MiB. */
+/** vm reads one field of /proc/self/status as MiB (the RSS from Bun where there is no /proc). */
 function vm(field: "VmHWM" | "VmRSS"): number {
-  const m = readFileSync("/proc/self/status", "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
-  return m ? Number(m[1]) / 1024 : process.memoryUsage.rss() / MiB;
+  try {
+    return procStatusMiB("self", field);
+  } catch {
+    return process.memoryUsage.rss() / MiB;
+  }
 }
 
 /** sizeOf derives a value size from 1 KiB to 64 KiB from the key, so a key always has the same size. */
@@ -110,11 +112,7 @@ async function binary(): Promise<ChildResult> {
   const [originPort, nodePort] = await freePorts(2);
   await using origin = await spawnBare(originPort!, "random");
   await using node = await spawnNode(nodePort!, [`--cache-bytes=${BUDGET}`, `--source=${origin.url}/values/{key}`]);
-  const status = (field: string) => {
-    const m = readFileSync(`/proc/${node.proc.pid}/status`, "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
-    if (!m) throw new Error(`no ${field} in /proc/${node.proc.pid}/status`);
-    return Number(m[1]) / 1024;
-  };
+  const status = (field: "VmHWM" | "VmRSS") => procStatusMiB(node.proc.pid, field);
   const cacheBytes = async () => {
     const g = ((await (await fetch(`${node.url}/stats`)).json()) as any).groups.scores;
     return (g.caches.main.bytes + g.caches.hot.bytes) as number;

@@ -160,7 +160,7 @@ export function statsHandler(options: {
     }
     const down = cluster?.health ? [...cluster.health()].filter(([, h]) => h.down).map(([url]) => url) : [];
     const m = process.memoryUsage();
-    // Where the process's bytes are: the JS heap, buffers outside it (values), and the rest (Bun, the allocator's kept pages).
+    // Where the process's bytes are: the JS heap (in Bun it holds the values' buffers too), and the rest of the RSS (Bun, the allocator's kept pages).
     const memory = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
     return json(200, { self: cluster ? cluster.self : options.self, peers: cluster ? cluster.peers() : (options.peers?.() ?? []), down, groups, memory });
   };

@@ -67,7 +67,7 @@ export function httpSource(options: HttpSourceOptions): Getter {
         throw fail(`answered ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`);
       }
       // The body's buffer is ours alone: the cache adopts it instead of copying it again.
-      body = ByteView.adopt(new Uint8Array(await res.arrayBuffer()));
+      body = ByteView.adopt(await res.bytes());
     } catch (err) {
       if (err instanceof GeeCacheError) throw err;
       if (signal.aborted) throw fail(`timed out after ${timeout} ms`, err);
