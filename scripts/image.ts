@@ -1,7 +1,8 @@
 // Builds the container image from ./Containerfile with buildah: stages dist/geecache, the shared
 // libraries `ldd` names for it and a passwd entry for the non-root user in dist/image/rootfs/, then
 // runs `buildah build` on that folder. Builds dist/geecache first when it is missing.
-// Usage: bun scripts/image.ts [--tag=geecache:VERSION] [--context=DIR] [--root=DIR] [--runroot=DIR] [--storage-driver=vfs]
+// Usage: bun scripts/image.ts [--tag=geecache:VERSION] [--context=DIR] [--root=DIR] [--runroot=DIR]
+// [--storage-driver=vfs]
 // (--root, --runroot and --storage-driver are buildah's own storage options, for a private store.)
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -30,10 +31,17 @@ export interface ImageOptions {
   storageDriver?: string;
 }
 
-/** sharedLibraries lists the absolute paths `ldd` prints for binary (dynamic loader included, vDSO left out); [] for a static binary. */
+/**
+ * sharedLibraries lists the absolute paths `ldd` prints for binary (dynamic loader included, vDSO left out); [] for a
+ * static binary.
+ */
 export async function sharedLibraries(binary: string): Promise<string[]> {
   const proc = Bun.spawn(["ldd", binary], { stdout: "pipe", stderr: "pipe", timeout: 30_000 });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (/not a dynamic executable|statically linked/.test(out + err)) return [];
   if (code !== 0) throw new Error(`ldd ${binary} exited ${code}: ${err.trim()}`);
   const paths: string[] = [];
@@ -46,7 +54,10 @@ export async function sharedLibraries(binary: string): Promise<string[]> {
   return [...new Set(paths)];
 }
 
-/** stageRootfs writes the image's files under context/rootfs: /geecache, its libraries at the paths ldd names, /etc/passwd, /etc/group and an empty /tmp. */
+/**
+ * stageRootfs writes the image's files under context/rootfs: /geecache, its libraries at the paths ldd names,
+ * /etc/passwd, /etc/group and an empty /tmp.
+ */
 export async function stageRootfs(binary: string, context: string): Promise<string[]> {
   const rootfs = join(context, "rootfs");
   rmSync(rootfs, { recursive: true, force: true });
@@ -61,7 +72,10 @@ export async function stageRootfs(binary: string, context: string): Promise<stri
   }
   copyFileSync(binary, join(rootfs, "geecache"));
   chmodSync(join(rootfs, "geecache"), 0o755);
-  writeFileSync(join(rootfs, "etc/passwd"), `root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:${IMAGE_UID}:${IMAGE_UID}:nonroot:/home/nonroot:/sbin/nologin\n`);
+  writeFileSync(
+    join(rootfs, "etc/passwd"),
+    `root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:${IMAGE_UID}:${IMAGE_UID}:nonroot:/home/nonroot:/sbin/nologin\n`,
+  );
   writeFileSync(join(rootfs, "etc/group"), `root:x:0:\nnonroot:x:${IMAGE_UID}:\n`);
   mkdirSync(join(rootfs, "tmp"));
   chmodSync(join(rootfs, "tmp"), 0o1777);
@@ -77,15 +91,24 @@ export function buildahArgs(opts: Pick<ImageOptions, "root" | "runroot" | "stora
   ];
 }
 
-/** run runs a command to completion (killed after STEP_TIMEOUT_MS) and returns its stdout; it throws with its output when it fails. */
+/**
+ * run runs a command to completion (killed after STEP_TIMEOUT_MS) and returns its stdout; it throws with its output
+ * when it fails.
+ */
 export async function run(cmd: string[]): Promise<string> {
   const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", timeout: STEP_TIMEOUT_MS, killSignal: "SIGKILL" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code ?? proc.signalCode}:\n${out}${err}`);
   return out;
 }
 
-/** ImageFacts are what a built image says about itself: its run settings and the bytes of its layers (uncompressed tar). */
+/**
+ * ImageFacts are what a built image says about itself: its run settings and the bytes of its layers (uncompressed tar).
+ */
 export interface ImageFacts {
   user: string;
   entrypoint: string[];
@@ -108,15 +131,25 @@ export async function inspectImage(opts: Omit<ImageOptions, "context">): Promise
   };
 }
 
-/** buildImage stages the rootfs (building dist/geecache if missing) and runs `buildah build`; it returns the image id. */
+/**
+ * buildImage stages the rootfs (building dist/geecache if missing) and runs `buildah build`; it returns the image id.
+ */
 export async function buildImage(opts: ImageOptions): Promise<string> {
-  if (!Bun.which("buildah")) throw new Error("buildah is not installed: apt-get install buildah (Debian), or see .ci/setup.d/buildah.sh");
+  if (!Bun.which("buildah"))
+    throw new Error("buildah is not installed: apt-get install buildah (Debian), or see .ci/setup.d/buildah.sh");
   if (!existsSync(BINARY)) await run([process.execPath, join(ROOT, "scripts/build.ts")]);
   await stageRootfs(BINARY, opts.context);
   const idFile = join(opts.context, "image-id");
   await run([
-    "buildah", ...buildahArgs(opts), "build", "--quiet", `--file=${CONTAINERFILE}`, `--tag=${opts.tag}`, `--iidfile=${idFile}`,
-    `--build-arg=VERSION=${pkg.version}`, opts.context,
+    "buildah",
+    ...buildahArgs(opts),
+    "build",
+    "--quiet",
+    `--file=${CONTAINERFILE}`,
+    `--tag=${opts.tag}`,
+    `--iidfile=${idFile}`,
+    `--build-arg=VERSION=${pkg.version}`,
+    opts.context,
   ]);
   return (await Bun.file(idFile).text()).trim();
 }
@@ -145,7 +178,9 @@ if (import.meta.main) {
     const started = performance.now();
     const id = await buildImage(opts);
     const { size } = await inspectImage(opts);
-    console.log(`built ${opts.tag} (${id.slice(0, 19)}), ${(size / 2 ** 20).toFixed(1)} MiB, in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `built ${opts.tag} (${id.slice(0, 19)}), ${(size / 2 ** 20).toFixed(1)} MiB, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   } catch (err) {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(1);

@@ -4,7 +4,9 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 
-/** TARGETS are the `bun build --target` values of a release, in build order (the host's own runtime needs no download). */
+/**
+ * TARGETS are the `bun build --target` values of a release, in build order (the host's own runtime needs no download).
+ */
 export const TARGETS = [
   "bun-linux-x64",
   "bun-linux-x64-baseline",
@@ -30,24 +32,44 @@ export function assetName(target: Target): string {
   return `geecache-${target.slice("bun-".length)}${target.startsWith("bun-windows-") ? ".exe" : ""}`;
 }
 
-/** hostTarget is the release target that runs on this machine, picked as install.sh picks it (baseline on x64 Linux without AVX2), or undefined. */
+/**
+ * hostTarget is the release target that runs on this machine, picked as install.sh picks it (baseline on x64 Linux
+ * without AVX2), or undefined.
+ */
 export async function hostTarget(): Promise<Target | undefined> {
   const os = ({ linux: "linux", darwin: "darwin", win32: "windows" } as Record<string, string>)[process.platform];
   const arch = ({ x64: "x64", arm64: "arm64" } as Record<string, string>)[process.arch];
   if (!os || !arch) return undefined;
   let target = `bun-${os}-${arch}`;
-  if (target === "bun-linux-x64" && !(await Bun.file("/proc/cpuinfo").text().catch(() => "avx2")).includes("avx2")) target += "-baseline";
+  if (
+    target === "bun-linux-x64" &&
+    !(
+      await Bun.file("/proc/cpuinfo")
+        .text()
+        .catch(() => "avx2")
+    ).includes("avx2")
+  )
+    target += "-baseline";
   return TARGETS.find((t) => t === target);
 }
 
-/** parseTargets turns a --targets list (with or without the bun- prefix) into targets in build order; it throws on an unknown name. */
+/**
+ * parseTargets turns a --targets list (with or without the bun- prefix) into targets in build order; it throws on an
+ * unknown name.
+ */
 export function parseTargets(list: string): Target[] {
   const wanted = new Set(
-    list.split(",").filter(Boolean).map((name) => {
-      const target = TARGETS.find((t) => t === name || t === `bun-${name}`);
-      if (!target) throw new TypeError(`unknown target ${JSON.stringify(name)}: use some of ${TARGETS.map((t) => t.slice(4)).join(", ")}`);
-      return target;
-    }),
+    list
+      .split(",")
+      .filter(Boolean)
+      .map((name) => {
+        const target = TARGETS.find((t) => t === name || t === `bun-${name}`);
+        if (!target)
+          throw new TypeError(
+            `unknown target ${JSON.stringify(name)}: use some of ${TARGETS.map((t) => t.slice(4)).join(", ")}`,
+          );
+        return target;
+      }),
   );
   if (wanted.size === 0) throw new TypeError("--targets is empty: name at least one target");
   return TARGETS.filter((t) => wanted.has(t));
@@ -75,9 +97,14 @@ export interface Built {
  * holds one consistent release. A target other than the host's is fetched by bun from the npm
  * registry on its first use and cached (~/.bun/install/cache).
  */
-export async function buildRelease(targets: readonly Target[], outdir: string, onBuilt: (b: Built) => void = () => {}): Promise<Built[]> {
+export async function buildRelease(
+  targets: readonly Target[],
+  outdir: string,
+  onBuilt: (b: Built) => void = () => {},
+): Promise<Built[]> {
   mkdirSync(outdir, { recursive: true });
-  for (const name of [...TARGETS.flatMap((t) => [assetName(t), `${assetName(t)}.map`]), SUMS_FILE]) rmSync(join(outdir, name), { force: true });
+  for (const name of [...TARGETS.flatMap((t) => [assetName(t), `${assetName(t)}.map`]), SUMS_FILE])
+    rmSync(join(outdir, name), { force: true });
   const built: Built[] = [];
   for (const target of targets) {
     const file = assetName(target);
@@ -86,15 +113,35 @@ export async function buildRelease(targets: readonly Target[], outdir: string, o
     // The version reaches --version through main.ts's import of package.json, which the bundle inlines;
     // --bytecode halves start-up, as in build.ts.
     const proc = Bun.spawnSync(
-      [process.execPath, "build", "--compile", "--bytecode", "--minify", "--sourcemap", "--format=esm", `--target=${target}`, ENTRY, "--outfile", outfile],
+      [
+        process.execPath,
+        "build",
+        "--compile",
+        "--bytecode",
+        "--minify",
+        "--sourcemap",
+        "--format=esm",
+        `--target=${target}`,
+        ENTRY,
+        "--outfile",
+        outfile,
+      ],
       { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
     );
     if (proc.exitCode !== 0) {
-      throw new Error(`bun build --target=${target} failed (exit ${proc.exitCode}):\n${proc.stderr.toString()}${proc.stdout.toString()}`);
+      throw new Error(
+        `bun build --target=${target} failed (exit ${proc.exitCode}):\n${proc.stderr.toString()}${proc.stdout.toString()}`,
+      );
     }
     // --sourcemap embeds the map in the binary (as build.ts does); the copy bun also writes beside it is not released.
     rmSync(`${outfile}.map`, { force: true });
-    const b: Built = { target, file, bytes: Bun.file(outfile).size, sha256: await sha256File(outfile), ms: performance.now() - started };
+    const b: Built = {
+      target,
+      file,
+      bytes: Bun.file(outfile).size,
+      sha256: await sha256File(outfile),
+      ms: performance.now() - started,
+    };
     built.push(b);
     onBuilt(b);
   }
@@ -103,7 +150,10 @@ export async function buildRelease(targets: readonly Target[], outdir: string, o
   return built;
 }
 
-/** checkVersion runs the host's binary, when the release has one, and throws unless --version prints package.json's version. */
+/**
+ * checkVersion runs the host's binary, when the release has one, and throws unless --version prints package.json's
+ * version.
+ */
 async function checkVersion(outdir: string, built: readonly Built[]): Promise<string> {
   const host = await hostTarget();
   const b = built.find((x) => x.target === host);
@@ -111,7 +161,9 @@ async function checkVersion(outdir: string, built: readonly Built[]): Promise<st
   const proc = Bun.spawnSync([join(outdir, b.file), "--version"], { stdout: "pipe", stderr: "pipe", timeout: 30_000 });
   const printed = proc.stdout.toString().trim();
   if (proc.exitCode !== 0 || printed !== pkg.version) {
-    throw new Error(`${b.file} --version printed ${JSON.stringify(printed)} (exit ${proc.exitCode}), expected ${pkg.version}: ${proc.stderr.toString()}`);
+    throw new Error(
+      `${b.file} --version printed ${JSON.stringify(printed)} (exit ${proc.exitCode}), expected ${pkg.version}: ${proc.stderr.toString()}`,
+    );
   }
   return `${b.file} --version prints ${printed}`;
 }
@@ -121,7 +173,10 @@ function parseArgs(argv: readonly string[]): { targets: Target[]; outdir: string
   let outdir = DEFAULT_OUTDIR;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined || v === "") throw new TypeError(`${flag} needs a value\n${USAGE}`);
@@ -157,7 +212,13 @@ async function main(argv: readonly string[]): Promise<void> {
 
   const rows = [["file", "size", "time", "sha256"], ...built.map((b) => [b.file, mib(b.bytes), secs(b.ms), b.sha256])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const r of rows) console.log(r.map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd());
+  for (const r of rows)
+    console.log(
+      r
+        .map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+        .join("  ")
+        .trimEnd(),
+    );
   console.log(`${SUMS_FILE} written; ${version}; total ${secs(performance.now() - started)}`);
 }
 

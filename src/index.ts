@@ -1,37 +1,71 @@
+export { type Discovery, type PeerUpdate, staticPeers } from "./cluster/discovery.ts";
+export { observePeer, type PeerObserver, type RequestOutcome } from "./cluster/observe.ts";
+export { DEFAULT_PEER_TIMEOUT, type MembershipChange, PeerSet, type PeerSetOptions } from "./cluster/peer-set.ts";
+export { PEER_SCHEMES, peerUrl } from "./cluster/peer-url.ts";
+export type {
+  Handler,
+  Listening,
+  ListenOptions,
+  PeerRoutes,
+  PeerTransport,
+  TransportClient,
+} from "./cluster/transport.ts";
+export type { ByteCache } from "./core/byte-cache.ts";
 export { ByteView } from "./core/byteview.ts";
-export { crc32, DEFAULT_REPLICAS, Ring, wyhash, type HashFn, type RingOptions } from "./core/consistent-hash.ts";
-export { GeeCacheError, httpStatus, isNotFound, notFound, type ErrorCode } from "./core/errors.ts";
-export { Group } from "./group/group.ts";
-export type { GetResult, GroupStats, PeerFailure, WriteResult } from "./group/results.ts";
+export { crc32, DEFAULT_REPLICAS, type HashFn, Ring, type RingOptions, wyhash } from "./core/consistent-hash.ts";
+export { type ErrorCode, GeeCacheError, httpStatus, isNotFound, notFound } from "./core/errors.ts";
+export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, GROUP_NAME, MAX_KEY_BYTES } from "./core/limits.ts";
+export { LRU, type LRUOptions, type Sized } from "./core/lru.ts";
+export { decodeResponse, encodeResponse, type PeerResponse } from "./core/protocol.ts";
+export { SingleFlight } from "./core/singleflight.ts";
+export { TinyLFU, type TinyLFUOptions } from "./core/tinylfu.ts";
+export { formatBytes, parseBytes, parseDuration } from "./core/units.ts";
 export type { CacheStats } from "./group/caches.ts";
-export { DEFAULT_ADMISSION, DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, DEFAULT_HOT_QPS, type Admission, type GroupOptions } from "./group/options.ts";
+export { Group } from "./group/group.ts";
 export { MAX_KEY_LENGTH } from "./group/keys.ts";
 export type { Getter, LoadContext, LoadedValue } from "./group/loader.ts";
-export { LRU, type LRUOptions, type Sized } from "./core/lru.ts";
-export { TinyLFU, type TinyLFUOptions } from "./core/tinylfu.ts";
-export type { ByteCache } from "./core/byte-cache.ts";
+export {
+  type Admission,
+  DEFAULT_ADMISSION,
+  DEFAULT_CACHE_BYTES,
+  DEFAULT_HOT_CACHE_RATIO,
+  DEFAULT_HOT_QPS,
+  type GroupOptions,
+} from "./group/options.ts";
 export type { PeerClient, PeerGetter, PeerPicker } from "./group/peers.ts";
-export { staticPeers, type Discovery, type PeerUpdate } from "./cluster/discovery.ts";
-export { observePeer, type PeerObserver, type RequestOutcome } from "./cluster/observe.ts";
-export { DEFAULT_PEER_TIMEOUT, PeerSet, type MembershipChange, type PeerSetOptions } from "./cluster/peer-set.ts";
-export { PEER_SCHEMES, peerUrl } from "./cluster/peer-url.ts";
-export type { Handler, Listening, ListenOptions, PeerRoutes, PeerTransport, TransportClient } from "./cluster/transport.ts";
-export { decodeResponse, encodeResponse, type PeerResponse } from "./core/protocol.ts";
 export { Registry } from "./group/registry.ts";
-export { SingleFlight } from "./core/singleflight.ts";
-export { bearerMatches } from "./transport/http/auth.ts";
-export { apiHandler, statsHandler, type ApiOptions } from "./node/api.ts";
-export { HttpPeer, type HttpPeerOptions } from "./transport/http/client.ts";
-export { DEFAULT_BASE_PATH, httpTransport, type HttpTransport, type HttpTransportOptions } from "./transport/http/index.ts";
-export { grpcTransport, type GrpcTransport, type GrpcTransportOptions } from "./transport/grpc/index.ts";
-export { HttpPool, type HttpPoolOptions } from "./transport/http/pool.ts";
-export { peerRoutes, type PeerRoutesOptions } from "./transport/http/routes.ts";
-export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, GROUP_NAME, MAX_KEY_BYTES } from "./core/limits.ts";
-export { NodeMetrics, type NodeMetricsOptions } from "./observability/metrics/node-metrics.ts";
+export type { GetResult, GroupStats, PeerFailure, WriteResult } from "./group/results.ts";
+export { type ApiOptions, apiHandler, statsHandler } from "./node/api.ts";
+export {
+  DEFAULT_API_PORT,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_SWEEP_INTERVAL,
+  type NodeOptions,
+  nodeHandlers,
+  type RunningNode,
+  startNode,
+} from "./node/server.ts";
 export { DEFAULT_GC_CHECK_INTERVAL, GcPacer, type GcPacerOptions } from "./observability/gc-pacer.ts";
-export { DEFAULT_API_PORT, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SWEEP_INTERVAL, nodeHandlers, startNode, type NodeOptions, type RunningNode } from "./node/server.ts";
+export { NodeMetrics, type NodeMetricsOptions } from "./observability/metrics/node-metrics.ts";
 export { DEMO_ROWS, demoSource } from "./sources/demo.ts";
-export { DEFAULT_HTTP_TIMEOUT, httpSource, type HttpSourceOptions } from "./sources/http.ts";
-export { DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, postgresSource, type PostgresSource, type PostgresSourceOptions } from "./sources/postgres.ts";
-export { sqliteSource, type SqliteSourceOptions } from "./sources/sqlite.ts";
-export { formatBytes, parseBytes, parseDuration } from "./core/units.ts";
+export { DEFAULT_HTTP_TIMEOUT, type HttpSourceOptions, httpSource } from "./sources/http.ts";
+export {
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_POOL_SIZE,
+  type PostgresSource,
+  type PostgresSourceOptions,
+  postgresSource,
+} from "./sources/postgres.ts";
+export { type SqliteSourceOptions, sqliteSource } from "./sources/sqlite.ts";
+export { type GrpcTransport, type GrpcTransportOptions, grpcTransport } from "./transport/grpc/index.ts";
+export { bearerMatches } from "./transport/http/auth.ts";
+export { HttpPeer, type HttpPeerOptions } from "./transport/http/client.ts";
+export {
+  DEFAULT_BASE_PATH,
+  type HttpTransport,
+  type HttpTransportOptions,
+  httpTransport,
+} from "./transport/http/index.ts";
+export { HttpPool, type HttpPoolOptions } from "./transport/http/pool.ts";
+export { type PeerRoutesOptions, peerRoutes } from "./transport/http/routes.ts";

@@ -3,7 +3,10 @@ import { Group } from "../src/group/group.ts";
 import { type Admission, DEFAULT_ADMISSION } from "../src/group/options.ts";
 import { counting } from "./helpers/counting.ts";
 
-/** scan loads 20 hot keys a few times, then 2,000 keys seen once with a hot key asked after every ten; it returns the loads. */
+/**
+ * scan loads 20 hot keys a few times, then 2,000 keys seen once with a hot key asked after every ten; it returns the
+ * loads.
+ */
 async function scan(admission: Admission | undefined) {
   const getter = counting(() => "vvvvvvvv");
   // Each entry costs 5 key bytes + 8 value bytes = 13; the budget holds 60 of them.
@@ -12,7 +15,7 @@ async function scan(admission: Admission | undefined) {
   for (let round = 0; round < 5; round++) for (const k of hot) await g.get(k);
   for (let i = 0; i < 2000; i++) {
     await g.get(`s${String(i).padStart(4, "0")}`);
-    if (i % 10 === 9) await g.get(hot[(i / 10) % 20 | 0]!);
+    if (i % 10 === 9) await g.get(hot[((i / 10) % 20) | 0]!);
   }
   const main = g.cacheStats().main;
   return {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { bearerMatches } from "../src/transport/http/auth.ts";
 
-const req = (authorization?: string) => new Request("http://x/", { headers: authorization === undefined ? {} : { authorization } });
+const req = (authorization?: string) =>
+  new Request("http://x/", { headers: authorization === undefined ? {} : { authorization } });
 
 describe("bearerMatches", () => {
   test.each<{ header: string | undefined; want: boolean }>([

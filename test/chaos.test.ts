@@ -1,8 +1,8 @@
 // The chaos suite's short profile (scripts/chaos, `npm run chaos -- --quick`) against the compiled
 // binary, held to issue 14's "done when" conditions.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { type ChaosResults, runChaos } from "../scripts/chaos/index.ts";
 import { unavailable } from "../scripts/chaos/_netns.ts";
+import { type ChaosResults, runChaos } from "../scripts/chaos/index.ts";
 import { requireBinary } from "./helpers/process.ts";
 
 /** RUN_TIMEOUT_MS bounds the whole quick profile (it takes about 30 s). */
@@ -27,7 +27,11 @@ describe("chaos --quick", () => {
     const { before, after } = r.kill!;
     expect(before.requests).toBeGreaterThan(0);
     expect(after.requests).toBeGreaterThan(0);
-    expect({ failed: before.failed + after.failed, wrong: before.wrong + after.wrong, examples: r.kill!.examples }).toEqual({ failed: 0, wrong: 0, examples: [] });
+    expect({
+      failed: before.failed + after.failed,
+      wrong: before.wrong + after.wrong,
+      examples: r.kill!.examples,
+    }).toEqual({ failed: 0, wrong: 0, examples: [] });
   });
 
   test("restart: the node rejoins and every key is served by every node afterwards", () => {
@@ -39,7 +43,12 @@ describe("chaos --quick", () => {
     const w = r.writes!;
     expect(w.acked).toBeGreaterThan(0);
     expect(w.rounds).toBeGreaterThan(0);
-    expect({ lostWhileDown: w.lostWhileDown, divergent: w.divergent, lost: w.lost, failedReads: w.failedReads }).toEqual({ lostWhileDown: [], divergent: [], lost: [], failedReads: 0 });
+    expect({
+      lostWhileDown: w.lostWhileDown,
+      divergent: w.divergent,
+      lost: w.lost,
+      failedReads: w.failedReads,
+    }).toEqual({ lostWhileDown: [], divergent: [], lost: [], failedReads: 0 });
   });
 
   test("a frozen peer: p99 of its keys < 50 ms once its first peer timeout + 1 s has passed", () => {
@@ -53,14 +62,26 @@ describe("chaos --quick", () => {
   test("the origin down: cached keys 200, uncached keys a one-line 503", () => {
     const o = r.origin!;
     expect(o.cached.requests).toBeGreaterThan(0);
-    expect({ cachedFailed: o.cached.requests - o.cached.ok, uncachedOther: o.uncached.other, examples: o.cached.examples }).toEqual({ cachedFailed: 0, uncachedOther: 0, examples: [] });
+    expect({
+      cachedFailed: o.cached.requests - o.cached.ok,
+      uncachedOther: o.uncached.other,
+      examples: o.cached.examples,
+    }).toEqual({ cachedFailed: 0, uncachedOther: 0, examples: [] });
     expect(o.uncached.oneLine503).toBe(o.uncached.requests);
   });
 
-  test.skipIf(unavailable() !== undefined)("a network partition: 0 failed reads through the connected nodes, no key with two values after --hot-ttl", () => {
-    const p = r.partition!;
-    expect(p.skipped).toBeUndefined();
-    expect(p.reads).toBeGreaterThan(0);
-    expect({ failed: p.failedReads, wrong: p.wrongReads, divergent: p.divergent, examples: p.examples }).toEqual({ failed: 0, wrong: 0, divergent: [], examples: [] });
-  });
+  test.skipIf(unavailable() !== undefined)(
+    "a network partition: 0 failed reads through the connected nodes, no key with two values after --hot-ttl",
+    () => {
+      const p = r.partition!;
+      expect(p.skipped).toBeUndefined();
+      expect(p.reads).toBeGreaterThan(0);
+      expect({ failed: p.failedReads, wrong: p.wrongReads, divergent: p.divergent, examples: p.examples }).toEqual({
+        failed: 0,
+        wrong: 0,
+        divergent: [],
+        examples: [],
+      });
+    },
+  );
 });

@@ -32,7 +32,8 @@ describe("renderHelp", () => {
     { isTTY: true, env: { TERM: "dumb" }, want: false },
   ];
   for (const c of colorCases) {
-    test(`useColor(${c.isTTY}, ${JSON.stringify(c.env)}) is ${c.want}`, () => expect(useColor(c.isTTY, c.env)).toBe(c.want));
+    test(`useColor(${c.isTTY}, ${JSON.stringify(c.env)}) is ${c.want}`, () =>
+      expect(useColor(c.isTTY, c.env)).toBe(c.want));
   }
 });
 

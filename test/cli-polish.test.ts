@@ -1,26 +1,42 @@
 // The rough edges of issue 16 item 2, through the real binary: durations without a unit, positional
 // arguments, start-up errors (one line, exit 2), a node missing from its own --peers, one-line API errors.
-import { describe, expect, test } from "bun:test";
+
 import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../src/cli/config.ts";
 import { runCli, spawnNode } from "./helpers/process.ts";
 
-const DURATION_FLAGS = ["ttl", "stale", "peer-timeout", "source-timeout", "peers-file-interval", "dns-interval", "drain"];
+const DURATION_FLAGS = [
+  "ttl",
+  "stale",
+  "peer-timeout",
+  "source-timeout",
+  "peers-file-interval",
+  "dns-interval",
+  "drain",
+];
 
 describe("durations need a unit", () => {
   for (const flag of DURATION_FLAGS) {
     test(`--${flag}=30 exits 2 with one line`, async () => {
       const r = await runCli([`--${flag}=30`]);
-      expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({ code: 2, stderr: `geecache: --${flag}=30: add a unit, e.g. 30s or 500ms\n`, stdout: "" });
+      expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({
+        code: 2,
+        stderr: `geecache: --${flag}=30: add a unit, e.g. 30s or 500ms\n`,
+        stdout: "",
+      });
     });
   }
 
   test("GEECACHE_TTL=1.5 is refused the same way", async () => {
     const r = await runCli([], { env: { GEECACHE_TTL: "1.5" } });
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: "geecache: --ttl=1.5: add a unit, e.g. 30s or 500ms\n" });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 2,
+      stderr: "geecache: --ttl=1.5: add a unit, e.g. 30s or 500ms\n",
+    });
   });
 
   test("0 stays allowed as off, and units are read", () => {
@@ -85,8 +101,14 @@ describe("the API answers one line of text", () => {
       };
       expect(await put("&ttl=30", "v")).toEqual({ status: 400, body: "&ttl=30: add a unit, e.g. 30s or 500ms\n" });
       expect(await put("&ttl=30s", "v")).toEqual({ status: 204, body: "" });
-      expect(await put("", new Uint8Array(2_000_000))).toEqual({ status: 413, body: "body is 2000000 bytes, over the limit of 1048576\n" });
-      expect(await put("", new Uint8Array(16 * 1024 * 1024))).toEqual({ status: 413, body: "body is 16777216 bytes, over the limit of 1048576\n" });
+      expect(await put("", new Uint8Array(2_000_000))).toEqual({
+        status: 413,
+        body: "body is 2000000 bytes, over the limit of 1048576\n",
+      });
+      expect(await put("", new Uint8Array(16 * 1024 * 1024))).toEqual({
+        status: 413,
+        body: "body is 16777216 bytes, over the limit of 1048576\n",
+      });
       const chunks = new ReadableStream<Uint8Array>({
         pull(c) {
           c.enqueue(new Uint8Array(1 << 20));

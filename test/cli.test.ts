@@ -111,7 +111,8 @@ describe("a running node", () => {
 
   test.each(["SIGTERM", "SIGINT"] as const)("%s exits 0 within 5 s", async (signal) => {
     await using node = await spawnNode(["--port=0"]);
-    expect(await getText(`${node.url}/healthz`)).toEqual([200, '{"status":"ok"}']); // leaves a keep-alive connection open
+    // leaves a keep-alive connection open
+    expect(await getText(`${node.url}/healthz`)).toEqual([200, '{"status":"ok"}']);
     const started = performance.now();
     expect(await node.stop(signal)).toBe(0);
     expect(performance.now() - started).toBeLessThan(5000);
@@ -119,8 +120,15 @@ describe("a running node", () => {
 
   test("SIGTERM lets a request in flight finish, then exits 0", async () => {
     // The query takes a few hundred ms; the debug line "loading" says the request has reached the loader.
-    const slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) SELECT value FROM scores WHERE key = ? AND (SELECT count(*) FROM c) > 0";
-    await using node = await spawnNode(["--port=0", `--source=sqlite:${db}`, `--query=${slow}`, "--log-level=debug", "--log-format=json"]);
+    const slow =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) SELECT value FROM scores WHERE key = ? AND (SELECT count(*) FROM c) > 0";
+    await using node = await spawnNode([
+      "--port=0",
+      `--source=sqlite:${db}`,
+      `--query=${slow}`,
+      "--log-level=debug",
+      "--log-format=json",
+    ]);
     const pending = fetch(`${node.url}/api?key=Tom`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     await node.stdout.wait(/loading scores\/\\"Tom\\"/, REQUEST_TIMEOUT_MS);
     expect(Bun.peek.status(pending)).toBe("pending");

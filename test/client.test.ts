@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GeeCacheClient, GeeCacheClientError } from "geecache/client";
-import { spawnCluster, spawnNode, type ProcessCluster } from "./helpers/process.ts";
+import { type ProcessCluster, spawnCluster, spawnNode } from "./helpers/process.ts";
 
 /** counted is a fetch that records each URL it was asked for. */
 function counted(): { fetch: typeof fetch; urls: string[] } {
@@ -18,7 +18,10 @@ function counted(): { fetch: typeof fetch; urls: string[] } {
 }
 
 async function rejection(p: Promise<unknown>): Promise<{ name: string; status: number; message: string }> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof GeeCacheClientError)) throw new Error(`expected a GeeCacheClientError, got ${String(err)}`);
   return { name: err.name, status: err.status, message: err.message };
 }
@@ -50,16 +53,31 @@ describe("GeeCacheClient on a 3-node cluster", () => {
     c.urls.length = 0;
     const got = await client.getMany(["Tom", "Jack", "nobody", "many-bin", "Tom"]);
     expect([...got.keys()]).toEqual(["Tom", "Jack", "many-bin"]);
-    expect([new TextDecoder().decode(got.get("Tom")), got.get("many-bin")]).toEqual(["630", new Uint8Array([0xfe, 0xff])]);
+    expect([new TextDecoder().decode(got.get("Tom")), got.get("many-bin")]).toEqual([
+      "630",
+      new Uint8Array([0xfe, 0xff]),
+    ]);
     expect(c.urls.map((u) => new URL(u).pathname)).toEqual(["/api/batch"]);
   });
 
   test("a 4xx is thrown at once with the node's message, never retried elsewhere", async () => {
     const c = counted();
     const client = new GeeCacheClient({ urls: cluster.nodes.map((n) => n.url), fetch: c.fetch });
-    expect(await rejection(client.get("k".repeat(5000)))).toEqual({ name: "GeeCacheClientError", status: 414, message: "key is longer than the limit of 4096 bytes" });
-    expect(await rejection(client.set("k", "v", { ttl: "30" }))).toEqual({ name: "GeeCacheClientError", status: 400, message: "&ttl=30: add a unit, e.g. 30s or 500ms" });
-    expect(await rejection(client.get("Tom", { group: "nope" }))).toEqual({ name: "GeeCacheClientError", status: 404, message: "no such group: nope" });
+    expect(await rejection(client.get("k".repeat(5000)))).toEqual({
+      name: "GeeCacheClientError",
+      status: 414,
+      message: "key is longer than the limit of 4096 bytes",
+    });
+    expect(await rejection(client.set("k", "v", { ttl: "30" }))).toEqual({
+      name: "GeeCacheClientError",
+      status: 400,
+      message: "&ttl=30: add a unit, e.g. 30s or 500ms",
+    });
+    expect(await rejection(client.get("Tom", { group: "nope" }))).toEqual({
+      name: "GeeCacheClientError",
+      status: 404,
+      message: "no such group: nope",
+    });
     expect(c.urls.length).toBe(3);
   });
 
@@ -100,22 +118,42 @@ test("no node reachable: a GeeCacheClientError with status 0", async () => {
 
 test("token: sent as Bearer; without it the node's 401 line", async () => {
   await using node = await spawnNode(["--port=0", "--api-token=w-secret", "--api-read-token=w-secret"]);
-  expect(await rejection(new GeeCacheClient({ urls: node.url }).getText("Tom"))).toEqual({ name: "GeeCacheClientError", status: 401, message: "reading needs the API token: Authorization: Bearer <token>" });
+  expect(await rejection(new GeeCacheClient({ urls: node.url }).getText("Tom"))).toEqual({
+    name: "GeeCacheClientError",
+    status: 401,
+    message: "reading needs the API token: Authorization: Bearer <token>",
+  });
   const client = new GeeCacheClient({ urls: node.url, token: "w-secret" });
   expect(await client.getText("Tom")).toBe("630");
   await client.set("t", "1");
-  expect(await client.getMany(["t", "Sam"])).toEqual(new Map([["t", new TextEncoder().encode("1")], ["Sam", new TextEncoder().encode("567")]]));
+  expect(await client.getMany(["t", "Sam"])).toEqual(
+    new Map([
+      ["t", new TextEncoder().encode("1")],
+      ["Sam", new TextEncoder().encode("567")],
+    ]),
+  );
 });
 
 test("runs under Node 20: bundled with bun build --target=node", async () => {
   const dir = mkdtempSync(join(tmpdir(), "geecache-client-node-"));
   try {
     const bundle = join(dir, "client.mjs");
-    const built = Bun.spawnSync([process.execPath, "build", resolve(import.meta.dir, "../src/client/index.ts"), "--target=node", `--outfile=${bundle}`], { stderr: "pipe", stdout: "pipe" });
+    const built = Bun.spawnSync(
+      [
+        process.execPath,
+        "build",
+        resolve(import.meta.dir, "../src/client/index.ts"),
+        "--target=node",
+        `--outfile=${bundle}`,
+      ],
+      { stderr: "pipe", stdout: "pipe" },
+    );
     expect(built.exitCode).toBe(0);
     await using node = await spawnNode(["--port=0"]);
     const script = join(dir, "use.mjs");
-    await Bun.write(script, `
+    await Bun.write(
+      script,
+      `
       import { GeeCacheClient, GeeCacheClientError } from "./client.mjs";
       const c = new GeeCacheClient({ urls: ["http://127.0.0.1:1", ${JSON.stringify(node.url)}], timeout: 2000 });
       await c.set("n", "node20", { ttl: "1m" });
@@ -123,10 +161,17 @@ test("runs under Node 20: bundled with bun build --target=node", async () => {
       let status = 0;
       try { await c.get("x".repeat(5000)); } catch (e) { status = e instanceof GeeCacheClientError ? e.status : -1; }
       console.log(JSON.stringify({ version: process.version.split(".")[0], tom: await c.getText("Tom"), none: await c.get("nobody") ?? null, many: [...many.keys()], status }));
-    `);
+    `,
+    );
     const run = Bun.spawnSync(["node", script], { stdout: "pipe", stderr: "pipe", timeout: 20_000 });
     expect(run.stderr.toString()).toBe("");
-    expect(JSON.parse(run.stdout.toString())).toEqual({ version: "v20", tom: "630", none: null, many: ["Tom", "n"], status: 414 });
+    expect(JSON.parse(run.stdout.toString())).toEqual({
+      version: "v20",
+      tom: "630",
+      none: null,
+      many: ["Tom", "n"],
+      status: 414,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ring } from "../src/core/consistent-hash.ts";
 import type { GroupStats } from "../src/group/results.ts";
-import { requireBinary, spawnCluster, spawnNode, type ProcessCluster, type RunningNode } from "./helpers/process.ts";
+import { type ProcessCluster, type RunningNode, requireBinary, spawnCluster, spawnNode } from "./helpers/process.ts";
 
 /** SPECIAL are keys that must survive the query string and the peer path intact. */
 const SPECIAL = [
@@ -32,7 +32,7 @@ const SPECIAL = [
 const KEYS = [...SPECIAL, ...Array.from({ length: 100 - SPECIAL.length }, (_, i) => `key-${i}`)];
 /** UNASKED are rows no test reads, so the database holds more than the cluster loads. */
 const UNASKED = Array.from({ length: 20 }, (_, i) => `unasked-${i}`);
-const valueOf = (key: string) => `score of ${key} (${key.length})`;
+const scoreOf = (key: string) => `score of ${key} (${key.length})`;
 
 const PEER_TIMEOUT_MS = 500;
 const REQUEST_TIMEOUT_MS = 5000;
@@ -48,7 +48,7 @@ beforeAll(() => {
   sqlite.run("CREATE TABLE scores (key TEXT PRIMARY KEY, value TEXT)");
   const insert = sqlite.prepare("INSERT INTO scores (key, value) VALUES (?, ?)");
   sqlite.transaction(() => {
-    for (const key of [...KEYS, ...UNASKED]) insert.run(key, valueOf(key));
+    for (const key of [...KEYS, ...UNASKED]) insert.run(key, scoreOf(key));
   })();
   sqlite.close();
 });
@@ -72,9 +72,17 @@ interface ApiAnswer {
 
 async function api(base: string, key: string): Promise<ApiAnswer> {
   const started = performance.now();
-  const res = await fetch(`${base}/api?key=${encodeURIComponent(key)}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const res = await fetch(`${base}/api?key=${encodeURIComponent(key)}`, {
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
   const body = await res.text();
-  return { status: res.status, body, owner: res.headers.get("x-geecache-owner"), from: res.headers.get("x-geecache-from"), ms: performance.now() - started };
+  return {
+    status: res.status,
+    body,
+    owner: res.headers.get("x-geecache-owner"),
+    from: res.headers.get("x-geecache-from"),
+    ms: performance.now() - started,
+  };
 }
 
 /** getAll asks for keys one after another, so each answer's time is its own. */
@@ -93,7 +101,7 @@ async function stats(node: RunningNode): Promise<GroupStats> {
 
 const statsOf = (nodes: RunningNode[]) => Promise.all(nodes.map(stats));
 const valuesOf = (answers: ApiAnswer[]) => answers.map((a) => [a.status, a.body]);
-const expected = (keys: readonly string[]) => keys.map((k) => [200, valueOf(k)]);
+const expected = (keys: readonly string[]) => keys.map((k) => [200, scoreOf(k)]);
 const count = <T>(xs: readonly T[], x: T) => xs.filter((y) => y === x).length;
 
 describe("three nodes, one ring", () => {
@@ -117,7 +125,11 @@ describe("three nodes, one ring", () => {
     const loaded = await statsOf(nodes);
     expect(loaded.map((s) => s.localLoads)).toEqual(urls.map((u) => count(owners, u)));
     expect(loaded.reduce((sum, s) => sum + s.localLoads, 0)).toBe(KEYS.length);
-    expect(loaded.map((s) => [s.localLoadErrs, s.peerErrors])).toEqual([[0, 0], [0, 0], [0, 0]]);
+    expect(loaded.map((s) => [s.localLoadErrs, s.peerErrors])).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
 
     for (const n of [n2, n3]) {
       const again = await getAll(n.url, KEYS);
@@ -147,7 +159,7 @@ describe("special keys through peers", () => {
       const viaPeer = first.owner === n1.url ? await api(n2.url, key) : first;
       seen.push({ key, status: viaPeer.status, body: viaPeer.body, from: viaPeer.from });
     }
-    expect(seen).toEqual(SPECIAL.map((key) => ({ key, status: 200, body: valueOf(key), from: "peer" })));
+    expect(seen).toEqual(SPECIAL.map((key) => ({ key, status: 200, body: scoreOf(key), from: "peer" })));
     const s = await statsOf(nodes);
     expect(s.reduce((sum, x) => sum + x.localLoads, 0)).toBe(SPECIAL.length);
     expect(s.map((x) => x.peerErrors)).toEqual([0, 0, 0]);
@@ -182,7 +194,9 @@ describe("a dead peer", () => {
 describe("nodes that disagree about the peers", () => {
   /** start starts one node per list; node i's peers file names the nodes lists[i] gives by index. */
   const start = (lists: number[][]) =>
-    spawnCluster(lists.length, () => [`--source=sqlite:${db}`, `--peer-timeout=${PEER_TIMEOUT_MS}ms`], { peers: (urls, i) => lists[i]!.map((j) => urls[j]!) });
+    spawnCluster(lists.length, () => [`--source=sqlite:${db}`, `--peer-timeout=${PEER_TIMEOUT_MS}ms`], {
+      peers: (urls, i) => lists[i]!.map((j) => urls[j]!),
+    });
 
   /** askBoth asks A then B for every key and checks that each answer is right and came back within the peer timeout. */
   async function askBoth(a: RunningNode, b: RunningNode): Promise<{ viaA: ApiAnswer[]; viaB: ApiAnswer[] }> {

@@ -15,7 +15,9 @@ describe("--hot-cache-ratio", () => {
   });
 
   test.each(["1.5", "-0.1", "abc", "", "1e-1"])("refuses %p", (v) => {
-    expect(() => resolveConfig({ "hot-cache-ratio": v }, {})).toThrow(`--hot-cache-ratio accepts a number from 0 to 1 such as 0.1, got ${JSON.stringify(v)}`);
+    expect(() => resolveConfig({ "hot-cache-ratio": v }, {})).toThrow(
+      `--hot-cache-ratio accepts a number from 0 to 1 such as 0.1, got ${JSON.stringify(v)}`,
+    );
   });
 });
 
@@ -32,7 +34,8 @@ describe("--hot-qps", () => {
   });
 
   test.each(["-1", "abc", "", "1e3", "1/s"])("refuses %p", (v) => {
-    expect(() => resolveConfig({ "hot-qps": v }, {})).toThrow(`--hot-qps accepts a rate in requests per second such as 1 or 0.5 (0 = the coin of --hot-cache-ratio alone), got ${JSON.stringify(v)}`);
+    expect(() => resolveConfig({ "hot-qps": v }, {})).toThrow(
+      `--hot-qps accepts a rate in requests per second such as 1 or 0.5 (0 = the coin of --hot-cache-ratio alone), got ${JSON.stringify(v)}`,
+    );
   });
 });
-

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { resolveConfig, type Config } from "../src/cli/config.ts";
+import { type Config, resolveConfig } from "../src/cli/config.ts";
 import { GeeCacheError } from "../src/core/errors.ts";
 
 /** DEFAULT is the config of a node started with no flags and an empty environment. */
@@ -41,7 +41,18 @@ const DEFAULT: Config = {
   logLevel: "info",
   logFormat: "pretty",
   metrics: true,
-  groups: [{ name: "scores", source: "demo", query: undefined, cacheBytes: 64 * 1024 * 1024, ttl: 0, stale: 0, hotTtl: 5000, admission: "tinylfu" }],
+  groups: [
+    {
+      name: "scores",
+      source: "demo",
+      query: undefined,
+      cacheBytes: 64 * 1024 * 1024,
+      ttl: 0,
+      stale: 0,
+      hotTtl: 5000,
+      admission: "tinylfu",
+    },
+  ],
 };
 
 /** BAD are flag and environment values that must be refused, with the flag the message must start with. */
@@ -118,48 +129,186 @@ describe("resolveConfig", () => {
   });
 
   test.each<{ name: string; args: Record<string, unknown>; env: Record<string, string>; want: Partial<Config> }>([
-    { name: "GEECACHE_PORT without --port", args: {}, env: { GEECACHE_PORT: "8100" }, want: { port: 8100, self: "http://127.0.0.1:8100" } },
-    { name: "--port over GEECACHE_PORT", args: { port: "8200" }, env: { GEECACHE_PORT: "8100" }, want: { port: 8200, self: "http://127.0.0.1:8200" } },
-    { name: "GEECACHE_CACHE_BYTES without --cache-bytes", args: {}, env: { GEECACHE_CACHE_BYTES: "1GiB" }, want: { cacheBytes: 1024 ** 3 } },
-    { name: "--cache-bytes over GEECACHE_CACHE_BYTES", args: { "cache-bytes": "512KiB" }, env: { GEECACHE_CACHE_BYTES: "1GiB" }, want: { cacheBytes: 512 * 1024 } },
-    { name: "GEECACHE_PEERS without --peers", args: {}, env: { GEECACHE_PEERS: "8001,8002" }, want: { peers: ["http://127.0.0.1:8001", "http://127.0.0.1:8002"] } },
-    { name: "--peers over GEECACHE_PEERS", args: { peers: "9001" }, env: { GEECACHE_PEERS: "8001,8002" }, want: { peers: ["http://127.0.0.1:9001"] } },
-    { name: "other GEECACHE_ variables", args: {}, env: { GEECACHE_HASH: "crc32", GEECACHE_LOG_LEVEL: "debug", GEECACHE_PEER_TIMEOUT: "500ms" }, want: { hash: "crc32", logLevel: "debug", peerTimeout: 500 } },
-    { name: "bare ports are local URLs", args: { peers: "8001,8002" }, env: {}, want: { peers: ["http://127.0.0.1:8001", "http://127.0.0.1:8002"] } },
+    {
+      name: "GEECACHE_PORT without --port",
+      args: {},
+      env: { GEECACHE_PORT: "8100" },
+      want: { port: 8100, self: "http://127.0.0.1:8100" },
+    },
+    {
+      name: "--port over GEECACHE_PORT",
+      args: { port: "8200" },
+      env: { GEECACHE_PORT: "8100" },
+      want: { port: 8200, self: "http://127.0.0.1:8200" },
+    },
+    {
+      name: "GEECACHE_CACHE_BYTES without --cache-bytes",
+      args: {},
+      env: { GEECACHE_CACHE_BYTES: "1GiB" },
+      want: { cacheBytes: 1024 ** 3 },
+    },
+    {
+      name: "--cache-bytes over GEECACHE_CACHE_BYTES",
+      args: { "cache-bytes": "512KiB" },
+      env: { GEECACHE_CACHE_BYTES: "1GiB" },
+      want: { cacheBytes: 512 * 1024 },
+    },
+    {
+      name: "GEECACHE_PEERS without --peers",
+      args: {},
+      env: { GEECACHE_PEERS: "8001,8002" },
+      want: { peers: ["http://127.0.0.1:8001", "http://127.0.0.1:8002"] },
+    },
+    {
+      name: "--peers over GEECACHE_PEERS",
+      args: { peers: "9001" },
+      env: { GEECACHE_PEERS: "8001,8002" },
+      want: { peers: ["http://127.0.0.1:9001"] },
+    },
+    {
+      name: "other GEECACHE_ variables",
+      args: {},
+      env: { GEECACHE_HASH: "crc32", GEECACHE_LOG_LEVEL: "debug", GEECACHE_PEER_TIMEOUT: "500ms" },
+      want: { hash: "crc32", logLevel: "debug", peerTimeout: 500 },
+    },
+    {
+      name: "bare ports are local URLs",
+      args: { peers: "8001,8002" },
+      env: {},
+      want: { peers: ["http://127.0.0.1:8001", "http://127.0.0.1:8002"] },
+    },
     {
       name: "URLs are normalised to their origin",
       args: { peers: " http://LOCALHOST:8001/ , https://cache.example:443 ,http://10.0.0.2:80,," },
       env: {},
       want: { peers: ["http://localhost:8001", "https://cache.example", "http://10.0.0.2"] },
     },
-    { name: "--self is normalised", args: { self: "http://10.0.0.1:8001/" }, env: {}, want: { self: "http://10.0.0.1:8001" } },
-    { name: "--host 0.0.0.0 makes self local", args: { host: "0.0.0.0", port: "8005" }, env: {}, want: { host: "0.0.0.0", port: 8005, self: "http://127.0.0.1:8005" } },
-    { name: "--api as citty's boolean", args: { api: true, "api-port": "9100" }, env: {}, want: { api: true, apiPort: 9100 } },
+    {
+      name: "--self is normalised",
+      args: { self: "http://10.0.0.1:8001/" },
+      env: {},
+      want: { self: "http://10.0.0.1:8001" },
+    },
+    {
+      name: "--host 0.0.0.0 makes self local",
+      args: { host: "0.0.0.0", port: "8005" },
+      env: {},
+      want: { host: "0.0.0.0", port: 8005, self: "http://127.0.0.1:8005" },
+    },
+    {
+      name: "--api as citty's boolean",
+      args: { api: true, "api-port": "9100" },
+      env: {},
+      want: { api: true, apiPort: 9100 },
+    },
     { name: "GEECACHE_API=1", args: {}, env: { GEECACHE_API: "1" }, want: { api: true } },
     { name: "--api=false", args: { api: false }, env: { GEECACHE_API: "true" }, want: { api: false } },
     { name: "--no-metrics", args: { metrics: false }, env: {}, want: { metrics: false } },
     { name: "GEECACHE_METRICS=0", args: {}, env: { GEECACHE_METRICS: "0" }, want: { metrics: false } },
-    { name: "sizes and durations", args: { "cache-bytes": "10MB", "max-key-bytes": "256", "peer-timeout": "1m" }, env: {}, want: { cacheBytes: 10_000_000, maxKeyBytes: 256, peerTimeout: 60_000 } },
-    { name: "durations and tokens", args: { ttl: "5m", stale: "30s", token: "s3cret", "api-token": "w", "api-read-token": "r" }, env: {}, want: { ttl: 300_000, stale: 30_000, token: "s3cret", apiToken: "w", apiReadToken: "r" } },
+    {
+      name: "sizes and durations",
+      args: { "cache-bytes": "10MB", "max-key-bytes": "256", "peer-timeout": "1m" },
+      env: {},
+      want: { cacheBytes: 10_000_000, maxKeyBytes: 256, peerTimeout: 60_000 },
+    },
+    {
+      name: "durations and tokens",
+      args: { ttl: "5m", stale: "30s", token: "s3cret", "api-token": "w", "api-read-token": "r" },
+      env: {},
+      want: { ttl: 300_000, stale: 30_000, token: "s3cret", apiToken: "w", apiReadToken: "r" },
+    },
     { name: "--cache-bytes 0 caches nothing", args: { "cache-bytes": "0" }, env: {}, want: { cacheBytes: 0 } },
     { name: "--port 0 picks a free port", args: { port: "0" }, env: {}, want: { port: 0, self: undefined } },
     {
       name: "--peers-dns with a port, a DNS server and a concrete --host",
-      args: { "peers-dns": "svc.test:9000", "dns-server": "127.0.0.1:5353", "dns-interval": "1s", host: "10.0.0.5", copies: "2", "hot-ttl": "2s", drain: "0" },
+      args: {
+        "peers-dns": "svc.test:9000",
+        "dns-server": "127.0.0.1:5353",
+        "dns-interval": "1s",
+        host: "10.0.0.5",
+        copies: "2",
+        "hot-ttl": "2s",
+        drain: "0",
+      },
       env: {},
-      want: { peersDns: { name: "svc.test", port: 9000, srv: false }, dnsServer: "127.0.0.1:5353", dnsInterval: 1000, host: "10.0.0.5", self: "http://10.0.0.5:8001", copies: 2, hotTtl: 2000, drain: 0 },
+      want: {
+        peersDns: { name: "svc.test", port: 9000, srv: false },
+        dnsServer: "127.0.0.1:5353",
+        dnsInterval: 1000,
+        host: "10.0.0.5",
+        self: "http://10.0.0.5:8001",
+        copies: 2,
+        hotTtl: 2000,
+        drain: 0,
+      },
     },
-    { name: "--peers-srv", args: { "peers-srv": "_g._tcp.svc", self: "http://pod-0.svc:8001" }, env: {}, want: { peersDns: { name: "_g._tcp.svc", port: undefined, srv: true }, self: "http://pod-0.svc:8001" } },
-    { name: "--grpc-port alone: self is the gRPC URL", args: { "grpc-port": "9001" }, env: {}, want: { grpcPort: 9001, self: "grpc://127.0.0.1:9001" } },
-    { name: "--grpc-port with grpc:// peers", args: { "grpc-port": "9001", peers: "grpc://127.0.0.1:9001,grpc://127.0.0.1:9002" }, env: {}, want: { grpcPort: 9001, peers: ["grpc://127.0.0.1:9001", "grpc://127.0.0.1:9002"], self: "grpc://127.0.0.1:9001" } },
-    { name: "--grpc-port with http:// peers keeps an HTTP self", args: { "grpc-port": "9001", peers: "8001,8002" }, env: {}, want: { grpcPort: 9001, peers: ["http://127.0.0.1:8001", "http://127.0.0.1:8002"], self: "http://127.0.0.1:8001" } },
-    { name: "--grpc-port 0: self once listening", args: { "grpc-port": "0" }, env: {}, want: { grpcPort: 0, self: undefined } },
-    { name: "GEECACHE_GRPC_PORT", args: {}, env: { GEECACHE_GRPC_PORT: "9005" }, want: { grpcPort: 9005, self: "grpc://127.0.0.1:9005" } },
+    {
+      name: "--peers-srv",
+      args: { "peers-srv": "_g._tcp.svc", self: "http://pod-0.svc:8001" },
+      env: {},
+      want: { peersDns: { name: "_g._tcp.svc", port: undefined, srv: true }, self: "http://pod-0.svc:8001" },
+    },
+    {
+      name: "--grpc-port alone: self is the gRPC URL",
+      args: { "grpc-port": "9001" },
+      env: {},
+      want: { grpcPort: 9001, self: "grpc://127.0.0.1:9001" },
+    },
+    {
+      name: "--grpc-port with grpc:// peers",
+      args: { "grpc-port": "9001", peers: "grpc://127.0.0.1:9001,grpc://127.0.0.1:9002" },
+      env: {},
+      want: {
+        grpcPort: 9001,
+        peers: ["grpc://127.0.0.1:9001", "grpc://127.0.0.1:9002"],
+        self: "grpc://127.0.0.1:9001",
+      },
+    },
+    {
+      name: "--grpc-port with http:// peers keeps an HTTP self",
+      args: { "grpc-port": "9001", peers: "8001,8002" },
+      env: {},
+      want: {
+        grpcPort: 9001,
+        peers: ["http://127.0.0.1:8001", "http://127.0.0.1:8002"],
+        self: "http://127.0.0.1:8001",
+      },
+    },
+    {
+      name: "--grpc-port 0: self once listening",
+      args: { "grpc-port": "0" },
+      env: {},
+      want: { grpcPort: 0, self: undefined },
+    },
+    {
+      name: "GEECACHE_GRPC_PORT",
+      args: {},
+      env: { GEECACHE_GRPC_PORT: "9005" },
+      want: { grpcPort: 9005, self: "grpc://127.0.0.1:9005" },
+    },
     {
       name: "the rest of the flags",
-      args: { group: "users.v2", source: "sqlite:./data.db", query: "SELECT v FROM t WHERE k = ?", hash: "crc32", replicas: "3", "base-path": "/_groupcache/", "log-level": "silent", "log-format": "json" },
+      args: {
+        group: "users.v2",
+        source: "sqlite:./data.db",
+        query: "SELECT v FROM t WHERE k = ?",
+        hash: "crc32",
+        replicas: "3",
+        "base-path": "/_groupcache/",
+        "log-level": "silent",
+        "log-format": "json",
+      },
       env: {},
-      want: { group: "users.v2", source: "sqlite:./data.db", query: "SELECT v FROM t WHERE k = ?", hash: "crc32", replicas: 3, basePath: "/_groupcache/", logLevel: "silent", logFormat: "json" },
+      want: {
+        group: "users.v2",
+        source: "sqlite:./data.db",
+        query: "SELECT v FROM t WHERE k = ?",
+        hash: "crc32",
+        replicas: 3,
+        basePath: "/_groupcache/",
+        logLevel: "silent",
+        logFormat: "json",
+      },
     },
   ])("$name", ({ args, env, want }) => {
     // groups mirror the group flags; test/config-file.test.ts checks them.
@@ -168,17 +317,20 @@ describe("resolveConfig", () => {
     expect(got).toEqual(expected);
   });
 
-  test.each(BAD.map((c) => ({ ...c, label: JSON.stringify({ ...c.args, ...c.env }) })))("$label is an error naming $flag", ({ args, env, flag }) => {
-    let thrown: unknown;
-    try {
-      resolveConfig(args, env ?? {});
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toBeInstanceOf(GeeCacheError);
-    const e = thrown as GeeCacheError;
-    expect({ code: e.code, flag: e.message.split(" ", 1)[0] }).toEqual({ code: "INVALID_ARGUMENT", flag });
-  });
+  test.each(BAD.map((c) => ({ ...c, label: JSON.stringify({ ...c.args, ...c.env }) })))(
+    "$label is an error naming $flag",
+    ({ args, env, flag }) => {
+      let thrown: unknown;
+      try {
+        resolveConfig(args, env ?? {});
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(GeeCacheError);
+      const e = thrown as GeeCacheError;
+      expect({ code: e.code, flag: e.message.split(" ", 1)[0] }).toEqual({ code: "INVALID_ARGUMENT", flag });
+    },
+  );
 
   test("an unknown flag says so", () => {
     expect(() => resolveConfig({ verbose: true }, {})).toThrow("--verbose is not a geecache flag (see --help)");
@@ -186,7 +338,11 @@ describe("resolveConfig", () => {
 
   test("a bad value is quoted in the message", () => {
     expect(() => resolveConfig({ hash: "md5" }, {})).toThrow('--hash accepts wyhash or crc32, got "md5"');
-    expect(() => resolveConfig({ peers: "ftp://h:1" }, {})).toThrow('--peers must look like http://host:port (or https://, grpc://, grpcs://), got "ftp://h:1"');
-    expect(() => resolveConfig({ peers: "http://h:1/p" }, {})).toThrow('--peers must look like http://host:port (or https://, grpc://, grpcs://) with no path, query or credentials, got "http://h:1/p"');
+    expect(() => resolveConfig({ peers: "ftp://h:1" }, {})).toThrow(
+      '--peers must look like http://host:port (or https://, grpc://, grpcs://), got "ftp://h:1"',
+    );
+    expect(() => resolveConfig({ peers: "http://h:1/p" }, {})).toThrow(
+      '--peers must look like http://host:port (or https://, grpc://, grpcs://) with no path, query or credentials, got "http://h:1/p"',
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { crc32, DEFAULT_REPLICAS, Ring, wyhash, type HashFn, type RingOptions } from "../src/core/consistent-hash.ts";
+import { crc32, DEFAULT_REPLICAS, type HashFn, Ring, type RingOptions, wyhash } from "../src/core/consistent-hash.ts";
 import { mulberry32 } from "./helpers/prng.ts";
 
 const PEERS = ["http://localhost:8001", "http://localhost:8002", "http://localhost:8003"];
@@ -75,7 +75,11 @@ describe("Ring", () => {
 
   test("an empty ring owns nothing", () => {
     const r = new Ring();
-    expect({ get: r.get("any"), peers: r.peers(), shares: r.shares() }).toEqual({ get: undefined, peers: [], shares: new Map() });
+    expect({ get: r.get("any"), peers: r.peers(), shares: r.shares() }).toEqual({
+      get: undefined,
+      peers: [],
+      shares: new Map(),
+    });
   });
 
   test("remove takes a peer's points off the ring", () => {
@@ -139,23 +143,29 @@ describe("Ring", () => {
     expect(() => new Ring(options)).toThrow(error);
   });
 
-  test.each<{ replicas: number }>([{ replicas: 1 }, { replicas: 10_000 }])("replicas $replicas is accepted", ({ replicas }) => {
-    expect(new Ring({ replicas }).replicas).toBe(replicas);
-  });
+  test.each<{ replicas: number }>([{ replicas: 1 }, { replicas: 10_000 }])(
+    "replicas $replicas is accepted",
+    ({ replicas }) => {
+      expect(new Ring({ replicas }).replicas).toBe(replicas);
+    },
+  );
 
   test.each<{ peer: unknown }>([{ peer: "" }, { peer: 1 }])("add($peer) throws a TypeError", ({ peer }) => {
     expect(() => new Ring().add(peer as string)).toThrow(TypeError);
   });
 
-  test.each<{ hash: "wyhash" | "crc32" }>([{ hash: "wyhash" }, { hash: "crc32" }])("$hash shares sum to 1", ({ hash }) => {
-    const r = new Ring({ hash });
-    r.add(...PEERS);
-    const shares = r.shares();
-    expect([...shares.keys()]).toEqual(PEERS);
-    const sum = [...shares.values()].reduce((a, b) => a + b, 0);
-    expect(sum).toBeCloseTo(1, 9);
-    for (const s of shares.values()) expect(s).toBeGreaterThan(0);
-  });
+  test.each<{ hash: "wyhash" | "crc32" }>([{ hash: "wyhash" }, { hash: "crc32" }])(
+    "$hash shares sum to 1",
+    ({ hash }) => {
+      const r = new Ring({ hash });
+      r.add(...PEERS);
+      const shares = r.shares();
+      expect([...shares.keys()]).toEqual(PEERS);
+      const sum = [...shares.values()].reduce((a, b) => a + b, 0);
+      expect(sum).toBeCloseTo(1, 9);
+      for (const s of shares.values()) expect(s).toBeGreaterThan(0);
+    },
+  );
 
   test("a single peer owns the whole ring", () => {
     const r = new Ring({ replicas: 1 });

@@ -76,30 +76,33 @@ describe("FrequencySketch", () => {
     expect(keys.filter((h) => one.frequency(h) === 16).length).toBeGreaterThan(0); // some reached the top
   });
 
-  test.each([4, 5, 6])("frequency(h, n) is what the sketch says after record(h, n), across halvings (seeded %#)", (seed) => {
-    const r = mulberry32(seed);
-    const a = new FrequencySketch(64);
-    const b = new FrequencySketch(64);
-    const keys = Array.from({ length: 200 }, (_, i) => hashOf(`key${i}`));
-    const seen = { zeroDoor: 0, capped: 0 };
-    for (let step = 0; step < 6000; step++) {
-      const h = keys[Math.floor(r() * keys.length)]!;
-      if (r() < 0.5) {
-        a.increment(h), b.increment(h); // counts towards halving: both halve together
-        continue;
+  test.each([4, 5, 6])(
+    "frequency(h, n) is what the sketch says after record(h, n), across halvings (seeded %#)",
+    (seed) => {
+      const r = mulberry32(seed);
+      const a = new FrequencySketch(64);
+      const b = new FrequencySketch(64);
+      const keys = Array.from({ length: 200 }, (_, i) => hashOf(`key${i}`));
+      const seen = { zeroDoor: 0, capped: 0 };
+      for (let step = 0; step < 6000; step++) {
+        const h = keys[Math.floor(r() * keys.length)]!;
+        if (r() < 0.5) {
+          a.increment(h), b.increment(h); // counts towards halving: both halve together
+          continue;
+        }
+        const n = Math.floor(r() * 20);
+        if (a.frequency(h) === 0) seen.zeroDoor++;
+        const predicted = a.frequency(h, n);
+        if (predicted === 16) seen.capped++;
+        b.record(h, n);
+        expect(b.frequency(h)).toBe(predicted);
+        a.record(h, n);
       }
-      const n = Math.floor(r() * 20);
-      if (a.frequency(h) === 0) seen.zeroDoor++;
-      const predicted = a.frequency(h, n);
-      if (predicted === 16) seen.capped++;
-      b.record(h, n);
-      expect(b.frequency(h)).toBe(predicted);
-      a.record(h, n);
-    }
-    // The trace reached both edge cases: no counts and no doorkeeper bit, and the top.
-    expect(seen.zeroDoor).toBeGreaterThan(10);
-    expect(seen.capped).toBeGreaterThan(10);
-  });
+      // The trace reached both edge cases: no counts and no doorkeeper bit, and the top.
+      expect(seen.zeroDoor).toBeGreaterThan(10);
+      expect(seen.capped).toBeGreaterThan(10);
+    },
+  );
 
   test("record does not count towards halving; tick does, and beforeHalve runs first", () => {
     const calls: number[] = [];
@@ -145,7 +148,11 @@ describe("FrequencySketch", () => {
       over += err;
       if (err > 2) big++;
     }
-    expect({ under, meanOverBelow015: over / exact.size < 0.15, bigErrorsUnder1Percent: big / exact.size < 0.01 }).toEqual({
+    expect({
+      under,
+      meanOverBelow015: over / exact.size < 0.15,
+      bigErrorsUnder1Percent: big / exact.size < 0.01,
+    }).toEqual({
       under: 0,
       meanOverBelow015: true,
       bigErrorsUnder1Percent: true,

@@ -6,7 +6,12 @@ const MiB = 1024 * 1024;
 /** pacer returns a GcPacer over a 64 MiB budget with a settable eviction count and RSS, and the collections it ran. */
 function pacer() {
   const state = { evictions: 0, rss: 0, collections: 0 };
-  const p = new GcPacer({ budget: 64 * MiB, evictions: () => state.evictions, rss: () => state.rss, collect: () => void state.collections++ });
+  const p = new GcPacer({
+    budget: 64 * MiB,
+    evictions: () => state.evictions,
+    rss: () => state.rss,
+    collect: () => void state.collections++,
+  });
   return { p, state };
 }
 
@@ -37,7 +42,12 @@ describe("GcPacer", () => {
 
   test("a started pacer looks on its own until stopped", async () => {
     const collected = Promise.withResolvers<void>();
-    const p = new GcPacer({ budget: 0, evictions: () => Date.now(), rss: () => 1e12, collect: () => collected.resolve() });
+    const p = new GcPacer({
+      budget: 0,
+      evictions: () => Date.now(),
+      rss: () => 1e12,
+      collect: () => collected.resolve(),
+    });
     const stop = p.start(1);
     await collected.promise;
     stop();

@@ -1,14 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { ByteView } from "../src/core/byteview.ts";
-import { GeeCacheError, notFound, type ErrorCode } from "../src/core/errors.ts";
-import { Group } from "../src/group/group.ts";
-import type { GetResult, GroupStats } from "../src/group/results.ts";
-import { MAX_KEY_LENGTH } from "../src/group/keys.ts";
+import { type ErrorCode, GeeCacheError, notFound } from "../src/core/errors.ts";
+import type { PeerResponse } from "../src/core/protocol.ts";
 import type { CacheStats } from "../src/group/caches.ts";
+import { Group } from "../src/group/group.ts";
+import { MAX_KEY_LENGTH } from "../src/group/keys.ts";
 import type { Getter } from "../src/group/loader.ts";
 import type { GroupOptions } from "../src/group/options.ts";
 import type { PeerGetter, PeerPicker } from "../src/group/peers.ts";
-import type { PeerResponse } from "../src/core/protocol.ts";
+import type { GetResult, GroupStats } from "../src/group/results.ts";
 import { counting } from "./helpers/counting.ts";
 
 const enc = new TextEncoder();
@@ -90,7 +90,8 @@ async function codeOf(fn: () => unknown): Promise<ErrorCode | string> {
 const plain = (r: GetResult | undefined) => r && { value: r.value.toString(), expiresAt: r.expiresAt, from: r.from };
 
 /** bytes is what an entry costs: the key's UTF-8 length plus the value's length. */
-const cost = (key: string, value: string | number) => Buffer.byteLength(key) + (typeof value === "number" ? value : Buffer.byteLength(value));
+const cost = (key: string, value: string | number) =>
+  Buffer.byteLength(key) + (typeof value === "number" ? value : Buffer.byteLength(value));
 
 describe("Group get", () => {
   test("1,000 concurrent gets of a missing key call the loader once", async () => {
@@ -162,33 +163,36 @@ describe("Group key checks", () => {
     { name: "non-string key", key: 42, code: "INVALID_ARGUMENT" },
     { name: "key over MAX_KEY_LENGTH", key: "k".repeat(MAX_KEY_LENGTH + 1), code: "KEY_TOO_LONG" },
     { name: "key over MAX_KEY_LENGTH in UTF-8 bytes", key: "é".repeat(MAX_KEY_LENGTH / 2 + 1), code: "KEY_TOO_LONG" },
-  ])("$name: get/getEntry/getLocal/set/remove reject, setLocal/removeLocal throw at once ($code)", async ({ key, code }) => {
-    const getter = counting(() => "v");
-    const g = group({ getter });
-    const k = key as string;
-    // The async methods reject ...
-    expect({
-      get: await codeOf(() => g.get(k)),
-      getEntry: await codeOf(() => g.getEntry(k)),
-      getLocal: await codeOf(() => g.getLocal(k)),
-      set: await codeOf(() => g.set(k, "v")),
-      remove: await codeOf(() => g.remove(k)),
-    }).toEqual({ get: code, getEntry: code, getLocal: code, set: code, remove: code });
-    // ... and the sync setLocal/removeLocal throw.
-    const sync = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        return (err as GeeCacheError).code;
-      }
-      return "no throw";
-    };
-    expect({
-      setLocal: sync(() => g.setLocal(k, "v")),
-      removeLocal: sync(() => g.removeLocal(k)),
-    }).toEqual({ setLocal: code, removeLocal: code });
-    expect({ loads: getter.keys.length, stats: g.stats() }).toEqual({ loads: 0, stats: ZERO_STATS });
-  });
+  ])(
+    "$name: get/getEntry/getLocal/set/remove reject, setLocal/removeLocal throw at once ($code)",
+    async ({ key, code }) => {
+      const getter = counting(() => "v");
+      const g = group({ getter });
+      const k = key as string;
+      // The async methods reject ...
+      expect({
+        get: await codeOf(() => g.get(k)),
+        getEntry: await codeOf(() => g.getEntry(k)),
+        getLocal: await codeOf(() => g.getLocal(k)),
+        set: await codeOf(() => g.set(k, "v")),
+        remove: await codeOf(() => g.remove(k)),
+      }).toEqual({ get: code, getEntry: code, getLocal: code, set: code, remove: code });
+      // ... and the sync setLocal/removeLocal throw.
+      const sync = (fn: () => unknown) => {
+        try {
+          fn();
+        } catch (err) {
+          return (err as GeeCacheError).code;
+        }
+        return "no throw";
+      };
+      expect({
+        setLocal: sync(() => g.setLocal(k, "v")),
+        removeLocal: sync(() => g.removeLocal(k)),
+      }).toEqual({ setLocal: code, removeLocal: code });
+      expect({ loads: getter.keys.length, stats: g.stats() }).toEqual({ loads: 0, stats: ZERO_STATS });
+    },
+  );
 
   test("a key of exactly MAX_KEY_LENGTH is accepted", async () => {
     const g = group({ getter: () => "v" });
@@ -201,7 +205,12 @@ describe("Group not found and load failures", () => {
     { name: "returns undefined", getter: () => undefined },
     { name: "returns null", getter: () => null },
     { name: "resolves undefined", getter: async () => undefined },
-    { name: "throws notFound()", getter: (key) => { throw notFound(key); } },
+    {
+      name: "throws notFound()",
+      getter: (key) => {
+        throw notFound(key);
+      },
+    },
     { name: "rejects with notFound()", getter: async (key) => Promise.reject(notFound(key, "g")) },
   ])("a loader that $name gives NOT_FOUND, which is not cached", async ({ getter }) => {
     const counted = counting(getter);
@@ -217,9 +226,27 @@ describe("Group not found and load failures", () => {
   });
 
   test.each<{ name: string; fail: () => unknown; message: string }>([
-    { name: "throws synchronously", fail: () => { throw new Error("db down"); }, message: "db down" },
-    { name: "rejects", fail: async () => { throw new Error("timeout"); }, message: "timeout" },
-    { name: "throws a string", fail: () => { throw "plain text"; }, message: "plain text" },
+    {
+      name: "throws synchronously",
+      fail: () => {
+        throw new Error("db down");
+      },
+      message: "db down",
+    },
+    {
+      name: "rejects",
+      fail: async () => {
+        throw new Error("timeout");
+      },
+      message: "timeout",
+    },
+    {
+      name: "throws a string",
+      fail: () => {
+        throw "plain text";
+      },
+      message: "plain text",
+    },
     { name: "returns a number", fail: () => 42, message: "loader returned number" },
     { name: "returns { value: 42 }", fail: () => ({ value: 42 }), message: "bad value" },
   ])("a loader that $name gives LOAD_FAILED and does not wedge the key", async ({ fail, message }) => {
@@ -245,7 +272,11 @@ describe("Group not found and load failures", () => {
   });
 
   test("a GeeCacheError from the loader passes through with its code", async () => {
-    const g = group({ getter: () => { throw new GeeCacheError("TOO_LARGE", "value too big"); } });
+    const g = group({
+      getter: () => {
+        throw new GeeCacheError("TOO_LARGE", "value too big");
+      },
+    });
     expect(await codeOf(() => g.get("k"))).toBe("TOO_LARGE");
   });
 });
@@ -256,7 +287,11 @@ describe("Group peers", () => {
     const getter = counting(() => "local");
     const g = group({ getter, peers: pick(peer), hotCacheRatio: 0 });
     const r = await g.getEntry("k");
-    expect({ value: r.value.toString(), from: r.from, expiresAt: r.expiresAt }).toEqual({ value: "peer:k", from: "peer", expiresAt: 0 });
+    expect({ value: r.value.toString(), from: r.from, expiresAt: r.expiresAt }).toEqual({
+      value: "peer:k",
+      from: "peer",
+      expiresAt: 0,
+    });
     expect({ peer: peer.keys, loader: getter.keys }).toEqual({ peer: ["k"], loader: [] });
     expect(g.stats()).toEqual({ ...ZERO_STATS, gets: 1, loads: 1, loadsDeduped: 1, peerLoads: 1 });
   });
@@ -271,7 +306,12 @@ describe("Group peers", () => {
     const getter = counting((key) => `local:${key}`);
     const g = group({ getter, peers: pick(peer, (k) => k.startsWith("remote")) });
     const [a, b] = await Promise.all([g.getEntry("mine"), g.getEntry("remote-1")]);
-    expect([a.value.toString(), a.from, b.value.toString(), b.from]).toEqual(["local:mine", "loader", "peer:remote-1", "peer"]);
+    expect([a.value.toString(), a.from, b.value.toString(), b.from]).toEqual([
+      "local:mine",
+      "loader",
+      "peer:remote-1",
+      "peer",
+    ]);
     expect({ peer: peer.keys, loader: getter.keys }).toEqual({ peer: ["remote-1"], loader: ["mine"] });
   });
 
@@ -292,7 +332,11 @@ describe("Group peers", () => {
     const getter = counting(() => "local");
     const g = group({ getter, peers: pick(peer) });
     expect(await codeOf(() => g.get("k"))).toBe("NOT_FOUND");
-    expect({ peer: peer.keys, loader: getter.keys, lookup: g.lookup("k") }).toEqual({ peer: ["k"], loader: [], lookup: undefined });
+    expect({ peer: peer.keys, loader: getter.keys, lookup: g.lookup("k") }).toEqual({
+      peer: ["k"],
+      loader: [],
+      lookup: undefined,
+    });
     expect(g.stats()).toEqual({ ...ZERO_STATS, gets: 1, loads: 1, loadsDeduped: 1 });
   });
 
@@ -310,19 +354,40 @@ describe("Group peers", () => {
 });
 
 describe("Group hot cache", () => {
-  test.each<{ name: string; random: number; hotCacheRatio?: number; peerCalls: number; second: GetResult["from"]; hotItems: number }>([
+  test.each<{
+    name: string;
+    random: number;
+    hotCacheRatio?: number;
+    peerCalls: number;
+    second: GetResult["from"];
+    hotItems: number;
+  }>([
     { name: "random 0 keeps the value", random: 0, peerCalls: 1, second: "hot", hotItems: 1 },
     { name: "random 0.99 does not", random: 0.99, peerCalls: 2, second: "peer", hotItems: 0 },
     { name: "random 0.09 under the default 0.1 keeps it", random: 0.09, peerCalls: 1, second: "hot", hotItems: 1 },
     { name: "hotCacheRatio 0 never keeps it", random: 0, hotCacheRatio: 0, peerCalls: 2, second: "peer", hotItems: 0 },
-    { name: "hotCacheRatio 1 always keeps it", random: 0.99, hotCacheRatio: 1, peerCalls: 1, second: "hot", hotItems: 1 },
+    {
+      name: "hotCacheRatio 1 always keeps it",
+      random: 0.99,
+      hotCacheRatio: 1,
+      peerCalls: 1,
+      second: "hot",
+      hotItems: 1,
+    },
   ])("$name", async ({ random, hotCacheRatio, peerCalls, second, hotItems }) => {
     const peer = valuePeer();
     const g = group({ peers: pick(peer), random: () => random, hotCacheRatio });
     const a = await g.getEntry("k");
     const b = await g.getEntry("k");
     const { main, hot } = g.cacheStats();
-    expect({ a: a.from, b: b.from, value: b.value.toString(), peerCalls: peer.keys.length, hotItems: hot.items, mainItems: main.items }).toEqual({
+    expect({
+      a: a.from,
+      b: b.from,
+      value: b.value.toString(),
+      peerCalls: peer.keys.length,
+      hotItems: hot.items,
+      mainItems: main.items,
+    }).toEqual({
       a: "peer",
       b: second,
       value: "peer:k",
@@ -343,21 +408,34 @@ describe("Group hot cache", () => {
 describe("Group byte accounting", () => {
   test("replacing a key keeps bytes exact", () => {
     const g = group();
-    const steps: [string, number][] = [["k", 10], ["k", 100], ["k", 5], ["k", 0], ["other", 7], ["k", 50]];
+    const steps: [string, number][] = [
+      ["k", 10],
+      ["k", 100],
+      ["k", 5],
+      ["k", 0],
+      ["other", 7],
+      ["k", 50],
+    ];
     const sizes = new Map<string, number>();
     for (const [key, size] of steps) {
       g.setLocal(key, new Uint8Array(size));
       sizes.set(key, size);
       const want = [...sizes].reduce((sum, [k, n]) => sum + cost(k, n), 0);
-      expect({ bytes: g.cacheStats().main.bytes, items: g.cacheStats().main.items }).toEqual({ bytes: want, items: sizes.size });
+      expect({ bytes: g.cacheStats().main.bytes, items: g.cacheStats().main.items }).toEqual({
+        bytes: want,
+        items: sizes.size,
+      });
     }
   });
 
   test("under eviction main + hot bytes never exceed cacheBytes and match what is cached", async () => {
     const cacheBytes = 200;
     let seed = 7;
-    const rnd = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
-    const peer = new FakePeer("http://peer", async () => ({ value: new Uint8Array(Math.floor(rnd() * 60)), expiresAt: 0 }));
+    const rnd = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
+    const peer = new FakePeer("http://peer", async () => ({
+      value: new Uint8Array(Math.floor(rnd() * 60)),
+      expiresAt: 0,
+    }));
     const g = group({ cacheBytes, peers: pick(peer, (k) => k.startsWith("r")), random: () => 0 });
     const values = new Map<string, number>(); // key -> size of its latest value
     for (let i = 0; i < 500; i++) {
@@ -398,7 +476,11 @@ describe("Group byte accounting", () => {
     g.setLocal("o", "x");
     g.setLocal("k", new Uint8Array(size));
     // A fitting entry pushes the older one out; one that does not fit must not evict anything.
-    expect({ k: g.lookup("k") !== undefined, o: g.lookup("o") !== undefined, bytes: g.cacheStats().main.bytes }).toEqual({
+    expect({
+      k: g.lookup("k") !== undefined,
+      o: g.lookup("o") !== undefined,
+      bytes: g.cacheStats().main.bytes,
+    }).toEqual({
       k: stored,
       o: !stored,
       bytes: stored ? 100 : 2,
@@ -444,7 +526,11 @@ describe("Group byte accounting", () => {
   });
 
   test("eviction takes from the hot cache while it holds more than an eighth of main's bytes", async () => {
-    const g = group({ cacheBytes: 1000, peers: pick(valuePeer({ size: 200 }), (k) => k === "remote"), random: () => 0 });
+    const g = group({
+      cacheBytes: 1000,
+      peers: pick(valuePeer({ size: 200 }), (k) => k === "remote"),
+      random: () => 0,
+    });
     await g.get("remote"); // hot: 6 + 200 = 206
     g.setLocal("a", new Uint8Array(400)); // main: 401
     g.setLocal("b", new Uint8Array(400)); // main: 802, total 1008; 206 > 802 / 8, so hot goes
@@ -494,9 +580,19 @@ describe("Group TTL", () => {
     { name: "group ttl", groupTtl: 500, loaded: "v", expiresAt: 1_500 },
     { name: "loader ttl", loaded: { value: "v", ttl: 50 }, expiresAt: 1_050 },
     { name: "loader ttl overrides the group's", groupTtl: 500, loaded: { value: "v", ttl: 50 }, expiresAt: 1_050 },
-    { name: "loader ttl 0 means forever even with a group ttl", groupTtl: 500, loaded: { value: "v", ttl: 0 }, expiresAt: 0 },
+    {
+      name: "loader ttl 0 means forever even with a group ttl",
+      groupTtl: 500,
+      loaded: { value: "v", ttl: 0 },
+      expiresAt: 0,
+    },
     { name: "loader expiresAt", loaded: { value: "v", expiresAt: 5_000 }, expiresAt: 5_000 },
-    { name: "loader expiresAt wins over ttl", groupTtl: 500, loaded: { value: "v", ttl: 50, expiresAt: 5_000 }, expiresAt: 5_000 },
+    {
+      name: "loader expiresAt wins over ttl",
+      groupTtl: 500,
+      loaded: { value: "v", ttl: 50, expiresAt: 5_000 },
+      expiresAt: 5_000,
+    },
   ])("$name -> expiresAt $expiresAt", async ({ groupTtl, loaded, expiresAt }) => {
     let t = 1_000;
     const g = group({ getter: () => loaded as never, ttl: groupTtl, now: () => t });
@@ -558,7 +654,11 @@ describe("Group set and remove", () => {
     const g = group({ getter });
     expect(plain(g.setLocal("k", "set"))).toEqual({ value: "set", expiresAt: 0, from: "main" });
     const r = await g.getEntry("k");
-    expect({ value: r.value.toString(), from: r.from, calls: getter.keys.length }).toEqual({ value: "set", from: "main", calls: 0 });
+    expect({ value: r.value.toString(), from: r.from, calls: getter.keys.length }).toEqual({
+      value: "set",
+      from: "main",
+      calls: 0,
+    });
   });
 
   test("set and remove without peers act on this node and report no failed peers", async () => {
@@ -575,7 +675,10 @@ describe("Group set and remove", () => {
     const g = group({ peers: pick(valuePeer()), random: () => 0 });
     await g.get("k");
     g.setLocal("k", "mine");
-    expect({ hot: g.cacheStats().hot.items, r: [g.lookup("k")?.from, g.lookup("k")?.value.toString()] }).toEqual({ hot: 0, r: ["main", "mine"] });
+    expect({ hot: g.cacheStats().hot.items, r: [g.lookup("k")?.from, g.lookup("k")?.value.toString()] }).toEqual({
+      hot: 0,
+      r: ["main", "mine"],
+    });
   });
 
   test("removeLocal drops the key from both caches and reports whether it was cached", async () => {
@@ -583,7 +686,12 @@ describe("Group set and remove", () => {
     const g = group({ getter, peers: pick(valuePeer(), (k) => k === "remote"), random: () => 0 });
     g.setLocal("k", "set");
     await g.get("remote");
-    expect([g.removeLocal("k"), g.removeLocal("k"), g.removeLocal("remote"), g.removeLocal("never")]).toEqual([true, false, true, false]);
+    expect([g.removeLocal("k"), g.removeLocal("k"), g.removeLocal("remote"), g.removeLocal("never")]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
     expect(g.cacheStats()).toMatchObject({ main: { items: 0, bytes: 0 }, hot: { items: 0, bytes: 0 } });
     expect((await g.get("k")).toString()).toBe("loaded");
     expect(getter.keys).toEqual(["k"]);
@@ -608,41 +716,51 @@ describe("Group set and remove", () => {
     expect(getter.keys).toEqual(["k", "k"]);
   });
 
-  test.each(REMOVERS)("a get after a $name starts a new load instead of joining the stale one, and its value is kept", async ({ remove }) => {
-    const gates = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
-    let n = 0;
-    const getter = counting(async () => {
-      const mine = n++;
-      await gates[mine]!.promise;
-      return `load${mine + 1}`;
-    });
-    const g = group({ getter });
-    const first = g.get("k");
-    await remove(g, "k");
-    const second = g.get("k");
-    expect(getter.keys).toEqual(["k", "k"]);
-    gates[0]!.resolve();
-    expect((await first).toString()).toBe("load1");
-    expect(g.lookup("k")).toBeUndefined();
-    gates[1]!.resolve();
-    expect((await second).toString()).toBe("load2");
-    expect(g.lookup("k")?.value.toString()).toBe("load2");
-  });
+  test.each(REMOVERS)(
+    "a get after a $name starts a new load instead of joining the stale one, and its value is kept",
+    async ({ remove }) => {
+      const gates = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+      let n = 0;
+      const getter = counting(async () => {
+        const mine = n++;
+        await gates[mine]!.promise;
+        return `load${mine + 1}`;
+      });
+      const g = group({ getter });
+      const first = g.get("k");
+      await remove(g, "k");
+      const second = g.get("k");
+      expect(getter.keys).toEqual(["k", "k"]);
+      gates[0]!.resolve();
+      expect((await first).toString()).toBe("load1");
+      expect(g.lookup("k")).toBeUndefined();
+      gates[1]!.resolve();
+      expect((await second).toString()).toBe("load2");
+      expect(g.lookup("k")?.value.toString()).toBe("load2");
+    },
+  );
 
-  test.each(SETTERS)("a $name during an in-flight load wins: afterwards the cache holds the set value", async ({ set }) => {
-    const gate = Promise.withResolvers<void>();
-    const getter = counting(async () => {
-      await gate.promise;
-      return "loaded";
-    });
-    const g = group({ getter });
-    const pending = g.get("k");
-    await set(g, "k", "set");
-    gate.resolve();
-    expect((await pending).toString()).toBe("loaded");
-    const r = await g.getEntry("k");
-    expect({ value: r.value.toString(), from: r.from, calls: getter.keys.length }).toEqual({ value: "set", from: "main", calls: 1 });
-  });
+  test.each(SETTERS)(
+    "a $name during an in-flight load wins: afterwards the cache holds the set value",
+    async ({ set }) => {
+      const gate = Promise.withResolvers<void>();
+      const getter = counting(async () => {
+        await gate.promise;
+        return "loaded";
+      });
+      const g = group({ getter });
+      const pending = g.get("k");
+      await set(g, "k", "set");
+      gate.resolve();
+      expect((await pending).toString()).toBe("loaded");
+      const r = await g.getEntry("k");
+      expect({ value: r.value.toString(), from: r.from, calls: getter.keys.length }).toEqual({
+        value: "set",
+        from: "main",
+        calls: 1,
+      });
+    },
+  );
 
   test("a removeLocal during an in-flight peer fetch keeps the value out of the hot cache", async () => {
     const gate = Promise.withResolvers<void>();
@@ -668,7 +786,11 @@ describe("Group getLocal", () => {
     const a = await g.getLocal("k");
     const b = await g.getLocal("k");
     expect([a.value.toString(), a.from, b.value.toString(), b.from]).toEqual(["local:k", "loader", "local:k", "main"]);
-    expect({ picker: picker.calls, peer: peer.keys, loader: getter.keys }).toEqual({ picker: 0, peer: [], loader: ["k"] });
+    expect({ picker: picker.calls, peer: peer.keys, loader: getter.keys }).toEqual({
+      picker: 0,
+      peer: [],
+      loader: ["k"],
+    });
     expect(g.stats()).toEqual({ ...ZERO_STATS, serverRequests: 2, gets: 2, loads: 1, cacheHits: 1, localLoads: 1 });
   });
 
@@ -678,7 +800,11 @@ describe("Group getLocal", () => {
     expect((await g.getEntry("k")).from).toBe("peer");
     expect(g.lookup("k")?.from).toBe("hot");
     const r = await g.getLocal("k");
-    expect({ value: r.value.toString(), from: r.from, loader: getter.keys }).toEqual({ value: "local", from: "loader", loader: ["k"] });
+    expect({ value: r.value.toString(), from: r.from, loader: getter.keys }).toEqual({
+      value: "local",
+      from: "loader",
+      loader: ["k"],
+    });
   });
 
   test("getLocal shares a load in flight with get", async () => {
@@ -740,7 +866,12 @@ describe("Group AbortSignal", () => {
 });
 
 describe("Group options", () => {
-  test.each<{ name: string; options: Partial<GroupOptions>; error: typeof TypeError | typeof RangeError; message: string }>([
+  test.each<{
+    name: string;
+    options: Partial<GroupOptions>;
+    error: typeof TypeError | typeof RangeError;
+    message: string;
+  }>([
     { name: "empty name", options: { name: "" }, error: TypeError, message: "name" },
     { name: "non-string name", options: { name: 1 as never }, error: TypeError, message: "name" },
     { name: "non-function getter", options: { getter: "x" as never }, error: TypeError, message: "getter" },

@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { GeeCacheError } from "../src/core/errors.ts";
-import { decodeGetManyRequest, decodeGetManyResponse, encodeGetManyRequest, encodeGetManyResponse } from "../src/transport/grpc/batch.ts";
+import {
+  decodeGetManyRequest,
+  decodeGetManyResponse,
+  encodeGetManyRequest,
+  encodeGetManyResponse,
+} from "../src/transport/grpc/batch.ts";
 import { grpcTransport } from "../src/transport/grpc/index.ts";
 import { startCluster } from "./helpers/cluster.ts";
 
@@ -15,7 +20,12 @@ describe("GetMany messages", () => {
       new GeeCacheError("LOAD_FAILED", "source down"),
     ]);
     const out = decodeGetManyResponse(body, keys, "grpc://p:1");
-    expect([...out.entries()].map(([k, v]) => [k, v instanceof GeeCacheError ? v.code : [new TextDecoder().decode(v.value), v.expiresAt]])).toEqual([
+    expect(
+      [...out.entries()].map(([k, v]) => [
+        k,
+        v instanceof GeeCacheError ? v.code : [new TextDecoder().decode(v.value), v.expiresAt],
+      ]),
+    ).toEqual([
       ["a", ["va", 1_700_000_000_000]],
       ["", ["", 0]],
       ["ключ", "NOT_FOUND"],
@@ -40,7 +50,10 @@ describe("Group.getMany over gRPC peers", () => {
     const got = await c.nodes[0]!.group.getMany(keys);
     const owners = new Set(keys.map((k) => c.ownerIndex(k)).filter((i) => i !== 0));
     expect({
-      values: keys.map((k) => { const r = got.get(k)!; return r instanceof GeeCacheError ? r.code : r.value.toString(); }),
+      values: keys.map((k) => {
+        const r = got.get(k)!;
+        return r instanceof GeeCacheError ? r.code : r.value.toString();
+      }),
       calls: calls.length,
       loads: loads.map((l) => l.toSorted()),
     }).toEqual({

@@ -2,7 +2,7 @@
 // of the HTTP transport, over gRPC. The source is an HTTP origin that counts its loads per key.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { GroupStats } from "../src/group/results.ts";
-import { requireBinary, spawnCluster, type RunningNode } from "./helpers/process.ts";
+import { type RunningNode, requireBinary, spawnCluster } from "./helpers/process.ts";
 import { hasOpenssl, makeCerts, type TestCerts } from "./helpers/tls.ts";
 
 const TOKEN = "cluster-token";
@@ -39,20 +39,51 @@ interface GrpcCluster extends AsyncDisposable {
   tls: { ca: string } | undefined;
 }
 
-/** grpcCluster starts three nodes on port 0 and --grpc-port=0 that list each other's gRPC URLs (helpers/process.ts spawnCluster). */
+/**
+ * grpcCluster starts three nodes on port 0 and --grpc-port=0 that list each other's gRPC URLs (helpers/process.ts
+ * spawnCluster).
+ */
 async function grpcCluster(certs?: TestCerts): Promise<GrpcCluster> {
-  const tlsArgs = certs ? [`--tls-cert=${certs.certPath}`, `--tls-key=${certs.keyPath}`, `--tls-ca=${certs.caPath}`] : [];
-  const c = await spawnCluster(3, () => ["--grpc-port=0", `--token=${TOKEN}`, "--peer-timeout=1s", `--source=http://127.0.0.1:${origin.port}/{key}`, ...tlsArgs], { ca: certs?.ca });
-  return { nodes: c.nodes, urls: c.urls, ports: c.urls.map((u) => Number(new URL(u).port)), tls: certs ? { ca: certs.ca } : undefined, [Symbol.asyncDispose]: c.stop };
+  const tlsArgs = certs
+    ? [`--tls-cert=${certs.certPath}`, `--tls-key=${certs.keyPath}`, `--tls-ca=${certs.caPath}`]
+    : [];
+  const c = await spawnCluster(
+    3,
+    () => [
+      "--grpc-port=0",
+      `--token=${TOKEN}`,
+      "--peer-timeout=1s",
+      `--source=http://127.0.0.1:${origin.port}/{key}`,
+      ...tlsArgs,
+    ],
+    { ca: certs?.ca },
+  );
+  return {
+    nodes: c.nodes,
+    urls: c.urls,
+    ports: c.urls.map((u) => Number(new URL(u).port)),
+    tls: certs ? { ca: certs.ca } : undefined,
+    [Symbol.asyncDispose]: c.stop,
+  };
 }
 
-async function api(c: GrpcCluster, i: number, key: string): Promise<{ status: number; body: string; owner: string | null }> {
-  const res = await fetch(`${c.nodes[i]!.url}/api?key=${encodeURIComponent(key)}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(c.tls ? { tls: c.tls } : {}) } as RequestInit);
+async function api(
+  c: GrpcCluster,
+  i: number,
+  key: string,
+): Promise<{ status: number; body: string; owner: string | null }> {
+  const res = await fetch(`${c.nodes[i]!.url}/api?key=${encodeURIComponent(key)}`, {
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    ...(c.tls ? { tls: c.tls } : {}),
+  } as RequestInit);
   return { status: res.status, body: await res.text(), owner: res.headers.get("x-geecache-owner") };
 }
 
 async function stats(c: GrpcCluster, i: number): Promise<GroupStats> {
-  const res = await fetch(`${c.nodes[i]!.url}/stats`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(c.tls ? { tls: c.tls } : {}) } as RequestInit);
+  const res = await fetch(`${c.nodes[i]!.url}/stats`, {
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    ...(c.tls ? { tls: c.tls } : {}),
+  } as RequestInit);
   return ((await res.json()) as { groups: { scores: { stats: GroupStats } } }).groups.scores.stats;
 }
 
@@ -97,18 +128,27 @@ describe("a three-process cluster over gRPC", () => {
     expect(owners.every((o) => c.urls.includes(o))).toBe(true);
     // /metrics times the gRPC peers as it does HTTP ones.
     const metrics = await (await fetch(`${c.nodes[0]!.url}/metrics`)).text();
-    for (const peer of c.urls.slice(1)) expect(metrics).toContain(`geecache_peer_request_duration_seconds_count{peer="${peer}",outcome="ok"}`);
+    for (const peer of c.urls.slice(1))
+      expect(metrics).toContain(`geecache_peer_request_duration_seconds_count{peer="${peer}",outcome="ok"}`);
   });
 
   test("a write through any node reaches the owner and every node reads it", async () => {
     const key = "written-1";
-    expect((await Promise.all([0, 1, 2].map((i) => api(c, i, key)))).map((a) => a.body)).toEqual([`v:${key}`, `v:${key}`, `v:${key}`]);
+    expect((await Promise.all([0, 1, 2].map((i) => api(c, i, key)))).map((a) => a.body)).toEqual([
+      `v:${key}`,
+      `v:${key}`,
+      `v:${key}`,
+    ]);
     const put = await fetch(`${c.nodes[0]!.url}/api?key=${key}`, { method: "PUT", body: "new" });
     expect(put.status).toBe(204);
     expect((await Promise.all([0, 1, 2].map((i) => api(c, i, key)))).map((a) => a.body)).toEqual(["new", "new", "new"]);
     const del = await fetch(`${c.nodes[1]!.url}/api?key=${key}`, { method: "DELETE" });
     expect(del.status).toBe(204);
-    expect((await Promise.all([0, 1, 2].map((i) => api(c, i, key)))).map((a) => a.body)).toEqual([`v:${key}`, `v:${key}`, `v:${key}`]);
+    expect((await Promise.all([0, 1, 2].map((i) => api(c, i, key)))).map((a) => a.body)).toEqual([
+      `v:${key}`,
+      `v:${key}`,
+      `v:${key}`,
+    ]);
   });
 
   test("64 concurrent peer fetches ride one HTTP/2 connection per peer", async () => {
@@ -142,7 +182,10 @@ describe("a three-process cluster over gRPC", () => {
 
   test("SIGTERM: a node with peers connected to its gRPC port exits 0 and the port closes", async () => {
     expect(await c.nodes[0]!.stop("SIGTERM")).toBe(0);
-    const refused = await fetch(`http://127.0.0.1:${c.ports[0]}/`).then(() => false, () => true);
+    const refused = await fetch(`http://127.0.0.1:${c.ports[0]}/`).then(
+      () => false,
+      () => true,
+    );
     expect(refused).toBe(true);
   }, 30_000);
 });

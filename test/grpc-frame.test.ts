@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { frame, parseUnary, type FrameProblem } from "../src/transport/grpc/frame.ts";
+import { type FrameProblem, frame, parseUnary } from "../src/transport/grpc/frame.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 

@@ -14,8 +14,15 @@ describe("gRPC peers and peer health", () => {
       await client.probe!();
       const res = await client.get("scores", "Tom");
       await listening.close();
-      const down = await client.probe!().then(() => "answered", (e: { code?: string }) => e.code);
-      expect({ value: new TextDecoder().decode(res.value), boot: res.boot, down }).toEqual({ value: "v:Tom", boot: "boot-1", down: "PEER_FAILED" });
+      const down = await client.probe!().then(
+        () => "answered",
+        (e: { code?: string }) => e.code,
+      );
+      expect({ value: new TextDecoder().decode(res.value), boot: res.boot, down }).toEqual({
+        value: "v:Tom",
+        boot: "boot-1",
+        down: "PEER_FAILED",
+      });
     } finally {
       await client.close?.();
       await listening.close().catch(() => {});

@@ -4,11 +4,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { spawnNode, type RunningNode } from "./helpers/process.ts";
+import { type RunningNode, spawnNode } from "./helpers/process.ts";
 
 const GOCODE = "/usr/share/gocode";
 const missing = ["go", "protoc", "protoc-gen-go"].filter((tool) => !Bun.which(tool));
-const SKIP = missing.length > 0 ? `Go interop skipped: ${missing.join(", ")} not installed (.ci/setup.d/go-grpc.sh installs them)` : "";
+const SKIP =
+  missing.length > 0
+    ? `Go interop skipped: ${missing.join(", ")} not installed (.ci/setup.d/go-grpc.sh installs them)`
+    : "";
 if (SKIP) console.warn(SKIP);
 
 const TOKEN = "interop-token";
@@ -37,7 +40,8 @@ function buildClient(): string {
   const run = (cmd: string[]) => {
     const env = { ...process.env, GO111MODULE: "off", GOPATH: `${dir}:${GOCODE}`, GOFLAGS: "" };
     const r = Bun.spawnSync(cmd, { cwd: dir, env, stdout: "pipe", stderr: "pipe" });
-    if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} exited ${r.exitCode}: ${r.stderr.toString()}${r.stdout.toString()}`);
+    if (r.exitCode !== 0)
+      throw new Error(`${cmd.join(" ")} exited ${r.exitCode}: ${r.stderr.toString()}${r.stdout.toString()}`);
   };
   const proto = resolve(import.meta.dir, "../proto");
   run(["protoc", `-I${proto}`, `--go_out=plugins=grpc,paths=source_relative:${pb}`, join(proto, "geecache.proto")]);
@@ -46,8 +50,15 @@ function buildClient(): string {
 }
 
 async function call(args: string[], token = TOKEN): Promise<GoResult> {
-  const proc = Bun.spawn([client, `-addr=${address}`, ...(token ? [`-token=${token}`] : []), ...args], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([client, `-addr=${address}`, ...(token ? [`-token=${token}`] : []), ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`go client ${args.join(" ")} exited ${code}: ${err}`);
   return JSON.parse(out) as GoResult;
 }
@@ -66,7 +77,12 @@ beforeAll(async () => {
       return new Response(`v:${key}`);
     },
   });
-  node = await spawnNode(["--port=0", "--grpc-port=0", `--token=${TOKEN}`, `--source=http://127.0.0.1:${origin.port}/{key}`]);
+  node = await spawnNode([
+    "--port=0",
+    "--grpc-port=0",
+    `--token=${TOKEN}`,
+    `--source=http://127.0.0.1:${origin.port}/{key}`,
+  ]);
   address = node.stdout.text.match(/gRPC on grpc:\/\/([^\s,;]+)/)![1]!;
 }, 120_000);
 

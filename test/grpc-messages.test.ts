@@ -20,9 +20,16 @@ describe("geecachepb messages", () => {
 
   test("SetRequest: group=1, key=2, value=3, expire=4 (Unix ns)", () => {
     const wire = encodeSetRequest("g", "k", bytes(7, 8), 1_000);
-    expect(wire).toEqual(bytes(0x0a, 1, ...ascii("g"), 0x12, 1, ...ascii("k"), 0x1a, 2, 7, 8, 0x20, 0x80, 0x94, 0xeb, 0xdc, 0x03)); // 1e9 ns
+    expect(wire).toEqual(
+      bytes(0x0a, 1, ...ascii("g"), 0x12, 1, ...ascii("k"), 0x1a, 2, 7, 8, 0x20, 0x80, 0x94, 0xeb, 0xdc, 0x03),
+    ); // 1e9 ns
     expect(decodeSetRequest(wire)).toEqual({ group: "g", key: "k", value: bytes(7, 8), expiresAt: 1_000 });
-    expect(decodeSetRequest(encodeSetRequest("g", "k", bytes(), 0))).toEqual({ group: "g", key: "k", value: bytes(), expiresAt: 0 });
+    expect(decodeSetRequest(encodeSetRequest("g", "k", bytes(), 0))).toEqual({
+      group: "g",
+      key: "k",
+      value: bytes(),
+      expiresAt: 0,
+    });
   });
 
   test("decoders skip unknown fields of every wire type (minute_qps=2 is a double)", () => {

@@ -1,13 +1,13 @@
 // The gRPC peer client (GrpcPeer) against a real gRPC listener on port 0.
 import { afterEach, describe, expect, test } from "bun:test";
 import http2 from "node:http2";
+import type { Listening } from "../src/cluster/transport.ts";
 import { ByteView } from "../src/core/byteview.ts";
 import { GeeCacheError } from "../src/core/errors.ts";
 import { Group } from "../src/group/group.ts";
 import type { Getter } from "../src/group/loader.ts";
 import { Registry } from "../src/group/registry.ts";
-import type { Listening } from "../src/cluster/transport.ts";
-import { grpcTransport, type GrpcTransportOptions } from "../src/transport/grpc/index.ts";
+import { type GrpcTransportOptions, grpcTransport } from "../src/transport/grpc/index.ts";
 import { hasOpenssl, makeCerts } from "./helpers/tls.ts";
 
 const dec = new TextDecoder();
@@ -16,7 +16,12 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((l) => l.close()));
 });
 
-async function serve(getter: Getter, options: GrpcTransportOptions = {}, port = 0, tls?: { cert: string; key: string }) {
+async function serve(
+  getter: Getter,
+  options: GrpcTransportOptions = {},
+  port = 0,
+  tls?: { cert: string; key: string },
+) {
   const registry = new Registry();
   const group = registry.add(new Group({ name: "scores", getter }));
   const l = await grpcTransport(options).listen!(registry, { host: "127.0.0.1", port, tls });
@@ -69,11 +74,18 @@ describe("GrpcPeer", () => {
   });
 
   test("NOT_FOUND for a missing key, LOAD_FAILED for a failing source (the peer is alive), PEER_FAILED for an unknown group or a wrong token", async () => {
-    const s = await serve((key) => (key === "fail" ? Promise.reject(new Error("down")) : undefined), { token: "right" });
+    const s = await serve((key) => (key === "fail" ? Promise.reject(new Error("down")) : undefined), {
+      token: "right",
+    });
     const good = grpcTransport({ token: "right" }).client(s.url);
     const bad = grpcTransport({ token: "wrong" }).client(s.url);
-    expect(await Promise.all([good.get("scores", "nope"), good.get("scores", "fail"), good.get("other", "k"), bad.get("scores", "nope")].map(code)))
-      .toEqual(["NOT_FOUND", "LOAD_FAILED", "PEER_FAILED", "PEER_FAILED"]);
+    expect(
+      await Promise.all(
+        [good.get("scores", "nope"), good.get("scores", "fail"), good.get("other", "k"), bad.get("scores", "nope")].map(
+          code,
+        ),
+      ),
+    ).toEqual(["NOT_FOUND", "LOAD_FAILED", "PEER_FAILED", "PEER_FAILED"]);
   });
 
   test("the peer timeout is sent as grpc-timeout, enforced locally, and cancels the stream", async () => {
@@ -93,7 +105,10 @@ describe("GrpcPeer", () => {
       const start = performance.now();
       expect(await code(client.get("scores", "slow"))).toBe("PEER_FAILED");
       expect(performance.now() - start).toBeLessThan(1000);
-      expect({ header: await seen.promise, rst: await cancelled.promise }).toEqual({ header: "50m", rst: http2.constants.NGHTTP2_CANCEL });
+      expect({ header: await seen.promise, rst: await cancelled.promise }).toEqual({
+        header: "50m",
+        rst: http2.constants.NGHTTP2_CANCEL,
+      });
       client.close?.();
     } finally {
       silent.close();
@@ -148,7 +163,15 @@ describe("GrpcPeer", () => {
     using certs = makeCerts();
     const s = await serve((key) => key, {}, 0, { cert: certs.cert, key: certs.key });
     expect(s.url.startsWith("grpcs://127.0.0.1:")).toBe(true);
-    expect(dec.decode((await grpcTransport({ tls: { ca: certs.ca } }).client(s.url).get("scores", "secure")).value)).toBe("secure");
+    expect(
+      dec.decode(
+        (
+          await grpcTransport({ tls: { ca: certs.ca } })
+            .client(s.url)
+            .get("scores", "secure")
+        ).value,
+      ),
+    ).toBe("secure");
     expect(await code(grpcTransport().client(s.url).get("scores", "untrusted"))).toBe("PEER_FAILED");
   });
 

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
+import { withHealth } from "../src/cluster/health.ts";
+import { PeerSet } from "../src/cluster/peer-set.ts";
+import type { TransportClient } from "../src/cluster/transport.ts";
 import { GeeCacheError } from "../src/core/errors.ts";
 import type { PeerResponse } from "../src/core/protocol.ts";
-import { withHealth } from "../src/cluster/health.ts";
-import type { TransportClient } from "../src/cluster/transport.ts";
 import { Group } from "../src/group/group.ts";
 import { Registry } from "../src/group/registry.ts";
-import { PeerSet } from "../src/cluster/peer-set.ts";
 import { httpTransport } from "../src/transport/http/index.ts";
 
 /** scripted is a client whose next answers a test sets: a value, an error code, or a promise that never settles. */
@@ -29,7 +29,8 @@ function scripted() {
   };
 }
 
-const fail = (code: "PEER_FAILED" | "NOT_FOUND" | "ABORTED") => () => Promise.reject(new GeeCacheError(code, code.toLowerCase()));
+const fail = (code: "PEER_FAILED" | "NOT_FOUND" | "ABORTED") => () =>
+  Promise.reject(new GeeCacheError(code, code.toLowerCase()));
 
 describe("withHealth", () => {
   test("three failures in a row mark the peer down; then requests fail at once without reaching it", async () => {
@@ -40,13 +41,25 @@ describe("withHealth", () => {
     for (const k of ["a", "b", "c", "d", "e"]) await h.get("g", k).catch(() => {});
     const err = (await h.get("g", "f").catch((e: unknown) => e)) as GeeCacheError;
     h.stop();
-    expect({ calls: s.calls, events, code: err.code, down: h.health().down }).toEqual({ calls: ["a", "b", "c"], events: ["down http://peer 3"], code: "PEER_FAILED", down: true });
+    expect({ calls: s.calls, events, code: err.code, down: h.health().down }).toEqual({
+      calls: ["a", "b", "c"],
+      events: ["down http://peer 3"],
+      code: "PEER_FAILED",
+      down: true,
+    });
   });
 
   test("a missing key and the caller's abort are not failures; a success resets the count", async () => {
     const s = scripted();
     const h = withHealth(s.client, { probeMin: 60_000 });
-    for (const f of [fail("PEER_FAILED"), fail("PEER_FAILED"), fail("NOT_FOUND"), fail("PEER_FAILED"), fail("ABORTED"), fail("PEER_FAILED")]) {
+    for (const f of [
+      fail("PEER_FAILED"),
+      fail("PEER_FAILED"),
+      fail("NOT_FOUND"),
+      fail("PEER_FAILED"),
+      fail("ABORTED"),
+      fail("PEER_FAILED"),
+    ]) {
       s.answer(f);
       await h.get("g", "k").catch(() => {});
     }
@@ -60,7 +73,10 @@ describe("withHealth", () => {
     s.answer(() => Promise.reject(new GeeCacheError("LOAD_FAILED", "origin down")));
     for (const k of ["a", "b", "c", "d", "e"]) await h.get("g", k).catch(() => {});
     h.stop();
-    expect({ calls: s.calls, health: h.health() }).toEqual({ calls: ["a", "b", "c", "d", "e"], health: { down: false, since: null, failures: 0, lastError: null } });
+    expect({ calls: s.calls, health: h.health() }).toEqual({
+      calls: ["a", "b", "c", "d", "e"],
+      health: { down: false, since: null, failures: 0, lastError: null },
+    });
   });
 
   test("one probe at a time with a doubling backoff; the first answer brings the peer back up, reported once", async () => {
@@ -87,7 +103,13 @@ describe("withHealth", () => {
     s.answer(() => Promise.resolve({ value: new Uint8Array([1]), expiresAt: 0 }));
     const after = await h.get("g", "k2");
     h.stop();
-    expect({ probes: probes.length, maxInFlight, failures, upNow: !h.health().down, value: [...after.value] }).toEqual({ probes: 4, maxInFlight: 1, failures: 3, upNow: true, value: [1] });
+    expect({ probes: probes.length, maxInFlight, failures, upNow: !h.health().down, value: [...after.value] }).toEqual({
+      probes: 4,
+      maxInFlight: 1,
+      failures: 3,
+      upNow: true,
+      value: [1],
+    });
     // 20, 40, 80, 80 ms: each gap at least the backoff before it (timers never fire early).
     expect(gaps.map((g, i) => g >= [40, 80, 80][i]! - 2)).toEqual([true, true, true]);
   });
@@ -109,18 +131,26 @@ describe("a frozen peer (accepts, never answers) behind a real socket", () => {
   test("after the first timeouts its keys are served locally at once, as short-lived hot copies", async () => {
     const hung = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Promise<Response>(() => {}) });
     const peerUrl = `http://127.0.0.1:${hung.port}`;
-    const peers = new PeerSet({ self: "http://127.0.0.1:1", transports: [httpTransport({ timeout: 200 })], health: { probeMin: 60_000 } });
+    const peers = new PeerSet({
+      self: "http://127.0.0.1:1",
+      transports: [httpTransport({ timeout: 200 })],
+      health: { probeMin: 60_000 },
+    });
     peers.setPeers(["http://127.0.0.1:1", peerUrl]);
     let now = 1_000_000;
-    const group = new Registry().add(new Group({ name: "scores", getter: (k) => `local:${k}`, peers, hotTtl: 5000, now: () => now }));
+    const group = new Registry().add(
+      new Group({ name: "scores", getter: (k) => `local:${k}`, peers, hotTtl: 5000, now: () => now }),
+    );
     const keys: string[] = [];
     for (let i = 0; keys.length < 8; i++) if (peers.owner(`k${i}`) === peerUrl) keys.push(`k${i}`);
     try {
-      const first = await Promise.all(keys.slice(0, 3).map(async (k) => {
-        const t = performance.now();
-        await group.get(k);
-        return performance.now() - t;
-      }));
+      const first = await Promise.all(
+        keys.slice(0, 3).map(async (k) => {
+          const t = performance.now();
+          await group.get(k);
+          return performance.now() - t;
+        }),
+      );
       const later: number[] = [];
       for (const k of keys.slice(3)) {
         const t = performance.now();

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { apiHandler } from "../src/node/api.ts";
 import { ByteView } from "../src/core/byteview.ts";
-import { HttpPool } from "../src/index.ts";
 import { decodeResponse, encodeResponse } from "../src/core/protocol.ts";
 import { Registry } from "../src/group/registry.ts";
+import { HttpPool } from "../src/index.ts";
+import { apiHandler } from "../src/node/api.ts";
 
 // GET on /api and on the peer route answers a cache hit without a promise (and /api shares header
 // sets between answers); api.test.ts and http-pool.test.ts cover what they answer, this file that
@@ -12,7 +12,8 @@ const EXPIRES_AT = Date.UTC(2030, 0, 1);
 
 function setup() {
   const registry = new Registry();
-  const getter = (key: string) => (key === "ttl" ? { value: "short", expiresAt: EXPIRES_AT } : key === "missing" ? undefined : `v-${key}`);
+  const getter = (key: string) =>
+    key === "ttl" ? { value: "short", expiresAt: EXPIRES_AT } : key === "missing" ? undefined : `v-${key}`;
   registry.add({ name: "scores", getter, hotCacheRatio: 0, now: () => 1_000 });
   const handler = apiHandler({ registry, owner: (k) => `http://node-${k.length % 2}.test:8001` });
   return { handler, get: (key: string) => handler(new Request(`http://x/api?key=${encodeURIComponent(key)}`)) };
@@ -59,7 +60,7 @@ describe("the /api hit path", () => {
     const keys = ["Tom", "Jack", "ttl"];
     for (const k of keys) await get(k);
     const hits = await Promise.all(keys.map(async (k) => (await seen(get(k))).headers));
-    expect(hits.map((h) => [h["x-geecache-owner"], h["expires"], h["x-geecache-cache"]])).toEqual([
+    expect(hits.map((h) => [h["x-geecache-owner"], h.expires, h["x-geecache-cache"]])).toEqual([
       ["http://node-1.test:8001", undefined, "hit"],
       ["http://node-0.test:8001", undefined, "hit"],
       ["http://node-1.test:8001", new Date(EXPIRES_AT).toUTCString(), "hit"],
@@ -76,7 +77,11 @@ describe("the /api hit path", () => {
 describe("the peer route hit path", () => {
   function peerSetup() {
     const registry = new Registry();
-    registry.add({ name: "scores", getter: (key: string) => (key === "missing" ? undefined : `v-${key}`), hotCacheRatio: 0 });
+    registry.add({
+      name: "scores",
+      getter: (key: string) => (key === "missing" ? undefined : `v-${key}`),
+      hotCacheRatio: 0,
+    });
     const pool = new HttpPool({ self: "http://a.test:8001" });
     const handler = pool.handler(registry);
     const peer = (method: string, key: string, body?: Uint8Array) =>
@@ -87,7 +92,11 @@ describe("the peer route hit path", () => {
   async function decoded(res: Response | Promise<Response>) {
     const r = await res;
     const body = new Uint8Array(await r.arrayBuffer());
-    return { status: r.status, type: r.headers.get("content-type"), value: r.status === 200 ? decodeResponse(body).value : undefined };
+    return {
+      status: r.status,
+      type: r.headers.get("content-type"),
+      value: r.status === 200 ? decodeResponse(body).value : undefined,
+    };
   }
 
   test("a miss answers with a promise, the hit after it with a Response carrying the same protobuf", async () => {
@@ -107,6 +116,11 @@ describe("the peer route hit path", () => {
     const got = await decoded(peer("GET", "k"));
     const del = await peer("DELETE", "k");
     const missing = await peer("GET", "missing");
-    expect([put.status, got.value, del.status, missing.status]).toEqual([204, new TextEncoder().encode("put"), 204, 404]);
+    expect([put.status, got.value, del.status, missing.status]).toEqual([
+      204,
+      new TextEncoder().encode("put"),
+      204,
+      404,
+    ]);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { GeeCacheError } from "../src/core/errors.ts";
+import { encodeResponse } from "../src/core/protocol.ts";
+import { DEFAULT_BASE_PATH } from "../src/index.ts";
 import { HttpPeer } from "../src/transport/http/client.ts";
 import { httpTransport } from "../src/transport/http/index.ts";
-import { DEFAULT_BASE_PATH } from "../src/index.ts";
-import { encodeResponse } from "../src/core/protocol.ts";
 import { startCluster, type TestNode } from "./helpers/cluster.ts";
 
 const enc = new TextEncoder();
@@ -24,14 +24,25 @@ function peerServer(route: (key: string) => Response | Promise<Response>) {
     port: 0,
     fetch: (req) => {
       const path = new URL(req.url).pathname;
-      seen.push({ method: req.method, path, accept: req.headers.get("accept"), authorization: req.headers.get("authorization") });
+      seen.push({
+        method: req.method,
+        path,
+        accept: req.headers.get("accept"),
+        authorization: req.headers.get("authorization"),
+      });
       return route(decodeURIComponent(path.slice(path.lastIndexOf("/") + 1)));
     },
   });
-  return { url: server.url.href.replace(/\/$/, ""), seen, stop: () => server.stop(true), [Symbol.asyncDispose]: () => server.stop(true) };
+  return {
+    url: server.url.href.replace(/\/$/, ""),
+    seen,
+    stop: () => server.stop(true),
+    [Symbol.asyncDispose]: () => server.stop(true),
+  };
 }
 
-const client = (url: string, timeout = 5000, headers?: Record<string, string>) => new HttpPeer({ url, basePath: DEFAULT_BASE_PATH, timeout, headers });
+const client = (url: string, timeout = 5000, headers?: Record<string, string>) =>
+  new HttpPeer({ url, basePath: DEFAULT_BASE_PATH, timeout, headers });
 
 /** outcome turns a get into plain data, with the peer's URL written as PEER so tables can name it. */
 async function outcome(p: Promise<{ value: Uint8Array; expiresAt: number }>, url: string) {
@@ -44,13 +55,22 @@ async function outcome(p: Promise<{ value: Uint8Array; expiresAt: number }>, url
   }
 }
 
-const protobuf = (value: string, expiresAt = 0) => new Response(encodeResponse(enc.encode(value), expiresAt), { headers: { "content-type": "application/x-protobuf" } });
+const protobuf = (value: string, expiresAt = 0) =>
+  new Response(encodeResponse(enc.encode(value), expiresAt), { headers: { "content-type": "application/x-protobuf" } });
 
 describe("HttpPeer.get against a real server", () => {
   test.each<{ name: string; respond: () => Response; want: unknown }>([
     { name: "a protobuf 200 decodes", respond: () => protobuf("630"), want: { ok: { value: "630", expiresAt: 0 } } },
-    { name: "an expiry round-trips", respond: () => protobuf("v", 1_900_000_000_123), want: { ok: { value: "v", expiresAt: 1_900_000_000_123 } } },
-    { name: "an empty body is an empty value", respond: () => new Response(new Uint8Array(0)), want: { ok: { value: "", expiresAt: 0 } } },
+    {
+      name: "an expiry round-trips",
+      respond: () => protobuf("v", 1_900_000_000_123),
+      want: { ok: { value: "v", expiresAt: 1_900_000_000_123 } },
+    },
+    {
+      name: "an empty body is an empty value",
+      respond: () => new Response(new Uint8Array(0)),
+      want: { ok: { value: "", expiresAt: 0 } },
+    },
     {
       name: "404 is NOT_FOUND with the peer's message",
       respond: () => new Response('key "k" not found in group scores\n', { status: 404 }),
@@ -68,8 +88,11 @@ describe("HttpPeer.get against a real server", () => {
     },
     {
       name: "404 with code NO_ROUTE is PEER_FAILED (another base path)",
-      respond: () => new Response("no route /_geecache/scores/k\n", { status: 404, headers: { "x-geecache-error": "NO_ROUTE" } }),
-      want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER: no route /_geecache/scores/k" } },
+      respond: () =>
+        new Response("no route /_geecache/scores/k\n", { status: 404, headers: { "x-geecache-error": "NO_ROUTE" } }),
+      want: {
+        error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER: no route /_geecache/scores/k" },
+      },
     },
     {
       name: "500 is PEER_FAILED with the status and the first line",
@@ -89,16 +112,29 @@ describe("HttpPeer.get against a real server", () => {
     {
       name: "a garbage 200 body is PEER_FAILED malformed",
       respond: () => new Response(new Uint8Array([0x0a, 0xff])),
-      want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER sent a malformed body: malformed protobuf: truncated varint" } },
+      want: {
+        error: {
+          name: "GeeCacheError",
+          code: "PEER_FAILED",
+          message: "peer PEER sent a malformed body: malformed protobuf: truncated varint",
+        },
+      },
     },
     {
       name: "a length past the end is PEER_FAILED malformed",
       respond: () => new Response(new Uint8Array([0x0a, 0x05, 0x36])),
-      want: { error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER sent a malformed body: malformed protobuf: length past the end" } },
+      want: {
+        error: {
+          name: "GeeCacheError",
+          code: "PEER_FAILED",
+          message: "peer PEER sent a malformed body: malformed protobuf: length past the end",
+        },
+      },
     },
     {
       name: "404 with code NOT_FOUND is NOT_FOUND whatever the text says",
-      respond: () => new Response("no such group: words\n", { status: 404, headers: { "x-geecache-error": "NOT_FOUND" } }),
+      respond: () =>
+        new Response("no such group: words\n", { status: 404, headers: { "x-geecache-error": "NOT_FOUND" } }),
       want: { error: { name: "GeeCacheError", code: "NOT_FOUND", message: "no such group: words" } },
     },
     {
@@ -109,15 +145,27 @@ describe("HttpPeer.get against a real server", () => {
   ])("$name", async ({ respond, want }) => {
     await using server = peerServer(respond);
     expect(await outcome(client(server.url).get("scores", "k"), server.url)).toEqual(want as never);
-    expect(server.seen).toEqual([{ method: "GET", path: "/_geecache/scores/k", accept: "application/x-protobuf", authorization: null }]);
+    expect(server.seen).toEqual([
+      { method: "GET", path: "/_geecache/scores/k", accept: "application/x-protobuf", authorization: null },
+    ]);
   });
 
   test("the key and group are percent-encoded and the configured headers are sent", async () => {
     await using server = peerServer(() => protobuf("ok"));
-    const got = await outcome(client(server.url, 5000, { authorization: "Bearer s3cret" }).get("my group", "Zoë 🙂/?#%"), server.url);
+    const got = await outcome(
+      client(server.url, 5000, { authorization: "Bearer s3cret" }).get("my group", "Zoë 🙂/?#%"),
+      server.url,
+    );
     expect({ got, seen: server.seen }).toEqual({
       got: { ok: { value: "ok", expiresAt: 0 } },
-      seen: [{ method: "GET", path: "/_geecache/my%20group/Zo%C3%AB%20%F0%9F%99%82%2F%3F%23%25", accept: "application/x-protobuf", authorization: "Bearer s3cret" }],
+      seen: [
+        {
+          method: "GET",
+          path: "/_geecache/my%20group/Zo%C3%AB%20%F0%9F%99%82%2F%3F%23%25",
+          accept: "application/x-protobuf",
+          authorization: "Bearer s3cret",
+        },
+      ],
     });
   });
 
@@ -139,7 +187,9 @@ describe("HttpPeer.get against a real server", () => {
   test("a refused connection is PEER_FAILED", async () => {
     const server = peerServer(() => protobuf("never"));
     await server.stop();
-    const err = (await client(server.url).get("scores", "k").catch((e: unknown) => e)) as GeeCacheError;
+    const err = (await client(server.url)
+      .get("scores", "k")
+      .catch((e: unknown) => e)) as GeeCacheError;
     expect({ name: err.name, code: err.code, message: err.message, hasCause: err.cause !== undefined }).toEqual({
       name: "GeeCacheError",
       code: "PEER_FAILED",
@@ -159,11 +209,18 @@ describe("HttpPeer.get against a real server", () => {
     try {
       const ac = new AbortController();
       // The timeout is far beyond the test's, so only the abort can end this get.
-      const pending = client(server.url, 600_000).get("scores", "k", ac.signal).catch((e: unknown) => e);
+      const pending = client(server.url, 600_000)
+        .get("scores", "k", ac.signal)
+        .catch((e: unknown) => e);
       await arrived.promise;
       ac.abort();
       const err = (await pending) as GeeCacheError;
-      expect({ isGeeCacheError: err instanceof GeeCacheError, code: err.code, timedOut: err.message.includes("timed out"), cause: (err.cause as Error).name }).toEqual({
+      expect({
+        isGeeCacheError: err instanceof GeeCacheError,
+        code: err.code,
+        timedOut: err.message.includes("timed out"),
+        cause: (err.cause as Error).name,
+      }).toEqual({
         isGeeCacheError: true,
         code: "ABORTED",
         timedOut: false,
@@ -176,8 +233,13 @@ describe("HttpPeer.get against a real server", () => {
 
   test("an already aborted signal never reaches the peer", async () => {
     await using server = peerServer(() => protobuf("never"));
-    const err = (await client(server.url).get("scores", "k", AbortSignal.abort()).catch((e: unknown) => e)) as GeeCacheError;
-    expect({ isGeeCacheError: err instanceof GeeCacheError, seen: server.seen }).toEqual({ isGeeCacheError: true, seen: [] });
+    const err = (await client(server.url)
+      .get("scores", "k", AbortSignal.abort())
+      .catch((e: unknown) => e)) as GeeCacheError;
+    expect({ isGeeCacheError: err instanceof GeeCacheError, seen: server.seen }).toEqual({
+      isGeeCacheError: true,
+      seen: [],
+    });
   });
 });
 
@@ -198,7 +260,12 @@ describe("two nodes", () => {
 
     const get = async (key: string) => {
       const res = await fetch(`${a.httpUrl}/api?key=${key}`);
-      return { status: res.status, body: await res.text(), from: res.headers.get("x-geecache-from"), owner: res.headers.get("x-geecache-owner") };
+      return {
+        status: res.status,
+        body: await res.text(),
+        from: res.headers.get("x-geecache-from"),
+        owner: res.headers.get("x-geecache-owner"),
+      };
     };
 
     expect({ res: await get(k1), loads }).toEqual({
@@ -206,8 +273,28 @@ describe("two nodes", () => {
       loads: { A: [], B: [k1] },
     });
     expect({ A: groups.A.stats(), B: groups.B.stats() }).toEqual({
-      A: { gets: 1, cacheHits: 0, peerLoads: 1, peerErrors: 0, loads: 1, loadsDeduped: 1, localLoads: 0, localLoadErrs: 0, serverRequests: 0 },
-      B: { gets: 1, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 1, loadsDeduped: 0, localLoads: 1, localLoadErrs: 0, serverRequests: 1 },
+      A: {
+        gets: 1,
+        cacheHits: 0,
+        peerLoads: 1,
+        peerErrors: 0,
+        loads: 1,
+        loadsDeduped: 1,
+        localLoads: 0,
+        localLoadErrs: 0,
+        serverRequests: 0,
+      },
+      B: {
+        gets: 1,
+        cacheHits: 0,
+        peerLoads: 0,
+        peerErrors: 0,
+        loads: 1,
+        loadsDeduped: 0,
+        localLoads: 1,
+        localLoadErrs: 0,
+        serverRequests: 1,
+      },
     });
 
     await c.stopNode(1);
@@ -215,6 +302,16 @@ describe("two nodes", () => {
       res: { status: 200, body: `A:${k2}`, from: "loader", owner: urls.B },
       loads: { A: [k2], B: [k1] },
     });
-    expect(groups.A.stats()).toEqual({ gets: 2, cacheHits: 0, peerLoads: 1, peerErrors: 1, loads: 2, loadsDeduped: 2, localLoads: 1, localLoadErrs: 0, serverRequests: 0 });
+    expect(groups.A.stats()).toEqual({
+      gets: 2,
+      cacheHits: 0,
+      peerLoads: 1,
+      peerErrors: 1,
+      loads: 2,
+      loadsDeduped: 2,
+      localLoads: 1,
+      localLoadErrs: 0,
+      serverRequests: 0,
+    });
   });
 });

@@ -69,7 +69,8 @@ afterAll(async () => {
 /** loaded runs a getter and shows its answer as plain data: text instead of bytes. */
 async function loaded(getter: Getter, key: string): Promise<unknown> {
   const v = (await getter(key, { group: "g" })) as LoadedValue | undefined;
-  const text = (b: unknown) => (b instanceof Uint8Array ? new TextDecoder().decode(b) : b instanceof ByteView ? b.toString() : b);
+  const text = (b: unknown) =>
+    b instanceof Uint8Array ? new TextDecoder().decode(b) : b instanceof ByteView ? b.toString() : b;
   if (v === undefined || v === null) return v;
   if (v instanceof Uint8Array || v instanceof ByteView) return text(v);
   if (typeof v === "object" && "value" in v) return { ...v, value: text(v.value) };
@@ -110,16 +111,22 @@ describe("httpSource answers", () => {
     ["busy", /answered 503 Service Unavailable/],
   ])("%s is LOAD_FAILED with the origin's status", async (key, message) => {
     const err = await loadError(httpSource({ url: `${base}/v/{key}` }), key);
-    expect({ code: err.code, message: err.message }).toEqual({ code: "LOAD_FAILED", message: expect.stringMatching(message) });
+    expect({ code: err.code, message: err.message }).toEqual({
+      code: "LOAD_FAILED",
+      message: expect.stringMatching(message),
+    });
   });
 });
 
 describe("httpSource requests", () => {
-  test.each(["a b", "a/b", "a+b", "100%", "?#&=", "ключ", "emoji 🎉", "tab\there", ".."])("key %p arrives encoded once", async (key) => {
-    seen.length = 0;
-    expect(await loaded(httpSource({ url: `${base}/v/{key}` }), `echo:${key}`)).toBe(key);
-    expect(seen).toEqual([`/v/${encodeURIComponent(`echo:${key}`)}`]);
-  });
+  test.each(["a b", "a/b", "a+b", "100%", "?#&=", "ключ", "emoji 🎉", "tab\there", ".."])(
+    "key %p arrives encoded once",
+    async (key) => {
+      seen.length = 0;
+      expect(await loaded(httpSource({ url: `${base}/v/{key}` }), `echo:${key}`)).toBe(key);
+      expect(seen).toEqual([`/v/${encodeURIComponent(`echo:${key}`)}`]);
+    },
+  );
 
   test.each([
     ["no {key}: appended as a path segment", "/v", "/v/Tom"],
@@ -131,12 +138,15 @@ describe("httpSource requests", () => {
     expect(seen).toEqual([want]);
   });
 
-  test.each([".", ".."])("key %p in the path is refused (URLs fold dot segments); in the query it is sent", async (key) => {
-    const err = await loadError(httpSource({ url: `${base}/v/{key}` }), key);
-    seen.length = 0;
-    const inQuery = await loaded(httpSource({ url: `${base}/v/Tom?k={key}` }), key);
-    expect({ code: err.code, inQuery, seen }).toEqual({ code: "INVALID_ARGUMENT", inQuery: "630", seen: ["/v/Tom"] });
-  });
+  test.each([".", ".."])(
+    "key %p in the path is refused (URLs fold dot segments); in the query it is sent",
+    async (key) => {
+      const err = await loadError(httpSource({ url: `${base}/v/{key}` }), key);
+      seen.length = 0;
+      const inQuery = await loaded(httpSource({ url: `${base}/v/Tom?k={key}` }), key);
+      expect({ code: err.code, inQuery, seen }).toEqual({ code: "INVALID_ARGUMENT", inQuery: "630", seen: ["/v/Tom"] });
+    },
+  );
 
   test("headers go to the origin", async () => {
     authorization.length = 0;
@@ -146,8 +156,14 @@ describe("httpSource requests", () => {
 
   test("a custom fetch is used", async () => {
     const urls: string[] = [];
-    const getter = httpSource({ url: "http://origin.invalid/x/{key}", fetch: async (url) => (urls.push(url), new Response("hi")) });
-    expect({ value: await loaded(getter, "a b"), urls }).toEqual({ value: "hi", urls: ["http://origin.invalid/x/a%20b"] });
+    const getter = httpSource({
+      url: "http://origin.invalid/x/{key}",
+      fetch: async (url) => (urls.push(url), new Response("hi")),
+    });
+    expect({ value: await loaded(getter, "a b"), urls }).toEqual({
+      value: "hi",
+      urls: ["http://origin.invalid/x/a%20b"],
+    });
   });
 });
 
@@ -156,7 +172,10 @@ describe("httpSource failures", () => {
     const started = performance.now();
     const err = await loadError(httpSource({ url: `${base}/v/{key}`, timeout: SLOW_TIMEOUT_MS }), "slow");
     const elapsed = performance.now() - started;
-    expect({ code: err.code, message: err.message }).toEqual({ code: "LOAD_FAILED", message: expect.stringContaining(`timed out after ${SLOW_TIMEOUT_MS} ms`) });
+    expect({ code: err.code, message: err.message }).toEqual({
+      code: "LOAD_FAILED",
+      message: expect.stringContaining(`timed out after ${SLOW_TIMEOUT_MS} ms`),
+    });
     expect(elapsed).toBeGreaterThanOrEqual(SLOW_TIMEOUT_MS - 5);
     expect(elapsed).toBeLessThan(SLOW_TIMEOUT_MS + 2000);
   });
@@ -166,7 +185,9 @@ describe("httpSource failures", () => {
     const err = await loadError(httpSource({ url: `http://127.0.0.1:${port}/v/{key}` }), "Tom");
     expect({ code: err.code, message: err.message }).toEqual({
       code: "LOAD_FAILED",
-      message: expect.stringMatching(new RegExp(`^origin http://127\\.0\\.0\\.1:${port}/v/\\{key\\} is unreachable: .+ \\(key "Tom"\\)$`)),
+      message: expect.stringMatching(
+        new RegExp(`^origin http://127\\.0\\.0\\.1:${port}/v/\\{key\\} is unreachable: .+ \\(key "Tom"\\)$`),
+      ),
     });
     expect(err.cause).toBeDefined();
   });
@@ -225,11 +246,24 @@ describe("httpSource in a Group", () => {
       fresh: fresh.map((r) => [r.from, r.expiresAt]),
       nostore: nostore.map((r) => [r.from, r.value.toString()]),
       tom: tom.map((r) => [r.from, r.expiresAt]),
-      originHits: { fresh: hits.get("fresh")! - before.fresh, nostore: hits.get("nostore")! - before.nostore, Tom: hits.get("Tom")! - before.Tom },
+      originHits: {
+        fresh: hits.get("fresh")! - before.fresh,
+        nostore: hits.get("nostore")! - before.nostore,
+        Tom: hits.get("Tom")! - before.Tom,
+      },
     }).toEqual({
-      fresh: [["loader", now + 60_000], ["main", now + 60_000]],
-      nostore: [["loader", "n"], ["loader", "n"]],
-      tom: [["loader", now + 5000], ["main", now + 5000]], // no Cache-Control: the group's ttl
+      fresh: [
+        ["loader", now + 60_000],
+        ["main", now + 60_000],
+      ],
+      nostore: [
+        ["loader", "n"],
+        ["loader", "n"],
+      ],
+      tom: [
+        ["loader", now + 5000],
+        ["main", now + 5000],
+      ], // no Cache-Control: the group's ttl
       originHits: { fresh: 1, nostore: 2, Tom: 1 },
     });
   });
@@ -242,7 +276,9 @@ describe("geecache --source=http://...", () => {
     await using node = await spawnNode(["--port=0", `--source=${base}/v/{key}`, "--source-timeout=2s"]);
     expect(node.stdout.text).toContain(`source http origin ${base}/v/{key}`);
     const get = async (key: string) => {
-      const res = await fetch(`${node.url}/api?key=${encodeURIComponent(key)}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const res = await fetch(`${node.url}/api?key=${encodeURIComponent(key)}`, {
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
       return { status: res.status, body: await res.text(), expires: res.headers.get("expires") !== null };
     };
     expect({
@@ -263,8 +299,15 @@ describe("geecache --source=http://...", () => {
   });
 
   test("--source-timeout bounds a slow origin", async () => {
-    await using node = await spawnNode(["--port=0", `--source=${base}/v/{key}`, `--source-timeout=${SLOW_TIMEOUT_MS}ms`]);
+    await using node = await spawnNode([
+      "--port=0",
+      `--source=${base}/v/{key}`,
+      `--source-timeout=${SLOW_TIMEOUT_MS}ms`,
+    ]);
     const res = await fetch(`${node.url}/api?key=slow`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    expect({ status: res.status, body: await res.text() }).toEqual({ status: 503, body: expect.stringContaining(`timed out after ${SLOW_TIMEOUT_MS} ms`) });
+    expect({ status: res.status, body: await res.text() }).toEqual({
+      status: 503,
+      body: expect.stringContaining(`timed out after ${SLOW_TIMEOUT_MS} ms`),
+    });
   });
 });

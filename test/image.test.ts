@@ -7,18 +7,31 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { BINARY, Captured, START_TIMEOUT_MS, childEnv, requireBinary } from "./helpers/process.ts";
-import { IMAGE_UID, buildImage, buildahArgs, inspectImage, run, sharedLibraries, type ImageFacts, type ImageOptions } from "../scripts/image.ts";
+import {
+  buildahArgs,
+  buildImage,
+  IMAGE_UID,
+  type ImageFacts,
+  type ImageOptions,
+  inspectImage,
+  run,
+  sharedLibraries,
+} from "../scripts/image.ts";
+import { BINARY, Captured, childEnv, requireBinary, START_TIMEOUT_MS } from "./helpers/process.ts";
 
 const BUILD_TIMEOUT_MS = 180_000;
 const RUN_TIMEOUT_MS = 30_000;
 
 const SKIP =
-  process.platform !== "linux" ? `chroot and mount are Linux tools (this is ${process.platform})`
-  : !Bun.which("buildah") ? "buildah is not installed (.ci/setup.d/buildah.sh installs Debian's package)"
-  : process.getuid?.() !== 0 ? "mounting the image and chroot need root"
-  : !Bun.which("chroot") || !Bun.which("mount") ? "chroot or mount is missing"
-  : undefined;
+  process.platform !== "linux"
+    ? `chroot and mount are Linux tools (this is ${process.platform})`
+    : !Bun.which("buildah")
+      ? "buildah is not installed (.ci/setup.d/buildah.sh installs Debian's package)"
+      : process.getuid?.() !== 0
+        ? "mounting the image and chroot need root"
+        : !Bun.which("chroot") || !Bun.which("mount")
+          ? "chroot or mount is missing"
+          : undefined;
 if (SKIP) console.log(`image.test: skipping: ${SKIP}`);
 
 let scratch: string; // this run's store, build context and mount points
@@ -57,7 +70,9 @@ describe.skipIf(SKIP !== undefined)("container image", () => {
     const started = performance.now();
     await buildImage(opts);
     facts = await inspectImage(opts);
-    console.log(`image.test: built ${opts.tag} in ${((performance.now() - started) / 1000).toFixed(1)} s, ${(facts.size / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `image.test: built ${opts.tag} in ${((performance.now() - started) / 1000).toFixed(1)} s, ${(facts.size / 2 ** 20).toFixed(1)} MiB`,
+    );
 
     const container = (await run([...buildah, "from", "--pull-never", opts.tag])).trim();
     undo.push(() => run([...buildah, "rm", container]));
@@ -81,7 +96,12 @@ describe.skipIf(SKIP !== undefined)("container image", () => {
   }, BUILD_TIMEOUT_MS);
 
   test("runs /geecache as a non-root user, listening on every interface, with the ports documented", () => {
-    expect({ user: facts.user, entrypoint: facts.entrypoint, ports: facts.exposedPorts, host: facts.env.find((e) => e.startsWith("GEECACHE_HOST=")) }).toEqual({
+    expect({
+      user: facts.user,
+      entrypoint: facts.entrypoint,
+      ports: facts.exposedPorts,
+      host: facts.env.find((e) => e.startsWith("GEECACHE_HOST=")),
+    }).toEqual({
       user: `${IMAGE_UID}:${IMAGE_UID}`,
       entrypoint: ["/geecache"],
       ports: ["8001/tcp", "9001/tcp", "9999/tcp"],
@@ -100,35 +120,55 @@ describe.skipIf(SKIP !== undefined)("container image", () => {
     expect(await Bun.file(join(imageRoot, "etc/passwd")).text()).toContain(`:${IMAGE_UID}:${IMAGE_UID}:`);
   });
 
-  test("the binary, run from the image's read-only files with chroot, answers /api?key=Tom with 630", async () => {
-    const env = Object.fromEntries(facts.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
-    // --host keeps the test on loopback (the image says 0.0.0.0); SIGINT stops at once (SIGTERM would drain first).
-    const proc = Bun.spawn(["chroot", `--userspec=${IMAGE_UID}:${IMAGE_UID}`, readOnlyRoot, ...facts.entrypoint, "--port=0", "--host=127.0.0.1"], {
-      env: { ...childEnv(), ...env },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      timeout: RUN_TIMEOUT_MS,
-      killSignal: "SIGKILL",
-    });
-    const stdout = new Captured(proc.stdout);
-    const stderr = new Captured(proc.stderr);
-    try {
-      const [, url] = await stdout.wait(/listening on (http:\/\/127\.0\.0\.1:\d+)/, START_TIMEOUT_MS * 2).catch((err) => {
-        throw new Error(`the image's binary did not start; stderr: ${stderr.text.trim() || "(empty)"}`, { cause: err });
-      });
-      const res = await fetch(`${url}/api?key=Tom`);
-      expect({ status: res.status, body: await res.text() }).toEqual({ status: 200, body: "630" });
-      const ready = await fetch(`${url}/readyz`);
-      expect(ready.status).toBe(200);
-      const owner = Bun.spawnSync(["stat", "-c", "%u", `/proc/${proc.pid}`]).stdout.toString().trim();
-      expect(owner).toBe(String(IMAGE_UID)); // chroot exec'd the binary as the image's user
-      proc.kill("SIGINT");
-      expect(await proc.exited).toBe(0);
-    } finally {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
-      await proc.exited;
-      await Promise.all([stdout.done, stderr.done]);
-    }
-  }, RUN_TIMEOUT_MS + START_TIMEOUT_MS * 2);
+  test(
+    "the binary, run from the image's read-only files with chroot, answers /api?key=Tom with 630",
+    async () => {
+      const env = Object.fromEntries(facts.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+      // --host keeps the test on loopback (the image says 0.0.0.0); SIGINT stops at once (SIGTERM would drain first).
+      const proc = Bun.spawn(
+        [
+          "chroot",
+          `--userspec=${IMAGE_UID}:${IMAGE_UID}`,
+          readOnlyRoot,
+          ...facts.entrypoint,
+          "--port=0",
+          "--host=127.0.0.1",
+        ],
+        {
+          env: { ...childEnv(), ...env },
+          stdin: "ignore",
+          stdout: "pipe",
+          stderr: "pipe",
+          timeout: RUN_TIMEOUT_MS,
+          killSignal: "SIGKILL",
+        },
+      );
+      const stdout = new Captured(proc.stdout);
+      const stderr = new Captured(proc.stderr);
+      try {
+        const [, url] = await stdout
+          .wait(/listening on (http:\/\/127\.0\.0\.1:\d+)/, START_TIMEOUT_MS * 2)
+          .catch((err) => {
+            throw new Error(`the image's binary did not start; stderr: ${stderr.text.trim() || "(empty)"}`, {
+              cause: err,
+            });
+          });
+        const res = await fetch(`${url}/api?key=Tom`);
+        expect({ status: res.status, body: await res.text() }).toEqual({ status: 200, body: "630" });
+        const ready = await fetch(`${url}/readyz`);
+        expect(ready.status).toBe(200);
+        const owner = Bun.spawnSync(["stat", "-c", "%u", `/proc/${proc.pid}`])
+          .stdout.toString()
+          .trim();
+        expect(owner).toBe(String(IMAGE_UID)); // chroot exec'd the binary as the image's user
+        proc.kill("SIGINT");
+        expect(await proc.exited).toBe(0);
+      } finally {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+        await proc.exited;
+        await Promise.all([stdout.done, stderr.done]);
+      }
+    },
+    RUN_TIMEOUT_MS + START_TIMEOUT_MS * 2,
+  );
 });

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { resolveConfig } from "../src/cli/config.ts";
-import { FLAGS, envName } from "../src/cli/flags.ts";
-import { parseBytes, parseDuration } from "../src/core/units.ts";
 import { IMAGE_UID } from "../scripts/image.ts";
+import { resolveConfig } from "../src/cli/config.ts";
+import { envName, FLAGS } from "../src/cli/flags.ts";
+import { parseBytes, parseDuration } from "../src/core/units.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const BASE = join(ROOT, "deploy/kubernetes");
@@ -21,7 +21,11 @@ const SKIP = KUBECTL ? undefined : "kubectl is not on PATH (it renders the kusto
 if (SKIP) console.log(`kubernetes.test: skipping: ${SKIP}`);
 
 // The parts of the rendered objects the checks read; the schemas check the rest.
-type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } };
+type EnvVar = {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+};
 type Container = {
   name: string;
   env?: EnvVar[];
@@ -31,12 +35,21 @@ type Container = {
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
   securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] } };
 };
-type PodSpec = { containers: Container[]; securityContext?: Record<string, unknown>; terminationGracePeriodSeconds?: number; enableServiceLinks?: boolean; automountServiceAccountToken?: boolean };
+type PodSpec = {
+  containers: Container[];
+  securityContext?: Record<string, unknown>;
+  terminationGracePeriodSeconds?: number;
+  enableServiceLinks?: boolean;
+  automountServiceAccountToken?: boolean;
+};
 type K8sObject = {
   apiVersion: string;
   kind: string;
   metadata: { name: string; labels?: Record<string, string> };
-  spec: Record<string, any> & { selector?: any; template?: { metadata?: { labels?: Record<string, string> }; spec: PodSpec } };
+  spec: Record<string, any> & {
+    selector?: any;
+    template?: { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
+  };
 };
 
 let objects: K8sObject[];
@@ -55,7 +68,10 @@ const envValue = (name: string): string => {
   if (v === undefined) throw new Error(`${name} has no literal value in the StatefulSet`);
   return v;
 };
-/** modelPath is the kubernetes-models module of an object: apps/v1 StatefulSet → apps/v1/StatefulSet, v1 Service → v1/Service. */
+/**
+ * modelPath is the kubernetes-models module of an object: apps/v1 StatefulSet → apps/v1/StatefulSet, v1 Service →
+ * v1/Service.
+ */
 const modelPath = (o: K8sObject) => `${MODELS}/${o.apiVersion}/${o.kind}`;
 
 /** mebibytes reads a Kubernetes memory quantity with a binary suffix (400Mi, 1Gi) as MiB. */
@@ -68,8 +84,17 @@ function mebibytes(quantity: string): number {
 describe.skipIf(SKIP !== undefined)("deploy/kubernetes", () => {
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), "geecache-kubernetes-test-"));
-    const proc = Bun.spawn([KUBECTL!, "kustomize", BASE], { stdout: "pipe", stderr: "pipe", timeout: 30_000, killSignal: "SIGKILL" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const proc = Bun.spawn([KUBECTL!, "kustomize", BASE], {
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 30_000,
+      killSignal: "SIGKILL",
+    });
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     if (code !== 0) throw new Error(`kubectl kustomize ${BASE} exited ${code}: ${err}`);
     objects = (Bun.YAML.parse(out) as K8sObject[]).filter(Boolean);
   });
@@ -101,9 +126,33 @@ describe.skipIf(SKIP !== undefined)("deploy/kubernetes", () => {
     const file = join(scratch, "manifests.ts");
     writeFileSync(file, lines.join("\n"));
     const tsc = join(ROOT, "node_modules/.bin/tsc");
-    const args = ["--ignoreConfig", "--noEmit", "--strict", "--skipLibCheck", "--moduleResolution", "bundler", "--module", "preserve", "--target", "esnext", "--types", "", file];
-    const proc = Bun.spawn([tsc, ...args], { cwd: scratch, stdout: "pipe", stderr: "pipe", timeout: 60_000, killSignal: "SIGKILL" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const args = [
+      "--ignoreConfig",
+      "--noEmit",
+      "--strict",
+      "--skipLibCheck",
+      "--moduleResolution",
+      "bundler",
+      "--module",
+      "preserve",
+      "--target",
+      "esnext",
+      "--types",
+      "",
+      file,
+    ];
+    const proc = Bun.spawn([tsc, ...args], {
+      cwd: scratch,
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 60_000,
+      killSignal: "SIGKILL",
+    });
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     expect({ code, output: (out + err).trim() }).toEqual({ code: 0, output: "" });
   }, 60_000);
 
@@ -121,18 +170,31 @@ describe.skipIf(SKIP !== undefined)("deploy/kubernetes", () => {
       }
     });
     // Secrets never appear as literal values.
-    for (const e of env().filter((e) => /TOKEN|PASSWORD/.test(e.name))) expect({ name: e.name, value: e.value, fromSecret: !!e.valueFrom?.secretKeyRef }).toEqual({ name: e.name, value: undefined, fromSecret: true });
+    for (const e of env().filter((e) => /TOKEN|PASSWORD/.test(e.name)))
+      expect({ name: e.name, value: e.value, fromSecret: !!e.valueFrom?.secretKeyRef }).toEqual({
+        name: e.name,
+        value: undefined,
+        fromSecret: true,
+      });
   });
 
   test("the CLI accepts the settings: discovery by the headless Service, self from the pod IP, the API on its own port", () => {
     const vars: Record<string, string> = { POD_IP: "10.1.2.3", POD_NAMESPACE: "shop" };
     for (const e of env()) {
       if (e.valueFrom?.secretKeyRef) vars[e.name] = "a-secret-token";
-      else if (e.value !== undefined) vars[e.name] = e.value.replace(/\$\((\w+)\)/g, (_, v: string) => vars[v] ?? `$(${v})`);
+      else if (e.value !== undefined)
+        vars[e.name] = e.value.replace(/\$\((\w+)\)/g, (_, v: string) => vars[v] ?? `$(${v})`);
     }
     const config = resolveConfig({}, vars);
     const headless = find("Service", (s) => s.spec.clusterIP === "None");
-    expect({ self: config.self, dns: config.peersDns?.name, srv: config.peersDns?.srv, host: config.host, api: config.api, token: config.token }).toEqual({
+    expect({
+      self: config.self,
+      dns: config.peersDns?.name,
+      srv: config.peersDns?.srv,
+      host: config.host,
+      api: config.api,
+      token: config.token,
+    }).toEqual({
       self: `http://10.1.2.3:${config.port}`,
       dns: `${headless.metadata.name}.shop.svc.cluster.local`,
       srv: false,
@@ -146,8 +208,17 @@ describe.skipIf(SKIP !== undefined)("deploy/kubernetes", () => {
 
   test("pods run as the image's non-root user, read-only, with no privilege escalation, no capabilities, seccomp RuntimeDefault", () => {
     const p = pod();
-    expect({ pod: p.securityContext, serviceLinks: p.enableServiceLinks, serviceAccountToken: p.automountServiceAccountToken }).toEqual({
-      pod: { runAsNonRoot: true, runAsUser: IMAGE_UID, runAsGroup: IMAGE_UID, seccompProfile: { type: "RuntimeDefault" } },
+    expect({
+      pod: p.securityContext,
+      serviceLinks: p.enableServiceLinks,
+      serviceAccountToken: p.automountServiceAccountToken,
+    }).toEqual({
+      pod: {
+        runAsNonRoot: true,
+        runAsUser: IMAGE_UID,
+        runAsGroup: IMAGE_UID,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
       serviceLinks: false, // else Kubernetes injects GEECACHE_PORT=tcp://... for the geecache Service
       serviceAccountToken: false,
     });
@@ -176,10 +247,17 @@ describe.skipIf(SKIP !== undefined)("deploy/kubernetes", () => {
 
   test("probes and Services reach the node's ports, and every selector selects the pods", () => {
     const c = container();
-    const portOf = (name: string | number) => (typeof name === "number" ? name : c.ports?.find((p) => p.name === name)?.containerPort);
+    const portOf = (name: string | number) =>
+      typeof name === "number" ? name : c.ports?.find((p) => p.name === name)?.containerPort;
     const nodePort = Number(envValue("GEECACHE_PORT"));
-    expect({ liveness: c.livenessProbe?.httpGet?.path, readiness: c.readinessProbe?.httpGet?.path }).toEqual({ liveness: "/healthz", readiness: "/readyz" });
-    expect([portOf(c.livenessProbe!.httpGet!.port), portOf(c.readinessProbe!.httpGet!.port)]).toEqual([nodePort, nodePort]);
+    expect({ liveness: c.livenessProbe?.httpGet?.path, readiness: c.readinessProbe?.httpGet?.path }).toEqual({
+      liveness: "/healthz",
+      readiness: "/readyz",
+    });
+    expect([portOf(c.livenessProbe!.httpGet!.port), portOf(c.readinessProbe!.httpGet!.port)]).toEqual([
+      nodePort,
+      nodePort,
+    ]);
     const headless = find("Service", (s) => s.spec.clusterIP === "None");
     const api = find("Service", (s) => s.spec.clusterIP !== "None");
     expect(portOf(headless.spec.ports[0].targetPort)).toBe(nodePort);
@@ -187,7 +265,9 @@ describe.skipIf(SKIP !== undefined)("deploy/kubernetes", () => {
 
     const podLabels = statefulSet().spec.template!.metadata!.labels!;
     const selects = (selector: Record<string, string> | undefined) =>
-      selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podLabels[k] === v);
+      selector !== undefined &&
+      Object.keys(selector).length > 0 &&
+      Object.entries(selector).every(([k, v]) => podLabels[k] === v);
     expect({
       statefulSet: selects(statefulSet().spec.selector.matchLabels),
       headless: selects(headless.spec.selector),

@@ -31,7 +31,9 @@ function walk(dir: string, out: string[] = []): string[] {
 const files = walk(SRC);
 const layerOf = (file: string) => relative(SRC, file).split("/")[0]!;
 const importsOf = (file: string): string[] =>
-  [...readFileSync(file, "utf8").matchAll(/^(?:import|export)[^;]*?from\s+"(\.[^"]+)"/gms)].map((m) => resolve(dirname(file), m[1]!));
+  [...readFileSync(file, "utf8").matchAll(/^(?:import|export)[^;]*?from\s+"(\.[^"]+)"/gms)].map((m) =>
+    resolve(dirname(file), m[1]!),
+  );
 
 describe("src/ layout", () => {
   test("the root holds only index.ts; every other file is in a layer folder", () => {
@@ -72,7 +74,9 @@ describe("src/ layout", () => {
   });
 
   test("no file is over 300 lines", () => {
-    const long = files.map((f) => [relative(SRC, f), readFileSync(f, "utf8").split("\n").length] as const).filter(([, n]) => n > 300);
+    const long = files
+      .map((f) => [relative(SRC, f), readFileSync(f, "utf8").split("\n").length] as const)
+      .filter(([, n]) => n > 300);
     expect(long).toEqual([]);
   });
 });

@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { notFound } from "../src/core/errors.ts";
-import { createLogger, type LoggerOptions } from "../src/observability/log.ts";
 import { loggedLoads } from "../src/observability/load-log.ts";
+import { createLogger, type LoggerOptions } from "../src/observability/log.ts";
 
-/** setup wraps a loader that fails for keys starting with "bad" and finds nothing for "none"; the clock is a variable. */
+/**
+ * setup wraps a loader that fails for keys starting with "bad" and finds nothing for "none"; the clock is a variable.
+ */
 function setup(level: LoggerOptions["level"], failureInterval = 10_000) {
   const lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
   const log = createLogger({ level, format: "json", write: (l) => void lines.push(JSON.parse(l)) });
@@ -28,20 +30,63 @@ describe("loggedLoads", () => {
     const { lines, get, loads } = setup("debug", 60_000);
     for (const k of ["Tom", "none", "undef", "bad1"]) await get(k);
     loads.flush();
-    const shown = lines.map((l) => ({ level: l.level, message: l.message.replace(/\d+(\.\d+)? ms/, "N ms"), fields: { ...l.fields, duration_ms: typeof l.fields?.duration_ms } as Record<string, unknown> }));
+    const shown = lines.map((l) => ({
+      level: l.level,
+      message: l.message.replace(/\d+(\.\d+)? ms/, "N ms"),
+      fields: { ...l.fields, duration_ms: typeof l.fields?.duration_ms } as Record<string, unknown>,
+    }));
     expect(shown).toEqual([
-      { level: "debug", message: 'loading scores/"Tom" from demo', fields: { group: "scores", key: "Tom", duration_ms: "undefined" } },
-      { level: "debug", message: 'load scores/"Tom" ok N ms', fields: { group: "scores", key: "Tom", status: "ok", duration_ms: "number" } },
-      { level: "debug", message: 'loading scores/"none" from demo', fields: { group: "scores", key: "none", duration_ms: "undefined" } },
-      { level: "debug", message: 'load scores/"none" not_found N ms', fields: { group: "scores", key: "none", status: "not_found", duration_ms: "number" } },
-      { level: "debug", message: 'loading scores/"undef" from demo', fields: { group: "scores", key: "undef", duration_ms: "undefined" } },
-      { level: "debug", message: 'load scores/"undef" not_found N ms', fields: { group: "scores", key: "undef", status: "not_found", duration_ms: "number" } },
-      { level: "debug", message: 'loading scores/"bad1" from demo', fields: { group: "scores", key: "bad1", duration_ms: "undefined" } },
-      { level: "debug", message: 'load scores/"bad1" error: db down for bad1 (N ms)', fields: { group: "scores", key: "bad1", status: "error", error: "db down for bad1", duration_ms: "number" } },
+      {
+        level: "debug",
+        message: 'loading scores/"Tom" from demo',
+        fields: { group: "scores", key: "Tom", duration_ms: "undefined" },
+      },
+      {
+        level: "debug",
+        message: 'load scores/"Tom" ok N ms',
+        fields: { group: "scores", key: "Tom", status: "ok", duration_ms: "number" },
+      },
+      {
+        level: "debug",
+        message: 'loading scores/"none" from demo',
+        fields: { group: "scores", key: "none", duration_ms: "undefined" },
+      },
+      {
+        level: "debug",
+        message: 'load scores/"none" not_found N ms',
+        fields: { group: "scores", key: "none", status: "not_found", duration_ms: "number" },
+      },
+      {
+        level: "debug",
+        message: 'loading scores/"undef" from demo',
+        fields: { group: "scores", key: "undef", duration_ms: "undefined" },
+      },
+      {
+        level: "debug",
+        message: 'load scores/"undef" not_found N ms',
+        fields: { group: "scores", key: "undef", status: "not_found", duration_ms: "number" },
+      },
+      {
+        level: "debug",
+        message: 'loading scores/"bad1" from demo',
+        fields: { group: "scores", key: "bad1", duration_ms: "undefined" },
+      },
+      {
+        level: "debug",
+        message: 'load scores/"bad1" error: db down for bad1 (N ms)',
+        fields: { group: "scores", key: "bad1", status: "error", error: "db down for bad1", duration_ms: "number" },
+      },
       {
         level: "warn",
         message: 'source of group scores failed 1 load; last: key "bad1": db down for bad1',
-        fields: { group: "scores", key: "bad1", status: "error", error: "db down for bad1", failed_keys: 1, duration_ms: "undefined" },
+        fields: {
+          group: "scores",
+          key: "bad1",
+          status: "error",
+          error: "db down for bad1",
+          failed_keys: 1,
+          duration_ms: "undefined",
+        },
       },
     ]);
   });

@@ -29,9 +29,21 @@ describe("createLogger json", () => {
   });
 
   test.each<{ name: string; args: unknown[]; want: Record<string, unknown> }>([
-    { name: "a fields object", args: ["load", { key: "Tom", ms: 3 }], want: { message: "load", fields: { key: "Tom", ms: 3 } } },
-    { name: "several extra arguments", args: ["load", "Tom", 3], want: { message: "load", fields: { args: ["Tom", 3] } } },
-    { name: "a non-plain extra argument", args: ["load", [1, 2]], want: { message: "load", fields: { args: [[1, 2]] } } },
+    {
+      name: "a fields object",
+      args: ["load", { key: "Tom", ms: 3 }],
+      want: { message: "load", fields: { key: "Tom", ms: 3 } },
+    },
+    {
+      name: "several extra arguments",
+      args: ["load", "Tom", 3],
+      want: { message: "load", fields: { args: ["Tom", 3] } },
+    },
+    {
+      name: "a non-plain extra argument",
+      args: ["load", [1, 2]],
+      want: { message: "load", fields: { args: [[1, 2]] } },
+    },
     { name: "an Error", args: [new Error("boom")], want: { message: "boom" } },
     { name: "a non-string message", args: [{ a: 1 }], want: { message: '{"a":1}' } },
   ])("$name", ({ args, want }) => {
@@ -66,7 +78,11 @@ describe("createLogger json", () => {
 describe("createLogger pretty", () => {
   test("one line per call: HH:MM:SS.mmm, the level, the message; fields stay out", () => {
     const out: Array<[string, string]> = [];
-    const log = createLogger({ level: "debug", format: "pretty", write: (line, level) => void out.push([line, level]) });
+    const log = createLogger({
+      level: "debug",
+      format: "pretty",
+      write: (line, level) => void out.push([line, level]),
+    });
     log.info("listening on http://127.0.0.1:8001");
     log.warn("peer http://127.0.0.1:8002 is down", { peer: "http://127.0.0.1:8002" });
     log.debug('load scores/"Tom" ok 1.2 ms', { key: "Tom" });
@@ -79,12 +95,23 @@ describe("createLogger pretty", () => {
 });
 
 describe("createLogger secrets", () => {
-  test.each(["json", "pretty"] as const)("%s: tokens and URL passwords never appear, in the message or the fields", (format) => {
-    const out: string[] = [];
-    const log = createLogger({ level: "info", format, secrets: ["tok\"en-1", "hunter2"], write: (line) => void out.push(line) });
-    log.warn('bad request with tok"en-1 from postgres://app:hunter2@db:5432/x', { error: "auth hunter2 failed", url: "http://u:p4ss@h/?password=abc&x=1" });
-    const text = out.join("");
-    for (const secret of ["tok", "hunter2", "p4ss", "abc"]) expect(text).not.toContain(secret);
-    expect(text).toContain("postgres://app:***@db:5432/x");
-  });
+  test.each(["json", "pretty"] as const)(
+    "%s: tokens and URL passwords never appear, in the message or the fields",
+    (format) => {
+      const out: string[] = [];
+      const log = createLogger({
+        level: "info",
+        format,
+        secrets: ['tok"en-1', "hunter2"],
+        write: (line) => void out.push(line),
+      });
+      log.warn('bad request with tok"en-1 from postgres://app:hunter2@db:5432/x', {
+        error: "auth hunter2 failed",
+        url: "http://u:p4ss@h/?password=abc&x=1",
+      });
+      const text = out.join("");
+      for (const secret of ["tok", "hunter2", "p4ss", "abc"]) expect(text).not.toContain(secret);
+      expect(text).toContain("postgres://app:***@db:5432/x");
+    },
+  );
 });

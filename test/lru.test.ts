@@ -398,4 +398,3 @@ class RefModel {
     this.entries = [];
   }
 }
-

@@ -1,16 +1,22 @@
 // GET /metrics: the hand-written Prometheus text format, and the series of a node after known traffic.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { PeerSet } from "../src/cluster/peer-set.ts";
 import { Ring } from "../src/core/consistent-hash.ts";
 import { notFound } from "../src/core/errors.ts";
 import { Group } from "../src/group/group.ts";
 import type { Getter } from "../src/group/loader.ts";
-import { PeerSet } from "../src/cluster/peer-set.ts";
-import { httpTransport } from "../src/transport/http/index.ts";
-import { NodeMetrics } from "../src/observability/metrics/node-metrics.ts";
-import { Counter, CONTENT_TYPE, escapeLabelValue, Exposition, Histogram } from "../src/observability/metrics/prometheus.ts";
 import { Registry } from "../src/group/registry.ts";
-import { startNode, type RunningNode } from "../src/node/server.ts";
-import { spawnCluster, type RunningNode as RunningProcess } from "./helpers/process.ts";
+import { type RunningNode, startNode } from "../src/node/server.ts";
+import { NodeMetrics } from "../src/observability/metrics/node-metrics.ts";
+import {
+  CONTENT_TYPE,
+  Counter,
+  Exposition,
+  escapeLabelValue,
+  Histogram,
+} from "../src/observability/metrics/prometheus.ts";
+import { httpTransport } from "../src/transport/http/index.ts";
+import { type RunningNode as RunningProcess, spawnCluster } from "./helpers/process.ts";
 
 interface Sample {
   name: string;
@@ -50,7 +56,8 @@ function parseExposition(text: string): Map<string, Family> {
     const [, name, rawLabels = "", rawValue] = m as unknown as [string, string, string | undefined, string];
     if (!current) throw new Error(`sample ${name} before any TYPE`);
     const suffixes = current.family.type === "histogram" ? ["_bucket", "_sum", "_count"] : [""];
-    if (!suffixes.some((s) => name === current!.name + s)) throw new Error(`sample ${name} inside family ${current.name}`);
+    if (!suffixes.some((s) => name === current!.name + s))
+      throw new Error(`sample ${name} inside family ${current.name}`);
     const labels = parseLabels(rawLabels);
     const id = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
     if (seen.has(id)) throw new Error(`duplicate series ${line}`);
@@ -93,7 +100,8 @@ function parseLabels(raw: string): Record<string, string> {
 function values(families: Map<string, Family>, name: string, ...labelNames: string[]): Record<string, number> {
   const family = families.get(name) ?? families.get(name.replace(/_(bucket|sum|count)$/, ""));
   const out: Record<string, number> = {};
-  for (const s of family?.samples ?? []) if (s.name === name) out[labelNames.map((l) => s.labels[l]).join(" ")] = s.value;
+  for (const s of family?.samples ?? [])
+    if (s.name === name) out[labelNames.map((l) => s.labels[l]).join(" ")] = s.value;
   return out;
 }
 
@@ -200,9 +208,15 @@ describe("GET /metrics of a node after known traffic", () => {
   /** node starts a node on port 0; its pool learns its own URL once it listens, the others' once all do. */
   const node = (metrics: NodeMetrics) => {
     // No handoff: nodes linked at start would peek each other on misses, and those peeks are requests too.
-    const pool = new PeerSet({ transports: [httpTransport({ timeout: 2000 })], onPeerRequest: metrics.onPeerRequest, handoffWindow: 0 });
+    const pool = new PeerSet({
+      transports: [httpTransport({ timeout: 2000 })],
+      onPeerRequest: metrics.onPeerRequest,
+      handoffWindow: 0,
+    });
     const registry = new Registry();
-    registry.add(new Group({ name: "scores", getter: metrics.timeLoads("scores", getter), peers: pool, hotCacheRatio: 0 }));
+    registry.add(
+      new Group({ name: "scores", getter: metrics.timeLoads("scores", getter), peers: pool, hotCacheRatio: 0 }),
+    );
     const running = startNode({ registry, pool, port: 0, metrics, sweepInterval: 0 });
     return { url: running.url, registry, pool, running };
   };
@@ -218,14 +232,21 @@ describe("GET /metrics of a node after known traffic", () => {
     const find = (prefix: string, owner: string) => {
       for (let i = 0; ; i++) if (a.pool.owner(`${prefix}${i}`) === owner) return `${prefix}${i}`;
     };
-    keys = { ownA: find("k-", urls.a), ownB: find("k-", urls.b), missingB: find("missing-", urls.b), boomA: find("boom-", urls.a), ownC: find("k-", urls.c) };
+    keys = {
+      ownA: find("k-", urls.a),
+      ownB: find("k-", urls.b),
+      missingB: find("missing-", urls.b),
+      boomA: find("boom-", urls.a),
+      ownC: find("k-", urls.c),
+    };
     const get = async (path: string) => {
       const res = await fetch(`${urls.a}${path}`);
       await res.arrayBuffer();
       return res.status;
     };
     const statuses = [];
-    for (const k of [keys.ownA, keys.ownA, keys.ownB, keys.missingB, keys.boomA, keys.ownC]) statuses.push(await get(`/api?key=${k}`));
+    for (const k of [keys.ownA, keys.ownA, keys.ownB, keys.missingB, keys.boomA, keys.ownC])
+      statuses.push(await get(`/api?key=${k}`));
     statuses.push(await get("/no/such/route"));
     expect(statuses).toEqual([200, 200, 200, 404, 503, 200, 404]);
     clock = START + 5000;
@@ -247,7 +268,15 @@ describe("GET /metrics of a node after known traffic", () => {
     const f = parseExposition(scrape.text);
     const counters = Object.fromEntries(
       [
-        "gets", "group_cache_hits", "peer_loads", "group_peer_errors", "loads", "loads_deduped", "local_loads", "local_load_errors", "server_requests",
+        "gets",
+        "group_cache_hits",
+        "peer_loads",
+        "group_peer_errors",
+        "loads",
+        "loads_deduped",
+        "local_loads",
+        "local_load_errors",
+        "server_requests",
       ].map((n) => [n, values(f, `geecache_${n}_total`, "group")]),
     );
     expect(counters).toEqual({
@@ -270,10 +299,19 @@ describe("GET /metrics of a node after known traffic", () => {
     const f = parseExposition(scrape.text);
     const c = a.registry.get("scores")!.cacheStats();
     const got = Object.fromEntries(
-      (["bytes", "items", "gets_total", "hits_total", "evictions_total"] as const).map((n) => [n, values(f, `geecache_cache_${n}`, "group", "cache")]),
+      (["bytes", "items", "gets_total", "hits_total", "evictions_total"] as const).map((n) => [
+        n,
+        values(f, `geecache_cache_${n}`, "group", "cache"),
+      ]),
     );
     const want = (field: keyof typeof c.main) => ({ "scores main": c.main[field], "scores hot": c.hot[field] });
-    expect(got).toEqual({ bytes: want("bytes"), items: want("items"), gets_total: want("gets"), hits_total: want("hits"), evictions_total: want("evictions") });
+    expect(got).toEqual({
+      bytes: want("bytes"),
+      items: want("items"),
+      gets_total: want("gets"),
+      hits_total: want("hits"),
+      evictions_total: want("evictions"),
+    });
     // ownA is A's own (main); ownC, loaded here while its owner C was down, is a short-lived hot copy.
     expect(got.items).toEqual({ "scores main": 1, "scores hot": 1 });
     expect(values(f, "geecache_cache_budget_bytes", "group")).toEqual({ scores: 64 * 1024 * 1024 });
@@ -282,7 +320,12 @@ describe("GET /metrics of a node after known traffic", () => {
 
   test("request durations are counted by route and status, never by raw path", () => {
     const f = parseExposition(scrape.text);
-    expect(values(f, "geecache_http_request_duration_seconds_count", "route", "status")).toEqual({ "api 200": 4, "api 404": 1, "api 503": 1, "other 404": 1 });
+    expect(values(f, "geecache_http_request_duration_seconds_count", "route", "status")).toEqual({
+      "api 200": 4,
+      "api 404": 1,
+      "api 503": 1,
+      "other 404": 1,
+    });
   });
 
   test("peer requests are timed by peer and outcome; failures are counted per peer", () => {
@@ -300,7 +343,11 @@ describe("GET /metrics of a node after known traffic", () => {
 
   test("loader calls are timed by outcome", () => {
     const f = parseExposition(scrape.text);
-    expect(values(f, "geecache_load_duration_seconds_count", "group", "outcome")).toEqual({ "scores ok": 2, "scores not_found": 0, "scores error": 1 });
+    expect(values(f, "geecache_load_duration_seconds_count", "group", "outcome")).toEqual({
+      "scores ok": 2,
+      "scores not_found": 0,
+      "scores error": 1,
+    });
   });
 
   test("histogram buckets are cumulative and end in +Inf = count, in every series", () => {
@@ -319,7 +366,10 @@ describe("GET /metrics of a node after known traffic", () => {
 
   test("every series name starts with geecache_, and every counter ends in _total", () => {
     const f = parseExposition(scrape.text);
-    const bad = [...f].filter(([name, fam]) => !name.startsWith("geecache_") || (fam.type === "counter") !== name.endsWith("_total") || fam.help === "");
+    const bad = [...f].filter(
+      ([name, fam]) =>
+        !name.startsWith("geecache_") || (fam.type === "counter") !== name.endsWith("_total") || fam.help === "",
+    );
     expect(bad.map(([n]) => n)).toEqual([]);
   });
 
@@ -338,22 +388,35 @@ describe("GET /metrics of a node after known traffic", () => {
 
 describe("promtool check metrics", () => {
   const promtool = Bun.which("promtool");
-  if (!promtool) console.log("skipping promtool check: promtool is not installed (Debian package prometheus; .ci/setup.d/observability.sh installs it)");
+  if (!promtool)
+    console.log(
+      "skipping promtool check: promtool is not installed (Debian package prometheus; .ci/setup.d/observability.sh installs it)",
+    );
 
   test.skipIf(!promtool)("accepts the /metrics of a running dist/geecache node", async () => {
     await using cluster = await spawnCluster(2);
     const [node, other] = cluster.nodes as [RunningProcess, RunningProcess];
     await other.stop(); // the second peer is down, so the peer series and peer errors are present too
-    // A key of the down peer first: a get to it is timed (a failed handoff peek is not, yet it counts towards marking the peer down).
+    // A key of the down peer first: a get to it is timed (a failed handoff peek is not, yet it counts towards marking
+    // the peer down).
     const ring = new Ring();
     ring.set(cluster.urls);
     const orphan = Array.from({ length: 1000 }, (_, i) => `orphan-${i}`).find((k) => ring.get(k) === other.self)!;
     await (await fetch(`${node.url}/api?key=${orphan}`)).arrayBuffer();
-    for (let i = 0; i < 20; i++) await (await fetch(`${node.url}/api?key=${i % 3 === 0 ? "Tom" : `nobody-${i}`}`)).arrayBuffer();
+    for (let i = 0; i < 20; i++)
+      await (await fetch(`${node.url}/api?key=${i % 3 === 0 ? "Tom" : `nobody-${i}`}`)).arrayBuffer();
     const body = await (await fetch(`${node.url}/metrics`)).text();
     expect(body).toContain("geecache_peer_errors_total{peer=");
-    const proc = Bun.spawn([promtool!, "check", "metrics"], { stdin: new Blob([body]), stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const proc = Bun.spawn([promtool!, "check", "metrics"], {
+      stdin: new Blob([body]),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     expect({ code, out, err }).toEqual({ code: 0, out: "", err: "" });
   });
 });

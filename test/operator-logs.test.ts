@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HttpPool } from "../src/index.ts";
-import { requireBinary, spawnNode, type RunningNode } from "./helpers/process.ts";
+import { type RunningNode, requireBinary, spawnNode } from "./helpers/process.ts";
 
 interface Line {
   time: string;
@@ -20,10 +20,18 @@ const dir = mkdtempSync(join(tmpdir(), "geecache-oplogs-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const jsonLines = (node: RunningNode): Line[] =>
-  node.stdout.text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Line);
+  node.stdout.text
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as Line);
 
 /** until polls check every 50 ms (calling step first) until it is true, failing after timeoutMs. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, step?: () => Promise<unknown>): Promise<void> {
+async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  step?: () => Promise<unknown>,
+): Promise<void> {
   const end = performance.now() + timeoutMs;
   for (;;) {
     await step?.();
@@ -48,12 +56,20 @@ describe("operator logs", () => {
     const bUrl = b.url;
     const peersFile = join(dir, "peers-a");
     writeFileSync(peersFile, "");
-    await using a = await spawnNode(["--port=0", `--peers-file=${peersFile}`, "--peers-file-interval=100ms", "--log-format=json", "--drain=100ms"]);
+    await using a = await spawnNode([
+      "--port=0",
+      `--peers-file=${peersFile}`,
+      "--peers-file-interval=100ms",
+      "--log-format=json",
+      "--drain=100ms",
+    ]);
     try {
       writeFileSync(peersFile, `${a.url}\n${bUrl}\n`);
       const ring = new HttpPool({ self: a.url });
       ring.setPeers([a.url, bUrl]);
-      const bKeys = Array.from({ length: 200 }, (_, i) => `k${i}`).filter((k) => ring.owner(k) === bUrl).slice(0, 5);
+      const bKeys = Array.from({ length: 200 }, (_, i) => `k${i}`)
+        .filter((k) => ring.owner(k) === bUrl)
+        .slice(0, 5);
       expect(bKeys.length).toBe(5);
       const stats = async () => (await (await fetch(`${a.url}/stats`)).json()) as { peers: string[]; down: string[] };
       await until("A lists B", async () => (await stats()).peers.includes(bUrl), 5000);
@@ -61,7 +77,12 @@ describe("operator logs", () => {
 
       await b.stop("SIGKILL");
       let i = 0;
-      await until("A marks B down", async () => (await stats()).down.includes(bUrl), 10_000, () => get(`${a.url}/api?key=${bKeys[i++ % bKeys.length]}`));
+      await until(
+        "A marks B down",
+        async () => (await stats()).down.includes(bUrl),
+        10_000,
+        () => get(`${a.url}/api?key=${bKeys[i++ % bKeys.length]}`),
+      );
       for (const k of bKeys) await get(`${a.url}/api?key=${k}`); // more failures: no more lines
       const put = await fetch(`${a.url}/api?key=${bKeys[0]}`, { method: "PUT", body: "v" });
       expect([put.status, (await put.text()).includes(bUrl)]).toEqual([502, true]);
@@ -76,13 +97,44 @@ describe("operator logs", () => {
     expect(await a.stop()).toBe(0);
 
     const lines = jsonLines(a); // every line parses as one object
-    const about = (re: RegExp) => lines.filter((l) => re.test(l.message)).map((l) => ({ level: l.level, fields: l.fields }));
-    expect(about(/is down after/)).toEqual([{ level: "warn", fields: { peer: bUrl, status: "down", failures: 3, error: expect.any(String) } }]);
-    expect(about(/answers again/)).toEqual([{ level: "info", fields: { peer: bUrl, status: "up", duration_ms: expect.any(Number), failures: expect.any(Number), dropped: expect.any(Number) } }]);
-    expect(about(/^write PUT/)).toEqual([
-      { level: "warn", fields: { group: "scores", key: expect.any(String), method: "PUT", status: 502, peer: bUrl, peers: [bUrl], error: expect.stringContaining(bUrl) } },
+    const about = (re: RegExp) =>
+      lines.filter((l) => re.test(l.message)).map((l) => ({ level: l.level, fields: l.fields }));
+    expect(about(/is down after/)).toEqual([
+      { level: "warn", fields: { peer: bUrl, status: "down", failures: 3, error: expect.any(String) } },
     ]);
-    expect(lines.flatMap((l) => (typeof l.fields?.phase === "string" ? [l.fields.phase] : []))).toEqual(["drain_start", "drain_end", "in_flight", "in_flight_done", "exit"]);
+    expect(about(/answers again/)).toEqual([
+      {
+        level: "info",
+        fields: {
+          peer: bUrl,
+          status: "up",
+          duration_ms: expect.any(Number),
+          failures: expect.any(Number),
+          dropped: expect.any(Number),
+        },
+      },
+    ]);
+    expect(about(/^write PUT/)).toEqual([
+      {
+        level: "warn",
+        fields: {
+          group: "scores",
+          key: expect.any(String),
+          method: "PUT",
+          status: 502,
+          peer: bUrl,
+          peers: [bUrl],
+          error: expect.stringContaining(bUrl),
+        },
+      },
+    ]);
+    expect(lines.flatMap((l) => (typeof l.fields?.phase === "string" ? [l.fields.phase] : []))).toEqual([
+      "drain_start",
+      "drain_end",
+      "in_flight",
+      "in_flight_done",
+      "exit",
+    ]);
   }, 60_000);
 
   test("--log-level=debug: each load's outcome and duration, in fields too", async () => {
@@ -91,8 +143,14 @@ describe("operator logs", () => {
     await node.stdout.wait(/load scores\/\\"nobody\\" not_found/, 5000);
     const loads = jsonLines(node).filter((l) => /^load /.test(l.message));
     expect(loads.map((l) => ({ message: l.message.replace(/[\d.]+ ms$/, "N ms"), fields: l.fields }))).toEqual([
-      { message: 'load scores/"Tom" ok N ms', fields: { group: "scores", key: "Tom", status: "ok", duration_ms: expect.any(Number) } },
-      { message: 'load scores/"nobody" not_found N ms', fields: { group: "scores", key: "nobody", status: "not_found", duration_ms: expect.any(Number) } },
+      {
+        message: 'load scores/"Tom" ok N ms',
+        fields: { group: "scores", key: "Tom", status: "ok", duration_ms: expect.any(Number) },
+      },
+      {
+        message: 'load scores/"nobody" not_found N ms',
+        fields: { group: "scores", key: "nobody", status: "not_found", duration_ms: expect.any(Number) },
+      },
     ]);
   });
 
@@ -100,9 +158,19 @@ describe("operator logs", () => {
     const token = "peer-T0KEN-xyz";
     const apiToken = "api-T0KEN-abc";
     const password = "pa55-W0RD-q";
-    const node = await spawnNode(["--port=0", `--token=${token}`, `--api-token=${apiToken}`, `--source=postgres://app:${password}@127.0.0.1:1/db`, "--log-level=debug"]);
+    const node = await spawnNode([
+      "--port=0",
+      `--token=${token}`,
+      `--api-token=${apiToken}`,
+      `--source=postgres://app:${password}@127.0.0.1:1/db`,
+      "--log-level=debug",
+    ]);
     for (const k of ["Tom", "Jack", "Sam"]) expect(await get(`${node.url}/api?key=${k}`)).toBe(503);
-    const put = await fetch(`${node.url}/api?key=Tom`, { method: "PUT", body: "1", headers: { authorization: `Bearer ${apiToken}` } });
+    const put = await fetch(`${node.url}/api?key=Tom`, {
+      method: "PUT",
+      body: "1",
+      headers: { authorization: `Bearer ${apiToken}` },
+    });
     expect(put.status).toBe(204);
     expect(await node.stop()).toBe(0);
     const out = node.stdout.text + node.stderr.text;
@@ -110,7 +178,12 @@ describe("operator logs", () => {
     const all = out.split("\n").filter((l) => l !== "");
     expect(all.filter((l) => !/^\d\d:\d\d:\d\d\.\d{3} (INFO |WARN |DEBUG|ERROR) /.test(l))).toEqual([]);
     // Three failed loads within the interval: the first at once, the other two when the node exits.
-    expect(node.stderr.text.split("\n").filter((l) => l.includes("source of group scores failed")).map((l) => l.match(/failed (\d+) loads?/)?.[1])).toEqual(["1", "2"]);
+    expect(
+      node.stderr.text
+        .split("\n")
+        .filter((l) => l.includes("source of group scores failed"))
+        .map((l) => l.match(/failed (\d+) loads?/)?.[1]),
+    ).toEqual(["1", "2"]);
     expect(out).toContain("postgres://app:***@127.0.0.1:1/db");
   });
 });

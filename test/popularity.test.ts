@@ -2,11 +2,16 @@ import { describe, expect, test } from "bun:test";
 import type { PeerResponse } from "../src/core/protocol.ts";
 import { Group } from "../src/group/group.ts";
 import type { PeerClient } from "../src/group/peers.ts";
-import { hotChoice, Popularity, POPULARITY_TAU_MS } from "../src/group/popularity.ts";
+import { hotChoice, POPULARITY_TAU_MS, Popularity } from "../src/group/popularity.ts";
 
 /** clock is a hand-moved time source. */
 function clock(t = 1_000_000) {
-  return { t, now() { return this.t; } };
+  return {
+    t,
+    now() {
+      return this.t;
+    },
+  };
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -17,7 +22,11 @@ describe("Popularity", () => {
     const p = new Popularity(() => c.now());
     const first = p.recordRate("k");
     c.t += 10;
-    expect({ first, second: round3(p.recordRate("k")), other: p.rate("other") }).toEqual({ first: 0, second: 1, other: 0 });
+    expect({ first, second: round3(p.recordRate("k")), other: p.rate("other") }).toEqual({
+      first: 0,
+      second: 1,
+      other: 0,
+    });
   });
 
   test.each<{ name: string; perSecond: number; seconds: number }>([
@@ -49,7 +58,10 @@ describe("Popularity", () => {
     const before = p.rate("k");
     c.t += POPULARITY_TAU_MS;
     // e^-1, less a little: the window the count is divided by still grows (1 − e^(−age/tau)).
-    expect({ before: Math.round(before), ratio: Math.round((p.rate("k") / before) * 100) / 100 }).toEqual({ before: 10, ratio: 0.37 });
+    expect({ before: Math.round(before), ratio: Math.round((p.rate("k") / before) * 100) / 100 }).toEqual({
+      before: 10,
+      ratio: 0.37,
+    });
   });
 
   test("it measures at most `capacity` keys; a new key displaces a little-asked one, never the popular one", () => {
@@ -64,7 +76,11 @@ describe("Popularity", () => {
       p.recordRate("hot");
       c.t += 10;
     }
-    expect({ size: p.size, hot: p.rate("hot") > 50, oldCold: p.rate("cold0") }).toEqual({ size: 64, hot: true, oldCold: 0 });
+    expect({ size: p.size, hot: p.rate("hot") > 50, oldCold: p.rate("cold0") }).toEqual({
+      size: 64,
+      hot: true,
+      oldCold: 0,
+    });
   });
 
   test("a capacity below 1 is refused", () => {
@@ -73,14 +89,49 @@ describe("Popularity", () => {
 });
 
 describe("hotChoice", () => {
-  test.each<{ name: string; hotQps: number; ratio: number; random: number; reported: number | undefined; keep: boolean }>([
+  test.each<{
+    name: string;
+    hotQps: number;
+    ratio: number;
+    random: number;
+    reported: number | undefined;
+    keep: boolean;
+  }>([
     { name: "a reported rate at the threshold keeps", hotQps: 2, ratio: 0.1, random: 0.99, reported: 2, keep: true },
-    { name: "a reported rate under it does not, whatever the coin", hotQps: 2, ratio: 0.1, random: 0, reported: 1.99, keep: false },
+    {
+      name: "a reported rate under it does not, whatever the coin",
+      hotQps: 2,
+      ratio: 0.1,
+      random: 0,
+      reported: 1.99,
+      keep: false,
+    },
     { name: "no report: the coin, heads", hotQps: 2, ratio: 0.1, random: 0.05, reported: undefined, keep: true },
     { name: "no report: the coin, tails", hotQps: 2, ratio: 0.1, random: 0.5, reported: undefined, keep: false },
-    { name: "hotQps 0: the coin even with a high rate (tails)", hotQps: 0, ratio: 0.1, random: 0.5, reported: 1000, keep: false },
-    { name: "hotQps 0: the coin even with a low rate (heads)", hotQps: 0, ratio: 0.1, random: 0.05, reported: 0.01, keep: true },
-    { name: "hotCacheRatio 0: nothing, whatever the rate", hotQps: 1, ratio: 0, random: 0, reported: 1000, keep: false },
+    {
+      name: "hotQps 0: the coin even with a high rate (tails)",
+      hotQps: 0,
+      ratio: 0.1,
+      random: 0.5,
+      reported: 1000,
+      keep: false,
+    },
+    {
+      name: "hotQps 0: the coin even with a low rate (heads)",
+      hotQps: 0,
+      ratio: 0.1,
+      random: 0.05,
+      reported: 0.01,
+      keep: true,
+    },
+    {
+      name: "hotCacheRatio 0: nothing, whatever the rate",
+      hotQps: 1,
+      ratio: 0,
+      random: 0,
+      reported: 1000,
+      keep: false,
+    },
   ])("$name", ({ hotQps, ratio, random, reported, keep }) => {
     expect(hotChoice(hotQps, ratio, () => random)(reported)).toBe(keep);
   });
@@ -112,7 +163,12 @@ describe("Group with measured popularity", () => {
     c.t += 100;
     const third = await owner.getLocal("k");
     const other = await owner.getLocal("other");
-    expect({ first: first.minuteQps, third: Math.round(third.minuteQps! * 100) / 100, other: other.minuteQps, from: [first.from, third.from] }).toEqual({ first: 0, third: 2, other: 0, from: ["loader", "main"] });
+    expect({
+      first: first.minuteQps,
+      third: Math.round(third.minuteQps! * 100) / 100,
+      other: other.minuteQps,
+      from: [first.from, third.from],
+    }).toEqual({ first: 0, third: 2, other: 0, from: ["loader", "main"] });
   });
 
   test("a group without peers does not count its own gets (nobody asks it for rates)", async () => {
@@ -137,24 +193,47 @@ describe("Group with measured popularity", () => {
       c.t += 10;
     }
     const client = ownerClient(owner);
-    const front = new Group({ name: "g", getter: () => "front", peers: { pickPeer: () => client }, hotQps, random: () => random, now: () => c.now() });
+    const front = new Group({
+      name: "g",
+      getter: () => "front",
+      peers: { pickPeer: () => client },
+      hotQps,
+      random: () => random,
+      now: () => c.now(),
+    });
     const a = await front.getEntry("k");
     const hotItems = front.cacheStats().hot.items;
     const b = await front.getEntry("k"); // from the hot copy, or from the owner again
-    expect({ a: a.from, hotItems, b: b.from, asked: client.asked }).toEqual({ a: "peer", hotItems: hot ? 1 : 0, b: hot ? "hot" : "peer", asked: hot ? 1 : 2 });
+    expect({ a: a.from, hotItems, b: b.from, asked: client.asked }).toEqual({
+      a: "peer",
+      hotItems: hot ? 1 : 0,
+      b: hot ? "hot" : "peer",
+      asked: hot ? 1 : 2,
+    });
   });
 
   test("a peer that reports no rate (Go GeeCache, groupcache) gets the coin", async () => {
-    for (const [random, hot] of [[0.05, true], [0.5, false]] as const) {
+    for (const [random, hot] of [
+      [0.05, true],
+      [0.5, false],
+    ] as const) {
       const client = { url: "http://go", get: async () => ({ value: new TextEncoder().encode("go"), expiresAt: 0 }) };
-      const front = new Group({ name: "g", getter: () => "front", peers: { pickPeer: () => client }, hotQps: 1, random: () => random });
+      const front = new Group({
+        name: "g",
+        getter: () => "front",
+        peers: { pickPeer: () => client },
+        hotQps: 1,
+        random: () => random,
+      });
       await front.getEntry("k");
       expect({ random, hot: front.cacheStats().hot.items === 1 }).toEqual({ random, hot });
     }
   });
 
   test("hotQps must be a finite number >= 0", () => {
-    expect(() => new Group({ name: "g", getter: () => "v", hotQps: -1 })).toThrow("Group g: hotQps must be a finite number >= 0, got -1");
+    expect(() => new Group({ name: "g", getter: () => "v", hotQps: -1 })).toThrow(
+      "Group g: hotQps must be a finite number >= 0, got -1",
+    );
     expect(() => new Group({ name: "g", getter: () => "v", hotQps: Number.NaN })).toThrow("hotQps");
   });
 });

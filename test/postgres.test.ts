@@ -1,11 +1,17 @@
 // The PostgreSQL source against a real server: `source .ci/setup.d/postgres.sh` (CI does) or
 // `eval "$(scripts/pg-dev.sh)"` exports GEECACHE_TEST_PG_URL, and GEECACHE_TEST_PG_CTL to stop and start it.
-import { SQL } from "bun";
+
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { SQL } from "bun";
 import { GeeCacheError, httpStatus } from "../src/core/errors.ts";
 import { Group } from "../src/group/group.ts";
 import type { Getter } from "../src/group/loader.ts";
-import { postgresSource, postgresUrl, type PostgresSource, type PostgresSourceOptions } from "../src/sources/postgres.ts";
+import {
+  type PostgresSource,
+  type PostgresSourceOptions,
+  postgresSource,
+  postgresUrl,
+} from "../src/sources/postgres.ts";
 import { requireBinary, spawnNode } from "./helpers/process.ts";
 
 const PG_URL = process.env.GEECACHE_TEST_PG_URL;
@@ -35,7 +41,8 @@ describe.skipIf(!PG_URL)("postgresSource", () => {
     await Promise.all(sources.splice(0).map((s) => s.close()));
   });
   afterAll(async () => {
-    for (const t of tables) await admin.unsafe(`DROP TABLE IF EXISTS "${t}" CASCADE; DROP TABLE IF EXISTS "${t}_calls" CASCADE`).simple();
+    for (const t of tables)
+      await admin.unsafe(`DROP TABLE IF EXISTS "${t}" CASCADE; DROP TABLE IF EXISTS "${t}_calls" CASCADE`).simple();
     await admin.close();
   });
 
@@ -44,7 +51,8 @@ describe.skipIf(!PG_URL)("postgresSource", () => {
     const name = `t_${crypto.randomUUID().replaceAll("-", "")}`;
     tables.push(name);
     await admin.unsafe(`CREATE TABLE "${name}" (key text PRIMARY KEY, value ${type})`);
-    for (const [k, literal] of Object.entries(rows)) await admin.unsafe(`INSERT INTO "${name}" (key, value) VALUES ($1, ${literal})`, [k]);
+    for (const [k, literal] of Object.entries(rows))
+      await admin.unsafe(`INSERT INTO "${name}" (key, value) VALUES ($1, ${literal})`, [k]);
     return name;
   }
 
@@ -79,7 +87,9 @@ describe.skipIf(!PG_URL)("postgresSource", () => {
   ])("a %s column (%s) reads as %p", async (type, literal, want) => {
     const t = await table(type, { k: literal });
     const got: unknown = await open({ table: t })("k", { group: "pg" });
-    expect(got instanceof Uint8Array ? Array.from(got) : got).toEqual(want instanceof Uint8Array ? Array.from(want) : want);
+    expect(got instanceof Uint8Array ? Array.from(got) : got).toEqual(
+      want instanceof Uint8Array ? Array.from(want) : want,
+    );
   });
 
   test("no row is not found: the getter answers undefined and the group never caches it", async () => {
@@ -88,8 +98,16 @@ describe.skipIf(!PG_URL)("postgresSource", () => {
     let calls = 0;
     const group = new Group({ name: "pg", getter: (k, ctx) => (calls++, pg(k, ctx)) });
     const misses = [];
-    for (let i = 0; i < 2; i++) misses.push(await group.getEntry("nobody").catch((err: GeeCacheError) => [err.code, httpStatus(err)]));
-    expect({ direct: await pg("nobody", { group: "pg" }), misses, calls }).toEqual({ direct: undefined, misses: [["NOT_FOUND", 404], ["NOT_FOUND", 404]], calls: 2 });
+    for (let i = 0; i < 2; i++)
+      misses.push(await group.getEntry("nobody").catch((err: GeeCacheError) => [err.code, httpStatus(err)]));
+    expect({ direct: await pg("nobody", { group: "pg" }), misses, calls }).toEqual({
+      direct: undefined,
+      misses: [
+        ["NOT_FOUND", 404],
+        ["NOT_FOUND", 404],
+      ],
+      calls: 2,
+    });
   });
 
   test("a custom query reads any column with the key as $1", async () => {
@@ -125,13 +143,21 @@ describe.skipIf(!PG_URL)("postgresSource", () => {
   test("an unreachable server is LOAD_FAILED within the connect timeout", async () => {
     const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }); // accepts, never answers
     try {
-      const pg = postgresSource({ url: `postgres://u:s3cret@127.0.0.1:${listener.port}/db`, table: "x", connectTimeout: 200 });
+      const pg = postgresSource({
+        url: `postgres://u:s3cret@127.0.0.1:${listener.port}/db`,
+        table: "x",
+        connectTimeout: 200,
+      });
       sources.push(pg);
       const started = performance.now();
       const err = await loadError(pg, "Tom");
       expect({ code: err.code, message: err.message }).toEqual({
         code: "LOAD_FAILED",
-        message: expect.stringMatching(new RegExp(`^postgres postgres://u:\\*\\*\\*@127\\.0\\.0\\.1:${listener.port}/db: loading "Tom" failed: cannot reach the database: .*\\[ERR_POSTGRES_CONNECTION_TIMEOUT\\]$`)),
+        message: expect.stringMatching(
+          new RegExp(
+            `^postgres postgres://u:\\*\\*\\*@127\\.0\\.0\\.1:${listener.port}/db: loading "Tom" failed: cannot reach the database: .*\\[ERR_POSTGRES_CONNECTION_TIMEOUT\\]$`,
+          ),
+        ),
       });
       expect(performance.now() - started).toBeLessThan(2000);
     } finally {
@@ -170,7 +196,11 @@ describe.skipIf(!PG_URL)("postgresSource", () => {
     const before = await pg("Tom", { group: "pg" });
     await pg.close();
     const err = await loadError(pg, "Tom");
-    expect({ before, code: err.code, message: err.message }).toEqual({ before: "630", code: "LOAD_FAILED", message: `postgres ${REDACTED}: the source is closed` });
+    expect({ before, code: err.code, message: err.message }).toEqual({
+      before: "630",
+      code: "LOAD_FAILED",
+      message: `postgres ${REDACTED}: the source is closed`,
+    });
   });
 
   test(`a stampede of ${STAMPEDE} misses for one key runs the query once`, async () => {
@@ -199,20 +229,37 @@ describe.skipIf(!PG_URL)("postgresSource", () => {
   test("the compiled binary serves a table through /api and closes its pool on SIGTERM", async () => {
     requireBinary();
     const t = await table("text", { Tom: "'630'", "a b/c": "'spaced'" });
-    const node = await spawnNode(["--port=0", `--source=${PG_URL}`, `--group=${t}`, "--pool-size=2", "--source-timeout=2s"]);
+    const node = await spawnNode([
+      "--port=0",
+      `--source=${PG_URL}`,
+      `--group=${t}`,
+      "--pool-size=2",
+      "--source-timeout=2s",
+    ]);
     let code: number | null;
     let got: Record<string, { status: number; body: string }>;
     try {
       const get = async (key: string) => {
-        const res = await fetch(`${node.url}/api?key=${encodeURIComponent(key)}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        const res = await fetch(`${node.url}/api?key=${encodeURIComponent(key)}`, {
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
         return { status: res.status, body: await res.text() };
       };
       got = { Tom: await get("Tom"), spaced: await get("a b/c"), missing: await get("nobody") };
     } finally {
       code = await node.stop();
     }
-    expect({ got, code, logsUrl: node.stdout.text.includes(`source ${REDACTED}`), leaks: (node.stdout.text + node.stderr.text).includes(url.password) }).toEqual({
-      got: { Tom: { status: 200, body: "630" }, spaced: { status: 200, body: "spaced" }, missing: { status: 404, body: expect.stringContaining("not found") } },
+    expect({
+      got,
+      code,
+      logsUrl: node.stdout.text.includes(`source ${REDACTED}`),
+      leaks: (node.stdout.text + node.stderr.text).includes(url.password),
+    }).toEqual({
+      got: {
+        Tom: { status: 200, body: "630" },
+        spaced: { status: 200, body: "spaced" },
+        missing: { status: 404, body: expect.stringContaining("not found") },
+      },
       code: 0,
       logsUrl: true,
       leaks: false,
@@ -221,47 +268,77 @@ describe.skipIf(!PG_URL)("postgresSource", () => {
 
   test("the compiled binary answers 503 without the password when the query fails", async () => {
     requireBinary();
-    await using node = await spawnNode(["--port=0", `--source=${PG_URL}`, "--query=SELECT value FROM no_such_table_here WHERE key = $1"]);
+    await using node = await spawnNode([
+      "--port=0",
+      `--source=${PG_URL}`,
+      "--query=SELECT value FROM no_such_table_here WHERE key = $1",
+    ]);
     const res = await fetch(`${node.url}/api?key=Tom`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const body = await res.text();
-    expect({ status: res.status, names: body.includes(REDACTED), leaks: body.includes(url.password) }).toEqual({ status: 503, names: true, leaks: false });
+    expect({ status: res.status, names: body.includes(REDACTED), leaks: body.includes(url.password) }).toEqual({
+      status: 503,
+      names: true,
+      leaks: false,
+    });
   });
 
   // Last: it stops the shared server. GEECACHE_TEST_PG_CTL comes from the same setup script.
-  test.skipIf(!PG_CTL)("while the server is down cached keys are served and misses are 503; it recovers by itself", async () => {
-    const t = await table("text", { Tom: "'630'", Sam: "'567'" });
-    const pg = open({ table: t, poolSize: 4 });
-    const group = new Group({ name: "pg", getter: pg });
-    // Warm four pooled connections, so the restart leaves dead ones behind for the source to replace.
-    await Promise.all(["w1", "w2", "w3", "w4"].map((k) => pg(k, { group: "pg" })));
-    const tom = (await group.getEntry("Tom")).from;
-    let down: { tom: unknown; sam: unknown };
-    let up: unknown[];
-    try {
-      expect(pgCtl("stop", "-m", "fast")).toBe(0);
-      const sam = await group.getEntry("Sam").catch((err: GeeCacheError) => ({ code: err.code, status: httpStatus(err), message: err.message }));
-      down = { tom: (await group.getEntry("Tom")).from, sam };
-    } finally {
-      expect(pgCtl("start")).toBe(0);
-    }
-    // The first miss after the restart already succeeds: a dropped pooled connection is retried on a fresh one.
-    up = [];
-    for (const key of ["Sam", "w5", "w6", "w7", "w8"]) up.push(await group.getEntry(key).then((r) => r.value.toString(), (err: GeeCacheError) => err.code));
-    await admin.close();
-    admin = new SQL({ url: PG_URL!, max: 2 }); // the old pool's connections died with the server
-    expect({ tom, down, up }).toEqual({
-      tom: "loader",
-      down: {
-        tom: "main",
-        sam: { code: "LOAD_FAILED", status: 503, message: expect.stringMatching(new RegExp(`^postgres ${REDACTED.replaceAll("*", "\\*")}: loading "Sam" failed: cannot reach the database: .*\\[ERR_POSTGRES_CONNECTION_REFUSED\\]$`)) },
-      },
-      up: ["567", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"],
-    });
-    expect(JSON.stringify(down!)).not.toContain(url.password);
-  });
+  test.skipIf(!PG_CTL)(
+    "while the server is down cached keys are served and misses are 503; it recovers by itself",
+    async () => {
+      const t = await table("text", { Tom: "'630'", Sam: "'567'" });
+      const pg = open({ table: t, poolSize: 4 });
+      const group = new Group({ name: "pg", getter: pg });
+      // Warm four pooled connections, so the restart leaves dead ones behind for the source to replace.
+      await Promise.all(["w1", "w2", "w3", "w4"].map((k) => pg(k, { group: "pg" })));
+      const tom = (await group.getEntry("Tom")).from;
+      let down: { tom: unknown; sam: unknown };
+      let up: unknown[];
+      try {
+        expect(pgCtl("stop", "-m", "fast")).toBe(0);
+        const sam = await group
+          .getEntry("Sam")
+          .catch((err: GeeCacheError) => ({ code: err.code, status: httpStatus(err), message: err.message }));
+        down = { tom: (await group.getEntry("Tom")).from, sam };
+      } finally {
+        expect(pgCtl("start")).toBe(0);
+      }
+      // The first miss after the restart already succeeds: a dropped pooled connection is retried on a fresh one.
+      up = [];
+      for (const key of ["Sam", "w5", "w6", "w7", "w8"])
+        up.push(
+          await group.getEntry(key).then(
+            (r) => r.value.toString(),
+            (err: GeeCacheError) => err.code,
+          ),
+        );
+      await admin.close();
+      admin = new SQL({ url: PG_URL!, max: 2 }); // the old pool's connections died with the server
+      expect({ tom, down, up }).toEqual({
+        tom: "loader",
+        down: {
+          tom: "main",
+          sam: {
+            code: "LOAD_FAILED",
+            status: 503,
+            message: expect.stringMatching(
+              new RegExp(
+                `^postgres ${REDACTED.replaceAll("*", "\\*")}: loading "Sam" failed: cannot reach the database: .*\\[ERR_POSTGRES_CONNECTION_REFUSED\\]$`,
+              ),
+            ),
+          },
+        },
+        up: ["567", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"],
+      });
+      expect(JSON.stringify(down!)).not.toContain(url.password);
+    },
+  );
 });
 
-/** pgCtl runs the setup script's pg_ctl wrapper (stop waits for the shutdown, start for connections) and returns its exit code. */
+/**
+ * pgCtl runs the setup script's pg_ctl wrapper (stop waits for the shutdown, start for connections) and returns its
+ * exit code.
+ */
 function pgCtl(...args: string[]): number | null {
   return Bun.spawnSync([PG_CTL!, ...args], { stdout: "ignore", stderr: "inherit", timeout: 60_000 }).exitCode;
 }

@@ -108,7 +108,11 @@ describe("decodeResponse", () => {
     { name: "truncated length varint", body: "0a", message: "truncated varint" },
     { name: "truncated length varint continuation", body: "0a 80", message: "truncated varint" },
     { name: "truncated field 3 varint", body: "18 c0 84", message: "truncated varint" },
-    { name: "varint longer than 10 bytes", body: "18 ff ff ff ff ff ff ff ff ff ff 01", message: "longer than 10 bytes" },
+    {
+      name: "varint longer than 10 bytes",
+      body: "18 ff ff ff ff ff ff ff ff ff ff 01",
+      message: "longer than 10 bytes",
+    },
     { name: "length past the end", body: "0a 05 36 33 30", message: "length past the end" },
     { name: "huge length", body: "0a ff ff ff ff 0f", message: "length past the end" },
     { name: "truncated fixed64", body: "11 00 00 00", message: "truncated field" },
@@ -131,7 +135,12 @@ describe("decodeResponse", () => {
 describe("minute_qps (field 2)", () => {
   test.each<{ name: string; qps: number; expiresAt: number; body: string }>([
     { name: "value and rate", qps: 1.5, expiresAt: 0, body: "0a 03 36 33 30 11 00 00 00 00 00 00 f8 3f" },
-    { name: "value, rate and expiry, in field order", qps: 2, expiresAt: 1, body: "0a 03 36 33 30 11 00 00 00 00 00 00 00 40 18 c0 84 3d" },
+    {
+      name: "value, rate and expiry, in field order",
+      qps: 2,
+      expiresAt: 1,
+      body: "0a 03 36 33 30 11 00 00 00 00 00 00 00 40 18 c0 84 3d",
+    },
     { name: "no rate (0): field 2 left out", qps: 0, expiresAt: 0, body: "0a 03 36 33 30" },
     { name: "a negative rate is left out", qps: -1, expiresAt: 0, body: "0a 03 36 33 30" },
     { name: "NaN is left out", qps: Number.NaN, expiresAt: 0, body: "0a 03 36 33 30" },
@@ -140,14 +149,25 @@ describe("minute_qps (field 2)", () => {
   });
 
   test.each<{ name: string; body: string; want: { minuteQps?: number } }>([
-    { name: "a groupcache GetResponse{value, minute_qps}", body: "0a 03 36 33 30 11 9a 99 99 99 99 99 b9 3f", want: { minuteQps: 0.1 } },
-    { name: "the rate after the expiry", body: "0a 03 36 33 30 18 c0 84 3d 11 00 00 00 00 00 00 24 40", want: { minuteQps: 10 } },
+    {
+      name: "a groupcache GetResponse{value, minute_qps}",
+      body: "0a 03 36 33 30 11 9a 99 99 99 99 99 b9 3f",
+      want: { minuteQps: 0.1 },
+    },
+    {
+      name: "the rate after the expiry",
+      body: "0a 03 36 33 30 18 c0 84 3d 11 00 00 00 00 00 00 24 40",
+      want: { minuteQps: 10 },
+    },
     { name: "no field 2 (Go GeeCache)", body: "0a 03 36 33 30", want: {} },
     { name: "a zero rate sent anyway", body: "0a 03 36 33 30 11 00 00 00 00 00 00 00 00", want: {} },
     { name: "a negative rate", body: "0a 03 36 33 30 11 00 00 00 00 00 00 f0 bf", want: {} },
   ])("decodes $name", ({ body, want }) => {
     const res = decodeResponse(fromHex(body));
-    expect({ value: new TextDecoder().decode(res.value), minuteQps: res.minuteQps }).toEqual({ value: "630", minuteQps: want.minuteQps });
+    expect({ value: new TextDecoder().decode(res.value), minuteQps: res.minuteQps }).toEqual({
+      value: "630",
+      minuteQps: want.minuteQps,
+    });
     expect("minuteQps" in res).toBe(want.minuteQps !== undefined);
   });
 
@@ -156,4 +176,3 @@ describe("minute_qps (field 2)", () => {
     expect(decodeResponse(encodeResponse(enc.encode("v"), 0, qps)).minuteQps).toBe(qps);
   });
 });
-

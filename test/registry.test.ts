@@ -26,7 +26,11 @@ describe("Registry", () => {
     const r = new Registry();
     const g = r.add({ name: "scores", getter, cacheBytes: 1024 });
     expect(g).toBeInstanceOf(Group);
-    expect({ name: g.name, cacheBytes: g.cacheBytes, same: r.get("scores") === g }).toEqual({ name: "scores", cacheBytes: 1024, same: true });
+    expect({ name: g.name, cacheBytes: g.cacheBytes, same: r.get("scores") === g }).toEqual({
+      name: "scores",
+      cacheBytes: 1024,
+      same: true,
+    });
     expect((await g.get("k")).toString()).toBe("v:k");
   });
 

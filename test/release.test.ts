@@ -2,7 +2,16 @@
 // Only the host's binary and linux-arm64 are built here (each is ~100 MB); GEECACHE_RELEASE_DIR
 // points the tests at an existing release instead (e.g. dist/release after `npm run build:release`).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
@@ -20,12 +29,17 @@ const ARM64_ASSET = assetName("bun-linux-arm64");
 const QEMU = Bun.which("qemu-aarch64");
 const QEMU_PREFIX = process.env.QEMU_LD_PREFIX || "/usr/aarch64-linux-gnu";
 const ARM64_SKIP =
-  HOST === "bun-linux-arm64" ? undefined
-  : !QEMU ? "qemu-aarch64 is not on PATH (.ci/setup.d/qemu.sh installs Debian's qemu-user)"
-  : !existsSync(join(QEMU_PREFIX, "lib/ld-linux-aarch64.so.1")) ? `no arm64 C library in ${QEMU_PREFIX} (Debian's libc6-arm64-cross)`
-  : undefined;
+  HOST === "bun-linux-arm64"
+    ? undefined
+    : !QEMU
+      ? "qemu-aarch64 is not on PATH (.ci/setup.d/qemu.sh installs Debian's qemu-user)"
+      : !existsSync(join(QEMU_PREFIX, "lib/ld-linux-aarch64.so.1"))
+        ? `no arm64 C library in ${QEMU_PREFIX} (Debian's libc6-arm64-cross)`
+        : undefined;
 if (ARM64_SKIP) console.log(`release.test: skipping the linux-arm64 run: ${ARM64_SKIP}`);
-const INSTALL_SKIP = !HOST?.match(/^bun-(linux|darwin)-/) ? `install.sh has no binary for ${process.platform}-${process.arch}` : undefined;
+const INSTALL_SKIP = !HOST?.match(/^bun-(linux|darwin)-/)
+  ? `install.sh has no binary for ${process.platform}-${process.arch}`
+  : undefined;
 if (INSTALL_SKIP) console.log(`release.test: skipping install.sh: ${INSTALL_SKIP}`);
 
 let release: string; // the directory of binaries and SHA256SUMS under test
@@ -39,11 +53,18 @@ beforeAll(async () => {
   }
   release = join(scratch, "release");
   const targets = [...new Set<Target>([...(HOST ? [HOST] : []), "bun-linux-arm64"])];
-  const proc = Bun.spawn([process.execPath, join(ROOT, "scripts/release.ts"), `--targets=${targets.join(",")}`, `--outdir=${release}`], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn(
+    [process.execPath, join(ROOT, "scripts/release.ts"), `--targets=${targets.join(",")}`, `--outdir=${release}`],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`scripts/release.ts exited ${code}:\n${out}${err}`);
 }, BUILD_TIMEOUT_MS);
 
@@ -69,12 +90,23 @@ async function run(cmd: string[], options: { env?: Record<string, string>; cwd?:
     timeout: options.timeoutMs ?? 20_000,
     killSignal: "SIGKILL",
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
-/** waitForLine resolves with the first match of pattern in the stream's text; it rejects when the stream ends first or after timeoutMs. */
-async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+/**
+ * waitForLine resolves with the first match of pattern in the stream's text; it rejects when the stream ends first or
+ * after timeoutMs.
+ */
+async function waitForLine(
+  stream: ReadableStream<Uint8Array>,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<RegExpMatchArray> {
   const reader = stream.getReader();
   const decoder = new TextDecoder();
   const timer = setTimeout(() => void reader.cancel(new Error("timeout")), timeoutMs);
@@ -95,9 +127,16 @@ async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, 
 
 describe("scripts/release.ts", () => {
   test("SHA256SUMS has one sha256sum line per binary, and sha256sum -c accepts it", async () => {
-    const binaries = readdirSync(release).filter((f) => f.startsWith("geecache-")).sort();
+    const binaries = readdirSync(release)
+      .filter((f) => f.startsWith("geecache-"))
+      .sort();
     const sums = await Bun.file(join(release, SUMS_FILE)).text();
-    expect(sums.split("\n").filter(Boolean).map((l) => l.replace(/^[0-9a-f]{64}  /, ""))).toEqual(binaries);
+    expect(
+      sums
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.replace(/^[0-9a-f]{64} {2}/, "")),
+    ).toEqual(binaries);
     const check = Bun.which("sha256sum") ? ["sha256sum", "-c", SUMS_FILE] : ["shasum", "-a", "256", "-c", SUMS_FILE];
     const r = await run(check, { cwd: release, timeoutMs: 60_000 });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
@@ -138,7 +177,10 @@ describe("scripts/release.ts", () => {
   );
 });
 
-/** releaseServer serves the release as GitHub does, at /download/<tag>/<file> and /latest/download/<file>; tamper swaps every binary's bytes. */
+/**
+ * releaseServer serves the release as GitHub does, at /download/<tag>/<file> and /latest/download/<file>; tamper swaps
+ * every binary's bytes.
+ */
 function releaseServer(options: { tamper?: boolean } = {}) {
   const requested: string[] = [];
   const server = Bun.serve({
@@ -149,7 +191,13 @@ function releaseServer(options: { tamper?: boolean } = {}) {
       requested.push(path);
       const m = path.match(/^\/(?:download\/([^/]+)|latest\/download)\/([^/]+)$/);
       const file = m?.[2];
-      if (!m || (m[1] !== undefined && m[1] !== TAG) || !file || file !== basename(file) || !existsSync(join(release, file))) {
+      if (
+        !m ||
+        (m[1] !== undefined && m[1] !== TAG) ||
+        !file ||
+        file !== basename(file) ||
+        !existsSync(join(release, file))
+      ) {
         return new Response("Not Found", { status: 404 });
       }
       if (options.tamper && file !== SUMS_FILE) return new Response("#!/bin/sh\necho pwned\n");
@@ -173,7 +221,25 @@ function fakeUname(body: string): string {
 function toolsWithout(missing: string[]): string {
   const dir = join(scratch, `tools-without-${missing.join("-")}`);
   mkdirSync(dir, { recursive: true });
-  const tools = ["awk", "cat", "chmod", "cp", "curl", "cut", "grep", "ldd", "mkdir", "mktemp", "mv", "rm", "sha256sum", "shasum", "tr", "uname", "wget"];
+  const tools = [
+    "awk",
+    "cat",
+    "chmod",
+    "cp",
+    "curl",
+    "cut",
+    "grep",
+    "ldd",
+    "mkdir",
+    "mktemp",
+    "mv",
+    "rm",
+    "sha256sum",
+    "shasum",
+    "tr",
+    "uname",
+    "wget",
+  ];
   for (const tool of tools.filter((t) => !missing.includes(t))) {
     const path = Bun.which(tool);
     if (path && !existsSync(join(dir, tool))) symlinkSync(path, join(dir, tool));
@@ -182,7 +248,10 @@ function toolsWithout(missing: string[]): string {
 }
 
 let installs = 0;
-/** install runs install.sh with sh against a release server; "$DIR" in args and env stands for a new install directory, which it returns. */
+/**
+ * install runs install.sh with sh against a release server; "$DIR" in args and env stands for a new install directory,
+ * which it returns.
+ */
 async function install(server: { url: URL }, args: string[], env: Record<string, string> = {}) {
   const dir = join(scratch, `install-${++installs}`);
   const home = join(scratch, `home-${installs}`);
@@ -201,15 +270,28 @@ async function install(server: { url: URL }, args: string[], env: Record<string,
 }
 
 const HAS_WGET_AND_SHASUM = Bun.which("wget") !== null && Bun.which("shasum") !== null;
-if (!HAS_WGET_AND_SHASUM) console.log("release.test: skipping install.sh with wget and shasum: one of them is not installed");
+if (!HAS_WGET_AND_SHASUM)
+  console.log("release.test: skipping install.sh with wget and shasum: one of them is not installed");
 
 describe.skipIf(INSTALL_SKIP !== undefined)("install.sh", () => {
   test.each<[string, string[], Record<string, string>, string]>([
     ["latest, with --dir", ["--dir", "$DIR"], {}, `/latest/download/${HOST_ASSET}`],
     ["--version TAG", ["--version", TAG, "--dir=$DIR"], {}, `/download/${TAG}/${HOST_ASSET}`],
-    ["GEECACHE_VERSION without the v, GEECACHE_INSTALL_DIR", [], { GEECACHE_VERSION: pkg.version, GEECACHE_INSTALL_DIR: "$DIR" }, `/download/${TAG}/${HOST_ASSET}`],
+    [
+      "GEECACHE_VERSION without the v, GEECACHE_INSTALL_DIR",
+      [],
+      { GEECACHE_VERSION: pkg.version, GEECACHE_INSTALL_DIR: "$DIR" },
+      `/download/${TAG}/${HOST_ASSET}`,
+    ],
     ...(HAS_WGET_AND_SHASUM
-      ? [["wget and shasum, without curl and sha256sum", ["--dir", "$DIR"], { PATH: "$NO_CURL" }, `/latest/download/${HOST_ASSET}`] as [string, string[], Record<string, string>, string]]
+      ? [
+          [
+            "wget and shasum, without curl and sha256sum",
+            ["--dir", "$DIR"],
+            { PATH: "$NO_CURL" },
+            `/latest/download/${HOST_ASSET}`,
+          ] as [string, string[], Record<string, string>, string],
+        ]
       : []),
   ])("installs the checked binary: %s", async (_, args, env, assetPath) => {
     using server = releaseServer();
@@ -226,7 +308,9 @@ describe.skipIf(INSTALL_SKIP !== undefined)("install.sh", () => {
   test("a tampered binary is not installed: checksum mismatch", async () => {
     using server = releaseServer({ tamper: true });
     const r = await install(server, ["--dir", "$DIR"]);
-    const expected = (await Bun.file(join(release, SUMS_FILE)).text()).match(new RegExp(`^([0-9a-f]{64})  ${HOST_ASSET}$`, "m"))?.[1];
+    const expected = (await Bun.file(join(release, SUMS_FILE)).text()).match(
+      new RegExp(`^([0-9a-f]{64})  ${HOST_ASSET}$`, "m"),
+    )?.[1];
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`checksum mismatch for ${HOST_ASSET}: expected ${expected}, got `);
     expect(existsSync(join(r.dir, "geecache"))).toBe(false);
@@ -235,11 +319,20 @@ describe.skipIf(INSTALL_SKIP !== undefined)("install.sh", () => {
   test.each<[string, string[], string | undefined, string]>([
     ["a release that does not exist", ["--version", "v0.0.0-nope"], undefined, "download failed: "],
     ["an unsupported OS (SunOS)", [], "echo SunOS", "unsupported platform: SunOS"],
-    ["an unsupported CPU (riscv64)", [], 'case "$1" in -m) echo riscv64 ;; *) echo Linux ;; esac', "unsupported platform: Linux riscv64"],
+    [
+      "an unsupported CPU (riscv64)",
+      [],
+      'case "$1" in -m) echo riscv64 ;; *) echo Linux ;; esac',
+      "unsupported platform: Linux riscv64",
+    ],
     ["an unknown argument", ["--frobnicate"], undefined, "unknown argument --frobnicate"],
   ])("fails with a clear message on %s", async (_, args, uname, message) => {
     using server = releaseServer();
-    const r = await install(server, ["--dir", "$DIR", ...args], uname ? { PATH: `${fakeUname(uname)}:${process.env.PATH}` } : {});
+    const r = await install(
+      server,
+      ["--dir", "$DIR", ...args],
+      uname ? { PATH: `${fakeUname(uname)}:${process.env.PATH}` } : {},
+    );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(message);
     expect(existsSync(join(r.dir, "geecache"))).toBe(false);

@@ -1,10 +1,10 @@
 // Peer and API tokens, https between peers with a private CA, and bad input through a real server.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Getter } from "../src/group/loader.ts";
 import type { Group } from "../src/group/group.ts";
+import type { Getter } from "../src/group/loader.ts";
+import { Registry } from "../src/group/registry.ts";
 import type { GroupStats } from "../src/group/results.ts";
 import { HttpPool } from "../src/index.ts";
-import { Registry } from "../src/group/registry.ts";
 import { startNode } from "../src/node/server.ts";
 import { hasOpenssl, makeCerts, type TestCerts } from "./helpers/tls.ts";
 
@@ -34,7 +34,11 @@ const source: Getter = (key) => `src:${key}`;
 
 /** startOne starts a node on port 0; its pool learns its own URL once it listens. */
 function startOne(spec: NodeSpec = {}): Node {
-  const pool = new HttpPool({ token: spec.token, maxValueBytes: MAX_VALUE_BYTES, tls: spec.ca ? { ca: spec.ca } : undefined });
+  const pool = new HttpPool({
+    token: spec.token,
+    maxValueBytes: MAX_VALUE_BYTES,
+    tls: spec.ca ? { ca: spec.ca } : undefined,
+  });
   const registry = new Registry();
   const group = registry.add({ name: "scores", getter: source, peers: pool, hotCacheRatio: 0 });
   const node = startNode({
@@ -62,7 +66,12 @@ function keyOwnedBy(owner: Node, by: Node = owner, prefix = "key"): string {
 }
 
 /** counters picks the stats that say where values came from. */
-const counters = (s: GroupStats) => ({ peerLoads: s.peerLoads, peerErrors: s.peerErrors, localLoads: s.localLoads, serverRequests: s.serverRequests });
+const counters = (s: GroupStats) => ({
+  peerLoads: s.peerLoads,
+  peerErrors: s.peerErrors,
+  localLoads: s.localLoads,
+  serverRequests: s.serverRequests,
+});
 
 /** Answer is what a test compares of an HTTP response. */
 interface Answer {
@@ -88,15 +97,31 @@ describe("the peer token", () => {
   const cases: { name: string; method: string; headers: Record<string, string>; status: number; body: string }[] = [
     { name: "GET without a token", method: "GET", headers: {}, status: 401, body: NEEDS_TOKEN },
     { name: "GET with a wrong token", method: "GET", headers: bearer("nope"), status: 401, body: NEEDS_TOKEN },
-    { name: "GET with the token under another scheme", method: "GET", headers: { authorization: `Basic ${TOKEN}` }, status: 401, body: NEEDS_TOKEN },
-    { name: "GET with an empty bearer", method: "GET", headers: { authorization: "Bearer " }, status: 401, body: NEEDS_TOKEN },
+    {
+      name: "GET with the token under another scheme",
+      method: "GET",
+      headers: { authorization: `Basic ${TOKEN}` },
+      status: 401,
+      body: NEEDS_TOKEN,
+    },
+    {
+      name: "GET with an empty bearer",
+      method: "GET",
+      headers: { authorization: "Bearer " },
+      status: 401,
+      body: NEEDS_TOKEN,
+    },
     { name: "PUT without a token", method: "PUT", headers: {}, status: 401, body: NEEDS_TOKEN },
     { name: "DELETE without a token", method: "DELETE", headers: {}, status: 401, body: NEEDS_TOKEN },
     { name: "GET with the token", method: "GET", headers: bearer(TOKEN), status: 200, body: "\n\x0bsrc:guarded" },
   ];
   for (const c of cases) {
     test(`${c.name}: ${c.status}`, async () => {
-      const res = await fetch(`${a.url}/_geecache/scores/guarded`, { method: c.method, headers: c.headers, body: c.method === "PUT" ? "\n\x01x" : undefined });
+      const res = await fetch(`${a.url}/_geecache/scores/guarded`, {
+        method: c.method,
+        headers: c.headers,
+        body: c.method === "PUT" ? "\n\x01x" : undefined,
+      });
       const got = { ...(await answer(res)), challenge: res.headers.get("www-authenticate") };
       expect(got).toEqual({ status: c.status, body: c.body, challenge: c.status === 401 ? "Bearer" : null });
     });
@@ -154,7 +179,11 @@ describe("API tokens", () => {
   test("each method needs its own token, in order", async () => {
     const got = [];
     for (const c of cases) {
-      const res = await fetch(`${node.url}/api?key=k`, { method: c.method, headers: c.token ? bearer(c.token) : {}, body: c.method === "PUT" ? "written" : undefined });
+      const res = await fetch(`${node.url}/api?key=k`, {
+        method: c.method,
+        headers: c.token ? bearer(c.token) : {},
+        body: c.method === "PUT" ? "written" : undefined,
+      });
       got.push({ name: c.name, ...(await answer(res)) });
     }
     expect(got).toEqual(cases.map((c) => ({ name: c.name, status: c.status, body: c.body })));
@@ -204,7 +233,12 @@ describe.skipIf(!hasOpenssl())("TLS between peers", () => {
   test("a key owned by B is fetched through A over https", async () => {
     const key = keyOwnedBy(b, a, "tls");
     const res = await fetch(`${a.url}/api?key=${key}`, { tls: { ca: certs.ca } } as RequestInit);
-    expect({ got: await answer(res), from: res.headers.get("x-geecache-from"), a: counters(a.group.stats()), b: counters(b.group.stats()) }).toEqual({
+    expect({
+      got: await answer(res),
+      from: res.headers.get("x-geecache-from"),
+      a: counters(a.group.stats()),
+      b: counters(b.group.stats()),
+    }).toEqual({
       got: { status: 200, body: `src:${key}` },
       from: "peer",
       a: { peerLoads: 1, peerErrors: 0, localLoads: 0, serverRequests: 0 },
@@ -241,9 +275,20 @@ describe("bad input through a real server", () => {
   const cases: { name: string; path: string; init?: RequestInit; status: number | "4xx"; body: string }[] = [
     { name: "missing key", path: "/api", status: 400, body: "missing key: use /api?key=<key>\n" },
     { name: "empty key", path: "/api?key=", status: 400, body: "missing key: use /api?key=<key>\n" },
-    { name: "key over the limit", path: `/api?key=${"k".repeat(4097)}`, status: 414, body: "key is longer than the limit of 4096 bytes\n" },
+    {
+      name: "key over the limit",
+      path: `/api?key=${"k".repeat(4097)}`,
+      status: 414,
+      body: "key is longer than the limit of 4096 bytes\n",
+    },
     { name: "unknown group", path: "/api?key=a&group=nope", status: 404, body: "no such group: nope\n" },
-    { name: "POST", path: "/api?key=a", init: { method: "POST", body: "x" }, status: 405, body: "method POST is not allowed on /api; use GET, PUT or DELETE\n" },
+    {
+      name: "POST",
+      path: "/api?key=a",
+      init: { method: "POST", body: "x" },
+      status: 405,
+      body: "method POST is not allowed on /api; use GET, PUT or DELETE\n",
+    },
     {
       name: "PUT over maxValueBytes",
       path: "/api?key=a",
@@ -251,12 +296,44 @@ describe("bad input through a real server", () => {
       status: 413,
       body: `body is ${MAX_VALUE_BYTES + 1} bytes, over the limit of ${MAX_VALUE_BYTES}\n`,
     },
-    { name: "bad ttl", path: "/api?key=a&ttl=soon", init: { method: "PUT", body: "x" }, status: 400, body: 'bad ttl "soon": use a duration such as 30s, 5m or 1h\n' },
-    { name: "negative ttl", path: "/api?key=a&ttl=-5s", init: { method: "PUT", body: "x" }, status: 400, body: 'bad ttl "-5s": use a duration such as 30s, 5m or 1h\n' },
-    { name: "bad percent-encoding on the peer route", path: "/_geecache/scores/%ZZ", status: 400, body: "malformed peer path: bad percent-encoding\n" },
-    { name: "peer path without a key", path: "/_geecache/scores", status: 400, body: "malformed peer path: expected /_geecache/<group>/<key>\n" },
-    { name: "peer path with an empty key", path: "/_geecache/scores/", status: 400, body: "malformed peer path: expected /_geecache/<group>/<key>\n" },
-    { name: "peer path with an empty group", path: "/_geecache//k", status: 400, body: "malformed peer path: expected /_geecache/<group>/<key>\n" },
+    {
+      name: "bad ttl",
+      path: "/api?key=a&ttl=soon",
+      init: { method: "PUT", body: "x" },
+      status: 400,
+      body: 'bad ttl "soon": use a duration such as 30s, 5m or 1h\n',
+    },
+    {
+      name: "negative ttl",
+      path: "/api?key=a&ttl=-5s",
+      init: { method: "PUT", body: "x" },
+      status: 400,
+      body: 'bad ttl "-5s": use a duration such as 30s, 5m or 1h\n',
+    },
+    {
+      name: "bad percent-encoding on the peer route",
+      path: "/_geecache/scores/%ZZ",
+      status: 400,
+      body: "malformed peer path: bad percent-encoding\n",
+    },
+    {
+      name: "peer path without a key",
+      path: "/_geecache/scores",
+      status: 400,
+      body: "malformed peer path: expected /_geecache/<group>/<key>\n",
+    },
+    {
+      name: "peer path with an empty key",
+      path: "/_geecache/scores/",
+      status: 400,
+      body: "malformed peer path: expected /_geecache/<group>/<key>\n",
+    },
+    {
+      name: "peer path with an empty group",
+      path: "/_geecache//k",
+      status: 400,
+      body: "malformed peer path: expected /_geecache/<group>/<key>\n",
+    },
     { name: "unknown group on the peer route", path: "/_geecache/nope/k", status: 404, body: "no such group: nope\n" },
     {
       name: "POST on the peer route",
@@ -274,21 +351,40 @@ describe("bad input through a real server", () => {
     },
     { name: "unknown route", path: "/nowhere", status: 404, body: "no route /nowhere\n" },
     // Bun answers these two itself, before the handler runs, with an empty body.
-    { name: "a 64 KiB cookie", path: "/api?key=a", init: { headers: { cookie: `c=${"x".repeat(64 * 1024)}` } }, status: "4xx", body: "" },
+    {
+      name: "a 64 KiB cookie",
+      path: "/api?key=a",
+      init: { headers: { cookie: `c=${"x".repeat(64 * 1024)}` } },
+      status: "4xx",
+      body: "",
+    },
     // Bun's own limit is now 16x the value limit (or the batch limit, if larger): up to it, our one line.
-    { name: "a body 65 times the value limit", path: "/api?key=a", init: { method: "PUT", body: new Uint8Array(OLD_BUN_BODY_LIMIT + 1) }, status: 413, body: `body is ${OLD_BUN_BODY_LIMIT + 1} bytes, over the limit of ${MAX_VALUE_BYTES}\n` },
+    {
+      name: "a body 65 times the value limit",
+      path: "/api?key=a",
+      init: { method: "PUT", body: new Uint8Array(OLD_BUN_BODY_LIMIT + 1) },
+      status: 413,
+      body: `body is ${OLD_BUN_BODY_LIMIT + 1} bytes, over the limit of ${MAX_VALUE_BYTES}\n`,
+    },
   ];
   for (const c of cases) {
     test(`${c.name}: ${c.status}`, async () => {
       const res = await fetch(`${node.url}${c.path}`, { ...c.init, signal: AbortSignal.timeout(5000) });
       const got = await answer(res);
       const status = c.status === "4xx" && got.status >= 400 && got.status < 500 ? "4xx" : got.status;
-      expect({ status, body: got.body, lines: got.body.split("\n").length - 1 }).toEqual({ status: c.status, body: c.body, lines: c.body === "" ? 0 : 1 });
+      expect({ status, body: got.body, lines: got.body.split("\n").length - 1 }).toEqual({
+        status: c.status,
+        body: c.body,
+        lines: c.body === "" ? 0 : 1,
+      });
     });
   }
 
   test("none of them hurt the server: /healthz is 200 and a value still loads", async () => {
-    const got = [await answer(await fetch(`${node.url}/healthz`)), await answer(await fetch(`${node.url}/api?key=after`))];
+    const got = [
+      await answer(await fetch(`${node.url}/healthz`)),
+      await answer(await fetch(`${node.url}/api?key=after`)),
+    ];
     expect(got).toEqual([
       { status: 200, body: '{"status":"ok"}' },
       { status: 200, body: "src:after" },

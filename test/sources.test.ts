@@ -112,7 +112,11 @@ describe("sqliteSource over a real file", () => {
   test.each<{ name: string; options: { table?: string; query?: string }; mentions: string }>([
     { name: "a missing table", options: { table: "nope" }, mentions: "no such table: nope" },
     { name: "a bad query", options: { query: "SELEC value FROM scores WHERE key = ?" }, mentions: "SELEC" },
-    { name: "a query naming a missing column", options: { query: "SELECT missing FROM scores WHERE key = ?" }, mentions: "no such column: missing" },
+    {
+      name: "a query naming a missing column",
+      options: { query: "SELECT missing FROM scores WHERE key = ?" },
+      mentions: "no such column: missing",
+    },
   ])("$name is an error at construction", ({ options, mentions }) => {
     let err: unknown;
     try {
@@ -121,7 +125,10 @@ describe("sqliteSource over a real file", () => {
       err = e;
     }
     expect(err).toBeInstanceOf(GeeCacheError);
-    expect({ code: (err as GeeCacheError).code, mentions: (err as GeeCacheError).message.includes(mentions) }).toEqual({ code: "INVALID_ARGUMENT", mentions: true });
+    expect({ code: (err as GeeCacheError).code, mentions: (err as GeeCacheError).message.includes(mentions) }).toEqual({
+      code: "INVALID_ARGUMENT",
+      mentions: true,
+    });
   });
 
   test("neither a table nor a query is a TypeError", () => {
@@ -148,7 +155,9 @@ describe("valueBytes", () => {
 describe("demoSource", () => {
   test("has GeeCache's three scores and nothing else", async () => {
     const getter = demoSource("scores");
-    const got = Object.fromEntries(await Promise.all(["Tom", "Jack", "Sam", "Kate"].map(async (k) => [k, await load(getter, k)])));
+    const got = Object.fromEntries(
+      await Promise.all(["Tom", "Jack", "Sam", "Kate"].map(async (k) => [k, await load(getter, k)])),
+    );
     expect(got).toEqual({ Tom: "630", Jack: "589", Sam: "567", Kate: undefined });
     expect(DEMO_ROWS).toEqual([
       ["Tom", "630"],
@@ -165,12 +174,18 @@ describe("demoSource", () => {
 describe("sourceFromSpec", () => {
   test("demo", async () => {
     const source = sourceFromSpec("demo", "scores");
-    expect({ describe: source.describe, Tom: await load(source.getter, "Tom") }).toEqual({ describe: "demo (in-memory SQLite: Tom, Jack, Sam)", Tom: "630" });
+    expect({ describe: source.describe, Tom: await load(source.getter, "Tom") }).toEqual({
+      describe: "demo (in-memory SQLite: Tom, Jack, Sam)",
+      Tom: "630",
+    });
   });
 
   test("sqlite:PATH reads the table named after the group", async () => {
     const source = sourceFromSpec(`sqlite:${path}`, "scores");
-    expect({ describe: source.describe, int: await load(source.getter, "int") }).toEqual({ describe: `sqlite:${path}`, int: "630" });
+    expect({ describe: source.describe, int: await load(source.getter, "int") }).toEqual({
+      describe: `sqlite:${path}`,
+      int: "630",
+    });
   });
 
   test("sqlite:PATH with a query", async () => {
@@ -183,7 +198,9 @@ describe("sourceFromSpec", () => {
   });
 
   test.each(["nope", "", "sqlite"])("%p is an unknown source", (spec) => {
-    expect(() => sourceFromSpec(spec, "scores")).toThrow(`unknown source ${JSON.stringify(spec)}: use demo or sqlite:PATH`);
+    expect(() => sourceFromSpec(spec, "scores")).toThrow(
+      `unknown source ${JSON.stringify(spec)}: use demo or sqlite:PATH`,
+    );
   });
 
   test("a postgres:// URL is a source, checked without connecting", () => {

@@ -5,15 +5,22 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { HttpPool } from "../src/index.ts";
-import { requireBinary, spawnCluster, type ProcessCluster } from "./helpers/process.ts";
+import { type ProcessCluster, requireBinary, spawnCluster } from "./helpers/process.ts";
 
-/** document and window are the page's, inside page.evaluate and waitForFunction (the project's tsconfig has no DOM lib). */
+/**
+ * document and window are the page's, inside page.evaluate and waitForFunction (the project's tsconfig has no DOM lib).
+ */
 declare const document: {
   documentElement: { scrollWidth: number };
   querySelector(selector: string): { textContent: string | null } | null;
-  querySelectorAll(selector: string): ArrayLike<{ tagName: string; id: string; className: string; getBoundingClientRect(): { right: number; width: number } }>;
+  querySelectorAll(selector: string): ArrayLike<{
+    tagName: string;
+    id: string;
+    className: string;
+    getBoundingClientRect(): { right: number; width: number };
+  }>;
 };
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -36,7 +43,15 @@ describe.skipIf(!haveChromium)(`the status page at ${WIDTH} px`, () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
       viewport: { width: WIDTH, height: 844 },
       deviceScaleFactor: 1,
       timeout: BROWSER_TIMEOUT_MS,
@@ -59,9 +74,12 @@ describe.skipIf(!haveChromium)(`the status page at ${WIDTH} px`, () => {
     for (const key of ["Tom", "Jack", "Sam", "Tom"]) await (await fetch(`${a!.url}/api?key=${key}`)).arrayBuffer();
     // Kill the third node, then ask node 0 for its keys until node 0 marks it down.
     await c!.stop("SIGKILL");
-    const cKeys = Array.from({ length: 300 }, (_, i) => `k${i}`).filter((k) => ring.owner(k) === c!.self).slice(0, 4);
+    const cKeys = Array.from({ length: 300 }, (_, i) => `k${i}`)
+      .filter((k) => ring.owner(k) === c!.self)
+      .slice(0, 4);
     const downs = async () => ((await (await fetch(`${a!.url}/stats`)).json()) as { down: string[] }).down;
-    for (let i = 0; i < 50 && !(await downs()).includes(c!.self); i++) await (await fetch(`${a!.url}/api?key=${cKeys[i % cKeys.length]}`)).arrayBuffer();
+    for (let i = 0; i < 50 && !(await downs()).includes(c!.self); i++)
+      await (await fetch(`${a!.url}/api?key=${cKeys[i % cKeys.length]}`)).arrayBuffer();
     expect(await downs()).toEqual([c!.self]);
 
     await page.goto(`${a!.url}/`);
@@ -75,9 +93,19 @@ describe.skipIf(!haveChromium)(`the status page at ${WIDTH} px`, () => {
     await page.waitForFunction((k) => document.querySelector("#lookup-key")?.textContent === k, long);
 
     const overflow = await page.evaluate((w) => {
-      const wide = [...(document.querySelectorAll("body *") as unknown as Array<{ tagName: string; id: string; className: string; getBoundingClientRect(): { right: number; width: number } }>)]
+      const wide = [
+        ...(document.querySelectorAll("body *") as unknown as Array<{
+          tagName: string;
+          id: string;
+          className: string;
+          getBoundingClientRect(): { right: number; width: number };
+        }>),
+      ]
         .filter((e) => e.getBoundingClientRect().right > w + 0.5)
-        .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}${e.className && typeof e.className === "string" ? `.${e.className}` : ""}`);
+        .map(
+          (e) =>
+            `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}${e.className && typeof e.className === "string" ? `.${e.className}` : ""}`,
+        );
       return { scrollWidth: document.documentElement.scrollWidth, wide };
     }, WIDTH);
     mkdirSync(resolve(SCREENSHOT, ".."), { recursive: true });

@@ -10,7 +10,12 @@ import { hasOpenssl, makeCerts } from "./helpers/tls.ts";
 
 const getJson = async <T>(url: string, init?: RequestInit) => {
   const res = await fetch(url, init);
-  return { status: res.status, body: (res.headers.get("content-type")?.startsWith("application/json") ? await res.json() : (await res.text()).trim()) as T };
+  return {
+    status: res.status,
+    body: (res.headers.get("content-type")?.startsWith("application/json")
+      ? await res.json()
+      : (await res.text()).trim()) as T,
+  };
 };
 
 describe("/cluster.json", () => {
@@ -18,7 +23,8 @@ describe("/cluster.json", () => {
     await using cluster = await startCluster(3);
     const [a] = cluster.nodes;
     // Gets on every node: each owner loads its key once, then a hit.
-    for (const node of cluster.nodes) for (const key of ["Tom", "Tom", "Jack"]) await (await fetch(`${node.url}/api?key=${key}`)).arrayBuffer();
+    for (const node of cluster.nodes)
+      for (const key of ["Tom", "Tom", "Jack"]) await (await fetch(`${node.url}/api?key=${key}`)).arrayBuffer();
     const per = cluster.nodes.map((n) => ({ s: n.group.stats(), c: n.group.cacheStats(), budget: n.group.cacheBytes }));
     const { status, body } = await getJson<ClusterReport>(`${a!.url}/cluster.json`);
     const totals = {
@@ -31,7 +37,18 @@ describe("/cluster.json", () => {
     expect(status).toBe(200);
     expect(body).toEqual({
       self: cluster.urls[0]!,
-      nodes: cluster.urls.map((url, i) => ({ url, ok: true, self: i === 0, ready: true, gets: expect.any(Number), cacheHits: expect.any(Number), hitRatio: expect.any(Number), items: expect.any(Number), bytes: expect.any(Number), budget: per[i]!.budget })),
+      nodes: cluster.urls.map((url, i) => ({
+        url,
+        ok: true,
+        self: i === 0,
+        ready: true,
+        gets: expect.any(Number),
+        cacheHits: expect.any(Number),
+        hitRatio: expect.any(Number),
+        items: expect.any(Number),
+        bytes: expect.any(Number),
+        budget: per[i]!.budget,
+      })),
       answered: 3,
       totals: { ...totals, hitRatio: totals.cacheHits / totals.gets },
       groups: [{ name: "scores", ...totals, hitRatio: totals.cacheHits / totals.gets }],
@@ -40,7 +57,10 @@ describe("/cluster.json", () => {
 
     await cluster.stopNode(2);
     const after = (await getJson<ClusterReport>(`${a!.url}/cluster.json`)).body;
-    expect({ answered: after.answered, down: after.nodes.filter((n) => !n.ok).map((n) => [n.url, typeof (n as { error?: unknown }).error]) }).toEqual({
+    expect({
+      answered: after.answered,
+      down: after.nodes.filter((n) => !n.ok).map((n) => [n.url, typeof (n as { error?: unknown }).error]),
+    }).toEqual({
       answered: 2,
       down: [[cluster.urls[2]!, "string"]],
     });
@@ -57,7 +77,13 @@ describe("/status/lookup", () => {
     const cold = await getJson<LookupReport>(`${a!.url}/status/lookup?key=${key}`);
     expect(cold).toEqual({
       status: 200,
-      body: { key, group: "scores", owner: cluster.urls[1]!, here: { node: cluster.urls[0]!, cached: false }, atOwner: { node: cluster.urls[1]!, cached: false } },
+      body: {
+        key,
+        group: "scores",
+        owner: cluster.urls[1]!,
+        here: { node: cluster.urls[0]!, cached: false },
+        atOwner: { node: cluster.urls[1]!, cached: false },
+      },
     });
     expect(counters()).toEqual(before);
 
@@ -65,7 +91,15 @@ describe("/status/lookup", () => {
     const mid = counters();
     const warm = await getJson<LookupReport>(`${a!.url}/status/lookup?key=${key}&group=scores`);
     expect(warm.body.here).toEqual({ node: cluster.urls[0]!, cached: false });
-    expect(warm.body.atOwner).toEqual({ node: cluster.urls[1]!, cached: true, where: "main", bytes: key.length, expiresAt: 0, value: key.toUpperCase(), truncated: false });
+    expect(warm.body.atOwner).toEqual({
+      node: cluster.urls[1]!,
+      cached: true,
+      where: "main",
+      bytes: key.length,
+      expiresAt: 0,
+      value: key.toUpperCase(),
+      truncated: false,
+    });
     const atOwner = await getJson<LookupReport>(`${b!.url}/status/lookup?key=${key}`);
     expect([atOwner.body.here.where, "atOwner" in atOwner.body]).toEqual(["main", false]);
     expect(counters()).toEqual(mid);
@@ -74,7 +108,12 @@ describe("/status/lookup", () => {
   test.each<[string, string, number, string]>([
     ["no key", "/status/lookup", 400, "missing key: use /status/lookup?key=<key>"],
     ["an unknown group", "/status/lookup?key=Tom&group=nope", 404, "no such group: nope"],
-    ["a key over the limit", `/status/lookup?key=${"k".repeat(DEFAULT_MAX_KEY_BYTES + 1)}`, 414, `key is longer than the limit of ${DEFAULT_MAX_KEY_BYTES} bytes`],
+    [
+      "a key over the limit",
+      `/status/lookup?key=${"k".repeat(DEFAULT_MAX_KEY_BYTES + 1)}`,
+      414,
+      `key is longer than the limit of ${DEFAULT_MAX_KEY_BYTES} bytes`,
+    ],
   ])("%s is refused with one line", async (_, path, want, line) => {
     await using cluster = await startCluster(1);
     expect(await getJson(`${cluster.nodes[0]!.url}${path}`)).toEqual({ status: want, body: line });

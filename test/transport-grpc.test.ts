@@ -2,4 +2,7 @@
 import { grpcTransport } from "../src/transport/grpc/index.ts";
 import { transportCases } from "./transport.cases.ts";
 
-transportCases({ name: "grpc", make: (o) => grpcTransport({ token: o.token, timeout: o.timeout, maxValueBytes: o.maxValueBytes }) });
+transportCases({
+  name: "grpc",
+  make: (o) => grpcTransport({ token: o.token, timeout: o.timeout, maxValueBytes: o.maxValueBytes }),
+});

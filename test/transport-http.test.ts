@@ -2,4 +2,7 @@
 import { httpTransport } from "../src/transport/http/index.ts";
 import { transportCases } from "./transport.cases.ts";
 
-transportCases({ name: "http", make: (o) => httpTransport({ token: o.token, timeout: o.timeout, maxValueBytes: o.maxValueBytes }) });
+transportCases({
+  name: "http",
+  make: (o) => httpTransport({ token: o.token, timeout: o.timeout, maxValueBytes: o.maxValueBytes }),
+});

@@ -3,11 +3,14 @@
 // API (/api) and through clients made by the transport under test. Node i's loader answers
 // `<key>@<i>`, so every value names the node that loaded it (see helpers/transport-harness.ts).
 import { describe, expect, test } from "bun:test";
-import { ByteView } from "../src/core/byteview.ts";
 import type { PeerTransport } from "../src/cluster/transport.ts";
+import { ByteView } from "../src/core/byteview.ts";
 import { counters, failed, GROUP, harness, outcome, until } from "./helpers/transport-harness.ts";
 
-/** TransportOptions are the settings every transport takes: the peers' shared token, the peer timeout in ms, the largest value a peer may write. */
+/**
+ * TransportOptions are the settings every transport takes: the peers' shared token, the peer timeout in ms, the largest
+ * value a peer may write.
+ */
 export interface TransportOptions {
   token?: string;
   timeout?: number;
@@ -22,7 +25,10 @@ export interface TransportFactory {
 
 const dec = new TextDecoder();
 const plain = (r: { value: Uint8Array; expiresAt: number }) => ({ value: dec.decode(r.value), expiresAt: r.expiresAt });
-/** HOT keeps every value fetched from a peer in the hot cache (a coin that always says yes, whatever rate the owner reports), so writes can be seen dropping hot copies. */
+/**
+ * HOT keeps every value fetched from a peer in the hot cache (a coin that always says yes, whatever rate the owner
+ * reports), so writes can be seen dropping hot copies.
+ */
 const HOT = { group: () => ({ hotCacheRatio: 1, hotQps: 0, random: () => 0 }) };
 /** MARGIN is how late past its deadline a timed-out or aborted request may fail on a busy machine. */
 const MARGIN = 1500;
@@ -56,7 +62,10 @@ export function transportCases(factory: TransportFactory): void {
       await using h = await harness(factory, 3, { slow: 1 });
       const key = h.c.keyOwnedBy(1, "slow-");
       const answers = Promise.all([0, 0, 0, 2, 2, 2].map((i) => h.api(i, key)));
-      await until(() => h.stats(0).gets === 3 && h.stats(2).gets === 3 && h.stats(1).serverRequests === 2, "every get in, one peer request from each of nodes 0 and 2");
+      await until(
+        () => h.stats(0).gets === 3 && h.stats(2).gets === 3 && h.stats(1).serverRequests === 2,
+        "every get in, one peer request from each of nodes 0 and 2",
+      );
       h.release();
       expect(await answers).toEqual(Array(6).fill({ status: 200, value: `${key}@1`, from: "peer" }));
       expect(h.loads).toEqual([[], [key], []]);
@@ -72,7 +81,12 @@ export function transportCases(factory: TransportFactory): void {
       const peeked = client.peek ? await client.peek(GROUP, key) : { value: new Uint8Array(0), expiresAt: 0 };
       const rate = (r: unknown) => (r as { minuteQps?: number } | undefined)?.minuteQps;
       // Two requests within the one-second floor: 1/s; three: 2/s (a slow machine may take longer).
-      expect({ first: rate(first), second: rate(second)! > 0 && rate(second)! <= 1, many: rate(many)! > 0, peeked: rate(peeked) }).toEqual({ first: undefined, second: true, many: true, peeked: undefined });
+      expect({
+        first: rate(first),
+        second: rate(second)! > 0 && rate(second)! <= 1,
+        many: rate(many)! > 0,
+        peeked: rate(peeked),
+      }).toEqual({ first: undefined, second: true, many: true, peeked: undefined });
     });
 
     test("not found: NOT_FOUND from the client, 404 on /api, no local fallback", async () => {
@@ -117,7 +131,11 @@ export function transportCases(factory: TransportFactory): void {
       const client = factory.make({}).client(h.c.urls[2]!);
       expect(plain(await client.get(GROUP, key))).toEqual({ value: `${key}@2`, expiresAt: 0 });
       expect(h.loads).toEqual([[], [], [key]]);
-      expect([h.stats(0), h.stats(1), h.stats(2)]).toEqual([counters({}), counters({}), counters({ gets: 1, loads: 1, localLoads: 1, serverRequests: 1 })]);
+      expect([h.stats(0), h.stats(1), h.stats(2)]).toEqual([
+        counters({}),
+        counters({}),
+        counters({ gets: 1, loads: 1, localLoads: 1, serverRequests: 1 }),
+      ]);
     });
 
     test("abort: the caller's signal ends a slow get with ABORTED at once; the owner's load still completes", async () => {
@@ -164,7 +182,9 @@ export function transportCases(factory: TransportFactory): void {
       expect(await h.api(2, key)).toEqual({ status: 200, value: `${key}@2`, from: "loader" });
       expect(await h.api(0, other)).toEqual({ status: 200, value: `${other}@2`, from: "peer" });
       expect(h.loads).toEqual([[key], [], [key, other]]);
-      expect(h.stats(0)).toEqual(counters({ gets: 2, peerLoads: 1, peerErrors: 1, loads: 2, loadsDeduped: 2, localLoads: 1 }));
+      expect(h.stats(0)).toEqual(
+        counters({ gets: 2, peerLoads: 1, peerErrors: 1, loads: 2, loadsDeduped: 2, localLoads: 1 }),
+      );
     });
   });
 
@@ -196,7 +216,11 @@ export function transportCases(factory: TransportFactory): void {
       expect(await h.api(2, key)).toEqual({ status: 200, value: `${key}@1`, from: "peer" });
       expect(h.cached(2, key)).toEqual({ value: `${key}@1`, expiresAt: 0, from: "hot" });
       expect(await h.c.nodes[0]!.group.set(key, "new")).toEqual({ failed: [] });
-      expect([0, 1, 2].map((i) => h.cached(i, key))).toEqual([undefined, { value: "new", expiresAt: 0, from: "main" }, undefined]);
+      expect([0, 1, 2].map((i) => h.cached(i, key))).toEqual([
+        undefined,
+        { value: "new", expiresAt: 0, from: "main" },
+        undefined,
+      ]);
       expect(await h.api(2, key)).toEqual({ status: 200, value: "new", from: "peer" });
       expect(h.loads).toEqual([[], [key], []]);
     });
@@ -204,7 +228,10 @@ export function transportCases(factory: TransportFactory): void {
     test("remove: client.remove drops the peer's copy; group.remove drops every node's", async () => {
       await using h = await harness(factory, 3, HOT);
       const key = h.c.keyOwnedBy(1);
-      expect([await h.api(0, key), await h.api(2, key)]).toEqual([{ status: 200, value: `${key}@1`, from: "peer" }, { status: 200, value: `${key}@1`, from: "peer" }]);
+      expect([await h.api(0, key), await h.api(2, key)]).toEqual([
+        { status: 200, value: `${key}@1`, from: "peer" },
+        { status: 200, value: `${key}@1`, from: "peer" },
+      ]);
       expect(await outcome(factory.make({}).client(h.c.urls[1]!).remove!(GROUP, key))).toBe("ok");
       const hot = { value: `${key}@1`, expiresAt: 0, from: "hot" as const };
       expect([0, 1, 2].map((i) => h.cached(i, key))).toEqual([hot, undefined, hot]);
@@ -227,7 +254,7 @@ export function transportCases(factory: TransportFactory): void {
       h.c.nodes[1]!.group.setLocal(key, "kept", { expiresAt: 0 });
       expect(plain((await client.peek(GROUP, key))!)).toEqual({ value: "kept", expiresAt: 0 });
       expect(h.loads).toEqual([[], [], []]);
-      expect(failed(await outcome(client.peek(GROUP + "-none", key)))).toBe(true);
+      expect(failed(await outcome(client.peek(`${GROUP}-none`, key)))).toBe(true);
     });
   });
 
@@ -238,11 +265,18 @@ export function transportCases(factory: TransportFactory): void {
       expect(await h.api(0, key)).toEqual({ status: 200, value: `${key}@1`, from: "peer" });
       for (const token of [undefined, "wrong"]) {
         const client = factory.make({ token }).client(h.c.urls[1]!);
-        expect({ token, get: failed(await outcome(client.get(GROUP, key))), set: failed(await outcome(client.set!(GROUP, key, ByteView.from("bad"), 0))), remove: failed(await outcome(client.remove!(GROUP, key))) })
-          .toEqual({ token, get: true, set: true, remove: true });
+        expect({
+          token,
+          get: failed(await outcome(client.get(GROUP, key))),
+          set: failed(await outcome(client.set!(GROUP, key, ByteView.from("bad"), 0))),
+          remove: failed(await outcome(client.remove!(GROUP, key))),
+        }).toEqual({ token, get: true, set: true, remove: true });
       }
       expect(h.cached(1, key)).toEqual({ value: `${key}@1`, expiresAt: 0, from: "main" });
-      expect(plain(await factory.make({ token: "s3cret" }).client(h.c.urls[1]!).get(GROUP, key))).toEqual({ value: `${key}@1`, expiresAt: 0 });
+      expect(plain(await factory.make({ token: "s3cret" }).client(h.c.urls[1]!).get(GROUP, key))).toEqual({
+        value: `${key}@1`,
+        expiresAt: 0,
+      });
       expect(h.stats(1)).toEqual(counters({ gets: 2, cacheHits: 1, loads: 1, localLoads: 1, serverRequests: 2 }));
     });
 

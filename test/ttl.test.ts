@@ -1,12 +1,12 @@
 // Expiry: group and per-value TTLs, freeing expired memory, hot copies, the wire, stale-while-revalidate.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Group } from "../src/group/group.ts";
-import type { GetResult } from "../src/group/results.ts";
-import type { CacheStats } from "../src/group/caches.ts";
-import type { GroupOptions } from "../src/group/options.ts";
-import type { LoadedValue } from "../src/group/loader.ts";
-import type { PeerGetter } from "../src/group/peers.ts";
 import type { PeerResponse } from "../src/core/protocol.ts";
+import type { CacheStats } from "../src/group/caches.ts";
+import { Group } from "../src/group/group.ts";
+import type { LoadedValue } from "../src/group/loader.ts";
+import type { GroupOptions } from "../src/group/options.ts";
+import type { PeerGetter } from "../src/group/peers.ts";
+import type { GetResult } from "../src/group/results.ts";
 import { startCluster, type TestCluster, type TestNode } from "./helpers/cluster.ts";
 import { counting } from "./helpers/counting.ts";
 
@@ -27,7 +27,9 @@ function clock(): Clock {
 const plain = (r: GetResult | undefined) => r && { value: r.value.toString(), expiresAt: r.expiresAt, from: r.from };
 /** size is the part of a cache's figures that says how much it holds. */
 const size = (s: CacheStats) => ({ bytes: s.bytes, items: s.items });
-/** settle lets every pending promise callback run (one event-loop turn), e.g. a background load whose gate just opened. */
+/**
+ * settle lets every pending promise callback run (one event-loop turn), e.g. a background load whose gate just opened.
+ */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function group(c: Clock, options: Partial<GroupOptions>): Group {
@@ -37,10 +39,30 @@ function group(c: Clock, options: Partial<GroupOptions>): Group {
 describe("expiry of loaded values", () => {
   const cases: { name: string; ttl: number; loaded: (t: number) => LoadedValue; expiresAt: number }[] = [
     { name: "group ttl applies to a bare value", ttl: 1000, loaded: () => "v", expiresAt: T0 + 1000 },
-    { name: "a value's ttl overrides the group's", ttl: 1000, loaded: () => ({ value: "v", ttl: 50 }), expiresAt: T0 + 50 },
-    { name: "a value's expiresAt overrides the group's", ttl: 1000, loaded: (t) => ({ value: "v", expiresAt: t + 7 }), expiresAt: T0 + 7 },
-    { name: "a value's ttl applies without a group ttl", ttl: 0, loaded: () => ({ value: "v", ttl: 200 }), expiresAt: T0 + 200 },
-    { name: "expiresAt wins over ttl in one answer", ttl: 0, loaded: (t) => ({ value: "v", ttl: 200, expiresAt: t + 30 }), expiresAt: T0 + 30 },
+    {
+      name: "a value's ttl overrides the group's",
+      ttl: 1000,
+      loaded: () => ({ value: "v", ttl: 50 }),
+      expiresAt: T0 + 50,
+    },
+    {
+      name: "a value's expiresAt overrides the group's",
+      ttl: 1000,
+      loaded: (t) => ({ value: "v", expiresAt: t + 7 }),
+      expiresAt: T0 + 7,
+    },
+    {
+      name: "a value's ttl applies without a group ttl",
+      ttl: 0,
+      loaded: () => ({ value: "v", ttl: 200 }),
+      expiresAt: T0 + 200,
+    },
+    {
+      name: "expiresAt wins over ttl in one answer",
+      ttl: 0,
+      loaded: (t) => ({ value: "v", ttl: 200, expiresAt: t + 30 }),
+      expiresAt: T0 + 30,
+    },
   ];
   for (const c of cases) {
     test(`${c.name}: served until ${c.expiresAt - T0} ms, reloaded from then on`, async () => {
@@ -98,7 +120,12 @@ describe("sweep", () => {
     clk.t = T0 + 1000;
     const freed = g.sweep();
     const again = g.sweep();
-    expect({ early, freed, again, main: size(g.cacheStats().main) }).toEqual({ early: 0, freed: 3, again: 0, main: { bytes: 2 * 6, items: 2 } });
+    expect({ early, freed, again, main: size(g.cacheStats().main) }).toEqual({
+      early: 0,
+      freed: 3,
+      again: 0,
+      main: { bytes: 2 * 6, items: 2 },
+    });
   });
 
   test("is bounded: budget 10 over 100 expired entries frees at most 10 a call, and all of them in the end", async () => {
@@ -122,7 +149,11 @@ describe("sweep", () => {
     const inWindow = g.sweep();
     clk.t = T0 + 6000;
     const past = g.sweep();
-    expect({ inWindow, past, main: size(g.cacheStats().main) }).toEqual({ inWindow: 0, past: 1, main: { bytes: 0, items: 0 } });
+    expect({ inWindow, past, main: size(g.cacheStats().main) }).toEqual({
+      inWindow: 0,
+      past: 1,
+      main: { bytes: 0, items: 0 },
+    });
   });
 
   test("frees an expired hot copy at its expiry: the stale window is for owned values only", async () => {
@@ -133,7 +164,11 @@ describe("sweep", () => {
     const before = size(g.cacheStats().hot);
     clk.t = T0 + 500;
     const freed = g.sweep();
-    expect({ before, freed, hot: size(g.cacheStats().hot) }).toEqual({ before: { bytes: 1 + 3, items: 1 }, freed: 1, hot: { bytes: 0, items: 0 } });
+    expect({ before, freed, hot: size(g.cacheStats().hot) }).toEqual({
+      before: { bytes: 1 + 3, items: 1 },
+      freed: 1,
+      hot: { bytes: 0, items: 0 },
+    });
   });
 });
 
@@ -159,7 +194,14 @@ describe("hot cache", () => {
       { value: enc.encode("two"), expiresAt: T0 + 2000 },
     ]);
     const getter = counting(() => "local");
-    const g = group(clk, { ttl: 60_000, stale: 60_000, getter, hotCacheRatio: 1, random: () => 0, peers: { pickPeer: () => peer } });
+    const g = group(clk, {
+      ttl: 60_000,
+      stale: 60_000,
+      getter,
+      hotCacheRatio: 1,
+      random: () => 0,
+      peers: { pickPeer: () => peer },
+    });
     const fetched = plain(await g.getEntry("k"));
     clk.t = T0 + 499;
     const hot = plain(await g.getEntry("k"));
@@ -241,7 +283,13 @@ describe("stale-while-revalidate (ttl 1000, stale 5000)", () => {
     gate.resolve();
     await settle();
     const next = plain(await g.getEntry("k"));
-    expect({ served, during: new Set(during.map((d) => JSON.stringify(d))).size, loadsDuring, next, loads: getter.keys.length }).toEqual({
+    expect({
+      served,
+      during: new Set(during.map((d) => JSON.stringify(d))).size,
+      loadsDuring,
+      next,
+      loads: getter.keys.length,
+    }).toEqual({
       served: { value: "old", expiresAt: T0 + 1000, from: "main" },
       during: 1,
       loadsDuring: 2,
@@ -267,7 +315,11 @@ describe("stale-while-revalidate (ttl 1000, stale 5000)", () => {
       gate.resolve();
       const r = await pending;
       await settle();
-      expect({ value: r.value.toString(), from: r.from, loads: getter.keys.length }).toEqual({ value: e.served, from: e.from, loads: e.loads });
+      expect({ value: r.value.toString(), from: r.from, loads: getter.keys.length }).toEqual({
+        value: e.served,
+        from: e.from,
+        loads: e.loads,
+      });
     });
   }
 

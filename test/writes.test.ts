@@ -1,11 +1,11 @@
 // Writes: Group.set/remove, PUT and DELETE through /api on an in-process cluster, dead peers, and writes racing loads.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { PeerSet } from "../src/cluster/peer-set.ts";
+import { encodeResponse } from "../src/core/protocol.ts";
 import { Group } from "../src/group/group.ts";
-import type { GetResult } from "../src/group/results.ts";
 import type { Getter } from "../src/group/loader.ts";
 import type { GroupOptions } from "../src/group/options.ts";
-import { encodeResponse } from "../src/core/protocol.ts";
-import type { PeerSet } from "../src/cluster/peer-set.ts";
+import type { GetResult } from "../src/group/results.ts";
 import { httpTransport } from "../src/transport/http/index.ts";
 import { startCluster as startTestCluster } from "./helpers/cluster.ts";
 import { counting } from "./helpers/counting.ts";
@@ -29,7 +29,10 @@ interface Node {
 }
 
 /** startCluster starts n nodes on port 0 (test/helpers/cluster.ts) and hands each as a Node. */
-async function startCluster(n: number, groupOptions: (i: number) => Partial<GroupOptions> = () => ({})): Promise<Node[]> {
+async function startCluster(
+  n: number,
+  groupOptions: (i: number) => Partial<GroupOptions> = () => ({}),
+): Promise<Node[]> {
   const loads: string[][] = [];
   const cluster = await startTestCluster(n, {
     transport: () => httpTransport({ maxValueBytes: MAX_VALUE_BYTES, timeout: 2000 }),
@@ -41,7 +44,13 @@ async function startCluster(n: number, groupOptions: (i: number) => Partial<Grou
     group: (i) => ({ hotCacheRatio: 1, hotQps: 0, random: () => 0, ...groupOptions(i) }),
     node: () => ({ maxValueBytes: MAX_VALUE_BYTES }),
   });
-  return cluster.nodes.map((node, i) => ({ url: node.url, pool: node.peers, group: node.group, loads: loads[i]!, stop: () => cluster.stopNode(i) }));
+  return cluster.nodes.map((node, i) => ({
+    url: node.url,
+    pool: node.peers,
+    group: node.group,
+    loads: loads[i]!,
+    stop: () => cluster.stopNode(i),
+  }));
 }
 
 /** keyOwnedBy returns the first `${prefix}-<i>` that node owns on the ring. */
@@ -58,7 +67,11 @@ interface Answer {
 }
 
 async function call(node: Node, method: string, key: string, body?: string | Uint8Array, query = ""): Promise<Answer> {
-  const res = await fetch(`${node.url}/api?key=${encodeURIComponent(key)}${query}`, { method, body, signal: AbortSignal.timeout(5000) });
+  const res = await fetch(`${node.url}/api?key=${encodeURIComponent(key)}${query}`, {
+    method,
+    body,
+    signal: AbortSignal.timeout(5000),
+  });
   return { status: res.status, body: await res.text(), failedPeers: res.headers.get("x-geecache-failed-peers") };
 }
 const get = (node: Node, key: string) => call(node, "GET", key);
@@ -67,7 +80,11 @@ const del = (node: Node, key: string) => call(node, "DELETE", key);
 
 const ok = (body: string): Answer => ({ status: 200, body, failedPeers: null });
 const NO_CONTENT: Answer = { status: 204, body: "", failedPeers: null };
-const notFound = (key: string): Answer => ({ status: 404, body: `key ${JSON.stringify(key)} not found in group scores\n`, failedPeers: null });
+const notFound = (key: string): Answer => ({
+  status: 404,
+  body: `key ${JSON.stringify(key)} not found in group scores\n`,
+  failedPeers: null,
+});
 
 describe("Group.set and remove without peers", () => {
   const cases: { name: string; options: { ttl?: number; expiresAt?: number } | undefined; expiresAt: number }[] = [
@@ -82,7 +99,11 @@ describe("Group.set and remove without peers", () => {
       const g = new Group({ name: "g", getter, ttl: 1000, now: () => T0 });
       const result = await g.set("k", "written", c.options);
       const got = plain(await g.getEntry("k"));
-      expect({ result, got, loads: getter.keys }).toEqual({ result: { failed: [] }, got: { value: "written", expiresAt: c.expiresAt, from: "main" }, loads: [] });
+      expect({ result, got, loads: getter.keys }).toEqual({
+        result: { failed: [] },
+        got: { value: "written", expiresAt: c.expiresAt, from: "main" },
+        loads: [],
+      });
     });
   }
 
@@ -93,7 +114,12 @@ describe("Group.set and remove without peers", () => {
     const result = await g.remove("k");
     const looked = g.lookup("k");
     const got = plain(await g.getEntry("k"));
-    expect({ result, looked, got, loads: getter.keys }).toEqual({ result: { failed: [] }, looked: undefined, got: { value: "src:k", expiresAt: 0, from: "loader" }, loads: ["k"] });
+    expect({ result, looked, got, loads: getter.keys }).toEqual({
+      result: { failed: [] },
+      looked: undefined,
+      got: { value: "src:k", expiresAt: 0, from: "loader" },
+      loads: ["k"],
+    });
   });
 });
 
@@ -153,7 +179,11 @@ describe("PUT and DELETE on /api across three nodes", () => {
     expect([a, b].map((n) => n.group.lookup(key)?.from)).toEqual(["hot", "hot"]);
 
     expect(await put(a, key, "new")).toEqual(NO_CONTENT);
-    expect(nodes.map((n) => plain(n.group.lookup(key)))).toEqual([undefined, undefined, { value: "new", expiresAt: 0, from: "main" }]);
+    expect(nodes.map((n) => plain(n.group.lookup(key)))).toEqual([
+      undefined,
+      undefined,
+      { value: "new", expiresAt: 0, from: "main" },
+    ]);
     expect(await Promise.all(nodes.map((n) => get(n, key)))).toEqual([ok("new"), ok("new"), ok("new")]);
     expect(owner.loads.filter((k) => k === key)).toEqual([key]);
   });
@@ -163,7 +193,11 @@ describe("PUT and DELETE on /api across three nodes", () => {
     const key = keyOwnedBy(owner, "own");
     await Promise.all([get(a, key), get(b, key)]);
     expect(await put(owner, key, "mine")).toEqual(NO_CONTENT);
-    expect(nodes.map((n) => plain(n.group.lookup(key)))).toEqual([undefined, undefined, { value: "mine", expiresAt: 0, from: "main" }]);
+    expect(nodes.map((n) => plain(n.group.lookup(key)))).toEqual([
+      undefined,
+      undefined,
+      { value: "mine", expiresAt: 0, from: "main" },
+    ]);
   });
 
   test("DELETE drops the key from every node; the next GET loads the source's value again", async () => {
@@ -226,7 +260,10 @@ describe("PUT and DELETE on /api across three nodes", () => {
     test("PUT with a protobuf body stores the value with its expiry; DELETE drops it", async () => {
       const [a] = nodes as [Node, Node, Node];
       const expiresAt = Date.now() + 60_000;
-      const put = await fetch(peerUrl(a, "peer-put"), { method: "PUT", body: encodeResponse(new TextEncoder().encode("direct"), expiresAt) });
+      const put = await fetch(peerUrl(a, "peer-put"), {
+        method: "PUT",
+        body: encodeResponse(new TextEncoder().encode("direct"), expiresAt),
+      });
       const stored = plain(a.group.lookup("peer-put"));
       const del = await fetch(peerUrl(a, "peer-put"), { method: "DELETE" });
       expect({ put: put.status, stored, del: del.status, after: a.group.lookup("peer-put") }).toEqual({
@@ -248,7 +285,11 @@ describe("PUT and DELETE on /api across three nodes", () => {
         const [a] = nodes as [Node, Node, Node];
         const res = await fetch(peerUrl(a, "peer-bad"), { method: "PUT", body: new Uint8Array(m.body) });
         const body = await res.text();
-        expect({ status: res.status, malformed: body.startsWith("malformed body: malformed protobuf"), lines: body.split("\n").length }).toEqual({
+        expect({
+          status: res.status,
+          malformed: body.startsWith("malformed body: malformed protobuf"),
+          lines: body.split("\n").length,
+        }).toEqual({
           status: 400,
           malformed: true,
           lines: 2,
@@ -309,7 +350,11 @@ describe("a write racing a load across nodes", () => {
     expect(await put(b, key, "written")).toEqual(NO_CONTENT);
     gate.resolve();
     expect(await pending).toEqual(ok("loaded")); // the GET that began before the write sees the load it joined
-    expect(nodes.map((n) => plain(n.group.lookup(key)))).toEqual([undefined, undefined, { value: "written", expiresAt: 0, from: "main" }]);
+    expect(nodes.map((n) => plain(n.group.lookup(key)))).toEqual([
+      undefined,
+      undefined,
+      { value: "written", expiresAt: 0, from: "main" },
+    ]);
     expect(await get(a, key)).toEqual(ok("written"));
   });
 });
@@ -341,7 +386,13 @@ describe("writes with a dead peer", () => {
       const key = keyOwnedBy(dead, `down-${c.method}`);
       const res = await call(a, c.method, key, c.method === "PUT" ? "v" : undefined);
       // One line of text, like every error; the peers that failed are in the header too.
-      expect(res).toEqual({ status: 502, body: expect.stringMatching(new RegExp(`^the owner ${dead.url} could not be reached: [^\n]*${dead.url}[^\n]*\n$`)), failedPeers: dead.url });
+      expect(res).toEqual({
+        status: 502,
+        body: expect.stringMatching(
+          new RegExp(`^the owner ${dead.url} could not be reached: [^\n]*${dead.url}[^\n]*\n$`),
+        ),
+        failedPeers: dead.url,
+      });
     });
   }
 

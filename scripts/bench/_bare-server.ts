@@ -17,7 +17,11 @@ const MODES = ["origin", "headers", "relay", "slow", "random"];
 if (!MODES.includes(mode)) throw new Error(`--mode must be one of ${MODES.join(", ")}, got ${mode}`);
 if (mode === "relay" && !origin) throw new Error("--mode=relay needs --origin=URL");
 
-const values = new Map<string, string>([["Tom", "630"], ["Jack", "589"], ["Sam", "567"]]);
+const values = new Map<string, string>([
+  ["Tom", "630"],
+  ["Jack", "589"],
+  ["Sam", "567"],
+]);
 for (let i = 0; i < 1000; i++) values.set(`k${String(i).padStart(3, "0")}`, `v${i}`);
 
 const NOT_FOUND = () => new Response("not found\n", { status: 404 });
@@ -36,7 +40,12 @@ function pathOf(url: string): string {
 
 const hitHeaders =
   mode === "headers"
-    ? new Headers({ "content-type": "application/octet-stream", "x-geecache-owner": `http://127.0.0.1:${port}`, "x-geecache-cache": "hit", "x-geecache-from": "main" })
+    ? new Headers({
+        "content-type": "application/octet-stream",
+        "x-geecache-owner": `http://127.0.0.1:${port}`,
+        "x-geecache-cache": "hit",
+        "x-geecache-from": "main",
+      })
     : undefined;
 
 let served = 0; // slow mode: value requests so far
@@ -72,19 +81,23 @@ const server = Bun.serve({
     mode === "random"
       ? random
       : mode === "slow"
-      ? slow
-      : mode === "origin" || mode === "headers"
-      ? (req) => {
-          const key = keyOf(req.url);
-          if (key === undefined) return req.url.endsWith("/healthz") ? new Response("ok") : NOT_FOUND();
-          const v = values.get(key);
-          return v === undefined ? NOT_FOUND() : hitHeaders ? new Response(v, { headers: hitHeaders }) : new Response(v);
-        }
-      : async (req) => {
-          const path = pathOf(req.url);
-          if (path === "/healthz") return new Response("ok");
-          const res = await fetch(origin + path);
-          return new Response(await res.bytes(), { status: res.status });
-        },
+        ? slow
+        : mode === "origin" || mode === "headers"
+          ? (req) => {
+              const key = keyOf(req.url);
+              if (key === undefined) return req.url.endsWith("/healthz") ? new Response("ok") : NOT_FOUND();
+              const v = values.get(key);
+              return v === undefined
+                ? NOT_FOUND()
+                : hitHeaders
+                  ? new Response(v, { headers: hitHeaders })
+                  : new Response(v);
+            }
+          : async (req) => {
+              const path = pathOf(req.url);
+              if (path === "/healthz") return new Response("ok");
+              const res = await fetch(origin + path);
+              return new Response(await res.bytes(), { status: res.status });
+            },
 });
 console.log(`listening on ${server.url.href} (${mode})`);

@@ -1,13 +1,17 @@
 // Shared pieces of the benchmarks in scripts/bench/: arguments, statistics, tables, processes, wrk.
-import type { Subprocess } from "bun";
+
 import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
 
 /** ROOT is the repository's root directory. */
 export const ROOT = resolve(import.meta.dir, "../..");
-/** BINARY is the compiled node that `bun scripts/build.ts` writes; GEECACHE_BENCH_BINARY points the benchmarks at another build (to compare two). */
+/**
+ * BINARY is the compiled node that `bun scripts/build.ts` writes; GEECACHE_BENCH_BINARY points the benchmarks at
+ * another build (to compare two).
+ */
 export const BINARY = process.env.GEECACHE_BENCH_BINARY ?? join(ROOT, "dist/geecache");
 /** BARE_SERVER is the tiny Bun.serve script the HTTP benchmarks measure geecache against. */
 export const BARE_SERVER = join(import.meta.dir, "_bare-server.ts");
@@ -36,7 +40,10 @@ export function parseArgs(usage: string, argv = process.argv.slice(2)): Args {
   return args;
 }
 
-/** procStatusMiB reads one field (in kB) of /proc/PID/status ("self": this process) as MiB; it throws where there is none. */
+/**
+ * procStatusMiB reads one field (in kB) of /proc/PID/status ("self": this process) as MiB; it throws where there is
+ * none.
+ */
 export function procStatusMiB(pid: number | "self", field: "VmRSS" | "VmHWM"): number {
   const m = readFileSync(`/proc/${pid}/status`, "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
   if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
@@ -105,7 +112,9 @@ export function scoresDb(path: string, keys: readonly string[], value: (i: numbe
 
 /** freePorts returns n distinct ports that were free a moment ago on 127.0.0.1. */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() }));
+  const servers = Array.from({ length: n }, () =>
+    Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() }),
+  );
   const ports = servers.map((s) => s.port!);
   await Promise.all(servers.map((s) => s.stop(true)));
   return ports;
@@ -142,8 +151,17 @@ export interface Server {
  * (which also covers a "listening on" line that the log level hides). It throws with the
  * output when the process exits or START_TIMEOUT_MS passes first.
  */
-export async function spawnServer(cmd: string[], port: number, options: { readyPath?: string; env?: Record<string, string> } = {}): Promise<Server> {
-  const proc = Bun.spawn(pinned(SERVER_CPU, cmd), { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...childEnv(), ...options.env } });
+export async function spawnServer(
+  cmd: string[],
+  port: number,
+  options: { readyPath?: string; env?: Record<string, string> } = {},
+): Promise<Server> {
+  const proc = Bun.spawn(pinned(SERVER_CPU, cmd), {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...childEnv(), ...options.env },
+  });
   let out = "";
   const pump = async (s: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
@@ -178,7 +196,11 @@ export function spawnNode(port: number, flags: string[] = []): Promise<Server> {
 }
 
 /** spawnBare starts the bare Bun server in one of its modes (see _bare-server.ts). */
-export function spawnBare(port: number, mode: "origin" | "headers" | "relay" | "slow" | "random", extra: string[] = []): Promise<Server> {
+export function spawnBare(
+  port: number,
+  mode: "origin" | "headers" | "relay" | "slow" | "random",
+  extra: string[] = [],
+): Promise<Server> {
   const cmd = [process.execPath, BARE_SERVER, `--port=${port}`, `--mode=${mode}`, ...extra];
   return spawnServer(cmd, port, { readyPath: "/healthz" });
 }
@@ -238,7 +260,11 @@ export async function wrk(options: WrkOptions): Promise<WrkResult> {
   cmd.push(options.url);
   const proc = Bun.spawn(pinned(LOAD_CPU, cmd), { stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => proc.kill("SIGKILL"), (options.seconds + 30) * 1000);
-  const [raw, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [raw, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   clearTimeout(timer);
   if (code !== 0) throw new Error(`wrk exited ${code}: ${err}${raw}`);
   return parseWrk(raw);
@@ -273,8 +299,15 @@ export function luaCycle(path: string, keys: readonly string[]): string {
   return `local paths = {\n  ${list}\n}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format("GET", paths[i])\nend\n`;
 }
 
-/** alternate runs each named case once per round for `rounds` rounds, alternating, after one untimed warm-up each (unless warm is false). */
-export async function alternate<T>(rounds: number, cases: Record<string, () => Promise<T>>, warm = true): Promise<Record<string, T[]>> {
+/**
+ * alternate runs each named case once per round for `rounds` rounds, alternating, after one untimed warm-up each
+ * (unless warm is false).
+ */
+export async function alternate<T>(
+  rounds: number,
+  cases: Record<string, () => Promise<T>>,
+  warm = true,
+): Promise<Record<string, T[]>> {
   const out: Record<string, T[]> = {};
   const names = Object.keys(cases);
   for (const n of names) out[n] = [];

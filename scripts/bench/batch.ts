@@ -7,7 +7,20 @@
  * Usage: bun scripts/bench/batch.ts [--quick]
  */
 import { join } from "node:path";
-import { alternate, fmt, footer, freePorts, parseArgs, ratio, spawnNode, summarize, table, scoresDb, tempDir, type Server } from "./_lib.ts";
+import {
+  alternate,
+  fmt,
+  footer,
+  freePorts,
+  parseArgs,
+  ratio,
+  type Server,
+  scoresDb,
+  spawnNode,
+  summarize,
+  table,
+  tempDir,
+} from "./_lib.ts";
 
 const KEYS = Array.from({ length: 100 }, (_, i) => `k${String(i).padStart(3, "0")}`);
 const PARALLEL = 16;
@@ -20,7 +33,9 @@ using dir = tempDir("batch");
 const dbPath = scoresDb(join(dir.path, "scores.db"), KEYS, (i) => `value-${i}`);
 
 const ports = await freePorts(3);
-const nodes: Server[] = await Promise.all(ports.map((p) => spawnNode(p, [`--peers=${ports.join(",")}`, `--source=sqlite:${dbPath}`, "--hot-cache-ratio=0"])));
+const nodes: Server[] = await Promise.all(
+  ports.map((p) => spawnNode(p, [`--peers=${ports.join(",")}`, `--source=sqlite:${dbPath}`, "--hot-cache-ratio=0"])),
+);
 await using _nodes = { [Symbol.asyncDispose]: () => Promise.all(nodes.map((n) => n.stop())).then(() => {}) };
 const via = nodes[0]!.url;
 
@@ -28,7 +43,8 @@ const body = JSON.stringify({ keys: KEYS });
 async function batch(): Promise<void> {
   const res = await fetch(`${via}/api/batch`, { method: "POST", body });
   const { results } = (await res.json()) as { results: { status: number }[] };
-  if (res.status !== 200 || results.length !== KEYS.length || results.some((r) => r.status !== 200)) throw new Error(`batch answered ${res.status}`);
+  if (res.status !== 200 || results.length !== KEYS.length || results.some((r) => r.status !== 200))
+    throw new Error(`batch answered ${res.status}`);
 }
 async function one(key: string): Promise<void> {
   const res = await fetch(`${via}/api?key=${key}`);
@@ -54,16 +70,29 @@ const timed = (fn: () => Promise<void>) => async () => {
 };
 
 await batch(); // every owner loads its keys once
-const owned = await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.url}/stats`)).json()) as any).groups.scores.stats.localLoads as number));
+const owned = await Promise.all(
+  nodes.map(
+    async (n) => ((await (await fetch(`${n.url}/stats`)).json()) as any).groups.scores.stats.localLoads as number,
+  ),
+);
 const ms = await alternate(rounds, { batch: timed(batch), sequential: timed(sequential), parallel: timed(parallel) });
 const s = Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, summarize(v)]));
-const row = (name: string, k: string) => [name, `${fmt(s[k]!.median)} ms`, `${fmt(s[k]!.min)} – ${fmt(s[k]!.max)} ms`, ratio(s[k]!.median, s.batch!.median)];
+const row = (name: string, k: string) => [
+  name,
+  `${fmt(s[k]!.median)} ms`,
+  `${fmt(s[k]!.min)} – ${fmt(s[k]!.max)} ms`,
+  ratio(s[k]!.median, s.batch!.median),
+];
 
 console.log("### batch.ts: 100 keys over 3 nodes, read through node 1 (hot cache off)\n");
 console.log(
   table(
     ["way", "ms per 100 keys, median", "min – max", "time vs the batch"],
-    [row("one POST /api/batch", "batch"), row("100 GETs, one after another", "sequential"), row(`100 GETs, ${PARALLEL} at a time`, "parallel")],
+    [
+      row("one POST /api/batch", "batch"),
+      row("100 GETs, one after another", "sequential"),
+      row(`100 GETs, ${PARALLEL} at a time`, "parallel"),
+    ],
   ),
 );
 console.log(

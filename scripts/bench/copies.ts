@@ -5,7 +5,18 @@
  * which is what the default of --copies is chosen from.
  * Usage: bun scripts/bench/copies.ts [--quick]
  */
-import { alternate, fmt, footer, freePorts, parseArgs, ratio, spawnNode, summarize, table, type Server } from "./_lib.ts";
+import {
+  alternate,
+  fmt,
+  footer,
+  freePorts,
+  parseArgs,
+  ratio,
+  type Server,
+  spawnNode,
+  summarize,
+  table,
+} from "./_lib.ts";
 
 const KEYS = Array.from({ length: 100 }, (_, i) => `w${String(i).padStart(3, "0")}`);
 const PARALLEL = 16;
@@ -16,7 +27,9 @@ const writes = quick ? 5 : 20;
 
 async function cluster(copies: number): Promise<Server[]> {
   const ports = await freePorts(3);
-  return Promise.all(ports.map((p) => spawnNode(p, [`--peers=${ports.join(",")}`, `--copies=${copies}`, "--hot-cache-ratio=0"])));
+  return Promise.all(
+    ports.map((p) => spawnNode(p, [`--peers=${ports.join(",")}`, `--copies=${copies}`, "--hot-cache-ratio=0"])),
+  );
 }
 const one = await cluster(1);
 const two = await cluster(2);

@@ -8,8 +8,8 @@
  */
 import { LRU } from "../../src/core/lru.ts";
 import { TinyLFU } from "../../src/core/tinylfu.ts";
-import { fmt, parseArgs, table, verdict } from "./_lib.ts";
 import { mulberry32 } from "../../test/helpers/prng.ts"; // the one seeded PRNG, shared with the tests
+import { fmt, parseArgs, table, verdict } from "./_lib.ts";
 
 const { quick } = parseArgs("bun scripts/bench/hit-ratio.ts [--quick]");
 const KEYS = 1_000_000;
@@ -118,7 +118,12 @@ interface Policy {
   add(key: string, v: Uint8Array): boolean;
 }
 
-function run(make: (budget: number) => Policy, seq: Uint32Array, budget: number, varied: boolean): { ratio: number; opsPerSec: number } {
+function run(
+  make: (budget: number) => Policy,
+  seq: Uint32Array,
+  budget: number,
+  varied: boolean,
+): { ratio: number; opsPerSec: number } {
   const c = make(budget);
   let hits = 0;
   const t0 = Bun.nanoseconds();
@@ -158,11 +163,36 @@ for (const build of traces) {
       gains.set(`${trace.name}|${size}|${varied ? "varied" : "fixed"}`, gain);
       const best = trace.s !== undefined && !varied ? ceiling(trace.s, Math.round(size * KEYS)) : undefined;
       const room = best === undefined ? "" : ` (${(best - a.ratio).toFixed(2)})`;
-      rows.push([trace.name, varied ? "varied" : `${VALUE_LEN} B`, `${size * 100}%`, `${a.ratio.toFixed(2)}%`, `${b.ratio.toFixed(2)}%`, `${gain >= 0 ? "+" : ""}${gain.toFixed(2)}`, best === undefined ? "" : `${best.toFixed(2)}%${room}`, fmt(a.opsPerSec), fmt(b.opsPerSec)]);
+      rows.push([
+        trace.name,
+        varied ? "varied" : `${VALUE_LEN} B`,
+        `${size * 100}%`,
+        `${a.ratio.toFixed(2)}%`,
+        `${b.ratio.toFixed(2)}%`,
+        `${gain >= 0 ? "+" : ""}${gain.toFixed(2)}`,
+        best === undefined ? "" : `${best.toFixed(2)}%${room}`,
+        fmt(a.opsPerSec),
+        fmt(b.opsPerSec),
+      ]);
     }
   }
 }
-console.log(table(["trace", "values", "cache", "LRU hits", "W-TinyLFU hits", "points", "ceiling (points over LRU)", "LRU ops/s", "W-TinyLFU ops/s"], rows));
+console.log(
+  table(
+    [
+      "trace",
+      "values",
+      "cache",
+      "LRU hits",
+      "W-TinyLFU hits",
+      "points",
+      "ceiling (points over LRU)",
+      "LRU ops/s",
+      "W-TinyLFU ops/s",
+    ],
+    rows,
+  ),
+);
 
 const g = (t: string, s: number, v = "fixed") => gains.get(`${t}|${s}|${v}`)!;
 const guards = [...gains].filter(([k]) => /scans|loop|shift/.test(k)).map(([, v]) => v);
@@ -170,12 +200,16 @@ const targets: [string, boolean][] = [
   [`Zipf 0.99 at 1%: >= +10 points (${g("Zipf 0.99", 0.01).toFixed(2)})`, g("Zipf 0.99", 0.01) >= 10],
   [`Zipf 0.99 at 0.1%: >= +5 points (${g("Zipf 0.99", 0.001).toFixed(2)})`, g("Zipf 0.99", 0.001) >= 5],
   [`Zipf 0.99 at 10%: >= +5 points (${g("Zipf 0.99", 0.1).toFixed(2)})`, g("Zipf 0.99", 0.1) >= 5],
-  [`loop, scans, shift: never below LRU by more than 2 points (worst ${Math.min(...guards).toFixed(2)})`, Math.min(...guards) >= -2],
+  [
+    `loop, scans, shift: never below LRU by more than 2 points (worst ${Math.min(...guards).toFixed(2)})`,
+    Math.min(...guards) >= -2,
+  ],
 ];
 console.log(`\n${targets.map(([t, ok]) => `- ${verdict(ok)}: ${t}`).join("\n")}`);
 // The sketch halves its counts every 20 x capacity requests (2.6M for the 10% cache), so a short
 // trace measures the 10% cache before it ever ages: the verdicts are for the full run.
-if (quick) console.log("- (--quick: too few requests for the 10% cache to age once; the verdicts above are for the full run)");
+if (quick)
+  console.log("- (--quick: too few requests for the 10% cache to age once; the verdicts above are for the full run)");
 console.log(
   `\n${REQUESTS.toLocaleString("en-US")} requests per trace over ${KEYS.toLocaleString("en-US")} keys (${KEY_LEN}-byte keys); ` +
     `budget = cache share x keys x (key + value bytes), varied values ${Math.round(MEAN_VARIED)} B on average (16 B-4 KiB); ` +

@@ -14,7 +14,19 @@
  */
 import { DEFAULT_HOT_QPS } from "../../src/group/options.ts";
 import { mulberry32 } from "../../test/helpers/prng.ts";
-import { fmt, footer, freePorts, median, ratio, spawnNode, summarize, table, verdict, type Server, type Summary } from "./_lib.ts";
+import {
+  fmt,
+  footer,
+  freePorts,
+  median,
+  ratio,
+  type Server,
+  type Summary,
+  spawnNode,
+  summarize,
+  table,
+  verdict,
+} from "./_lib.ts";
 
 /** TARGET is the issue's bound on QPS hops / coin hops. */
 export const TARGET = 0.5;
@@ -24,7 +36,8 @@ const KEYS = 100_000;
 const SKEW = 0.99;
 const SEED = 15;
 const VALUE_BYTES = 1024;
-const CACHE_BYTES = "3MiB"; // per node: ~2.6k values in main (8% of the keys over three nodes), the hot cache at most an eighth of that
+// per node: ~2.6k values in main (8% of the keys over three nodes), the hot cache at most an eighth of that
+const CACHE_BYTES = "3MiB";
 const HOT_TTL = "5s";
 const IN_FLIGHT = 32;
 const ROUND_CAP_MS = 180_000;
@@ -33,14 +46,22 @@ let quick = false;
 let thresholds = [DEFAULT_HOT_QPS];
 for (const a of process.argv.slice(2)) {
   if (a === "--quick") quick = true;
-  else if (a.startsWith("--qps=") && a.slice(6).split(",").every((t) => Number(t) > 0)) thresholds = a.slice(6).split(",").map(Number);
+  else if (
+    a.startsWith("--qps=") &&
+    a
+      .slice(6)
+      .split(",")
+      .every((t) => Number(t) > 0)
+  )
+    thresholds = a.slice(6).split(",").map(Number);
   else {
     process.stderr.write(`unknown argument ${a}\nusage: ${USAGE}\n`);
     process.exit(2);
   }
 }
 const rounds = quick ? 2 : 3;
-const WARM = quick ? 10_000 : 40_000; // full: enough loads to fill the main caches, so the hot caches are held to their eighth
+// full: enough loads to fill the main caches, so the hot caches are held to their eighth
+const WARM = quick ? 10_000 : 40_000;
 const MEASURED = quick ? 15_000 : 60_000;
 
 /** zipfTrace draws n keys with P(rank k) ∝ 1/(k+1)^s, the ranks scattered over the key names. */
@@ -76,7 +97,9 @@ interface Counters {
 }
 
 async function counters(nodes: Server[]): Promise<Counters> {
-  const all = await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.url}/stats`)).json()) as any).groups.scores));
+  const all = await Promise.all(
+    nodes.map(async (n) => ((await (await fetch(`${n.url}/stats`)).json()) as any).groups.scores),
+  );
   const sum = (f: (g: any) => number) => all.reduce((s, g) => s + f(g), 0);
   return {
     hops: sum((g) => g.stats.peerLoads + g.stats.peerErrors),
@@ -87,7 +110,9 @@ async function counters(nodes: Server[]): Promise<Counters> {
   };
 }
 
-/** send gets trace[from, to) through the nodes' /api, round-robin, IN_FLIGHT at a time; it throws on any answer but 200. */
+/**
+ * send gets trace[from, to) through the nodes' /api, round-robin, IN_FLIGHT at a time; it throws on any answer but 200.
+ */
 async function send(nodes: Server[], trace: string[], from: number, to: number, deadline: number): Promise<number> {
   let next = from;
   const worker = async () => {
@@ -113,20 +138,34 @@ interface Round {
 
 async function round(trace: string[], originUrl: string, hotQps: number): Promise<Round> {
   const ports = await freePorts(3);
-  const flags = [`--peers=${ports.join(",")}`, `--source=${originUrl}/values/{key}`, `--cache-bytes=${CACHE_BYTES}`, `--hot-ttl=${HOT_TTL}`, `--hot-qps=${hotQps}`];
+  const flags = [
+    `--peers=${ports.join(",")}`,
+    `--source=${originUrl}/values/{key}`,
+    `--cache-bytes=${CACHE_BYTES}`,
+    `--hot-ttl=${HOT_TTL}`,
+    `--hot-qps=${hotQps}`,
+  ];
   const nodes = await Promise.all(ports.map((p) => spawnNode(p, flags)));
   try {
     const deadline = performance.now() + ROUND_CAP_MS;
     await send(nodes, trace, 0, WARM, deadline);
     const before = await counters(nodes);
     const samples: number[] = [];
-    const sampler = setInterval(() => void counters(nodes).then((c) => samples.push(c.hotBytes), () => {}), 1000);
+    const sampler = setInterval(
+      () =>
+        void counters(nodes).then(
+          (c) => samples.push(c.hotBytes),
+          () => {},
+        ),
+      1000,
+    );
     const t0 = performance.now();
     const gets = await send(nodes, trace, WARM, WARM + MEASURED, deadline);
     const ms = performance.now() - t0;
     clearInterval(sampler);
     const after = await counters(nodes);
-    if (after.peerErrors > 0) throw new Error(`${after.peerErrors} peer errors: the figures would mix hops with local fallbacks`);
+    if (after.peerErrors > 0)
+      throw new Error(`${after.peerErrors} peer errors: the figures would mix hops with local fallbacks`);
     return {
       hopsPer1k: ((after.hops - before.hops) * 1000) / gets,
       loadsPer1k: ((after.loads - before.loads) * 1000) / gets,
@@ -144,14 +183,19 @@ const trace = zipfTrace(WARM + MEASURED);
 // The origin: every key's value is the same VALUE_BYTES bytes (the nodes count the loads).
 const value = new Uint8Array(VALUE_BYTES).fill(0x61);
 await using origin = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(value) });
-const modes: Array<{ name: string; hotQps: number }> = [{ name: "coin (--hot-qps=0)", hotQps: 0 }, ...thresholds.map((q) => ({ name: `QPS (--hot-qps=${q})`, hotQps: q }))];
+const modes: Array<{ name: string; hotQps: number }> = [
+  { name: "coin (--hot-qps=0)", hotQps: 0 },
+  ...thresholds.map((q) => ({ name: `QPS (--hot-qps=${q})`, hotQps: q })),
+];
 const results = new Map<string, Round[]>(modes.map((m) => [m.name, []]));
 for (let r = 0; r < rounds; r++) {
   // Reverse the order on odd rounds so no mode always runs first.
   for (const m of r % 2 ? [...modes].reverse() : modes) {
     const res = await round(trace, `http://127.0.0.1:${origin.port}`, m.hotQps);
     results.get(m.name)!.push(res);
-    process.stderr.write(`round ${r + 1} ${m.name}: ${fmt(res.hopsPer1k)} hops, ${fmt(res.loadsPer1k)} loads per 1,000 gets, hot ${fmt(res.hotBytesMean / 1024)} KiB, ${fmt(res.getsPerSec)} gets/s\n`);
+    process.stderr.write(
+      `round ${r + 1} ${m.name}: ${fmt(res.hopsPer1k)} hops, ${fmt(res.loadsPer1k)} loads per 1,000 gets, hot ${fmt(res.hotBytesMean / 1024)} KiB, ${fmt(res.getsPerSec)} gets/s\n`,
+    );
   }
 }
 
@@ -163,15 +207,44 @@ const rows = modes.map((m) => {
   const rs = results.get(m.name)!;
   const of = (f: (x: Round) => number) => summarize(rs.map(f));
   const hops = of((x) => x.hopsPer1k);
-  return [m.name, spread(hops), m.hotQps === 0 ? "1.00x" : ratio(hops.median, coinHops), spread(of((x) => x.loadsPer1k)), spread(of((x) => x.hotBytesMean), 1024), spread(of((x) => x.hotBytesEnd), 1024), spread(of((x) => x.getsPerSec))];
+  return [
+    m.name,
+    spread(hops),
+    m.hotQps === 0 ? "1.00x" : ratio(hops.median, coinHops),
+    spread(of((x) => x.loadsPer1k)),
+    spread(
+      of((x) => x.hotBytesMean),
+      1024,
+    ),
+    spread(
+      of((x) => x.hotBytesEnd),
+      1024,
+    ),
+    spread(of((x) => x.getsPerSec)),
+  ];
 });
-console.log(table(["mode", "peer hops / 1,000 gets", "vs coin", "source loads / 1,000 gets", "hot KiB (mean of 1 s samples)", "hot KiB (end)", "gets/s"], rows));
+console.log(
+  table(
+    [
+      "mode",
+      "peer hops / 1,000 gets",
+      "vs coin",
+      "source loads / 1,000 gets",
+      "hot KiB (mean of 1 s samples)",
+      "hot KiB (end)",
+      "gets/s",
+    ],
+    rows,
+  ),
+);
 console.log();
 for (const m of modes.slice(1)) {
   const rs = results.get(m.name)!;
   const hops = median(rs.map((x) => x.hopsPer1k));
   const hot = median(rs.map((x) => x.hotBytesEnd));
-  console.log(`Target, ${m.name}: hops <= ${TARGET}x the coin's: ${ratio(hops, coinHops)}, ${verdict(hops <= TARGET * coinHops)}; hot-cache bytes at the end no more than the coin's (1% for the entry that tips over the shared cap of an eighth of main): ${fmt(hot / 1024)} vs ${fmt(coinHot / 1024)} KiB, ${verdict(hot <= coinHot * 1.01)}`);
+  console.log(
+    `Target, ${m.name}: hops <= ${TARGET}x the coin's: ${ratio(hops, coinHops)}, ${verdict(hops <= TARGET * coinHops)}; hot-cache bytes at the end no more than the coin's (1% for the entry that tips over the shared cap of an eighth of main): ${fmt(hot / 1024)} vs ${fmt(coinHot / 1024)} KiB, ${verdict(hot <= coinHot * 1.01)}`,
+  );
 }
 // No hot cache of K entries per node can do better than keeping the most popular keys, ignoring
 // the refetch after each --hot-ttl: 2/3 of the gets go to a non-owner, and those of keys outside a
@@ -188,6 +261,13 @@ const share = (k: number) => {
   return top / all;
 };
 const floor = (2 / 3) * (1 - share(1.5 * hotEntries)) * 1000;
-console.log(`Bound: with hot caches of ~${fmt(hotEntries)} entries per node (an eighth of the main cache), no hot-cache policy goes below ~${fmt(floor)} peer hops per 1,000 gets here (${ratio(floor, coinHops)} the coin's).`);
+console.log(
+  `Bound: with hot caches of ~${fmt(hotEntries)} entries per node (an eighth of the main cache), no hot-cache policy goes below ~${fmt(floor)} peer hops per 1,000 gets here (${ratio(floor, coinHops)} the coin's).`,
+);
 console.log();
-console.log(footer(`medians (min–max) of ${rounds} rounds per mode, alternating, each a fresh cluster; ${fmt(WARM)} warm-up then ${fmt(MEASURED)} measured gets of a Zipf ${SKEW} trace over ${fmt(KEYS)} keys (seed ${SEED}), ${VALUE_BYTES}-byte values, --cache-bytes=${CACHE_BYTES}, --hot-ttl=${HOT_TTL}, ${IN_FLIGHT} gets in flight`, false));
+console.log(
+  footer(
+    `medians (min–max) of ${rounds} rounds per mode, alternating, each a fresh cluster; ${fmt(WARM)} warm-up then ${fmt(MEASURED)} measured gets of a Zipf ${SKEW} trace over ${fmt(KEYS)} keys (seed ${SEED}), ${VALUE_BYTES}-byte values, --cache-bytes=${CACHE_BYTES}, --hot-ttl=${HOT_TTL}, ${IN_FLIGHT} gets in flight`,
+    false,
+  ),
+);

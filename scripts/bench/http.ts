@@ -6,13 +6,30 @@
  * Both servers run pinned to one core, wrk (1 thread, 64 connections) to the other; rounds
  * alternate between them. Target: geecache >= 0.85x the bare ceiling.
  */
-import { alternate, checkWrk, fmt, footer, freePorts, parseArgs, ratio, requireWrk, spawnBare, spawnNode, summarize, table, verdict, wrk } from "./_lib.ts";
+import {
+  alternate,
+  checkWrk,
+  fmt,
+  footer,
+  freePorts,
+  parseArgs,
+  ratio,
+  requireWrk,
+  spawnBare,
+  spawnNode,
+  summarize,
+  table,
+  verdict,
+  wrk,
+} from "./_lib.ts";
 
 /** TARGET is the least share of the bare server's throughput that geecache must reach. */
 export const TARGET = 0.85;
 
 /** singleNodeHits measures req/s of one node's cache hits and of the bare server, alternating. */
-export async function singleNodeHits(quick: boolean): Promise<{ geecache: number[]; bare: number[]; headers: number[] }> {
+export async function singleNodeHits(
+  quick: boolean,
+): Promise<{ geecache: number[]; bare: number[]; headers: number[] }> {
   const rounds = quick ? 3 : 5;
   const seconds = quick ? 2 : 5;
   const [nodePort, barePort, headersPort] = await freePorts(3);
@@ -24,7 +41,11 @@ export async function singleNodeHits(quick: boolean): Promise<{ geecache: number
   const hit = await fetch(`${node.url}/api?key=Tom`);
   if (hit.headers.get("x-geecache-cache") !== "hit") throw new Error("the second get of Tom was not a hit");
   const run = (url: string) => async () => checkWrk(url, await wrk({ url, seconds })).rps;
-  const cases = { geecache: run(`${node.url}/api?key=Tom`), bare: run(`${bare.url}/api?key=Tom`), headers: run(`${headers.url}/api?key=Tom`) };
+  const cases = {
+    geecache: run(`${node.url}/api?key=Tom`),
+    bare: run(`${bare.url}/api?key=Tom`),
+    headers: run(`${headers.url}/api?key=Tom`),
+  };
   return (await alternate(rounds, cases)) as { geecache: number[]; bare: number[]; headers: number[] };
 }
 
@@ -42,7 +63,13 @@ if (import.meta.main) {
       [
         ["geecache (dist/geecache)", fmt(g.median), fmt(g.min), fmt(g.max), ratio(g.median, b.median)],
         ["bare Bun.serve + Map", fmt(b.median), fmt(b.min), fmt(b.max), "1.00x"],
-        ["bare Bun.serve + Map + a geecache hit's 4 headers", fmt(h.median), fmt(h.min), fmt(h.max), ratio(h.median, b.median)],
+        [
+          "bare Bun.serve + Map + a geecache hit's 4 headers",
+          fmt(h.median),
+          fmt(h.min),
+          fmt(h.max),
+          ratio(h.median, b.median),
+        ],
       ],
     ),
   );

@@ -8,11 +8,28 @@ import { join } from "node:path";
 import { ROOT } from "./_lib.ts";
 
 /** BENCHES are run in this order: the in-process ones, then those that spawn the binary. */
-export const BENCHES = ["lru", "hit-ratio", "http", "metrics", "cluster", "grpc", "batch", "copies", "hot-qps", "stampede", "memory", "memory-churn", "startup"] as const;
+export const BENCHES = [
+  "lru",
+  "hit-ratio",
+  "http",
+  "metrics",
+  "cluster",
+  "grpc",
+  "batch",
+  "copies",
+  "hot-qps",
+  "stampede",
+  "memory",
+  "memory-churn",
+  "startup",
+] as const;
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
-const only = argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const only = argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
 const unknown = argv.filter((a) => a !== "--quick" && !a.startsWith("--only="));
 const unknownBench = only?.filter((b) => !(BENCHES as readonly string[]).includes(b)) ?? [];
 if (unknown.length || unknownBench.length) {
@@ -38,5 +55,7 @@ for (const name of BENCHES) {
   const code = await run([process.execPath, join(import.meta.dir, `${name}.ts`), ...(quick ? ["--quick"] : [])]);
   if (code !== 0) failed.push(`${name} (exit ${code})`);
 }
-console.log(`\nAll benchmarks ran in ${((performance.now() - started) / 1000).toFixed(0)} s${failed.length ? `; failed: ${failed.join(", ")}` : ""}.`);
+console.log(
+  `\nAll benchmarks ran in ${((performance.now() - started) / 1000).toFixed(0)} s${failed.length ? `; failed: ${failed.join(", ")}` : ""}.`,
+);
 if (failed.length) process.exit(1);

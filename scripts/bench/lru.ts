@@ -121,12 +121,26 @@ function makeRow(name: string, op: "get" | "add", seq: Uint32Array): Row {
     const tiny = { entries: t.length, bytes: t.bytes };
     const same = (x: typeof ours) => x.entries === theirs.entries && x.bytes === theirs.bytes;
     if (!same(ours) || !same(tiny) || ours.entries !== CACHED) {
-      throw new Error(`${name}: caches diverged: ours ${JSON.stringify(ours)}, W-TinyLFU ${JSON.stringify(tiny)}, lru-cache ${JSON.stringify(theirs)}`);
+      throw new Error(
+        `${name}: caches diverged: ours ${JSON.stringify(ours)}, W-TinyLFU ${JSON.stringify(tiny)}, lru-cache ${JSON.stringify(theirs)}`,
+      );
     }
   };
   return op === "get"
-    ? { name, check, ours: () => getOurs(a, seq, OPS), tiny: () => getTiny(t, seq, OPS), theirs: () => getTheirs(b, seq, OPS) }
-    : { name, check, ours: () => addOurs(a, seq, OPS), tiny: () => addTiny(t, seq, OPS), theirs: () => addTheirs(b, seq, OPS) };
+    ? {
+        name,
+        check,
+        ours: () => getOurs(a, seq, OPS),
+        tiny: () => getTiny(t, seq, OPS),
+        theirs: () => getTheirs(b, seq, OPS),
+      }
+    : {
+        name,
+        check,
+        ours: () => addOurs(a, seq, OPS),
+        tiny: () => addTiny(t, seq, OPS),
+        theirs: () => addTheirs(b, seq, OPS),
+      };
 }
 
 // Built one at a time, so only the row being timed holds caches in memory.

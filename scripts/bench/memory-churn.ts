@@ -10,7 +10,7 @@
  * (the mean of the last 5 s against the mean of the 5 s that start that window).
  */
 import { mulberry32 } from "../../test/helpers/prng.ts";
-import { fmt, freePorts, parseArgs, procStatusMiB as status, spawnBare, spawnNode, table, verdict } from "./_lib.ts";
+import { fmt, freePorts, parseArgs, spawnBare, spawnNode, procStatusMiB as status, table, verdict } from "./_lib.ts";
 
 const MiB = 1024 * 1024;
 /** CASES are the budgets measured, each with its value size and key count (distinct bytes >> budget). */
@@ -45,7 +45,10 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 async function measure(c: (typeof CASES)[number]): Promise<Result> {
   const [originPort, nodePort] = await freePorts(2);
   await using origin = await spawnBare(originPort!, "random", [`--size=${c.size}`]);
-  await using node = await spawnNode(nodePort!, [`--cache-bytes=${c.budgetMiB}MiB`, `--source=${origin.url}/values/{key}`]);
+  await using node = await spawnNode(nodePort!, [
+    `--cache-bytes=${c.budgetMiB}MiB`,
+    `--source=${origin.url}/values/{key}`,
+  ]);
   const pid = node.proc.pid;
   const stats = async () => (await (await fetch(`${node.url}/stats`)).json()) as any;
   const cacheBytes = (s: any) => (s.groups.scores.caches.main.bytes + s.groups.scores.caches.hot.bytes) as number;
@@ -64,7 +67,8 @@ async function measure(c: (typeof CASES)[number]): Promise<Result> {
       gets++;
       const res = await fetch(`${node.url}/api?key=${key}`, { signal: AbortSignal.timeout(10_000) });
       const got = (await res.bytes()).length;
-      if (res.status !== 200 || got !== c.size) throw new Error(`get ${key}: ${res.status}, ${got} bytes, want ${c.size}`);
+      if (res.status !== 200 || got !== c.size)
+        throw new Error(`get ${key}: ${res.status}, ${got} bytes, want ${c.size}`);
       if (res.headers.get("x-geecache-cache") === "hit") hits++;
       if (gets % 512 === 0) {
         const bytes = cacheBytes(await stats());
@@ -84,7 +88,18 @@ async function measure(c: (typeof CASES)[number]): Promise<Result> {
   const window = (from: number, to: number) => mean(samples.filter((x) => x.t >= from && x.t < to).map((x) => x.rss));
   const first = window(total - 20_000, total - 15_000);
   const last = window(total - 5_000, total);
-  return { budgetMiB: c.budgetMiB, size: c.size, gets, hits, startMiB, peakMiB: status(pid, "VmHWM"), growth: (last - first) / first, lastMiB: last, maxCacheBytes, memory: s.memory };
+  return {
+    budgetMiB: c.budgetMiB,
+    size: c.size,
+    gets,
+    hits,
+    startMiB,
+    peakMiB: status(pid, "VmHWM"),
+    growth: (last - first) / first,
+    lastMiB: last,
+    maxCacheBytes,
+    memory: s.memory,
+  };
 }
 
 const rows: string[][] = [];
@@ -110,9 +125,23 @@ for (const c of CASES) {
 console.log(`### memory-churn.ts: dist/geecache under churn, ${seconds} s per budget, ${CONCURRENCY} gets in flight\n`);
 console.log(
   table(
-    ["budget", "gets", "RSS at start MiB", "peak RSS MiB (VmHWM)", "target MiB", "RSS last 5 s MiB (growth over last 20 s)", "cache held at most MiB", "JS heap used (values included) / total MiB", "rest MiB (RSS - heap used: Bun, garbage, kept pages)", "target"],
+    [
+      "budget",
+      "gets",
+      "RSS at start MiB",
+      "peak RSS MiB (VmHWM)",
+      "target MiB",
+      "RSS last 5 s MiB (growth over last 20 s)",
+      "cache held at most MiB",
+      "JS heap used (values included) / total MiB",
+      "rest MiB (RSS - heap used: Bun, garbage, kept pages)",
+      "target",
+    ],
     rows,
   ),
 );
 console.log(`\nTarget: peak RSS <= 1.25 x budget + 80 MiB and < 5% growth over the last 20 s. Bun ${Bun.version}.`);
-if (quick) console.log("- (--quick: the last 20 s of a 20 s run include the cache filling up, so growth is shown but not judged; the full run judges it)");
+if (quick)
+  console.log(
+    "- (--quick: the last 20 s of a 20 s run include the cache filling up, so growth is shown but not judged; the full run judges it)",
+  );

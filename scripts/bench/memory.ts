@@ -10,7 +10,18 @@
  * Target: peak RSS <= 1.25x budget + 80 MiB.
  */
 import { Group } from "../../src/group/group.ts";
-import { fmt, freePorts, parseArgs, procStatusMiB, ratio, spawnBare, spawnNode, summarize, table, verdict } from "./_lib.ts";
+import {
+  fmt,
+  freePorts,
+  parseArgs,
+  procStatusMiB,
+  ratio,
+  spawnBare,
+  spawnNode,
+  summarize,
+  table,
+  verdict,
+} from "./_lib.ts";
 
 const MiB = 1024 * 1024;
 const BUDGET = 64 * MiB;
@@ -76,7 +87,8 @@ async function child(mode: Mode): Promise<ChildResult> {
       sink += v.length;
       const c = group.cacheStats();
       const bytes = c.main.bytes + c.hot.bytes;
-      if (bytes > BUDGET) throw new Error(`after get ${gets} the cache holds ${bytes} bytes, over its budget of ${BUDGET}`);
+      if (bytes > BUDGET)
+        throw new Error(`after get ${gets} the cache holds ${bytes} bytes, over its budget of ${BUDGET}`);
       if (bytes > maxCacheBytes) maxCacheBytes = bytes;
     } else {
       sink += (await Promise.resolve(randomValue(key))).length;
@@ -107,7 +119,10 @@ if (childMode !== undefined) {
 const { quick } = parseArgs("bun scripts/bench/memory.ts [--quick]");
 const rounds = quick ? 3 : 5;
 
-/** binary measures the compiled node: the peak RSS (VmHWM) of its process while it loads 10x its budget from an HTTP origin. */
+/**
+ * binary measures the compiled node: the peak RSS (VmHWM) of its process while it loads 10x its budget from an HTTP
+ * origin.
+ */
 async function binary(): Promise<ChildResult> {
   const [originPort, nodePort] = await freePorts(2);
   await using origin = await spawnBare(originPort!, "random");
@@ -128,7 +143,8 @@ async function binary(): Promise<ChildResult> {
       written += sizeOf(key);
       const res = await fetch(`${node.url}/api?key=${key}`, { signal: AbortSignal.timeout(10_000) });
       const got = (await res.bytes()).length;
-      if (res.status !== 200 || got !== sizeOf(key)) throw new Error(`get ${key}: ${res.status}, ${got} bytes, want ${sizeOf(key)}`);
+      if (res.status !== 200 || got !== sizeOf(key))
+        throw new Error(`get ${key}: ${res.status}, ${got} bytes, want ${sizeOf(key)}`);
       if (next % 256 === 0) {
         const bytes = await cacheBytes();
         if (bytes > BUDGET) throw new Error(`the node's cache holds ${bytes} bytes, over its budget of ${BUDGET}`);
@@ -139,13 +155,32 @@ async function binary(): Promise<ChildResult> {
   await Promise.all(Array.from({ length: BINARY_CONCURRENCY }, worker));
   const ms = performance.now() - t0;
   maxCacheBytes = Math.max(maxCacheBytes, await cacheBytes());
-  return { mode: "binary", gets: next, written, maxCacheBytes, rssStartMiB, peakMiB: status("VmHWM"), rssAfterGcMiB: status("VmRSS"), ms, gcs: 0 };
+  return {
+    mode: "binary",
+    gets: next,
+    written,
+    maxCacheBytes,
+    rssStartMiB,
+    peakMiB: status("VmHWM"),
+    rssAfterGcMiB: status("VmRSS"),
+    ms,
+    gcs: 0,
+  };
 }
 
 async function run(mode: Mode): Promise<ChildResult> {
   if (mode === "binary") return binary();
-  const proc = Bun.spawn([process.execPath, import.meta.path, `--child=${mode}`], { stdout: "pipe", stderr: "pipe", timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([process.execPath, import.meta.path, `--child=${mode}`], {
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: CHILD_TIMEOUT_MS,
+    killSignal: "SIGKILL",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`memory child ${mode} exited ${code}: ${err}${out}`);
   return JSON.parse(out.trim().split("\n").at(-1)!) as ChildResult;
 }
@@ -164,8 +199,15 @@ const row = (name: string, rs: ChildResult[], target: boolean) => {
   const after = summarize(rs.map((x) => x.rssAfterGcMiB));
   const maxCache = Math.max(...rs.map((x) => x.maxCacheBytes));
   return [
-    name, fmt(p.median), fmt(p.min), fmt(p.max), ratio(p.median, budgetMiB), fmt(start.median), fmt(after.median),
-    maxCache ? `${fmt(maxCache / MiB)} MiB (${((maxCache / BUDGET) * 100).toFixed(1)}%)` : "–", fmt(summarize(rs.map((x) => x.ms)).median),
+    name,
+    fmt(p.median),
+    fmt(p.min),
+    fmt(p.max),
+    ratio(p.median, budgetMiB),
+    fmt(start.median),
+    fmt(after.median),
+    maxCache ? `${fmt(maxCache / MiB)} MiB (${((maxCache / BUDGET) * 100).toFixed(1)}%)` : "–",
+    fmt(summarize(rs.map((x) => x.ms)).median),
     target ? verdict(worst(rs) <= limitMiB) : "–",
   ];
 };
@@ -173,12 +215,31 @@ const g = results.group;
 console.log(`### memory.ts: ${WRITE_FACTOR}x a ${budgetMiB} MiB budget of random values (1–64 KiB) through a Group\n`);
 console.log(
   table(
-    ["process", "peak RSS MiB, median", "min", "max", "peak / budget", "RSS at start MiB", "RSS after GC at end MiB", "most the cache held", "ms", "target (every round)"],
+    [
+      "process",
+      "peak RSS MiB, median",
+      "min",
+      "max",
+      "peak / budget",
+      "RSS at start MiB",
+      "RSS after GC at end MiB",
+      "most the cache held",
+      "ms",
+      "target (every round)",
+    ],
     [
       row(`geecache Group, cacheBytes ${budgetMiB} MiB, JSC's own GC`, g, true),
-      row(`same, Bun.gc(true) after every ${GC_EVERY / MiB} MiB loaded (${results["group-gc"][0]!.gcs} times)`, results["group-gc"], true),
+      row(
+        `same, Bun.gc(true) after every ${GC_EVERY / MiB} MiB loaded (${results["group-gc"][0]!.gcs} times)`,
+        results["group-gc"],
+        true,
+      ),
       row("baseline: same loader, nothing kept", results.baseline, false),
-      row(`dist/geecache --cache-bytes=${budgetMiB}MiB (its GcPacer), HTTP origin, ${BINARY_CONCURRENCY} gets in flight; "after GC" = at the end, none forced`, results.binary, true),
+      row(
+        `dist/geecache --cache-bytes=${budgetMiB}MiB (its GcPacer), HTTP origin, ${BINARY_CONCURRENCY} gets in flight; "after GC" = at the end, none forced`,
+        results.binary,
+        true,
+      ),
     ],
   ),
 );

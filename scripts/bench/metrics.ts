@@ -11,10 +11,10 @@
  * exists; the load generator runs on CPU 1.
  */
 import { Group } from "../../src/group/group.ts";
-import { HttpPool } from "../../src/index.ts";
-import { NodeMetrics } from "../../src/observability/metrics/node-metrics.ts";
 import { Registry } from "../../src/group/registry.ts";
+import { HttpPool } from "../../src/index.ts";
 import { nodeHandlers, startNode } from "../../src/node/server.ts";
+import { NodeMetrics } from "../../src/observability/metrics/node-metrics.ts";
 import { demoSource } from "../../src/sources/demo.ts";
 
 const ROUNDS = 5;
@@ -28,7 +28,9 @@ if (argv[0] === "--serve") {
   const pool = new HttpPool({ self: "http://127.0.0.1:8001", onPeerRequest: metrics?.onPeerRequest });
   const registry = new Registry();
   const getter = demoSource("scores");
-  registry.add(new Group({ name: "scores", getter: metrics ? metrics.timeLoads("scores", getter) : getter, peers: pool }));
+  registry.add(
+    new Group({ name: "scores", getter: metrics ? metrics.timeLoads("scores", getter) : getter, peers: pool }),
+  );
   const node = startNode({ registry, pool, port: 0, metrics: metrics ?? false });
   console.log(`listening on ${node.url}`);
 } else {
@@ -65,7 +67,9 @@ async function bench(): Promise<void> {
     const on = median(rps.on);
     const off = median(rps.off);
     const how = useWrk ? `wrk -t1 -c64 -d${seconds}s` : `fetch loop, ${count} requests, ${concurrency} at a time`;
-    console.log(`metrics cost on GET /api?key=Tom (cache hits), ${how}, median of ${ROUNDS} alternating rounds${taskset ? ", server on CPU 0, load on CPU 1" : ""}\n`);
+    console.log(
+      `metrics cost on GET /api?key=Tom (cache hits), ${how}, median of ${ROUNDS} alternating rounds${taskset ? ", server on CPU 0, load on CPU 1" : ""}\n`,
+    );
     console.log("| metrics | req/s (median) | rounds |");
     console.log("| --- | --- | --- |");
     console.log(`| on (default) | ${fmt(on)} | ${rps.on.map(fmt).join(", ")} |`);
@@ -101,16 +105,24 @@ async function inProcess(calls: number): Promise<void> {
   const on = median(rate.on);
   const off = median(rate.off);
   const perCallNs = (1e9 / on - 1e9 / off).toFixed(0);
-  console.log(`\nin process, the handler alone (${calls.toLocaleString("en-US")} calls of GET /api?key=Tom per round, no sockets): on ${fmt(on)}/s, off ${fmt(off)}/s, ratio ${(on / off).toFixed(3)}, about ${perCallNs} ns more per request with metrics`);
+  console.log(
+    `\nin process, the handler alone (${calls.toLocaleString("en-US")} calls of GET /api?key=Tom per round, no sockets): on ${fmt(on)}/s, off ${fmt(off)}/s, ratio ${(on / off).toFixed(3)}, about ${perCallNs} ns more per request with metrics`,
+  );
 }
 
 function describe(on: number, off: number): string {
   const pct = Math.abs(on / off - 1) * 100;
-  return on <= off ? `${pct.toFixed(1)}% fewer req/s with metrics` : `${pct.toFixed(1)}% more req/s with metrics: within the noise`;
+  return on <= off
+    ? `${pct.toFixed(1)}% fewer req/s with metrics`
+    : `${pct.toFixed(1)}% more req/s with metrics: within the noise`;
 }
 
 async function serve(mode: "on" | "off", pin: (cpu: number, cmd: string[]) => string[]) {
-  const proc = Bun.spawn(pin(0, [process.execPath, import.meta.path, "--serve", mode]), { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn(pin(0, [process.execPath, import.meta.path, "--serve", mode]), {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const reader = proc.stdout.getReader();
   let out = "";
   const decoder = new TextDecoder();
@@ -128,7 +140,11 @@ async function serve(mode: "on" | "off", pin: (cpu: number, cmd: string[]) => st
 
 async function wrk(cmd: string[]): Promise<number> {
   const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
-  const [raw, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [raw, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`wrk exited ${code}: ${err}${raw}`);
   if (/Non-2xx|Socket errors/.test(raw)) throw new Error(`wrk saw failed requests:\n${raw}`);
   const rps = Number(raw.match(/^Requests\/sec:\s+([\d.]+)/m)?.[1]);

@@ -9,7 +9,21 @@
  */
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { fmt, footer, freePorts, median, parseArgs, ratio, spawnBare, spawnNode, summarize, table, tempDir, verdict, type Server } from "./_lib.ts";
+import {
+  fmt,
+  footer,
+  freePorts,
+  median,
+  parseArgs,
+  ratio,
+  type Server,
+  spawnBare,
+  spawnNode,
+  summarize,
+  table,
+  tempDir,
+  verdict,
+} from "./_lib.ts";
 
 const CONCURRENCY = 1000;
 const ORIGIN_DELAY_MS = 50;
@@ -53,17 +67,25 @@ try {
 await using _nodes = { [Symbol.asyncDispose]: () => Promise.all(nodes.map((n) => n.stop())).then(() => {}) };
 
 async function localLoads(): Promise<number> {
-  const all = await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.url}/stats`)).json()) as any).groups.scores.stats.localLoads as number));
+  const all = await Promise.all(
+    nodes.map(
+      async (n) => ((await (await fetch(`${n.url}/stats`)).json()) as any).groups.scores.stats.localLoads as number,
+    ),
+  );
   return all.reduce((a, b) => a + b, 0);
 }
 
-/** storm sends CONCURRENCY gets of key at once, round-robin over the nodes, and returns the ms until all are answered. */
+/**
+ * storm sends CONCURRENCY gets of key at once, round-robin over the nodes, and returns the ms until all are answered.
+ */
 async function storm(key: string): Promise<number> {
   const want = `value of ${key}`;
   const t0 = performance.now();
   const answers = await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, i) => {
-      const res = await fetch(`${nodes[i % nodes.length]!.url}/api?key=${encodeURIComponent(key)}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const res = await fetch(`${nodes[i % nodes.length]!.url}/api?key=${encodeURIComponent(key)}`, {
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
       return res.status === 200 && (await res.text()) === want;
     }),
   );
@@ -93,9 +115,23 @@ const k = summarize(calls);
 console.log(`### stampede.ts: ${CONCURRENCY} concurrent gets of one key over 3 nodes\n`);
 console.log(
   table(
-    ["round kind", "ms to serve all, median", "min", "max", "loader calls per round (median, min–max)", "ratio to warm"],
     [
-      ["cold key (fresh each round)", fmt(c.median), fmt(c.min), fmt(c.max), `${median(calls)} (${k.min}–${k.max})`, ratio(c.median, w.median)],
+      "round kind",
+      "ms to serve all, median",
+      "min",
+      "max",
+      "loader calls per round (median, min–max)",
+      "ratio to warm",
+    ],
+    [
+      [
+        "cold key (fresh each round)",
+        fmt(c.median),
+        fmt(c.min),
+        fmt(c.max),
+        `${median(calls)} (${k.min}–${k.max})`,
+        ratio(c.median, w.median),
+      ],
       ["same key, warm", fmt(w.median), fmt(w.min), fmt(w.max), "0", "1.00x"],
     ],
   ),
@@ -104,6 +140,9 @@ const exact = calls.every((n) => n === 1);
 console.log(
   `\nSource: ${sourceName}${sourceName.startsWith("HTTP") ? ` (it was asked ${originCount} times in ${rounds + 1} cold rounds, the untimed one included)` : ""}. ` +
     `Target exactly 1 loader call per cold key: ${verdict(exact)}. ` +
-    footer(`${rounds} rounds, cold then warm; requests from this script (not pinned), ${REQUEST_TIMEOUT_MS / 1000} s timeout each`, false),
+    footer(
+      `${rounds} rounds, cold then warm; requests from this script (not pinned), ${REQUEST_TIMEOUT_MS / 1000} s timeout each`,
+      false,
+    ),
 );
 if (!exact) process.exitCode = 1;

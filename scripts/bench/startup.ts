@@ -5,7 +5,21 @@
  * Usage: bun scripts/bench/startup.ts [--quick]
  * Target: median <= 80 ms.
  */
-import { BARE_SERVER, fmt, footer, freePorts, parseArgs, pinned, ratio, requireBinary, SERVER_CPU, summarize, table, verdict, childEnv } from "./_lib.ts";
+import {
+  BARE_SERVER,
+  childEnv,
+  fmt,
+  footer,
+  freePorts,
+  parseArgs,
+  pinned,
+  ratio,
+  requireBinary,
+  SERVER_CPU,
+  summarize,
+  table,
+  verdict,
+} from "./_lib.ts";
 
 /** TARGET_MS is the issue's start-up target. */
 export const TARGET_MS = 80;
@@ -15,12 +29,20 @@ const { quick } = parseArgs("bun scripts/bench/startup.ts [--quick]");
 const starts = quick ? 8 : 20;
 const binary = requireBinary();
 
-/** startMs spawns cmd (built for port) and polls /healthz with no pause until a 200; it returns the ms from spawn to that answer. */
+/**
+ * startMs spawns cmd (built for port) and polls /healthz with no pause until a 200; it returns the ms from spawn to
+ * that answer.
+ */
 async function startMs(cmd: (port: number) => string[]): Promise<number> {
   const [port] = await freePorts(1);
   const url = `http://127.0.0.1:${port}/healthz`;
   const t0 = performance.now();
-  const proc = Bun.spawn(pinned(SERVER_CPU, cmd(port!)), { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: childEnv() });
+  const proc = Bun.spawn(pinned(SERVER_CPU, cmd(port!)), {
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+    env: childEnv(),
+  });
   try {
     for (let i = 0; i < 1_000_000; i++) {
       if (performance.now() - t0 > DEADLINE_MS || proc.exitCode !== null) break;
@@ -30,7 +52,9 @@ async function startMs(cmd: (port: number) => string[]): Promise<number> {
       );
       if (ok) return performance.now() - t0;
     }
-    throw new Error(`${cmd(port!).join(" ")} did not answer 200 on /healthz within ${DEADLINE_MS} ms: ${await new Response(proc.stderr).text()}`);
+    throw new Error(
+      `${cmd(port!).join(" ")} did not answer 200 on /healthz within ${DEADLINE_MS} ms: ${await new Response(proc.stderr).text()}`,
+    );
   } finally {
     proc.kill("SIGKILL");
     await proc.exited;
@@ -60,4 +84,7 @@ console.log(
     ],
   ),
 );
-console.log(`\nTarget geecache median <= ${TARGET_MS} ms: ${verdict(g.median <= TARGET_MS)}. ` + footer(`${starts} alternating starts each, /healthz polled without pause`, false));
+console.log(
+  `\nTarget geecache median <= ${TARGET_MS} ms: ${verdict(g.median <= TARGET_MS)}. ` +
+    footer(`${starts} alternating starts each, /healthz polled without pause`, false),
+);

@@ -33,7 +33,10 @@ export class ChaosNode {
     return `${this.#out?.text ?? ""}${this.#err?.text ?? ""}`;
   }
 
-  /** start runs the process and resolves once it listens; it rejects (with `inUse` set when the port was taken) otherwise. */
+  /**
+   * start runs the process and resolves once it listens; it rejects (with `inUse` set when the port was taken)
+   * otherwise.
+   */
   async start(): Promise<void> {
     if (this.pid !== undefined) throw new Error(`chaos: ${this.url} is already running`);
     const proc = Bun.spawn(this.#argv, { env: childEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
@@ -45,11 +48,17 @@ export class ChaosNode {
     this.#out = new Captured(proc.stdout);
     this.#err = new Captured(proc.stderr);
     try {
-      await Promise.race([this.#out.wait(LISTENING, START_TIMEOUT_MS), proc.exited.then(() => Promise.reject(new Error("exited")))]);
+      await Promise.race([
+        this.#out.wait(LISTENING, START_TIMEOUT_MS),
+        proc.exited.then(() => Promise.reject(new Error("exited"))),
+      ]);
     } catch (err) {
       await this.kill();
       const text = this.log.trim();
-      throw Object.assign(new Error(`chaos: ${this.url} did not start: ${text.split("\n").slice(-2).join(" ") || String(err)}`), { inUse: IN_USE.test(text) });
+      throw Object.assign(
+        new Error(`chaos: ${this.url} did not start: ${text.split("\n").slice(-2).join(" ") || String(err)}`),
+        { inUse: IN_USE.test(text) },
+      );
     }
   }
 
@@ -93,7 +102,17 @@ export async function startCluster(spec: ClusterSpec): Promise<ChaosNode[]> {
     const port = 20_000 + Math.floor(Math.random() * 40_000);
     const urls = spec.hosts.map((h) => `http://${h}:${port}`);
     const nodes = spec.hosts.map(
-      (h, i) => new ChaosNode(urls[i]!, [...(spec.prefix?.(i) ?? []), binary, `--host=${h}`, `--port=${port}`, `--peers=${urls.join(",")}`, "--drain=0", "--log-level=info", ...spec.args]),
+      (h, i) =>
+        new ChaosNode(urls[i]!, [
+          ...(spec.prefix?.(i) ?? []),
+          binary,
+          `--host=${h}`,
+          `--port=${port}`,
+          `--peers=${urls.join(",")}`,
+          "--drain=0",
+          "--log-level=info",
+          ...spec.args,
+        ]),
     );
     const started = await Promise.allSettled(nodes.map((n) => n.start()));
     const failed = started.find((s) => s.status === "rejected");
@@ -128,7 +147,10 @@ export interface Ctx {
   cleanup: Cleanup;
 }
 
-/** UP_TIMEOUT_MS bounds the wait for every node to see every other up: a probe backoff can reach 16 s after a long outage. */
+/**
+ * UP_TIMEOUT_MS bounds the wait for every node to see every other up: a probe backoff can reach 16 s after a long
+ * outage.
+ */
 export const UP_TIMEOUT_MS = 40_000;
 
 /** allUp waits until no running node lists a peer as down in /stats; it resolves with the ms it waited. */

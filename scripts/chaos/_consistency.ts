@@ -29,7 +29,12 @@ export async function readRound(bases: readonly string[], keys: readonly string[
 }
 
 /** readRounds reads rounds back to back until durationMs after since has passed (and at least one round). */
-export async function readRounds(bases: readonly string[], keys: readonly string[], since: number, durationMs: number): Promise<Round[]> {
+export async function readRounds(
+  bases: readonly string[],
+  keys: readonly string[],
+  since: number,
+  durationMs: number,
+): Promise<Round[]> {
   const rounds: Round[] = [];
   do rounds.push(await readRound(bases, keys, since));
   while (performance.now() - since < durationMs);
@@ -48,7 +53,10 @@ export interface Divergence {
   lastDivergentMs: number;
 }
 
-/** divergence looks at the rounds that began fromMs or later after the event (and notes the last divergent round of all). */
+/**
+ * divergence looks at the rounds that began fromMs or later after the event (and notes the last divergent round of
+ * all).
+ */
 export function divergence(rounds: readonly Round[], fromMs: number): Divergence {
   const divergent = new Set<string>();
   let failedReads = 0;

@@ -23,8 +23,26 @@ export interface Profile {
 /** profile returns the full profile, or the short one CI runs. */
 export function profile(quick: boolean): Profile {
   return quick
-    ? { quick, hotTtl: 2000, peerTimeout: 1000, loadMs: 3000, workers: 16, keys: 300, frozenMs: 3500, originDownMs: 2000 }
-    : { quick, hotTtl: 5000, peerTimeout: 1000, loadMs: 10_000, workers: 16, keys: 300, frozenMs: 8000, originDownMs: 5000 };
+    ? {
+        quick,
+        hotTtl: 2000,
+        peerTimeout: 1000,
+        loadMs: 3000,
+        workers: 16,
+        keys: 300,
+        frozenMs: 3500,
+        originDownMs: 2000,
+      }
+    : {
+        quick,
+        hotTtl: 5000,
+        peerTimeout: 1000,
+        loadMs: 10_000,
+        workers: 16,
+        keys: 300,
+        frozenMs: 8000,
+        originDownMs: 5000,
+      };
 }
 
 /** Answer is one HTTP request's outcome: status 0 means no answer (a connection error or the time limit). */
@@ -78,8 +96,13 @@ export interface Sample extends Answer {
   key: string;
 }
 
-/** runLoad runs workers that each send one request at a time until durationMs has passed; it returns every sample and when `at` ran. */
-export async function runLoad(options: LoadOptions): Promise<{ samples: Sample[]; t0: number; atTime: number | undefined }> {
+/**
+ * runLoad runs workers that each send one request at a time until durationMs has passed; it returns every sample and
+ * when `at` ran.
+ */
+export async function runLoad(
+  options: LoadOptions,
+): Promise<{ samples: Sample[]; t0: number; atTime: number | undefined }> {
   const samples: Sample[] = [];
   const t0 = performance.now();
   const end = t0 + options.durationMs;
@@ -114,7 +137,12 @@ export function ms(x: number): string {
 }
 
 /** until polls check every intervalMs until it returns true; it throws, naming what it waited for, after timeoutMs. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<number> {
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<number> {
   const start = performance.now();
   const end = start + timeoutMs;
   for (;;) {

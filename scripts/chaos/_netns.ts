@@ -60,7 +60,13 @@ export function makeNetns(n: number, cleanup: Cleanup): Netns {
     const host = `${SUBNET}.${2 + i}`;
     cleanup.add(`delete namespace ${ns(i)}`, () => {
       if (exists("link", "show", hostEnd(i))) ip("link", "del", hostEnd(i)); // takes its pair with it
-      if (Bun.spawnSync(["ip", "netns", "list"], { stdout: "pipe" }).stdout.toString().split("\n").some((l) => l.split(" ")[0] === ns(i))) ip("netns", "del", ns(i));
+      if (
+        Bun.spawnSync(["ip", "netns", "list"], { stdout: "pipe" })
+          .stdout.toString()
+          .split("\n")
+          .some((l) => l.split(" ")[0] === ns(i))
+      )
+        ip("netns", "del", ns(i));
     });
     ip("netns", "add", ns(i));
     ip("link", "add", hostEnd(i), "type", "veth", "peer", "name", nsEnd(i));

@@ -1,14 +1,14 @@
 // `npm run chaos [-- --quick] [--only=kill,rejoin,writes,freeze,origin,partition]`: drives a
 // 3-node cluster of dist/geecache through failures and prints what it measured as markdown tables.
 import { allUp, type Ctx, startCluster } from "./_cluster.ts";
-import { Cleanup, profile, type Profile } from "./_lib.ts";
+import { Cleanup, type Profile, profile } from "./_lib.ts";
 import { Origin } from "./_origin.ts";
-import { type KillResult, reportKill, runKill } from "./kill.ts";
-import { type RejoinResult, reportRejoin, runRejoin } from "./rejoin.ts";
-import { reportWrites, runWrites, type WritesResult } from "./writes.ts";
 import { type FreezeResult, reportFreeze, runFreeze } from "./freeze.ts";
+import { type KillResult, reportKill, runKill } from "./kill.ts";
 import { type OriginDownResult, reportOriginDown, runOriginDown } from "./origin-down.ts";
 import { type PartitionResult, reportPartition, runPartition } from "./partition.ts";
+import { type RejoinResult, reportRejoin, runRejoin } from "./rejoin.ts";
+import { reportWrites, runWrites, type WritesResult } from "./writes.ts";
 
 /** SCENARIOS are the names --only takes, in the order they run. */
 export const SCENARIOS = ["kill", "rejoin", "writes", "freeze", "origin", "partition"] as const;
@@ -34,7 +34,10 @@ export interface ChaosResults {
 /** LOOPBACK_HOSTS are the nodes' addresses: one port shared, so a node restarts at the same URL. */
 const LOOPBACK_HOSTS = ["127.0.1.1", "127.0.1.2", "127.0.1.3"];
 
-/** runChaos runs the scenarios (all, or `only`) and returns their figures; every process and namespace is gone when it settles. */
+/**
+ * runChaos runs the scenarios (all, or `only`) and returns their figures; every process and namespace is gone when it
+ * settles.
+ */
 export async function runChaos(options: { quick?: boolean; only?: readonly Scenario[] } = {}): Promise<ChaosResults> {
   const p = profile(options.quick ?? false);
   const want = new Set(options.only ?? SCENARIOS);
@@ -46,7 +49,12 @@ export async function runChaos(options: { quick?: boolean; only?: readonly Scena
     if ([...want].some((s) => s !== "partition")) {
       const origin = new Origin();
       cleanup.add("stop the origin", () => origin[Symbol.dispose]());
-      const args = [`--source=${origin.source}`, `--hot-ttl=${p.hotTtl}ms`, `--peer-timeout=${p.peerTimeout}ms`, "--copies=2"];
+      const args = [
+        `--source=${origin.source}`,
+        `--hot-ttl=${p.hotTtl}ms`,
+        `--peer-timeout=${p.peerTimeout}ms`,
+        "--copies=2",
+      ];
       const nodes = await startCluster({ hosts: LOOPBACK_HOSTS, args, cleanup });
       const ctx: Ctx = { profile: p, origin, nodes, cleanup };
       if (want.has("kill") || want.has("rejoin")) {
@@ -97,7 +105,7 @@ function parseChaosArgs(argv: string[]): { quick: boolean; only?: Scenario[] } {
   for (const a of argv) {
     const only = a.match(/^--only=(.+)$/)?.[1]?.split(",");
     if (a === "--quick") out.quick = true;
-    else if (only && only.every((s) => (SCENARIOS as readonly string[]).includes(s))) out.only = only as Scenario[];
+    else if (only?.every((s) => (SCENARIOS as readonly string[]).includes(s))) out.only = only as Scenario[];
     else {
       process.stderr.write(`unknown argument ${a}\n${usage}\n`);
       process.exit(2);
@@ -108,5 +116,5 @@ function parseChaosArgs(argv: string[]): { quick: boolean; only?: Scenario[] } {
 
 if (import.meta.main) {
   const results = await runChaos(parseChaosArgs(process.argv.slice(2)));
-  process.stdout.write(reportChaos(results) + "\n");
+  process.stdout.write(`${reportChaos(results)}\n`);
 }

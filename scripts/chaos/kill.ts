@@ -1,7 +1,8 @@
 // Scenario 1: SIGKILL one node while 16 clients read through the two others.
-import { type Ctx } from "./_cluster.ts";
-import { keyNames, ms, percentile, runLoad, type Sample } from "./_lib.ts";
+
 import { table } from "../bench/_lib.ts";
+import type { Ctx } from "./_cluster.ts";
+import { keyNames, ms, percentile, runLoad, type Sample } from "./_lib.ts";
 
 /** Phase is the load before or after the kill, seen from the survivors. */
 export interface Phase {
@@ -32,13 +33,23 @@ export async function runKill(ctx: Ctx): Promise<KillResult> {
   const { samples, atTime } = await runLoad({
     workers: profile.workers,
     durationMs: profile.loadMs,
-    next: (w, n) => ({ base: survivors[(w + n) % survivors.length]!, key: keys[Math.floor(Math.random() * keys.length)]! }),
+    next: (w, n) => ({
+      base: survivors[(w + n) % survivors.length]!,
+      key: keys[Math.floor(Math.random() * keys.length)]!,
+    }),
     at: { ms: profile.loadMs / 2, run: () => victim.kill() },
   });
   const wrong = (s: Sample) => s.status === 200 && s.body !== origin.value(s.key);
   const phase = (xs: Sample[]): Phase => {
     const lat = xs.map((s) => s.ms);
-    return { requests: xs.length, failed: xs.filter((s) => s.status !== 200).length, wrong: xs.filter(wrong).length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: Math.max(...lat) };
+    return {
+      requests: xs.length,
+      failed: xs.filter((s) => s.status !== 200).length,
+      wrong: xs.filter(wrong).length,
+      p50: percentile(lat, 50),
+      p99: percentile(lat, 99),
+      max: Math.max(...lat),
+    };
   };
   const bad = samples.filter((s) => s.status !== 200 || wrong(s));
   return {
@@ -51,10 +62,21 @@ export async function runKill(ctx: Ctx): Promise<KillResult> {
 
 /** reportKill is the scenario's markdown table. */
 export function reportKill(r: KillResult): string {
-  const row = (name: string, p: Phase) => [name, String(p.requests), String(p.failed), String(p.wrong), ms(p.p50), ms(p.p99), ms(p.max)];
+  const row = (name: string, p: Phase) => [
+    name,
+    String(p.requests),
+    String(p.failed),
+    String(p.wrong),
+    ms(p.p50),
+    ms(p.p99),
+    ms(p.max),
+  ];
   return [
     `### 1. SIGKILL under load (${r.victim} killed; reads through the two others)`,
-    table(["phase", "requests", "failed", "wrong", "p50", "p99", "max"], [row("before the kill", r.before), row("after the kill", r.after)]),
+    table(
+      ["phase", "requests", "failed", "wrong", "p50", "p99", "max"],
+      [row("before the kill", r.before), row("after the kill", r.after)],
+    ),
     ...r.examples.map((e) => `- ${e}`),
   ].join("\n");
 }

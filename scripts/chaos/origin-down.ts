@@ -1,9 +1,10 @@
 // Scenario 5: the origin answers 503 for a while: cached keys must still be served, uncached ones
 // fail with a one-line 503, and the cluster must recover as soon as the origin is back.
-import { type Ctx } from "./_cluster.ts";
-import { apiGet, type Answer, keyNames, ms, until } from "./_lib.ts";
-import { readRound } from "./_consistency.ts";
+
 import { table } from "../bench/_lib.ts";
+import type { Ctx } from "./_cluster.ts";
+import { readRound } from "./_consistency.ts";
+import { type Answer, apiGet, keyNames, ms, until } from "./_lib.ts";
 
 /** CACHED_KEYS is how many keys are read (and so cached) before the origin goes down. */
 const CACHED_KEYS = 60;
@@ -20,7 +21,10 @@ export interface OriginDownResult {
   recoveryMs: number;
 }
 
-/** runOriginDown caches CACHED_KEYS keys on every node, turns the origin down for profile.originDownMs and reads cached and fresh keys through every node. */
+/**
+ * runOriginDown caches CACHED_KEYS keys on every node, turns the origin down for profile.originDownMs and reads cached
+ * and fresh keys through every node.
+ */
 export async function runOriginDown(ctx: Ctx): Promise<OriginDownResult> {
   const { profile, origin, nodes } = ctx;
   const bases = nodes.map((n) => n.url);
@@ -56,8 +60,24 @@ export async function runOriginDown(ctx: Ctx): Promise<OriginDownResult> {
   const show = (a: Answer) => `${a.status} ${a.body.trim().slice(0, 160)}`;
   return {
     downMs: profile.originDownMs,
-    cached: { requests: cached.length, ok: okCached.length, examples: cached.filter((a) => a.status !== 200).slice(0, 3).map(show) },
-    uncached: { requests: uncached.length, oneLine503: uncached.filter(oneLine).length, other: uncached.filter((a) => !oneLine(a)).length, examples: uncached.filter((a) => !oneLine(a)).slice(0, 3).map(show).concat(uncached.filter(oneLine).slice(0, 1).map(show)) },
+    cached: {
+      requests: cached.length,
+      ok: okCached.length,
+      examples: cached
+        .filter((a) => a.status !== 200)
+        .slice(0, 3)
+        .map(show),
+    },
+    uncached: {
+      requests: uncached.length,
+      oneLine503: uncached.filter(oneLine).length,
+      other: uncached.filter((a) => !oneLine(a)).length,
+      examples: uncached
+        .filter((a) => !oneLine(a))
+        .slice(0, 3)
+        .map(show)
+        .concat(uncached.filter(oneLine).slice(0, 1).map(show)),
+    },
     recoveryMs,
   };
 }
@@ -67,9 +87,27 @@ export function reportOriginDown(r: OriginDownResult): string {
   return [
     `### 5. The origin down for ${r.downMs / 1000} s (reads through every node)`,
     table(
-      ["cached keys read", "answered 200", "uncached keys read", "503 with one line", "other answers", "recovery after the origin returned"],
-      [[String(r.cached.requests), String(r.cached.ok), String(r.uncached.requests), String(r.uncached.oneLine503), String(r.uncached.other), ms(r.recoveryMs)]],
+      [
+        "cached keys read",
+        "answered 200",
+        "uncached keys read",
+        "503 with one line",
+        "other answers",
+        "recovery after the origin returned",
+      ],
+      [
+        [
+          String(r.cached.requests),
+          String(r.cached.ok),
+          String(r.uncached.requests),
+          String(r.uncached.oneLine503),
+          String(r.uncached.other),
+          ms(r.recoveryMs),
+        ],
+      ],
     ),
-    ...[...r.cached.examples.map((e) => `cached: ${e}`), ...r.uncached.examples.map((e) => `uncached: ${e}`)].map((e) => `- ${e}`),
+    ...[...r.cached.examples.map((e) => `cached: ${e}`), ...r.uncached.examples.map((e) => `uncached: ${e}`)].map(
+      (e) => `- ${e}`,
+    ),
   ].join("\n");
 }

@@ -1,13 +1,16 @@
 // Scenario 6: a network partition. Three nodes in network namespaces; one is cut off (its link
 // down) while reads and writes go through the other two, then healed.
+
+import { table } from "../bench/_lib.ts";
 import { allUp, startCluster } from "./_cluster.ts";
-import { apiPut, type Cleanup, keyNames, ms, type Profile, runLoad } from "./_lib.ts";
 import { divergence, readRound, readRounds } from "./_consistency.ts";
+import { apiPut, type Cleanup, keyNames, ms, type Profile, runLoad } from "./_lib.ts";
 import { makeNetns, unavailable } from "./_netns.ts";
 import { Origin } from "./_origin.ts";
-import { table } from "../bench/_lib.ts";
 
-/** READ_KEYS are read during the cut; WRITE_KEYS are written before it and during it (both read, so cached, before it). */
+/**
+ * READ_KEYS are read during the cut; WRITE_KEYS are written before it and during it (both read, so cached, before it).
+ */
 const READ_KEYS = 150;
 const WRITE_KEYS = 30;
 
@@ -16,7 +19,10 @@ export interface PartitionResult {
   skipped?: string;
   cut?: string;
   cutMs?: number;
-  /** reads and failedReads are the reads through the two connected nodes during the cut; wrongReads got another body than the origin's. */
+  /**
+   * reads and failedReads are the reads through the two connected nodes during the cut; wrongReads got another body
+   * than the origin's.
+   */
   reads?: number;
   failedReads?: number;
   wrongReads?: number;
@@ -31,11 +37,14 @@ export interface PartitionResult {
   examples?: string[];
 }
 
-/** runPartition makes the namespaces and the cluster, cuts node 2 off for a while, heals it and compares what the nodes serve. */
+/**
+ * runPartition makes the namespaces and the cluster, cuts node 2 off for a while, heals it and compares what the nodes
+ * serve.
+ */
 export async function runPartition(profile: Profile, cleanup: Cleanup): Promise<PartitionResult> {
   const why = unavailable();
   if (why) return { skipped: why };
-  let net;
+  let net: ReturnType<typeof makeNetns>;
   try {
     net = makeNetns(3, cleanup);
   } catch (err) {
@@ -43,7 +52,12 @@ export async function runPartition(profile: Profile, cleanup: Cleanup): Promise<
   }
   const origin = new Origin(net.bridgeAddress);
   cleanup.add("stop the partition's origin", () => origin[Symbol.dispose]());
-  const args = [`--source=${origin.source}`, `--hot-ttl=${profile.hotTtl}ms`, `--peer-timeout=${profile.peerTimeout}ms`, "--copies=2"];
+  const args = [
+    `--source=${origin.source}`,
+    `--hot-ttl=${profile.hotTtl}ms`,
+    `--peer-timeout=${profile.peerTimeout}ms`,
+    "--copies=2",
+  ];
   const nodes = await startCluster({ hosts: net.hosts, args, prefix: net.prefix, cleanup });
   const bases = nodes.map((n) => n.url);
   const connected = bases.slice(0, 2);
@@ -64,17 +78,24 @@ export async function runPartition(profile: Profile, cleanup: Cleanup): Promise<
     }
   };
   net.cut(2);
-  let load;
+  let load: Awaited<ReturnType<typeof runLoad>>;
   try {
     [load] = await Promise.all([
-      runLoad({ workers: 8, durationMs: cutMs, next: (w, n) => ({ base: connected[(w + n) % 2]!, key: readKeys[Math.floor(Math.random() * READ_KEYS)]! }) }),
+      runLoad({
+        workers: 8,
+        durationMs: cutMs,
+        next: (w, n) => ({ base: connected[(w + n) % 2]!, key: readKeys[Math.floor(Math.random() * READ_KEYS)]! }),
+      }),
       writer(performance.now() + cutMs),
     ]);
   } finally {
     net.heal(2);
   }
   const healed = performance.now();
-  const [rounds, upMs] = await Promise.all([readRounds(bases, [...readKeys, ...writeKeys], healed, profile.hotTtl + 1000), allUp(nodes)]);
+  const [rounds, upMs] = await Promise.all([
+    readRounds(bases, [...readKeys, ...writeKeys], healed, profile.hotTtl + 1000),
+    allUp(nodes),
+  ]);
   const d = divergence(rounds, profile.hotTtl);
   const samples = load.samples;
   return {
@@ -100,8 +121,28 @@ export function reportPartition(r: PartitionResult, hotTtl: number): string {
   return [
     title,
     table(
-      ["reads during the cut", "failed", "wrong", "writes (acknowledged)", "keys with two values after --hot-ttl", "last round with two values", "rounds after --hot-ttl", "until all see all up"],
-      [[String(r.reads), String(r.failedReads), String(r.wrongReads), `${r.writes} (${r.ackedWrites})`, String(r.divergent!.length), r.lastDivergentMs! < 0 ? "none" : ms(r.lastDivergentMs!), String(r.rounds), ms(r.upMs!)]],
+      [
+        "reads during the cut",
+        "failed",
+        "wrong",
+        "writes (acknowledged)",
+        "keys with two values after --hot-ttl",
+        "last round with two values",
+        "rounds after --hot-ttl",
+        "until all see all up",
+      ],
+      [
+        [
+          String(r.reads),
+          String(r.failedReads),
+          String(r.wrongReads),
+          `${r.writes} (${r.ackedWrites})`,
+          String(r.divergent!.length),
+          r.lastDivergentMs! < 0 ? "none" : ms(r.lastDivergentMs!),
+          String(r.rounds),
+          ms(r.upMs!),
+        ],
+      ],
     ),
     ...r.examples!.map((e) => `- ${e}`),
   ].join("\n");

@@ -1,8 +1,9 @@
 // Scenario 2: the killed node starts again at its address; how many extra source loads does its return cost?
-import { allUp, type Ctx, restart } from "./_cluster.ts";
-import { keyNames, ms, owners } from "./_lib.ts";
-import { readRound } from "./_consistency.ts";
+
 import { table } from "../bench/_lib.ts";
+import { allUp, type Ctx, restart } from "./_cluster.ts";
+import { readRound } from "./_consistency.ts";
+import { keyNames, ms, owners } from "./_lib.ts";
 
 /** RejoinResult is what the restart scenario measured. */
 export interface RejoinResult {
@@ -20,12 +21,18 @@ export interface RejoinResult {
   failedReads: number;
 }
 
-/** runRejoin restarts the last node (killed by runKill), waits until its peers use it again and reads every key everywhere. */
+/**
+ * runRejoin restarts the last node (killed by runKill), waits until its peers use it again and reads every key
+ * everywhere.
+ */
 export async function runRejoin(ctx: Ctx): Promise<RejoinResult> {
   const { profile, origin, nodes } = ctx;
   const node = nodes[nodes.length - 1]!;
   const keys = keyNames("k", profile.keys);
-  const owner = owners(nodes.map((n) => n.url), keys);
+  const owner = owners(
+    nodes.map((n) => n.url),
+    keys,
+  );
   const before = new Map(keys.map((k) => [k, origin.loads(k)]));
   const t0 = performance.now();
   await restart(node);
@@ -33,7 +40,11 @@ export async function runRejoin(ctx: Ctx): Promise<RejoinResult> {
   const upMs = await allUp(nodes);
   let failedReads = 0;
   for (let i = 0; i < 2; i++) {
-    const round = await readRound(nodes.map((n) => n.url), keys, t0);
+    const round = await readRound(
+      nodes.map((n) => n.url),
+      keys,
+      t0,
+    );
     for (const vs of round.values.values()) failedReads += vs.filter((v) => v === null).length;
   }
   const extra = (k: string) => origin.loads(k) - before.get(k)!;
@@ -53,8 +64,24 @@ export function reportRejoin(r: RejoinResult): string {
   return [
     `### 2. Restart and rejoin (${r.node} started again at its address; every key read from every node twice)`,
     table(
-      ["keys it owns", "extra source loads", "of keys it does not own", "failed reads", "start", "until peers see it up"],
-      [[String(r.owned), String(r.extraLoads), String(r.extraOnOthers), String(r.failedReads), ms(r.startMs), ms(r.upMs)]],
+      [
+        "keys it owns",
+        "extra source loads",
+        "of keys it does not own",
+        "failed reads",
+        "start",
+        "until peers see it up",
+      ],
+      [
+        [
+          String(r.owned),
+          String(r.extraLoads),
+          String(r.extraOnOthers),
+          String(r.failedReads),
+          ms(r.startMs),
+          ms(r.upMs),
+        ],
+      ],
     ),
   ].join("\n");
 }

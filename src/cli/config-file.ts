@@ -31,7 +31,12 @@ export interface ConfigFile {
 }
 
 /** fileError is a bad --config file: one line naming the file, the line when known, and the field. */
-export function fileError(path: string, line: number | undefined, field: string | undefined, what: string): GeeCacheError {
+export function fileError(
+  path: string,
+  line: number | undefined,
+  field: string | undefined,
+  what: string,
+): GeeCacheError {
   return new GeeCacheError("INVALID_ARGUMENT", `${path}${line ? `:${line}` : ""}: ${field ? `${field}: ` : ""}${what}`);
 }
 
@@ -52,7 +57,12 @@ export function readConfigFile(path: string): ConfigFile {
   try {
     doc = Bun.TOML.parse(text) as Record<string, unknown>;
   } catch (err) {
-    throw fileError(path, errorLine(lines), undefined, errorMessage(err).replace(/^TOML Parse error: /, "not valid TOML: "));
+    throw fileError(
+      path,
+      errorLine(lines),
+      undefined,
+      errorMessage(err).replace(/^TOML Parse error: /, "not valid TOML: "),
+    );
   }
   const lineOf = (field: string, from = 1) => {
     const re = new RegExp(`^\\s*["']?${field.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?\\s*=`);
@@ -68,17 +78,38 @@ export function readConfigFile(path: string): ConfigFile {
       continue;
     }
     const flag = key.replaceAll("_", "-");
-    if (!(flag in FLAGS) || flag === "config") throw fileError(path, lineOf(key), key, `is not a setting (use the flags' names with "_", e.g. cache_bytes; groups go in [[group]] tables)`);
-    if (typeof value === "object" && !Array.isArray(value)) throw fileError(path, lineOf(key), key, "must be a string, number, boolean or list");
+    if (!(flag in FLAGS) || flag === "config")
+      throw fileError(
+        path,
+        lineOf(key),
+        key,
+        `is not a setting (use the flags' names with "_", e.g. cache_bytes; groups go in [[group]] tables)`,
+      );
+    if (typeof value === "object" && !Array.isArray(value))
+      throw fileError(path, lineOf(key), key, "must be a string, number, boolean or list");
     flags[flag as FlagName] = Array.isArray(value) ? value.map(String).join(",") : String(value);
   }
   return { path, flags, groups, lineOf };
 }
 
-/** blameFile turns the error of a bad setting that came from file (not overridden by a flag or variable) into a fileError naming its line and field. */
-export function blameFile(err: unknown, file: ConfigFile, args: Record<string, unknown>, env: Record<string, string | undefined>): unknown {
+/**
+ * blameFile turns the error of a bad setting that came from file (not overridden by a flag or variable) into a
+ * fileError naming its line and field.
+ */
+export function blameFile(
+  err: unknown,
+  file: ConfigFile,
+  args: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+): unknown {
   const flag = err instanceof GeeCacheError ? /^--([a-z-]+) /.exec(err.message)?.[1] : undefined;
-  if (!flag || file.flags[flag as FlagName] === undefined || args[flag] !== undefined || env[envName(flag)] !== undefined) return err;
+  if (
+    !flag ||
+    file.flags[flag as FlagName] === undefined ||
+    args[flag] !== undefined ||
+    env[envName(flag)] !== undefined
+  )
+    return err;
   const field = flag.replaceAll("-", "_");
   return fileError(file.path, file.lineOf(field), field, (err as Error).message.slice(flag.length + 3));
 }
@@ -103,17 +134,22 @@ function errorLine(lines: string[]): number | undefined {
 export function groupsFrom(file: ConfigFile, node: Omit<GroupConfig, "name">): GroupConfig[] {
   const seen = new Set<string>();
   return file.groups.map(({ line, fields }) => {
-    const fail = (field: string, what: string) => fileError(file.path, file.lineOf(field, line) ?? line, `[[group]] ${field}`, what);
-    for (const key of Object.keys(fields)) if (!(GROUP_FIELDS as readonly string[]).includes(key)) throw fail(key, `is not a group field (${GROUP_FIELDS.join(", ")})`);
+    const fail = (field: string, what: string) =>
+      fileError(file.path, file.lineOf(field, line) ?? line, `[[group]] ${field}`, what);
+    for (const key of Object.keys(fields))
+      if (!(GROUP_FIELDS as readonly string[]).includes(key))
+        throw fail(key, `is not a group field (${GROUP_FIELDS.join(", ")})`);
     const str = (field: string): string | undefined => {
       const v = fields[field];
       if (v === undefined) return undefined;
-      if (typeof v !== "string" && typeof v !== "number") throw fail(field, `must be a string, got ${JSON.stringify(v)}`);
+      if (typeof v !== "string" && typeof v !== "number")
+        throw fail(field, `must be a string, got ${JSON.stringify(v)}`);
       return String(v);
     };
     const name = str("name");
     if (name === undefined) throw fileError(file.path, line, "[[group]] name", "is missing: every group needs a name");
-    if (!GROUP_NAME.test(name)) throw fail("name", `accepts 1 to 128 letters, digits, "-", "_" or ".", got ${JSON.stringify(name)}`);
+    if (!GROUP_NAME.test(name))
+      throw fail("name", `accepts 1 to 128 letters, digits, "-", "_" or ".", got ${JSON.stringify(name)}`);
     if (seen.has(name)) throw fail("name", `${JSON.stringify(name)} is already a group`);
     seen.add(name);
     const source = str("source");
@@ -140,7 +176,8 @@ export function groupsFrom(file: ConfigFile, node: Omit<GroupConfig, "name">): G
       return ms;
     };
     const admission = str("admission") ?? node.admission;
-    if (!ADMISSIONS.includes(admission as Admission)) throw fail("admission", `accepts ${ADMISSIONS.join(" or ")}, got ${JSON.stringify(admission)}`);
+    if (!ADMISSIONS.includes(admission as Admission))
+      throw fail("admission", `accepts ${ADMISSIONS.join(" or ")}, got ${JSON.stringify(admission)}`);
     return {
       name,
       source: source ?? node.source,

@@ -1,19 +1,30 @@
-import { DEFAULT_REPLICAS } from "../core/consistent-hash.ts";
-import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
-import { DEFAULT_ADMISSION, DEFAULT_CACHE_BYTES, DEFAULT_HOT_CACHE_RATIO, DEFAULT_HOT_QPS, DEFAULT_HOT_TTL } from "../group/options.ts";
 import { DEFAULT_FILE_INTERVAL } from "../cluster/file-discovery.ts";
 import { DEFAULT_PEER_TIMEOUT } from "../cluster/peer-set.ts";
-import { DEFAULT_BASE_PATH } from "../transport/http/index.ts";
+import { DEFAULT_REPLICAS } from "../core/consistent-hash.ts";
+import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
+import {
+  DEFAULT_ADMISSION,
+  DEFAULT_CACHE_BYTES,
+  DEFAULT_HOT_CACHE_RATIO,
+  DEFAULT_HOT_QPS,
+  DEFAULT_HOT_TTL,
+} from "../group/options.ts";
 import { DEFAULT_API_PORT, DEFAULT_HOST, DEFAULT_PORT } from "../node/server.ts";
 import { DEFAULT_HTTP_TIMEOUT } from "../sources/http.ts";
 import { DEFAULT_POOL_SIZE } from "../sources/postgres.ts";
+import { DEFAULT_BASE_PATH } from "../transport/http/index.ts";
 
 /** DEFAULT_GROUP is the CLI's group (and SQL table) name, as in GeeCache. */
 export const DEFAULT_GROUP = "scores";
 
 /** sizeText writes bytes as a flag value: 64MiB, 4KiB, or a plain number. */
 function sizeText(n: number): string {
-  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) if (n % size === 0) return `${n / size}${unit}`;
+  for (const [unit, size] of [
+    ["GiB", 1024 ** 3],
+    ["MiB", 1024 ** 2],
+    ["KiB", 1024],
+  ] as const)
+    if (n % size === 0) return `${n / size}${unit}`;
   return String(n);
 }
 

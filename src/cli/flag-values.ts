@@ -48,7 +48,8 @@ export function readPem(flag: FlagName, path: string): string {
 /** int reads a whole-number flag from min to max. */
 export function int(flag: FlagName, text: string, min: number, max: number): number {
   const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw bad(flag, `accepts a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw bad(flag, `accepts a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
   return n;
 }
 

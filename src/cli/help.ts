@@ -39,11 +39,21 @@ export function renderHelp(options: HelpOptions): string {
     out.push(head.length <= width ? `  ${bold(flag)}${dim(hint)}` : `  ${bold(flag)}`);
     out.push(...wrap(def.description, width, INDENT));
   }
-  out.push("", ...wrap("Every flag can also be set as GEECACHE_<FLAG>, e.g. GEECACHE_CACHE_BYTES=1GiB; a flag on the command line wins. --version prints the version.", width, ""));
-  return out.join("\n") + "\n";
+  out.push(
+    "",
+    ...wrap(
+      "Every flag can also be set as GEECACHE_<FLAG>, e.g. GEECACHE_CACHE_BYTES=1GiB; a flag on the command line wins. --version prints the version.",
+      width,
+      "",
+    ),
+  );
+  return `${out.join("\n")}\n`;
 }
 
-/** wrap splits text into lines of at most width characters after indent, breaking at spaces (a word longer than a line is cut). */
+/**
+ * wrap splits text into lines of at most width characters after indent, breaking at spaces (a word longer than a line
+ * is cut).
+ */
 export function wrap(text: string, width: number, indent: string): string[] {
   const room = width - indent.length;
   const lines: string[] = [];

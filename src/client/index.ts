@@ -62,13 +62,15 @@ export class GeeCacheClient {
     const urls = typeof options.urls === "string" ? [options.urls] : [...(options.urls ?? [])];
     if (urls.length === 0) throw new TypeError("GeeCacheClient needs at least one node URL in urls");
     for (const u of urls) {
-      if (!/^https?:\/\/[^/?#]+\/?$/.test(u)) throw new TypeError(`GeeCacheClient urls must be http(s)://HOST:PORT, got ${JSON.stringify(u)}`);
+      if (!/^https?:\/\/[^/?#]+\/?$/.test(u))
+        throw new TypeError(`GeeCacheClient urls must be http(s)://HOST:PORT, got ${JSON.stringify(u)}`);
     }
     this.urls = urls.map((u) => u.replace(/\/$/, ""));
     this.#timeout = options.timeout ?? DEFAULT_CLIENT_TIMEOUT;
     if (!(this.#timeout > 0)) throw new RangeError(`GeeCacheClient timeout must be > 0 ms, got ${options.timeout}`);
     this.#batch = options.maxBatchKeys ?? DEFAULT_CLIENT_BATCH_KEYS;
-    if (!(this.#batch >= 1)) throw new RangeError(`GeeCacheClient maxBatchKeys must be >= 1, got ${options.maxBatchKeys}`);
+    if (!(this.#batch >= 1))
+      throw new RangeError(`GeeCacheClient maxBatchKeys must be >= 1, got ${options.maxBatchKeys}`);
     this.#headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
     this.#group = options.group;
     this.#fetch = options.fetch ?? fetch;
@@ -79,7 +81,8 @@ export class GeeCacheClient {
     const { res, url } = await this.#send("GET", this.#path(key, options.group), undefined, options.signal);
     if (res.status === 404) {
       // A missing group is an error; only a missing key is an answer (the node says which in a code).
-      if (res.headers.get("x-geecache-error") === "UNKNOWN_GROUP") throw new GeeCacheClientError(404, await line(res), url);
+      if (res.headers.get("x-geecache-error") === "UNKNOWN_GROUP")
+        throw new GeeCacheClientError(404, await line(res), url);
       return undefined;
     }
     return new Uint8Array(await res.arrayBuffer());
@@ -93,7 +96,10 @@ export class GeeCacheClient {
 
   /** set stores value under key in the cluster; it resolves with the nodes that could not be reached. */
   async set(key: string, value: string | Uint8Array, options: SetOptions = {}): Promise<WriteOutcome> {
-    const ttl = options.ttl === undefined ? "" : `&ttl=${encodeURIComponent(typeof options.ttl === "number" ? `${options.ttl}ms` : options.ttl)}`;
+    const ttl =
+      options.ttl === undefined
+        ? ""
+        : `&ttl=${encodeURIComponent(typeof options.ttl === "number" ? `${options.ttl}ms` : options.ttl)}`;
     const body = typeof value === "string" ? new TextEncoder().encode(value) : value;
     const { res } = await this.#send("PUT", this.#path(key, options.group) + ttl, body, options.signal);
     return outcome(res);
@@ -115,12 +121,20 @@ export class GeeCacheClient {
     const group = options.group ?? this.#group;
     for (let i = 0; i < all.length; i += this.#batch) {
       const chunk = all.slice(i, i + this.#batch);
-      const body = new TextEncoder().encode(JSON.stringify(group === undefined ? { keys: chunk } : { group, keys: chunk }));
-      const { res, url } = await this.#send("POST", "/api/batch", body, options.signal, { "content-type": "application/json" });
-      const { results } = (await res.json()) as { results: { key: string; status: number; value?: string; encoding?: string; error?: string }[] };
+      const body = new TextEncoder().encode(
+        JSON.stringify(group === undefined ? { keys: chunk } : { group, keys: chunk }),
+      );
+      const { res, url } = await this.#send("POST", "/api/batch", body, options.signal, {
+        "content-type": "application/json",
+      });
+      const { results } = (await res.json()) as {
+        results: { key: string; status: number; value?: string; encoding?: string; error?: string }[];
+      };
       for (const r of results) {
-        if (r.status === 200) out.set(r.key, r.encoding === "base64" ? fromBase64(r.value!) : new TextEncoder().encode(r.value!));
-        else if (r.status !== 404) throw new GeeCacheClientError(r.status, `key ${JSON.stringify(r.key)}: ${r.error ?? "failed"}`, url);
+        if (r.status === 200)
+          out.set(r.key, r.encoding === "base64" ? fromBase64(r.value!) : new TextEncoder().encode(r.value!));
+        else if (r.status !== 404)
+          throw new GeeCacheClientError(r.status, `key ${JSON.stringify(r.key)}: ${r.error ?? "failed"}`, url);
       }
     }
     return out;
@@ -131,8 +145,17 @@ export class GeeCacheClient {
     return `/api?key=${encodeURIComponent(key)}${g === undefined ? "" : `&group=${encodeURIComponent(g)}`}`;
   }
 
-  /** #send tries each node once from the next starting point; it resolves with the first answer that is neither 5xx nor a failure. */
-  async #send(method: string, path: string, body: Uint8Array | undefined, signal: AbortSignal | undefined, headers?: Record<string, string>): Promise<Attempt> {
+  /**
+   * #send tries each node once from the next starting point; it resolves with the first answer that is neither 5xx nor
+   * a failure.
+   */
+  async #send(
+    method: string,
+    path: string,
+    body: Uint8Array | undefined,
+    signal: AbortSignal | undefined,
+    headers?: Record<string, string>,
+  ): Promise<Attempt> {
     const n = this.urls.length;
     const start = this.#next;
     this.#next = (this.#next + 1) % n;
@@ -144,20 +167,32 @@ export class GeeCacheClient {
         res = await this.#fetchOnce(url + path, method, body, signal, headers);
       } catch (err) {
         if (signal?.aborted) throw new GeeCacheClientError(0, "the request was aborted", url, { cause: err });
-        last = new GeeCacheClientError(0, `${url} could not be reached: ${err instanceof Error ? err.message : String(err)}`, url, { cause: err });
+        last = new GeeCacheClientError(
+          0,
+          `${url} could not be reached: ${err instanceof Error ? err.message : String(err)}`,
+          url,
+          { cause: err },
+        );
         continue;
       }
       if (res.status >= 500) {
         last = new GeeCacheClientError(res.status, (await line(res)) || `${url} answered ${res.status}`, url);
         continue;
       }
-      if (res.status >= 400 && !(res.status === 404 && method === "GET")) throw new GeeCacheClientError(res.status, (await line(res)) || `answered ${res.status}`, url);
+      if (res.status >= 400 && !(res.status === 404 && method === "GET"))
+        throw new GeeCacheClientError(res.status, (await line(res)) || `answered ${res.status}`, url);
       return { res, url };
     }
     throw last!;
   }
 
-  async #fetchOnce(url: string, method: string, body: Uint8Array | undefined, signal: AbortSignal | undefined, headers?: Record<string, string>): Promise<Response> {
+  async #fetchOnce(
+    url: string,
+    method: string,
+    body: Uint8Array | undefined,
+    signal: AbortSignal | undefined,
+    headers?: Record<string, string>,
+  ): Promise<Response> {
     // One controller for the caller's signal and the timeout (AbortSignal.any is not in every Node 20).
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(new Error(`timed out after ${this.#timeout} ms`)), this.#timeout);
@@ -165,7 +200,13 @@ export class GeeCacheClient {
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const res = await this.#fetch(url, { method, body, headers: headers ? { ...this.#headers, ...headers } : this.#headers, signal: ctl.signal, redirect: "error" });
+      const res = await this.#fetch(url, {
+        method,
+        body,
+        headers: headers ? { ...this.#headers, ...headers } : this.#headers,
+        signal: ctl.signal,
+        redirect: "error",
+      });
       // The body is read within the timeout too: buffer it now.
       const buf = await res.arrayBuffer();
       return new Response(res.status === 204 ? null : buf, { status: res.status, headers: res.headers });

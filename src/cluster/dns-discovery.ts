@@ -128,25 +128,27 @@ async function srvAnswer(lookup: DnsLookup, o: DnsDiscoveryOptions, scheme: stri
   const records = await lookup.resolveSrv(o.name);
   const addresses = new Map<string, string>();
   const urls: string[] = [];
-  await Promise.all(records.map(async (r) => {
-    const target = r.name.replace(/\.$/, "");
-    const id = `${scheme}://${hostPort(target, r.port)}`;
-    let ip: string | undefined;
-    try {
-      ip = (await lookup.resolve4(target))[0];
-    } catch {
-      ip = (await lookup.resolve6(target).catch(() => []))[0];
-    }
-    if (ip === undefined) return; // a pod not yet in DNS: it joins on a later poll
-    const address = `${scheme}://${hostPort(ip, r.port)}`;
-    // This node may not know its own pod name: its own address on the list is itself.
-    if (o.self !== undefined && address === o.self) {
-      urls.push(o.self);
-      return;
-    }
-    urls.push(id);
-    addresses.set(id, address);
-  }));
+  await Promise.all(
+    records.map(async (r) => {
+      const target = r.name.replace(/\.$/, "");
+      const id = `${scheme}://${hostPort(target, r.port)}`;
+      let ip: string | undefined;
+      try {
+        ip = (await lookup.resolve4(target))[0];
+      } catch {
+        ip = (await lookup.resolve6(target).catch(() => []))[0];
+      }
+      if (ip === undefined) return; // a pod not yet in DNS: it joins on a later poll
+      const address = `${scheme}://${hostPort(ip, r.port)}`;
+      // This node may not know its own pod name: its own address on the list is itself.
+      if (o.self !== undefined && address === o.self) {
+        urls.push(o.self);
+        return;
+      }
+      urls.push(id);
+      addresses.set(id, address);
+    }),
+  );
   return { urls: [...new Set(urls)].sort(), addresses };
 }
 

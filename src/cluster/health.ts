@@ -26,7 +26,10 @@ export interface HealthOptions {
   /** onDown and onUp are told once per transition (logs, metrics). */
   onDown?: (peer: string, state: PeerHealthState) => void;
   onUp?: (peer: string, downForMs: number, failures: number) => void;
-  /** onRestart is told when a peer answers with another boot id than before: it restarted and its hot copies elsewhere are stale. */
+  /**
+   * onRestart is told when a peer answers with another boot id than before: it restarted and its hot copies elsewhere
+   * are stale.
+   */
   onRestart?: (peer: string) => void;
   now?: () => number;
 }
@@ -38,7 +41,10 @@ export interface HealthOptions {
  * One probe at a time (the client's `probe`, or a peek) then retries it with a backoff from
  * probeMin doubling to probeMax, and the first answer brings it back up.
  */
-export function withHealth(client: TransportClient, options: HealthOptions = {}): TransportClient & { health(): PeerHealthState; stop(): void } {
+export function withHealth(
+  client: TransportClient,
+  options: HealthOptions = {},
+): TransportClient & { health(): PeerHealthState; stop(): void } {
   const threshold = options.threshold ?? DEFAULT_FAILURE_THRESHOLD;
   const probeMin = options.probeMin ?? DEFAULT_PROBE_MIN;
   const probeMax = options.probeMax ?? DEFAULT_PROBE_MAX;
@@ -92,19 +98,27 @@ export function withHealth(client: TransportClient, options: HealthOptions = {})
     }
     return res;
   };
-  const fastFail = () => Promise.reject(new GeeCacheError("PEER_FAILED", `peer ${url} is down since ${new Date(state.since!).toISOString()} (${state.lastError}); probing it`));
-  const guard = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-    if (state.down) return fastFail();
-    try {
-      const result = await call.apply(client, args);
-      up();
-      return result;
-    } catch (err) {
-      if (answered(err)) up();
-      else if (!isAbort(err)) failed(err);
-      throw err;
-    }
-  };
+  const fastFail = () =>
+    Promise.reject(
+      new GeeCacheError(
+        "PEER_FAILED",
+        `peer ${url} is down since ${new Date(state.since!).toISOString()} (${state.lastError}); probing it`,
+      ),
+    );
+  const guard =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (state.down) return fastFail();
+      try {
+        const result = await call.apply(client, args);
+        up();
+        return result;
+      } catch (err) {
+        if (answered(err)) up();
+        else if (!isAbort(err)) failed(err);
+        throw err;
+      }
+    };
   const get = guard(client.get);
   return {
     url,
@@ -128,9 +142,18 @@ export function withHealth(client: TransportClient, options: HealthOptions = {})
   };
 }
 
-/** answered tells whether err is the peer's answer about the key (it is alive; LOAD_FAILED: its source failed), not a failure to reach it. */
+/**
+ * answered tells whether err is the peer's answer about the key (it is alive; LOAD_FAILED: its source failed), not a
+ * failure to reach it.
+ */
 function answered(err: unknown): boolean {
-  return err instanceof GeeCacheError && (err.code === "NOT_FOUND" || err.code === "INVALID_ARGUMENT" || err.code === "KEY_TOO_LONG" || err.code === "LOAD_FAILED");
+  return (
+    err instanceof GeeCacheError &&
+    (err.code === "NOT_FOUND" ||
+      err.code === "INVALID_ARGUMENT" ||
+      err.code === "KEY_TOO_LONG" ||
+      err.code === "LOAD_FAILED")
+  );
 }
 
 function isAbort(err: unknown): boolean {

@@ -14,7 +14,8 @@ export type PeerObserver = (peer: string, outcome: RequestOutcome, seconds: numb
 export function observePeer(client: TransportClient, observer: PeerObserver | undefined): TransportClient {
   if (!observer) return client;
   const url = client.url;
-  const timed = <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+  const timed =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       const start = performance.now();
       try {

@@ -2,14 +2,17 @@ import { Ring, type RingOptions } from "../core/consistent-hash.ts";
 import { GeeCacheError } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import type { PeerPicker } from "../group/peers.ts";
-import { withHealth, type HealthOptions, type PeerHealthState } from "./health.ts";
+import { type HealthOptions, type PeerHealthState, withHealth } from "./health.ts";
 import { observePeer, type PeerObserver } from "./observe.ts";
 import { peerUrl } from "./peer-url.ts";
 import type { PeerTransport, TransportClient } from "./transport.ts";
 
 /** DEFAULT_PEER_TIMEOUT bounds one peer request: 2 s. */
 export const DEFAULT_PEER_TIMEOUT = 2000;
-/** DEFAULT_HANDOFF_WINDOW is how long the ring before a change is remembered for handoff peeks: 12 s (2 DNS intervals + a peer timeout). */
+/**
+ * DEFAULT_HANDOFF_WINDOW is how long the ring before a change is remembered for handoff peeks: 12 s (2 DNS intervals +
+ * a peer timeout).
+ */
 export const DEFAULT_HANDOFF_WINDOW = 12_000;
 
 /** MembershipChange is what one setPeers call changed: the nodes that joined and left (self never appears). */
@@ -29,7 +32,9 @@ export interface HandoffStats {
 
 /** PeerSetOptions configure a node's view of its cluster. */
 export interface PeerSetOptions extends RingOptions {
-  /** self is this node's URL exactly as the other nodes list it; it may be set later with setSelf (a node on port 0). */
+  /**
+   * self is this node's URL exactly as the other nodes list it; it may be set later with setSelf (a node on port 0).
+   */
   self?: string;
   /** transports speak to peers; each peer URL goes to the first transport that accepts it. */
   transports: readonly PeerTransport[];
@@ -39,7 +44,9 @@ export interface PeerSetOptions extends RingOptions {
   onChange?: (change: MembershipChange) => void;
   /** health marks a failing peer down and probes it (default on); false turns it off. */
   health?: HealthOptions | false;
-  /** copies is on how many nodes a written value lives: its owner and the next copies - 1 nodes of the ring (default 1). */
+  /**
+   * copies is on how many nodes a written value lives: its owner and the next copies - 1 nodes of the ring (default 1).
+   */
   copies?: number;
   /** handoffWindow (ms) is how long after a change a new owner peeks a key's previous owner; 0 = never. */
   handoffWindow?: number;
@@ -77,8 +84,10 @@ export class PeerSet implements PeerPicker {
   readonly #window: number;
 
   constructor(options: PeerSetOptions) {
-    if (!options.transports || options.transports.length === 0) throw new TypeError("PeerSet needs at least one transport");
-    if (options.copies !== undefined && !(Number.isInteger(options.copies) && options.copies >= 1)) throw new RangeError(`PeerSet copies must be a whole number >= 1, got ${options.copies}`);
+    if (!options.transports || options.transports.length === 0)
+      throw new TypeError("PeerSet needs at least one transport");
+    if (options.copies !== undefined && !(Number.isInteger(options.copies) && options.copies >= 1))
+      throw new RangeError(`PeerSet copies must be a whole number >= 1, got ${options.copies}`);
     this.transports = options.transports;
     this.#options = options;
     this.#now = options.now ?? Date.now;
@@ -97,7 +106,8 @@ export class PeerSet implements PeerPicker {
   /** setSelf names this node once it knows its address (after listening on port 0); it can be called once. */
   setSelf(url: string): void {
     const self = this.#normalize(url);
-    if (this.#self !== undefined && this.#self !== self) throw new GeeCacheError("INVALID_ARGUMENT", `PeerSet self is already ${this.#self}`);
+    if (this.#self !== undefined && this.#self !== self)
+      throw new GeeCacheError("INVALID_ARGUMENT", `PeerSet self is already ${this.#self}`);
     this.#self = self;
     this.#apply(false);
   }
@@ -132,7 +142,8 @@ export class PeerSet implements PeerPicker {
     const moved = [...members.keys()].filter((u) => before.has(u) && before.get(u) !== members.get(u));
     const changed = joined.length > 0 || left.length > 0;
     // The ring before a change is kept for handoff peeks, with the clients of nodes that left.
-    if (remember && changed && this.#window > 0) this.#remember(before, members, before.size === 0 ? this.#ringWithout(urls) : this.#ring);
+    if (remember && changed && this.#window > 0)
+      this.#remember(before, members, before.size === 0 ? this.#ringWithout(urls) : this.#ring);
     else for (const url of left) void closeQuietly(before.get(url)!.client);
     for (const url of moved) void closeQuietly(before.get(url)!.client);
     // A new ring, swapped in whole: a lookup in flight sees the old ring or the new one, never half of each.
@@ -152,7 +163,8 @@ export class PeerSet implements PeerPicker {
    */
   #remember(before: Map<string, Member>, now: Map<string, Member>, ring: Ring): void {
     const keep = new Map<string, Member>(before.size === 0 ? now : before);
-    for (const [url, m] of this.#previous?.members ?? []) if (!keep.has(url) && !now.has(url)) void closeQuietly(m.client);
+    for (const [url, m] of this.#previous?.members ?? [])
+      if (!keep.has(url) && !now.has(url)) void closeQuietly(m.client);
     this.#previous = { ring, until: this.#now() + this.#window, members: keep };
     clearTimeout(this.#closeTimer);
     this.#closeTimer = setTimeout(() => this.#forgetPrevious(), this.#window);
@@ -186,7 +198,10 @@ export class PeerSet implements PeerPicker {
     return this.#ring.shares();
   }
 
-  /** pickPeer returns the client of key's owner, or undefined when this node owns it (or its transport cannot carry the key). */
+  /**
+   * pickPeer returns the client of key's owner, or undefined when this node owns it (or its transport cannot carry the
+   * key).
+   */
   pickPeer(key: string): TransportClient | undefined {
     const owner = this.#ring.get(key);
     if (owner === undefined || owner === this.#self) return undefined;
@@ -194,7 +209,10 @@ export class PeerSet implements PeerPicker {
     return client?.unroutable?.(key) ? undefined : client;
   }
 
-  /** previousOwner returns the client of the node that owned key before the last change, while the handoff window lasts (undefined if that was this node or the same owner). */
+  /**
+   * previousOwner returns the client of the node that owned key before the last change, while the handoff window lasts
+   * (undefined if that was this node or the same owner).
+   */
   previousOwner(key: string): TransportClient | undefined {
     const prev = this.#previous;
     if (!prev || this.#now() >= prev.until) return undefined;
@@ -204,7 +222,10 @@ export class PeerSet implements PeerPicker {
     return client?.peek && !client.unroutable?.(key) ? client : undefined;
   }
 
-  /** peekPrevious asks key's previous owner for its cached copy only (see PeerPicker); failures count and resolve undefined. */
+  /**
+   * peekPrevious asks key's previous owner for its cached copy only (see PeerPicker); failures count and resolve
+   * undefined.
+   */
   async peekPrevious(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined> {
     const client = this.previousOwner(key);
     if (!client) return undefined;
@@ -260,7 +281,10 @@ export class PeerSet implements PeerPicker {
   }
 
   #member(url: string, address: string): Member {
-    const client = observePeer(this.#transportFor(url).client(url, address === url ? undefined : address), this.#options.onPeerRequest);
+    const client = observePeer(
+      this.#transportFor(url).client(url, address === url ? undefined : address),
+      this.#options.onPeerRequest,
+    );
     if (this.#options.health === false) return { address, client };
     const guarded = withHealth(client, this.#options.health);
     return { address, client: guarded, health: guarded.health };
@@ -281,7 +305,11 @@ export class PeerSet implements PeerPicker {
 
   #transportFor(url: string): PeerTransport {
     const t = this.transports.find((tr) => tr.accepts(url));
-    if (!t) throw new GeeCacheError("INVALID_ARGUMENT", `no transport speaks to peer ${url} (have ${this.transports.map((tr) => tr.name).join(", ")})`);
+    if (!t)
+      throw new GeeCacheError(
+        "INVALID_ARGUMENT",
+        `no transport speaks to peer ${url} (have ${this.transports.map((tr) => tr.name).join(", ")})`,
+      );
     return t;
   }
 }

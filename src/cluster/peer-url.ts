@@ -11,7 +11,11 @@ export const PEER_SCHEMES = ["http:", "https:", "grpc:", "grpcs:"] as const;
  */
 export function peerUrl(text: string): string {
   const p = text.trim().replace(/\/+$/, "");
-  const wrong = (why: string) => new GeeCacheError("INVALID_ARGUMENT", `peer URL must look like http://host:port (or https://, grpc://, grpcs://)${why}, got ${JSON.stringify(text)}`);
+  const wrong = (why: string) =>
+    new GeeCacheError(
+      "INVALID_ARGUMENT",
+      `peer URL must look like http://host:port (or https://, grpc://, grpcs://)${why}, got ${JSON.stringify(text)}`,
+    );
   if (/^\d+$/.test(p)) {
     const port = Number(p);
     if (port < 1 || port > 65535) throw new GeeCacheError("INVALID_ARGUMENT", `port ${p} is out of range 1 to 65535`);

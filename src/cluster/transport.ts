@@ -1,11 +1,13 @@
-import type { PeerResponse } from "../core/protocol.ts";
 import type { PeerClient } from "../group/peers.ts";
 import type { Registry } from "../group/registry.ts";
 
 /** Handler is what every HTTP route is: a function of a Request. */
 export type Handler = (req: Request) => Response | Promise<Response>;
 
-/** TransportClient is a PeerClient (get, and optionally set, remove and getMany: many keys in one request) that a PeerSet can close once its peer has left the ring. */
+/**
+ * TransportClient is a PeerClient (get, and optionally set, remove and getMany: many keys in one request) that a
+ * PeerSet can close once its peer has left the ring.
+ */
 export interface TransportClient extends PeerClient {
   /** unroutable tells the keys this transport cannot carry; the ring then has this node load them itself. */
   unroutable?(key: string): boolean;

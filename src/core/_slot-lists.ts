@@ -32,10 +32,15 @@ export abstract class SlotLists<V extends Sized> {
   /** evict removes slot i and tells the owner's onEvicted. */
   protected abstract evict(i: number): void;
 
-  /** sweep walks at most budget slots from cursor, evicting the entries dead(key, value) marks, and returns the cursor to pass next time (past the end starts over). */
+  /**
+   * sweep walks at most budget slots from cursor, evicting the entries dead(key, value) marks, and returns the cursor
+   * to pass next time (past the end starts over).
+   */
   sweep(cursor: number, budget: number, dead: (key: string, value: V) => boolean): number {
-    if (!Number.isInteger(cursor) || cursor < 0) throw new RangeError(`sweep: cursor must be an integer >= 0 returned by sweep, got ${cursor}`);
-    if (!Number.isInteger(budget) || budget < 0) throw new RangeError(`sweep: budget must be an integer >= 0, got ${budget}`);
+    if (!Number.isInteger(cursor) || cursor < 0)
+      throw new RangeError(`sweep: cursor must be an integer >= 0 returned by sweep, got ${cursor}`);
+    if (!Number.isInteger(budget) || budget < 0)
+      throw new RangeError(`sweep: budget must be an integer >= 0, got ${budget}`);
     const used = this.used;
     if (used === this.lists) return 0;
     let i = cursor < used ? cursor : 0;

@@ -19,7 +19,10 @@ export interface ByteCache<V extends Sized> {
   removeOldest(): boolean;
   /** oldestKey returns the key removeOldest would delete. */
   oldestKey(): string | undefined;
-  /** sweep removes entries for which dead(key, value) holds, visiting at most budget slots from cursor; it returns the next cursor. */
+  /**
+   * sweep removes entries for which dead(key, value) holds, visiting at most budget slots from cursor; it returns the
+   * next cursor.
+   */
   sweep(cursor: number, budget: number, dead: (key: string, value: V) => boolean): number;
   /** clear drops every entry without calling onEvicted. */
   clear(): void;

@@ -2,7 +2,8 @@
 export type HashFn = (data: string) => number;
 
 /** wyhash is the default ring hash: Bun.hash (wyhash), low 32 bits. */
-export const wyhash: HashFn = (data) => Number(Bun.hash.wyhash(data) & 0xffffffffn); // a mask is the cheapest way from the bigint
+// a mask is the cheapest way from the bigint
+export const wyhash: HashFn = (data) => Number(Bun.hash.wyhash(data) & 0xffffffffn);
 
 /** crc32 is the IEEE CRC-32 that Go GeeCache and groupcache use, for rings that must agree with them. */
 export const crc32: HashFn = (data) => Bun.hash.crc32(data) >>> 0;

@@ -51,7 +51,10 @@ export function isNotFound(err: unknown): boolean {
 
 /** notFound builds the error a loader throws (or returns) when the key does not exist. */
 export function notFound(key: string, group?: string): GeeCacheError {
-  return new GeeCacheError("NOT_FOUND", group ? `key ${JSON.stringify(key)} not found in group ${group}` : `key ${JSON.stringify(key)} not found`);
+  return new GeeCacheError(
+    "NOT_FOUND",
+    group ? `key ${JSON.stringify(key)} not found in group ${group}` : `key ${JSON.stringify(key)} not found`,
+  );
 }
 
 /** errorMessage returns err's message, or err as text when it is not an Error. */

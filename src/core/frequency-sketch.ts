@@ -1,6 +1,7 @@
 // A 4-bit count-min sketch with a doorkeeper, the frequency estimate behind TinyLFU admission.
 //
-// Layout: the table is 32-bit words (Int32Array: JSC keeps int32 loads in integer registers) of eight 4-bit counters, grouped in 64-byte blocks of 16 words.
+// Layout: the table is 32-bit words (Int32Array: JSC keeps int32 loads in integer registers) of eight 4-bit counters,
+// grouped in 64-byte blocks of 16 words.
 // A key's four counters all live in one block (one cache line): row r owns words 4r..4r+3 of the
 // block, and the key picks one word and one nibble per row from its hash. A key's block is its
 // hash masked by the block count, so doubling the table copies it into both halves and every key
@@ -65,12 +66,16 @@ export class FrequencySketch {
   private sample = 0;
   private readonly beforeHalve: (() => void) | undefined;
 
-  /** beforeHalve, when given, is called at the start of every halving: an owner holding counts not yet recorded records them then. */
+  /**
+   * beforeHalve, when given, is called at the start of every halving: an owner holding counts not yet recorded records
+   * them then.
+   */
   constructor(capacity = MIN_CAPACITY, beforeHalve?: () => void) {
     if (!Number.isInteger(capacity) || capacity < 0) {
       throw new RangeError(`FrequencySketch: capacity must be an integer >= 0, got ${capacity}`);
     }
-    if (beforeHalve !== undefined && typeof beforeHalve !== "function") throw new TypeError(`FrequencySketch: beforeHalve must be a function, got ${typeof beforeHalve}`);
+    if (beforeHalve !== undefined && typeof beforeHalve !== "function")
+      throw new TypeError(`FrequencySketch: beforeHalve must be a function, got ${typeof beforeHalve}`);
     this.beforeHalve = beforeHalve;
     this.table = new Int32Array(0);
     this.door = new Int32Array(0);
@@ -163,7 +168,10 @@ export class FrequencySketch {
     return to;
   }
 
-  /** tick counts an occurrence towards the next halving without touching the counters: the caller records it later with record(). */
+  /**
+   * tick counts an occurrence towards the next halving without touching the counters: the caller records it later with
+   * record().
+   */
   tick(): void {
     if (++this.additions >= this.sample) this.halve();
   }

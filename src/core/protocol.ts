@@ -10,9 +10,15 @@
 export interface PeerResponse {
   value: Uint8Array;
   expiresAt: number;
-  /** minuteQps is the owner's decayed request rate of the key (per second), when it sent one: what a non-owner's hot cache goes by. */
+  /**
+   * minuteQps is the owner's decayed request rate of the key (per second), when it sent one: what a non-owner's hot
+   * cache goes by.
+   */
   minuteQps?: number;
-  /** boot identifies the answering process (not on the protobuf wire: a header or metadata); a new one means the peer restarted. */
+  /**
+   * boot identifies the answering process (not on the protobuf wire: a header or metadata); a new one means the peer
+   * restarted.
+   */
   boot?: string;
 }
 
@@ -27,7 +33,11 @@ const TAG_EXPIRE = (3 << 3) | 0; // field 3, varint
  * encodeResponse writes value (and expiresAt in Unix ms, when non-zero; minuteQps, when above
  * zero and finite) as a protobuf message, fields in number order.
  */
-export function encodeResponse(value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array, expiresAt = 0, minuteQps = 0): Uint8Array<ArrayBuffer> {
+export function encodeResponse(
+  value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array,
+  expiresAt = 0,
+  minuteQps = 0,
+): Uint8Array<ArrayBuffer> {
   const n = value.length;
   // A library caller may pass any expiry; the wire holds int64 nanoseconds (up to the year 2262).
   const expire = expiresAt > 0 ? BigInt(Math.round(Math.min(expiresAt, MAX_EXPIRES_AT))) * 1_000_000n : 0n;
@@ -74,7 +84,8 @@ export function decodeResponse(buf: Uint8Array): PeerResponse {
         break;
       }
       case 1:
-        if (field === 2 && o + 8 <= buf.length) minuteQps = new DataView(buf.buffer, buf.byteOffset + o, 8).getFloat64(0, true);
+        if (field === 2 && o + 8 <= buf.length)
+          minuteQps = new DataView(buf.buffer, buf.byteOffset + o, 8).getFloat64(0, true);
         o += 8;
         break;
       case 2: {

@@ -139,7 +139,10 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
     return true;
   }
 
-  /** removeOldest evicts the next victim (probation's LRU end, then protected's, then the window's), calling onEvicted; false when empty. */
+  /**
+   * removeOldest evicts the next victim (probation's LRU end, then protected's, then the window's), calling onEvicted;
+   * false when empty.
+   */
   removeOldest(): boolean {
     if (this.map.size === 0) return false;
     this.evict(this.victim());

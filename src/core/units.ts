@@ -1,7 +1,18 @@
 const BYTE_UNITS: Record<string, number> = {
-  "": 1, b: 1,
-  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9,
-  ki: 1024, kib: 1024, mi: 1024 ** 2, mib: 1024 ** 2, gi: 1024 ** 3, gib: 1024 ** 3,
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  ki: 1024,
+  kib: 1024,
+  mi: 1024 ** 2,
+  mib: 1024 ** 2,
+  gi: 1024 ** 3,
+  gib: 1024 ** 3,
 };
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -16,10 +27,16 @@ export function parseBytes(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** MAX_DURATION is the longest duration parseDuration accepts: 100 years, so an expiry always fits int64 nanoseconds on the wire. */
+/**
+ * MAX_DURATION is the longest duration parseDuration accepts: 100 years, so an expiry always fits int64 nanoseconds on
+ * the wire.
+ */
 export const MAX_DURATION = 100 * 365 * 86_400_000;
 
-/** parseDuration reads a duration such as `250ms`, `2s`, `5m`, `1h`, `1h30m` or a bare number of ms; undefined when it is not one or is over MAX_DURATION. */
+/**
+ * parseDuration reads a duration such as `250ms`, `2s`, `5m`, `1h`, `1h30m` or a bare number of ms; undefined when it
+ * is not one or is over MAX_DURATION.
+ */
 export function parseDuration(text: string): number | undefined {
   const s = text.trim();
   let total = 0;
@@ -29,7 +46,10 @@ export function parseDuration(text: string): number | undefined {
   return total <= MAX_DURATION ? total : undefined;
 }
 
-/** unitMissing tells whether text is a bare number other than 0 (`30`): the CLI and API refuse it rather than guess ms or seconds; parseDuration itself still reads it as ms. */
+/**
+ * unitMissing tells whether text is a bare number other than 0 (`30`): the CLI and API refuse it rather than guess ms
+ * or seconds; parseDuration itself still reads it as ms.
+ */
 export function unitMissing(text: string): boolean {
   const s = text.trim();
   return /^\d+(\.\d+)?$/.test(s) && Number(s) !== 0;
@@ -45,7 +65,8 @@ export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
   let v = n;
-  while (v >= 1023.95 && i < units.length - 1) { // 1048575 B reads as 1 MiB, not 1024.0 KiB
+  while (v >= 1023.95 && i < units.length - 1) {
+    // 1048575 B reads as 1 MiB, not 1024.0 KiB
     v /= 1024;
     i++;
   }

@@ -1,7 +1,7 @@
-import { withSignal } from "./abort.ts";
-import { GeeCacheError, errorMessage } from "../core/errors.ts";
+import { errorMessage, GeeCacheError } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import type { SingleFlight } from "../core/singleflight.ts";
+import { withSignal } from "./abort.ts";
 import { keyError } from "./keys.ts";
 import type { PeerClient, PeerPicker } from "./peers.ts";
 
@@ -29,7 +29,11 @@ type Pending = Map<string, PromiseWithResolvers<PeerResponse>>;
  * has getMany go to that peer in ONE request. A key's error is its entry; nothing rejects except
  * for the caller's signal.
  */
-export async function getMany<R>(parts: BatchParts<R>, keys: Iterable<string>, signal?: AbortSignal): Promise<Map<string, BatchResult<R>>> {
+export async function getMany<R>(
+  parts: BatchParts<R>,
+  keys: Iterable<string>,
+  signal?: AbortSignal,
+): Promise<Map<string, BatchResult<R>>> {
   const out = new Map<string, BatchResult<R>>();
   const byOwner = new Map<PeerClient, Pending>();
   const waits: Promise<unknown>[] = [];
@@ -50,7 +54,12 @@ export async function getMany<R>(parts: BatchParts<R>, keys: Iterable<string>, s
     parts.stats.loads++;
     out.set(key, PLACEHOLDER); // keeps request order in the map
     const flight = parts.flight.do(key, () => start(parts, key, byOwner));
-    waits.push(flight.then((r) => out.set(key, r), (err) => out.set(key, asError(err))));
+    waits.push(
+      flight.then(
+        (r) => out.set(key, r),
+        (err) => out.set(key, asError(err)),
+      ),
+    );
   }
   for (const [owner, pending] of byOwner) send(parts.name, owner, pending);
   if (waits.length > 0) await withSignal(() => Promise.all(waits), signal);
@@ -79,7 +88,8 @@ function send(group: string, owner: PeerClient, pending: Pending): void {
     (answers) => {
       for (const [key, w] of pending) {
         const a = answers.get(key);
-        if (a === undefined) w.reject(new GeeCacheError("PEER_FAILED", `peer ${owner.url} did not answer key ${JSON.stringify(key)}`));
+        if (a === undefined)
+          w.reject(new GeeCacheError("PEER_FAILED", `peer ${owner.url} did not answer key ${JSON.stringify(key)}`));
         else if (a instanceof GeeCacheError) w.reject(a);
         else w.resolve(a);
       }

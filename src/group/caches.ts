@@ -1,5 +1,5 @@
-import type { ByteView } from "../core/byteview.ts";
 import type { ByteCache } from "../core/byte-cache.ts";
+import type { ByteView } from "../core/byteview.ts";
 import { LRU } from "../core/lru.ts";
 import { TinyLFU } from "../core/tinylfu.ts";
 
@@ -26,7 +26,10 @@ export class Entry {
   }
 }
 
-/** Cache is one policy (LRU or W-TinyLFU) of entries with its counters; the group counts gets and hits, the shared budget evictions. */
+/**
+ * Cache is one policy (LRU or W-TinyLFU) of entries with its counters; the group counts gets and hits, the shared
+ * budget evictions.
+ */
 export class Cache {
   gets = 0;
   hits = 0;
@@ -46,7 +49,8 @@ export class Cache {
 export class Caches {
   readonly main: Cache; // values this node owns
   readonly hot = new Cache(); // popular values owned by other peers
-  readonly copies = new Cache(); // copies of values written to other nodes (--copies): never served by a get, only peeked
+  // copies of values written to other nodes (--copies): never served by a get, only peeked
+  readonly copies = new Cache();
 
   constructor(
     readonly budget: number,
@@ -54,7 +58,9 @@ export class Caches {
   ) {
     // W-TinyLFU keeps the main cache within the whole budget by admission; the loop in populate
     // then trims it further (oldest probation first) while the hot cache holds its share.
-    this.main = new Cache(admission === "tinylfu" && budget > 0 ? new TinyLFU<Entry>({ maxBytes: budget }) : new LRU<Entry>());
+    this.main = new Cache(
+      admission === "tinylfu" && budget > 0 ? new TinyLFU<Entry>({ maxBytes: budget }) : new LRU<Entry>(),
+    );
   }
 
   /** populate adds entry under key to cache (main or hot), then evicts until both caches fit the budget together. */
@@ -77,15 +83,27 @@ export class Caches {
   }
 
   /** peek returns key's live entry (main first, then hot) and where it is, without touching the counters. */
-  peek(key: string, now: number, withCopies = true): { value: ByteView; expiresAt: number; from: "main" | "hot" } | undefined {
-    for (const [cache, from] of [[this.main, "main"], [this.hot, "hot"], ...(withCopies ? [[this.copies, "hot"] as const] : [])] as const) {
+  peek(
+    key: string,
+    now: number,
+    withCopies = true,
+  ): { value: ByteView; expiresAt: number; from: "main" | "hot" } | undefined {
+    for (const [cache, from] of [
+      [this.main, "main"],
+      [this.hot, "hot"],
+      ...(withCopies ? [[this.copies, "hot"] as const] : []),
+    ] as const) {
       const e = cache.lru.get(key);
-      if (e !== undefined && (e.expiresAt === 0 || now < e.expiresAt) && (e.until === 0 || now < e.until)) return { value: e.value, expiresAt: e.expiresAt, from };
+      if (e !== undefined && (e.expiresAt === 0 || now < e.expiresAt) && (e.until === 0 || now < e.until))
+        return { value: e.value, expiresAt: e.expiresAt, from };
     }
     return undefined;
   }
 
-  /** keepHot stores a copy of another node's key in the hot cache for at most ttl ms from now (never past its own expiry); ttl 0 keeps nothing. */
+  /**
+   * keepHot stores a copy of another node's key in the hot cache for at most ttl ms from now (never past its own
+   * expiry); ttl 0 keeps nothing.
+   */
   keepHot(key: string, entry: Entry, ttl: number, now: number): void {
     if (ttl > 0) this.populate(this.hot, key, new Entry(entry.value, entry.expiresAt, now + ttl));
   }
@@ -93,7 +111,9 @@ export class Caches {
   /** copyOf returns this node's live copy of another node's written value of key (--copies), or undefined. */
   copyOf(key: string, now: number): { value: Uint8Array; expiresAt: number } | undefined {
     const e = this.copies.lru.get(key);
-    return e && (e.expiresAt === 0 || now < e.expiresAt) ? { value: e.value.bytes(), expiresAt: e.expiresAt } : undefined;
+    return e && (e.expiresAt === 0 || now < e.expiresAt)
+      ? { value: e.value.bytes(), expiresAt: e.expiresAt }
+      : undefined;
   }
 
   /** dropHot removes the hot entries whose key matches; it returns how many. */

@@ -1,16 +1,16 @@
-import { withSignal } from "./abort.ts";
 import { ByteView } from "../core/byteview.ts";
-import { GeeCacheError, isNotFound } from "../core/errors.ts";
+import { type GeeCacheError, isNotFound } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import { SingleFlight } from "../core/singleflight.ts";
-import { type Cache, Caches, type CacheStats, Entry } from "./caches.ts";
-import { type GroupOptions, groupSettings } from "./options.ts";
+import { withSignal } from "./abort.ts";
+import { getMany } from "./batch.ts";
+import { type Cache, type CacheStats, Caches, Entry } from "./caches.ts";
 import { checkKey, keyError } from "./keys.ts";
 import { entryOf, type Getter, load } from "./loader.ts";
+import { type GroupOptions, groupSettings } from "./options.ts";
 import type { PeerPicker } from "./peers.ts";
 import { hotChoice, Popularity } from "./popularity.ts";
-import { getMany } from "./batch.ts";
-import { failure, removeEverywhere, takeOver, writeCopies, type WriteContext } from "./replicas.ts";
+import { failure, removeEverywhere, takeOver, type WriteContext, writeCopies } from "./replicas.ts";
 import type { GetResult, GroupStats, PeerFailure, WriteResult } from "./results.ts";
 import { WriteMarks } from "./write-marks.ts";
 
@@ -35,7 +35,17 @@ export class Group {
   readonly #local = new SingleFlight<GetResult>(); // loader calls; never waits on a peer
   readonly #marks = new WriteMarks(); // lets a set or remove win over loads in flight
   readonly #writes: WriteContext;
-  readonly #stats: GroupStats = { gets: 0, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 0, loadsDeduped: 0, localLoads: 0, localLoadErrs: 0, serverRequests: 0 };
+  readonly #stats: GroupStats = {
+    gets: 0,
+    cacheHits: 0,
+    peerLoads: 0,
+    peerErrors: 0,
+    loads: 0,
+    loadsDeduped: 0,
+    localLoads: 0,
+    localLoadErrs: 0,
+    serverRequests: 0,
+  };
 
   constructor(options: GroupOptions) {
     const settings = groupSettings(options);
@@ -51,7 +61,11 @@ export class Group {
     this.#now = settings.now;
     this.#popularity = new Popularity(settings.now);
     // What cluster-wide writes need of this group; an unreachable peer counts as a peer error.
-    this.#writes = { group: this.name, peers: this.#peers, failed: (peer, err) => (this.#stats.peerErrors++, failure(peer, err)) };
+    this.#writes = {
+      group: this.name,
+      peers: this.#peers,
+      failed: (peer, err) => (this.#stats.peerErrors++, failure(peer, err)),
+    };
   }
 
   /** get returns the value of key, loading it on a miss; see `getEntry`. */
@@ -59,7 +73,10 @@ export class Group {
     return (await this.getEntry(key, options)).value;
   }
 
-  /** getEntry returns the value of key with its expiry and origin. It rejects with a GeeCacheError: INVALID_ARGUMENT, NOT_FOUND, LOAD_FAILED or ABORTED. */
+  /**
+   * getEntry returns the value of key with its expiry and origin. It rejects with a GeeCacheError: INVALID_ARGUMENT,
+   * NOT_FOUND, LOAD_FAILED or ABORTED.
+   */
   getEntry(key: string, options?: { signal?: AbortSignal }): Promise<GetResult> {
     const bad = keyError(this.name, key);
     if (bad) return Promise.reject(bad);
@@ -67,7 +84,8 @@ export class Group {
     const hit = this.lookup(key);
     if (hit) {
       this.#stats.cacheHits++;
-      if (hit.from === "main" && this.#peers) this.#popularity.record(key); // a key this node owns; alone, nobody asks its rate
+      // a key this node owns; alone, nobody asks its rate
+      if (hit.from === "main" && this.#peers) this.#popularity.record(key);
       return Promise.resolve(hit);
     }
     this.#stats.loads++;
@@ -80,11 +98,22 @@ export class Group {
    * getMany); see batch.ts. It rejects only with ABORTED.
    */
   getMany(keys: Iterable<string>, options?: { signal?: AbortSignal }): Promise<Map<string, GetResult | GeeCacheError>> {
-    const parts = { name: this.name, stats: this.#stats, flight: this.#flight, peers: this.#peers, lookup: (k: string) => this.lookup(k), load: (k: string) => this.#load(k), viaPeer: (k: string, ask: () => Promise<PeerResponse>) => this.#viaPeer(k, ask) };
+    const parts = {
+      name: this.name,
+      stats: this.#stats,
+      flight: this.#flight,
+      peers: this.#peers,
+      lookup: (k: string) => this.lookup(k),
+      load: (k: string) => this.#load(k),
+      viaPeer: (k: string, ask: () => Promise<PeerResponse>) => this.#viaPeer(k, ask),
+    };
     return getMany(parts, keys, options?.signal);
   }
 
-  /** getLocal answers a peer: the value from the main cache or the loader, never from another peer, with the key's measured rate (minuteQps). */
+  /**
+   * getLocal answers a peer: the value from the main cache or the loader, never from another peer, with the key's
+   * measured rate (minuteQps).
+   */
   getLocal(key: string, options?: { signal?: AbortSignal }): Promise<GetResult> {
     const bad = keyError(this.name, key);
     if (bad) return Promise.reject(bad);
@@ -102,7 +131,10 @@ export class Group {
     return withSignal(() => this.#loadLocally(key), options?.signal).then((r) => ({ ...r, minuteQps }));
   }
 
-  /** peek returns key's cached value (main or hot) without loading and without counting a get: what a new owner asks a previous one during handoff. */
+  /**
+   * peek returns key's cached value (main or hot) without loading and without counting a get: what a new owner asks a
+   * previous one during handoff.
+   */
   peek(key: string): GetResult | undefined {
     return keyError(this.name, key) ? undefined : this.#caches.peek(key, this.#now());
   }
@@ -117,7 +149,11 @@ export class Group {
    * and drops stale hot copies on every other peer. It resolves with the peers that could not be
    * reached; a set always wins over a load of key that is in flight.
    */
-  async set(key: string, value: Uint8Array | string | ByteView, options: { ttl?: number; expiresAt?: number } = {}): Promise<WriteResult> {
+  async set(
+    key: string,
+    value: Uint8Array | string | ByteView,
+    options: { ttl?: number; expiresAt?: number } = {},
+  ): Promise<WriteResult> {
     checkKey(this.name, key);
     const view = ByteView.from(value);
     const expiresAt = this.#expiry(options.ttl, options.expiresAt);
@@ -143,14 +179,29 @@ export class Group {
    * setCopy keeps value as a copy of another node's written value (--copies): never served by a
    * get here, which asks the owner, but peeked when the owner is down or has restarted.
    */
-  setCopy(key: string, value: Uint8Array | string | ByteView, options: { ttl?: number; expiresAt?: number } = {}): void {
+  setCopy(
+    key: string,
+    value: Uint8Array | string | ByteView,
+    options: { ttl?: number; expiresAt?: number } = {},
+  ): void {
     checkKey(this.name, key);
     this.#caches.hot.lru.remove(key); // our hot copy, if any, is stale
-    this.#caches.populate(this.#caches.copies, key, new Entry(ByteView.from(value), this.#expiry(options.ttl, options.expiresAt)));
+    this.#caches.populate(
+      this.#caches.copies,
+      key,
+      new Entry(ByteView.from(value), this.#expiry(options.ttl, options.expiresAt)),
+    );
   }
 
-  /** setLocal stores value in this node's main cache only (a peer's PUT lands here); it wins over a load of key in flight. */
-  setLocal(key: string, value: Uint8Array | string | ByteView, options: { ttl?: number; expiresAt?: number } = {}): GetResult {
+  /**
+   * setLocal stores value in this node's main cache only (a peer's PUT lands here); it wins over a load of key in
+   * flight.
+   */
+  setLocal(
+    key: string,
+    value: Uint8Array | string | ByteView,
+    options: { ttl?: number; expiresAt?: number } = {},
+  ): GetResult {
     checkKey(this.name, key);
     this.#invalidate(key);
     this.#caches.hot.lru.remove(key);
@@ -159,7 +210,9 @@ export class Group {
     return { value: entry.value, expiresAt: entry.expiresAt, from: "main" };
   }
 
-  /** removeLocal drops key from this node's caches only (and wins over a load of key in flight); true if it was cached. */
+  /**
+   * removeLocal drops key from this node's caches only (and wins over a load of key in flight); true if it was cached.
+   */
   removeLocal(key: string): boolean {
     checkKey(this.name, key);
     this.#invalidate(key);
@@ -215,7 +268,9 @@ export class Group {
     return this.#loadLocally(key, false, true);
   }
 
-  /** #keep caches a value loaded here: in the main cache when this node owns key, else as a copy living at most hotTtl. */
+  /**
+   * #keep caches a value loaded here: in the main cache when this node owns key, else as a copy living at most hotTtl.
+   */
   #keep(key: string, entry: Entry, copyOnly: boolean): void {
     if (copyOnly) this.#caches.keepHot(key, entry, this.#hotTtl, this.#now());
     else this.#caches.populate(this.#caches.main, key, entry);
@@ -235,7 +290,10 @@ export class Group {
       const mark = this.#marks.begin(key);
       try {
         // Handoff or a written copy: another node may hold key; taking its value spares the source.
-        const taken = refresh || !this.#peers ? undefined : (this.#caches.copyOf(key, this.#now()) ?? (await takeOver(this.name, this.#peers, key)));
+        const taken =
+          refresh || !this.#peers
+            ? undefined
+            : (this.#caches.copyOf(key, this.#now()) ?? (await takeOver(this.name, this.#peers, key)));
         const copy = taken && new Entry(ByteView.adopt(taken.value), taken.expiresAt);
         if (copy && !this.#expired(copy)) {
           if (!mark.stale) this.#keep(key, copy, fallback);

@@ -10,14 +10,22 @@ export function checkKey(group: string, key: unknown): asserts key is string {
   if (err) throw err;
 }
 
-/** keyError says why key is not a valid key (INVALID_ARGUMENT or KEY_TOO_LONG), or undefined if it is; gets reject with it rather than throw. */
+/**
+ * keyError says why key is not a valid key (INVALID_ARGUMENT or KEY_TOO_LONG), or undefined if it is; gets reject with
+ * it rather than throw.
+ */
 export function keyError(group: string, key: unknown): GeeCacheError | undefined {
-  if (typeof key !== "string") return new GeeCacheError("INVALID_ARGUMENT", `group ${group}: key must be a string, got ${typeof key}`);
+  if (typeof key !== "string")
+    return new GeeCacheError("INVALID_ARGUMENT", `group ${group}: key must be a string, got ${typeof key}`);
   if (key === "") return new GeeCacheError("INVALID_ARGUMENT", `group ${group}: key is empty`);
   // A UTF-16 unit is at most 3 UTF-8 bytes, so only long keys need counting.
   if (key.length * 3 > MAX_KEY_BYTES) {
     const bytes = Buffer.byteLength(key);
-    if (bytes > MAX_KEY_BYTES) return new GeeCacheError("KEY_TOO_LONG", `group ${group}: key is ${bytes} bytes, over the limit of ${MAX_KEY_BYTES}`);
+    if (bytes > MAX_KEY_BYTES)
+      return new GeeCacheError(
+        "KEY_TOO_LONG",
+        `group ${group}: key is ${bytes} bytes, over the limit of ${MAX_KEY_BYTES}`,
+      );
   }
   return undefined;
 }

@@ -14,14 +14,25 @@ export type LoadedValue =
   | ByteView
   | { value: Uint8Array | string | ByteView; ttl?: number; expiresAt?: number };
 
-/** Getter loads a key on a miss; it returns (or resolves) undefined, or throws `notFound()`, when the key does not exist. */
-export type Getter = (key: string, ctx: LoadContext) => LoadedValue | undefined | null | Promise<LoadedValue | undefined | null>;
+/**
+ * Getter loads a key on a miss; it returns (or resolves) undefined, or throws `notFound()`, when the key does not
+ * exist.
+ */
+export type Getter = (
+  key: string,
+  ctx: LoadContext,
+) => LoadedValue | undefined | null | Promise<LoadedValue | undefined | null>;
 
 /**
  * entryOf turns what group's loader returned for key into an Entry, its expiry worked out by
  * `expiry(ttl, expiresAt)`; an answer of the wrong shape is a LOAD_FAILED GeeCacheError.
  */
-export function entryOf(group: string, key: string, loaded: LoadedValue, expiry: (ttl: number | undefined, expiresAt: number | undefined) => number): Entry {
+export function entryOf(
+  group: string,
+  key: string,
+  loaded: LoadedValue,
+  expiry: (ttl: number | undefined, expiresAt: number | undefined) => number,
+): Entry {
   if (typeof loaded === "string" || loaded instanceof Uint8Array || loaded instanceof ByteView) {
     return new Entry(ByteView.from(loaded), expiry(undefined, undefined));
   }
@@ -29,10 +40,17 @@ export function entryOf(group: string, key: string, loaded: LoadedValue, expiry:
     try {
       return new Entry(ByteView.from(loaded.value), expiry(loaded.ttl, loaded.expiresAt));
     } catch (err) {
-      throw new GeeCacheError("LOAD_FAILED", `group ${group}: loader returned a bad value for ${JSON.stringify(key)}: ${errorMessage(err)}`, { cause: err });
+      throw new GeeCacheError(
+        "LOAD_FAILED",
+        `group ${group}: loader returned a bad value for ${JSON.stringify(key)}: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
   }
-  throw new GeeCacheError("LOAD_FAILED", `group ${group}: loader returned ${typeof loaded} for ${JSON.stringify(key)}; expected a string, Uint8Array, ByteView or { value }`);
+  throw new GeeCacheError(
+    "LOAD_FAILED",
+    `group ${group}: loader returned ${typeof loaded} for ${JSON.stringify(key)}; expected a string, Uint8Array, ByteView or { value }`,
+  );
 }
 
 /**
@@ -46,7 +64,11 @@ export async function load(group: string, getter: Getter, key: string, failed: (
   } catch (err) {
     failed();
     if (err instanceof GeeCacheError) throw err;
-    throw new GeeCacheError("LOAD_FAILED", `group ${group}: loading ${JSON.stringify(key)} failed: ${errorMessage(err)}`, { cause: err });
+    throw new GeeCacheError(
+      "LOAD_FAILED",
+      `group ${group}: loading ${JSON.stringify(key)} failed: ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
   if (loaded === undefined || loaded === null) {
     failed();

@@ -11,15 +11,30 @@ export interface GroupOptions {
   peers?: PeerPicker;
   /** ttl is the default lifetime of a value in ms; 0 = forever. */
   ttl?: number;
-  /** stale is how long past its expiry a value this node owns is still served while one background load refreshes it (ms; 0 = off). */
+  /**
+   * stale is how long past its expiry a value this node owns is still served while one background load refreshes it
+   * (ms; 0 = off).
+   */
   stale?: number;
-  /** hotCacheRatio is the chance that a value fetched from a peer is kept in the hot cache when the owner reports no request rate (or hotQps is 0); 0 turns the hot cache off. */
+  /**
+   * hotCacheRatio is the chance that a value fetched from a peer is kept in the hot cache when the owner reports no
+   * request rate (or hotQps is 0); 0 turns the hot cache off.
+   */
   hotCacheRatio?: number;
-  /** hotQps keeps a value fetched from a peer in the hot cache iff the owner reports at least this many requests per second for it; 0 = always the hotCacheRatio coin. */
+  /**
+   * hotQps keeps a value fetched from a peer in the hot cache iff the owner reports at least this many requests per
+   * second for it; 0 = always the hotCacheRatio coin.
+   */
   hotQps?: number;
-  /** admission is the main cache's policy: "tinylfu" (W-TinyLFU: a new key must out-count the keys it would displace) or "lru". The hot cache is always LRU. */
+  /**
+   * admission is the main cache's policy: "tinylfu" (W-TinyLFU: a new key must out-count the keys it would displace) or
+   * "lru". The hot cache is always LRU.
+   */
   admission?: Admission;
-  /** hotTtl bounds (ms) how long a copy of another node's key is served here: hot copies, and values loaded while their owner failed. */
+  /**
+   * hotTtl bounds (ms) how long a copy of another node's key is served here: hot copies, and values loaded while their
+   * owner failed.
+   */
   hotTtl?: number;
   random?: () => number;
   now?: () => number;
@@ -54,7 +69,10 @@ export const DEFAULT_ADMISSION: Admission = "tinylfu";
 /** GroupSettings are GroupOptions checked, with every default filled in (peers stays optional). */
 export type GroupSettings = Required<Omit<GroupOptions, "peers">> & Pick<GroupOptions, "peers">;
 
-/** groupSettings checks options and fills in the defaults; a bad value throws a TypeError or RangeError that says what to fix. */
+/**
+ * groupSettings checks options and fills in the defaults; a bad value throws a TypeError or RangeError that says what
+ * to fix.
+ */
 export function groupSettings(options: GroupOptions): GroupSettings {
   const { name, getter } = options;
   if (typeof name !== "string" || !GROUP_NAME.test(name)) {
@@ -65,12 +83,27 @@ export function groupSettings(options: GroupOptions): GroupSettings {
   const ttl = checkNumber(name, "ttl", options.ttl ?? 0, false);
   const stale = checkNumber(name, "stale", options.stale ?? 0, false);
   const hotCacheRatio = options.hotCacheRatio ?? DEFAULT_HOT_CACHE_RATIO;
-  if (!(hotCacheRatio >= 0 && hotCacheRatio <= 1)) throw new RangeError(`Group ${name}: hotCacheRatio must be from 0 to 1, got ${hotCacheRatio}`);
+  if (!(hotCacheRatio >= 0 && hotCacheRatio <= 1))
+    throw new RangeError(`Group ${name}: hotCacheRatio must be from 0 to 1, got ${hotCacheRatio}`);
   const hotQps = checkNumber(name, "hotQps", options.hotQps ?? DEFAULT_HOT_QPS, false);
   const hotTtl = checkNumber(name, "hotTtl", options.hotTtl ?? DEFAULT_HOT_TTL, false);
   const admission = options.admission ?? DEFAULT_ADMISSION;
-  if (!ADMISSIONS.includes(admission)) throw new TypeError(`Group ${name}: admission must be "tinylfu" or "lru", got ${JSON.stringify(admission)}`);
-  return { name, getter, cacheBytes, ttl, stale, hotCacheRatio, hotQps, hotTtl, admission, peers: options.peers, random: options.random ?? Math.random, now: options.now ?? Date.now };
+  if (!ADMISSIONS.includes(admission))
+    throw new TypeError(`Group ${name}: admission must be "tinylfu" or "lru", got ${JSON.stringify(admission)}`);
+  return {
+    name,
+    getter,
+    cacheBytes,
+    ttl,
+    stale,
+    hotCacheRatio,
+    hotQps,
+    hotTtl,
+    admission,
+    peers: options.peers,
+    random: options.random ?? Math.random,
+    now: options.now ?? Date.now,
+  };
 }
 
 function checkNumber(group: string, what: string, v: number, integer: boolean): number {

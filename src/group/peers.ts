@@ -9,10 +9,23 @@ import type { PeerResponse } from "../core/protocol.ts";
 export interface PeerClient {
   /** url names the peer, as it appears on the ring. */
   readonly url: string;
-  /** get resolves the peer's value, rejects with a NOT_FOUND GeeCacheError when the key does not exist, or with any other error when the peer failed. */
+  /**
+   * get resolves the peer's value, rejects with a NOT_FOUND GeeCacheError when the key does not exist, or with any
+   * other error when the peer failed.
+   */
   get(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse>;
-  /** set stores the value in the peer's main cache (the peer owns the key), or with copy as a copy it keeps for when the owner is down; expiresAt is Unix ms, 0 = never. */
-  set?(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal, copy?: boolean): Promise<void>;
+  /**
+   * set stores the value in the peer's main cache (the peer owns the key), or with copy as a copy it keeps for when the
+   * owner is down; expiresAt is Unix ms, 0 = never.
+   */
+  set?(
+    group: string,
+    key: string,
+    value: ByteView,
+    expiresAt: number,
+    signal?: AbortSignal,
+    copy?: boolean,
+  ): Promise<void>;
   /** remove drops the key from the peer's caches. */
   remove?(group: string, key: string, signal?: AbortSignal): Promise<void>;
   /** peek asks the peer for its cached copy only (never loaded, never forwarded): undefined when it has none. */
@@ -22,7 +35,11 @@ export interface PeerClient {
    * per key, a PeerResponse or the key's GeeCacheError (NOT_FOUND, LOAD_FAILED, ...). It rejects
    * only when the request as a whole failed.
    */
-  getMany?(group: string, keys: readonly string[], signal?: AbortSignal): Promise<Map<string, PeerResponse | GeeCacheError>>;
+  getMany?(
+    group: string,
+    keys: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, PeerResponse | GeeCacheError>>;
 }
 
 /** PeerGetter is the former name of PeerClient, kept for library users. */

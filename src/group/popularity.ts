@@ -7,9 +7,15 @@
 
 /** POPULARITY_TAU_MS is the time constant of the decayed count: a minute, as `minute_qps` says. */
 export const POPULARITY_TAU_MS = 60_000;
-/** POPULARITY_MIN_WINDOW_MS is the shortest time a rate is averaged over, so that two requests in a row do not read as a burst. */
+/**
+ * POPULARITY_MIN_WINDOW_MS is the shortest time a rate is averaged over, so that two requests in a row do not read as a
+ * burst.
+ */
 export const POPULARITY_MIN_WINDOW_MS = 1000;
-/** POPULARITY_KEYS is how many keys a group measures at most; a new key then displaces the least asked of a small sample. */
+/**
+ * POPULARITY_KEYS is how many keys a group measures at most; a new key then displaces the least asked of a small
+ * sample.
+ */
 export const POPULARITY_KEYS = 8192;
 
 const SAMPLE = 8; // slots looked at to find a key to displace
@@ -32,7 +38,8 @@ export class Popularity {
   #cursor = 0; // where the next sample for a key to displace starts
 
   constructor(now: () => number, capacity = POPULARITY_KEYS) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`Popularity capacity must be a whole number >= 1, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`Popularity capacity must be a whole number >= 1, got ${capacity}`);
     this.#now = now;
     this.#capacity = capacity;
   }
@@ -47,7 +54,10 @@ export class Popularity {
     this.#count1(key, this.#now());
   }
 
-  /** recordRate counts one request for key now and returns its rate in requests per second, this request included (a peer's get). */
+  /**
+   * recordRate counts one request for key now and returns its rate in requests per second, this request included (a
+   * peer's get).
+   */
   recordRate(key: string): number {
     const now = this.#now();
     const slot = this.#count1(key, now);
@@ -138,7 +148,11 @@ function rateOf(count: number, age: number): number {
  * owner's reported rate is at least hotQps, or, when the owner reported none (or hotQps is 0), with
  * probability hotRatio (groupcache's one in ten). hotRatio 0 turns the hot cache off altogether.
  */
-export function hotChoice(hotQps: number, hotRatio: number, random: () => number): (minuteQps: number | undefined) => boolean {
+export function hotChoice(
+  hotQps: number,
+  hotRatio: number,
+  random: () => number,
+): (minuteQps: number | undefined) => boolean {
   if (hotRatio <= 0) return () => false;
   const coin = () => random() < hotRatio;
   if (hotQps <= 0) return coin;

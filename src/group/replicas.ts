@@ -17,23 +17,41 @@ export interface WriteContext {
  * copies, to the copy holders, then has every other node drop its hot copy. It returns whether
  * this node owns key or holds a copy, and the peers that failed.
  */
-export async function writeCopies(ctx: WriteContext, key: string, value: ByteView, expiresAt: number): Promise<{ owner: boolean; holder: boolean; failed: PeerFailure[] }> {
+export async function writeCopies(
+  ctx: WriteContext,
+  key: string,
+  value: ByteView,
+  expiresAt: number,
+): Promise<{ owner: boolean; holder: boolean; failed: PeerFailure[] }> {
   const owner = ctx.peers?.pickPeer(key);
   const holders = ctx.peers?.copyHolders?.(key) ?? [];
   const failed: PeerFailure[] = [];
   const written = new Set<string>();
   const put = async (peer: PeerClient, copy: boolean): Promise<void> => {
     written.add(peer.url);
-    if (!peer.set) throw new GeeCacheError("INVALID_ARGUMENT", `group ${ctx.group}: the transport of peer ${peer.url} cannot set values`);
-    await peer.set(ctx.group, key, value, expiresAt, undefined, copy || undefined).catch((err) => failed.push(ctx.failed(peer.url, err)));
+    if (!peer.set)
+      throw new GeeCacheError(
+        "INVALID_ARGUMENT",
+        `group ${ctx.group}: the transport of peer ${peer.url} cannot set values`,
+      );
+    await peer
+      .set(ctx.group, key, value, expiresAt, undefined, copy || undefined)
+      .catch((err) => failed.push(ctx.failed(peer.url, err)));
   };
   await Promise.all([owner && put(owner, false), ...holders.map((h) => (h === "self" ? undefined : put(h, true)))]);
   await removeEverywhere(ctx, key, written, failed);
   return { owner: !owner, holder: holders.includes("self"), failed };
 }
 
-/** removeEverywhere drops key from every other node's caches but those in skip, adding the peers that failed to failed. */
-export async function removeEverywhere(ctx: WriteContext, key: string, skip: ReadonlySet<string>, failed: PeerFailure[]): Promise<void> {
+/**
+ * removeEverywhere drops key from every other node's caches but those in skip, adding the peers that failed to failed.
+ */
+export async function removeEverywhere(
+  ctx: WriteContext,
+  key: string,
+  skip: ReadonlySet<string>,
+  failed: PeerFailure[],
+): Promise<void> {
   const peers = ctx.peers?.remotePeers?.() ?? [];
   await Promise.all(
     peers
@@ -46,8 +64,15 @@ export async function removeEverywhere(ctx: WriteContext, key: string, skip: Rea
   );
 }
 
-/** peekCopies asks the nodes that hold copies of key's written value for their cached copy, in ring order; undefined when none has it. */
-export async function peekCopies(group: string, peers: PeerPicker | undefined, key: string): Promise<PeerResponse | undefined> {
+/**
+ * peekCopies asks the nodes that hold copies of key's written value for their cached copy, in ring order; undefined
+ * when none has it.
+ */
+export async function peekCopies(
+  group: string,
+  peers: PeerPicker | undefined,
+  key: string,
+): Promise<PeerResponse | undefined> {
   for (const holder of peers?.copyHolders?.(key) ?? []) {
     if (holder === "self" || !holder.peek) continue; // this node's own caches were looked at first
     const res = await holder.peek(group, key).catch(() => undefined);
@@ -61,7 +86,11 @@ export async function peekCopies(group: string, peers: PeerPicker | undefined, k
  * node that owned key before the ring changed (handoff), then at the copy holders of a written
  * value. Undefined when neither has it.
  */
-export async function takeOver(group: string, peers: PeerPicker | undefined, key: string): Promise<PeerResponse | undefined> {
+export async function takeOver(
+  group: string,
+  peers: PeerPicker | undefined,
+  key: string,
+): Promise<PeerResponse | undefined> {
   if (!peers) return undefined;
   return (await peers.peekPrevious?.(group, key)) ?? (await peekCopies(group, peers, key));
 }

@@ -19,7 +19,10 @@ export interface GetResult {
   /** expiresAt is the Unix ms after which the value is no longer served; 0 = never. */
   expiresAt: number;
   from: "main" | "hot" | "peer" | "loader";
-  /** minuteQps is this node's measured request rate of key (per second), on the answers it gives peers as the key's owner. */
+  /**
+   * minuteQps is this node's measured request rate of key (per second), on the answers it gives peers as the key's
+   * owner.
+   */
   minuteQps?: number;
 }
 

@@ -1,13 +1,11 @@
-import { bearerMatches } from "../transport/http/auth.ts";
-import { GeeCacheError } from "../core/errors.ts";
-import type { GetResult, WriteResult } from "../group/results.ts";
-import type { Group } from "../group/group.ts";
 import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
-import { queryParams, type QueryParams } from "./query.ts";
-import type { Registry } from "../group/registry.ts";
-import { ERROR_CODE_HEADER, errorResponse, json, readBody, text } from "../transport/http/responses.ts";
 import { parseDuration, unitHint, unitMissing } from "../core/units.ts";
-
+import type { Group } from "../group/group.ts";
+import type { Registry } from "../group/registry.ts";
+import type { GetResult, WriteResult } from "../group/results.ts";
+import { bearerMatches } from "../transport/http/auth.ts";
+import { ERROR_CODE_HEADER, errorResponse, json, readBody, text } from "../transport/http/responses.ts";
+import { type QueryParams, queryParams } from "./query.ts";
 
 const UNKNOWN_GROUP = { [ERROR_CODE_HEADER]: "UNKNOWN_GROUP" };
 
@@ -23,7 +21,10 @@ export interface ApiOptions {
   apiToken?: string;
   /** apiReadToken, when set, is required by GET. */
   apiReadToken?: string;
-  /** onWriteFailed is told of each PUT or DELETE that could not reach the key's owner or some copy holders (for the log). */
+  /**
+   * onWriteFailed is told of each PUT or DELETE that could not reach the key's owner or some copy holders (for the
+   * log).
+   */
   onWriteFailed?: (failure: WriteFailure) => void;
 }
 
@@ -61,13 +62,25 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
     const headers = (byFrom[r.from] ??= new Headers(valueHeaders(r, ownerUrl)));
     return new Response(r.value.view(), { headers });
   };
-  const write = async (req: Request, params: QueryParams, key: string, group: Group, ownerUrl: string | undefined): Promise<Response> => {
+  const write = async (
+    req: Request,
+    params: QueryParams,
+    key: string,
+    group: Group,
+    ownerUrl: string | undefined,
+  ): Promise<Response> => {
     const headers: Record<string, string> = {};
     if (ownerUrl) headers["x-geecache-owner"] = ownerUrl;
     try {
       const reported = (result: WriteResult): WriteResult => {
         if (result.failed.length > 0) {
-          onWriteFailed?.({ method: req.method === "DELETE" ? "DELETE" : "PUT", group: group.name, key, failed: result.failed, ownerFailed: result.failed.some((f) => f.peer === ownerUrl) });
+          onWriteFailed?.({
+            method: req.method === "DELETE" ? "DELETE" : "PUT",
+            group: group.name,
+            key,
+            failed: result.failed,
+            ownerFailed: result.failed.some((f) => f.peer === ownerUrl),
+          });
         }
         return result;
       };
@@ -75,7 +88,8 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
       const ttlText = params.get("ttl");
       if (ttlText !== null && unitMissing(ttlText)) return text(400, unitHint("&ttl", ttlText));
       const ttl = ttlText === null ? undefined : parseDuration(ttlText);
-      if (ttl === undefined && ttlText !== null) return text(400, `bad ttl ${JSON.stringify(ttlText)}: use a duration such as 30s, 5m or 1h`);
+      if (ttl === undefined && ttlText !== null)
+        return text(400, `bad ttl ${JSON.stringify(ttlText)}: use a duration such as 30s, 5m or 1h`);
       const body = await readBody(req, maxValueBytes);
       return writeResponse(reported(await group.set(key, body, { ttl })), ownerUrl, headers);
     } catch (err) {
@@ -86,11 +100,15 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
     const method = req.method;
     const read = method === "GET" || method === "HEAD";
     if (!read && method !== "PUT" && method !== "DELETE") {
-      return text(405, `method ${method} is not allowed on /api; use GET, PUT or DELETE`, { allow: "GET, HEAD, PUT, DELETE" });
+      return text(405, `method ${method} is not allowed on /api; use GET, PUT or DELETE`, {
+        allow: "GET, HEAD, PUT, DELETE",
+      });
     }
     const token = read ? apiReadToken : apiToken;
     if (token !== undefined && !bearerMatches(req, token)) {
-      return text(401, `${read ? "reading" : "writing"} needs the API token: Authorization: Bearer <token>`, { "www-authenticate": "Bearer" });
+      return text(401, `${read ? "reading" : "writing"} needs the API token: Authorization: Bearer <token>`, {
+        "www-authenticate": "Bearer",
+      });
     }
     const params = queryParams(req.url);
     const key = params.get("key");
@@ -110,7 +128,11 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
     const ownerUrl = owner?.(key);
     if (!read) return write(req, params, key, group, ownerUrl);
     // The signal is only read on a miss: making it costs every request, and a hit never waits.
-    const pending = group.getEntry(key, { get signal() { return req.signal; } });
+    const pending = group.getEntry(key, {
+      get signal() {
+        return req.signal;
+      },
+    });
     // A hit is settled at once; answering it without a promise turn is a large share of a hit's cost.
     if (Bun.peek.status(pending) === "fulfilled") return valueResponse(Bun.peek(pending) as GetResult, ownerUrl);
     return pending.then(
@@ -126,7 +148,7 @@ function valueHeaders(r: GetResult, ownerUrl: string | undefined): Record<string
   headers["content-type"] = "application/octet-stream";
   headers["x-geecache-cache"] = r.from === "main" || r.from === "hot" ? "hit" : "miss";
   headers["x-geecache-from"] = r.from;
-  if (r.expiresAt > 0) headers["expires"] = new Date(r.expiresAt).toUTCString();
+  if (r.expiresAt > 0) headers.expires = new Date(r.expiresAt).toUTCString();
   return headers;
 }
 
@@ -142,7 +164,11 @@ function writeResponse(result: WriteResult, ownerUrl: string | undefined, header
   // Every error body is one line: the owner's failure first, then the other peers that failed.
   const owner = result.failed.find((f) => f.peer === ownerUrl)!;
   const others = result.failed.filter((f) => f !== owner).map((f) => f.peer);
-  return text(502, `the owner ${owner.peer} could not be reached: ${owner.error}${others.length ? `; also unreachable: ${others.join(", ")}` : ""}`, headers);
+  return text(
+    502,
+    `the owner ${owner.peer} could not be reached: ${owner.error}${others.length ? `; also unreachable: ${others.join(", ")}` : ""}`,
+    headers,
+  );
 }
 
 /** statsHandler answers `GET /stats` with every group's counters and cache figures, and the peers. */
@@ -160,8 +186,21 @@ export function statsHandler(options: {
     }
     const down = cluster?.health ? [...cluster.health()].filter(([, h]) => h.down).map(([url]) => url) : [];
     const m = process.memoryUsage();
-    // Where the process's bytes are: the JS heap (in Bun it holds the values' buffers too), and the rest of the RSS (Bun, the allocator's kept pages).
-    const memory = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
-    return json(200, { self: cluster ? cluster.self : options.self, peers: cluster ? cluster.peers() : (options.peers?.() ?? []), down, groups, memory });
+    // Where the process's bytes are: the JS heap (in Bun it holds the values' buffers too), and the rest of the RSS
+    // (Bun, the allocator's kept pages).
+    const memory = {
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+    };
+    return json(200, {
+      self: cluster ? cluster.self : options.self,
+      peers: cluster ? cluster.peers() : (options.peers?.() ?? []),
+      down,
+      groups,
+      memory,
+    });
   };
 }

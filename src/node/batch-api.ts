@@ -1,9 +1,9 @@
-import { bearerMatches } from "../transport/http/auth.ts";
 import { errorMessage, GeeCacheError, httpStatus } from "../core/errors.ts";
-import type { GetResult } from "../group/results.ts";
-import type { Group } from "../group/group.ts";
 import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES } from "../core/limits.ts";
+import type { Group } from "../group/group.ts";
 import type { Registry } from "../group/registry.ts";
+import type { GetResult } from "../group/results.ts";
+import { bearerMatches } from "../transport/http/auth.ts";
 import { ERROR_CODE_HEADER, errorResponse, json, readBody, text } from "../transport/http/responses.ts";
 
 /** BatchApiOptions configure `POST /api/batch`. */
@@ -38,7 +38,8 @@ export function batchApiHandler(options: BatchApiOptions): (req: Request) => Pro
   const maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
   const maxBody = batchBodyLimit(maxKeys, maxKeyBytes);
   return async (req) => {
-    if (req.method !== "POST") return text(405, `method ${req.method} is not allowed on /api/batch; use POST`, { allow: "POST" });
+    if (req.method !== "POST")
+      return text(405, `method ${req.method} is not allowed on /api/batch; use POST`, { allow: "POST" });
     if (apiReadToken !== undefined && !bearerMatches(req, apiReadToken)) {
       return text(401, "reading needs the API token: Authorization: Bearer <token>", { "www-authenticate": "Bearer" });
     }
@@ -50,18 +51,24 @@ export function batchApiHandler(options: BatchApiOptions): (req: Request) => Pro
       return text(400, `bad JSON body: ${errorMessage(err)}; send {"group": "scores", "keys": ["Tom", "Jack"]}`);
     }
     const body = parsed as { group?: unknown; keys?: unknown };
-    if (typeof body !== "object" || body === null || !Array.isArray(body.keys)) return text(400, `the body needs "keys", an array of strings: {"keys": ["Tom", "Jack"]}`);
+    if (typeof body !== "object" || body === null || !Array.isArray(body.keys))
+      return text(400, `the body needs "keys", an array of strings: {"keys": ["Tom", "Jack"]}`);
     const keys = body.keys as unknown[];
-    if (keys.length > maxKeys) return text(413, `batch has ${keys.length} keys, over the limit of ${maxKeys} (--max-batch-keys)`);
+    if (keys.length > maxKeys)
+      return text(413, `batch has ${keys.length} keys, over the limit of ${maxKeys} (--max-batch-keys)`);
     for (const [i, k] of keys.entries()) {
       if (typeof k !== "string" || k === "") return text(400, `keys[${i}] must be a non-empty string`);
-      if (k.length > maxKeyBytes || Buffer.byteLength(k) > maxKeyBytes) return text(414, `keys[${i}] is longer than the limit of ${maxKeyBytes} bytes`);
+      if (k.length > maxKeyBytes || Buffer.byteLength(k) > maxKeyBytes)
+        return text(414, `keys[${i}] is longer than the limit of ${maxKeyBytes} bytes`);
     }
     let group: Group | undefined;
     if (body.group === undefined || body.group === "") group = registry.first();
     else if (typeof body.group !== "string") return text(400, `"group" must be a string`);
     else group = registry.get(body.group);
-    if (!group) return text(404, body.group ? `no such group: ${String(body.group)}` : "no groups are configured", { [ERROR_CODE_HEADER]: "UNKNOWN_GROUP" });
+    if (!group)
+      return text(404, body.group ? `no such group: ${String(body.group)}` : "no groups are configured", {
+        [ERROR_CODE_HEADER]: "UNKNOWN_GROUP",
+      });
     let answers: Map<string, GetResult | GeeCacheError>;
     try {
       answers = await group.getMany(keys as string[], { signal: req.signal });
@@ -72,7 +79,9 @@ export function batchApiHandler(options: BatchApiOptions): (req: Request) => Pro
   };
 }
 
-/** batchBodyLimit is the largest body a batch of maxKeys keys can need: JSON may take 6 bytes (\uXXXX) a UTF-16 unit. */
+/**
+ * batchBodyLimit is the largest body a batch of maxKeys keys can need: JSON may take 6 bytes (\uXXXX) a UTF-16 unit.
+ */
 export function batchBodyLimit(maxKeys: number, maxKeyBytes: number): number {
   return 4096 + maxKeys * (maxKeyBytes * 6 + 8);
 }

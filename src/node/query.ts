@@ -18,7 +18,17 @@ export function queryParams(url: string): QueryParams {
   for (let i = q + 1; i < len; i++) {
     const c = url.charCodeAt(i);
     // ' is in the query percent-encode set of special schemes such as http.
-    if (c <= 0x20 || c >= 0x7f || c === 0x22 || c === 0x23 || c === 0x25 || c === 0x27 || c === 0x2b || c === 0x3c || c === 0x3e) {
+    if (
+      c <= 0x20 ||
+      c >= 0x7f ||
+      c === 0x22 ||
+      c === 0x23 ||
+      c === 0x25 ||
+      c === 0x27 ||
+      c === 0x2b ||
+      c === 0x3c ||
+      c === 0x3e
+    ) {
       return new URL(url).searchParams;
     }
   }

@@ -1,14 +1,14 @@
-import { apiHandler, statsHandler, type ApiOptions } from "./api.ts";
 import type { PeerSet } from "../cluster/peer-set.ts";
 import type { Handler, PeerRoutes } from "../cluster/transport.ts";
 import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
-import { batchApiHandler, batchBodyLimit } from "./batch-api.ts";
-import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.ts";
 import type { Registry } from "../group/registry.ts";
-import { ERROR_CODE_HEADER, pathOf, text } from "../transport/http/responses.ts";
-import { NodeStatus, SAMPLE_INTERVAL } from "../observability/status/node-status.ts";
+import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.ts";
 import { clusterJson } from "../observability/status/cluster-view.ts";
 import { lookupHandler } from "../observability/status/lookup.ts";
+import { NodeStatus, SAMPLE_INTERVAL } from "../observability/status/node-status.ts";
+import { ERROR_CODE_HEADER, pathOf, text } from "../transport/http/responses.ts";
+import { type ApiOptions, apiHandler, statsHandler } from "./api.ts";
+import { batchApiHandler, batchBodyLimit } from "./batch-api.ts";
 
 /** NodeOptions describes one geecache node: its groups, its peers and where it listens. */
 export interface NodeOptions {
@@ -23,7 +23,9 @@ export interface NodeOptions {
   /** apiPort, when set and different from port, opens a second listener with the API routes only. */
   apiPort?: number;
   maxKeyBytes?: number;
-  /** maxValueBytes bounds a written value (default 1 MiB); request bodies up to 16x it get the API's own one-line 413. */
+  /**
+   * maxValueBytes bounds a written value (default 1 MiB); request bodies up to 16x it get the API's own one-line 413.
+   */
   maxValueBytes?: number;
   /** maxBatchKeys is the most keys one `POST /api/batch` may ask for (default DEFAULT_MAX_BATCH_KEYS). */
   maxBatchKeys?: number;
@@ -34,17 +36,30 @@ export interface NodeOptions {
   tls?: { cert: string; key: string };
   /** sweepInterval is how often (ms) each group frees a little of its expired memory; 0 = never. */
   sweepInterval?: number;
-  /** metrics collects the timings behind `GET /metrics` (default: a new NodeMetrics; pass the CLI's to include loader and peer timings); false turns /metrics and request timing off. */
+  /**
+   * metrics collects the timings behind `GET /metrics` (default: a new NodeMetrics; pass the CLI's to include loader
+   * and peer timings); false turns /metrics and request timing off.
+   */
   metrics?: NodeMetrics | false;
-  /** source is what /readyz reports of the loader's source: "ok" (default) or "error: why" (then the node is not ready). */
+  /**
+   * source is what /readyz reports of the loader's source: "ok" (default) or "error: why" (then the node is not ready).
+   */
   source?: string;
-  /** peerCa is the PEM CA that /cluster.json and /status/lookup trust when they ask https peers (the CLI's --tls-ca). */
+  /**
+   * peerCa is the PEM CA that /cluster.json and /status/lookup trust when they ask https peers (the CLI's --tls-ca).
+   */
   peerCa?: string;
-  /** onWriteFailed is told of each API write that could not reach the key's owner or some copy holders (the CLI logs it). */
+  /**
+   * onWriteFailed is told of each API write that could not reach the key's owner or some copy holders (the CLI logs
+   * it).
+   */
   onWriteFailed?: ApiOptions["onWriteFailed"];
 }
 
-/** BODY_LIMIT_FACTOR: bodies up to this many times --max-value-bytes reach our handlers (and get a one-line 413); Bun refuses larger ones itself. */
+/**
+ * BODY_LIMIT_FACTOR: bodies up to this many times --max-value-bytes reach our handlers (and get a one-line 413); Bun
+ * refuses larger ones itself.
+ */
 export const BODY_LIMIT_FACTOR = 16;
 /** DEFAULT_SWEEP_INTERVAL: each group sweeps a bounded slice of its caches once a second. */
 export const DEFAULT_SWEEP_INTERVAL = 1000;
@@ -57,23 +72,37 @@ export const DEFAULT_API_PORT = 9999;
 
 export type { Handler } from "../cluster/transport.ts";
 
-/** nodeHandlers builds the node's two handlers, `main` (peer routes and API) and `api` (API routes only), and the `status` they share. */
+/**
+ * nodeHandlers builds the node's two handlers, `main` (peer routes and API) and `api` (API routes only), and the
+ * `status` they share.
+ */
 export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handler; status: NodeStatus } {
   const { registry } = options;
   const pool = options.peers ?? options.pool;
   const metrics = options.metrics === false ? undefined : (options.metrics ?? new NodeMetrics());
   const timed = (route: Route, h: Handler): Handler => (metrics ? metrics.timeRoute(route, h) : h);
   const status = new NodeStatus({ registry, pool, metrics, source: options.source });
-  const api = timed("api", apiHandler({
-    registry,
-    owner: pool ? (k) => pool.owner(k) : undefined,
-    maxKeyBytes: options.maxKeyBytes,
-    maxValueBytes: options.maxValueBytes,
-    apiToken: options.apiToken,
-    apiReadToken: options.apiReadToken,
-    onWriteFailed: options.onWriteFailed,
-  }));
-  const batch = timed("api", batchApiHandler({ registry, maxBatchKeys: options.maxBatchKeys, maxKeyBytes: options.maxKeyBytes, apiReadToken: options.apiReadToken }));
+  const api = timed(
+    "api",
+    apiHandler({
+      registry,
+      owner: pool ? (k) => pool.owner(k) : undefined,
+      maxKeyBytes: options.maxKeyBytes,
+      maxValueBytes: options.maxValueBytes,
+      apiToken: options.apiToken,
+      apiReadToken: options.apiReadToken,
+      onWriteFailed: options.onWriteFailed,
+    }),
+  );
+  const batch = timed(
+    "api",
+    batchApiHandler({
+      registry,
+      maxBatchKeys: options.maxBatchKeys,
+      maxKeyBytes: options.maxKeyBytes,
+      apiReadToken: options.apiReadToken,
+    }),
+  );
   const stats = timed("stats", statsHandler({ registry, cluster: pool }));
   const routes: PeerRoutes[] = (pool?.transports ?? []).flatMap((t) => (t.routes ? [t.routes(registry)] : []));
   const peerRoutes = routes.map((r) => ({ prefix: r.prefix, handler: timed("peer", r.handler) }));
@@ -83,10 +112,31 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
   const page = timed("status", status.page);
   const statusJson = timed("status", status.statusJson);
   const peerTls = options.peerCa ? { ca: options.peerCa } : undefined;
-  const clusterView = timed("status", clusterJson({ local: () => status.report(), peers: () => pool?.peers() ?? [], self: () => pool?.self ?? "", tls: peerTls }));
-  const lookup = timed("status", lookupHandler({ registry, owner: pool ? (k) => pool.owner(k) : undefined, self: () => pool?.self ?? "", readToken: options.apiReadToken, maxKeyBytes: options.maxKeyBytes, tls: peerTls }));
-  const metricsRoute = metrics && timed("metrics", metrics.handler({ registry, shares: pool && (() => pool.shares()), cluster: pool }));
-  const notFound = timed("other", (req) => text(404, `no route ${pathOf(req.url)}`, { [ERROR_CODE_HEADER]: "NO_ROUTE" }));
+  const clusterView = timed(
+    "status",
+    clusterJson({
+      local: () => status.report(),
+      peers: () => pool?.peers() ?? [],
+      self: () => pool?.self ?? "",
+      tls: peerTls,
+    }),
+  );
+  const lookup = timed(
+    "status",
+    lookupHandler({
+      registry,
+      owner: pool ? (k) => pool.owner(k) : undefined,
+      self: () => pool?.self ?? "",
+      readToken: options.apiReadToken,
+      maxKeyBytes: options.maxKeyBytes,
+      tls: peerTls,
+    }),
+  );
+  const metricsRoute =
+    metrics && timed("metrics", metrics.handler({ registry, shares: pool && (() => pool.shares()), cluster: pool }));
+  const notFound = timed("other", (req) =>
+    text(404, `no route ${pathOf(req.url)}`, { [ERROR_CODE_HEADER]: "NO_ROUTE" }),
+  );
 
   const apiRoutes = (req: Request, path: string): Response | Promise<Response> => {
     if (path === "/api") return api(req);
@@ -132,8 +182,12 @@ export interface RunningNode {
 export function startNode(options: NodeOptions): RunningNode {
   const handlers = nodeHandlers(options);
   // Bun answers a body over this limit itself with an empty 413; up to it, our handlers answer one line.
-  const batchBody = batchBodyLimit(options.maxBatchKeys ?? DEFAULT_MAX_BATCH_KEYS, options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES);
-  const maxRequestBodySize = Math.max(BODY_LIMIT_FACTOR * (options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES), batchBody) + 64 * 1024;
+  const batchBody = batchBodyLimit(
+    options.maxBatchKeys ?? DEFAULT_MAX_BATCH_KEYS,
+    options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES,
+  );
+  const maxRequestBodySize =
+    Math.max(BODY_LIMIT_FACTOR * (options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES), batchBody) + 64 * 1024;
   const serve = (port: number, fetch: Handler) =>
     Bun.serve({
       hostname: options.host ?? DEFAULT_HOST,
@@ -146,13 +200,15 @@ export function startNode(options: NodeOptions): RunningNode {
   const main = serve(options.port ?? 0, handlers.main);
   let second: ReturnType<typeof serve> | undefined;
   try {
-    second = options.apiPort !== undefined && options.apiPort !== main.port ? serve(options.apiPort, handlers.api) : undefined;
+    second =
+      options.apiPort !== undefined && options.apiPort !== main.port ? serve(options.apiPort, handlers.api) : undefined;
   } catch (err) {
     void main.stop(true); // do not keep the first port open for a node that failed to start
     throw err;
   }
   const interval = options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL;
-  const sweeper = interval > 0 ? setInterval(() => options.registry.groups().forEach((g) => g.sweep()), interval) : undefined;
+  const sweeper =
+    interval > 0 ? setInterval(() => options.registry.groups().forEach((g) => g.sweep()), interval) : undefined;
   sweeper?.unref();
   const status = handlers.status;
   status.listening = true;

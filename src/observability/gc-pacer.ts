@@ -29,8 +29,10 @@ export class GcPacer {
 
   constructor(options: GcPacerOptions) {
     const { budget } = options;
-    if (typeof budget !== "number" || !Number.isFinite(budget) || budget < 0) throw new RangeError(`GcPacer: budget must be a number of bytes >= 0, got ${budget}`);
-    if (typeof options.evictions !== "function") throw new TypeError("GcPacer: evictions must be a function returning the caches' eviction count");
+    if (typeof budget !== "number" || !Number.isFinite(budget) || budget < 0)
+      throw new RangeError(`GcPacer: budget must be a number of bytes >= 0, got ${budget}`);
+    if (typeof options.evictions !== "function")
+      throw new TypeError("GcPacer: evictions must be a function returning the caches' eviction count");
     this.limit = 1.25 * budget + GC_SLACK_BYTES;
     this.#evictions = options.evictions;
     this.#rss = options.rss ?? (() => process.memoryUsage.rss());
@@ -38,7 +40,10 @@ export class GcPacer {
     this.#seen = this.#evictions();
   }
 
-  /** check looks once: it collects (and returns true) when there were evictions since the last look and the RSS is over the limit. */
+  /**
+   * check looks once: it collects (and returns true) when there were evictions since the last look and the RSS is over
+   * the limit.
+   */
   check(): boolean {
     const now = this.#evictions();
     if (now === this.#seen) return false;

@@ -22,7 +22,12 @@ export interface LoadLogOptions {
  * (a pending count is written when the interval ends, by a timer that does not hold the process,
  * or by flush, which the node calls as it exits).
  */
-export function loggedLoads(log: ConsolaInstance, group: string, getter: Getter, options: LoadLogOptions = {}): { getter: Getter; flush(): void } {
+export function loggedLoads(
+  log: ConsolaInstance,
+  group: string,
+  getter: Getter,
+  options: LoadLogOptions = {},
+): { getter: Getter; flush(): void } {
   const interval = options.failureInterval ?? SOURCE_FAILURE_LOG_INTERVAL;
   const now = options.now ?? Date.now;
   let lastLineAt = -Infinity; // when the last failure line was written
@@ -39,13 +44,16 @@ export function loggedLoads(log: ConsolaInstance, group: string, getter: Getter,
     pending = 0;
     lastLineAt = now();
     const span = since === -Infinity ? "" : ` in ${((lastLineAt - since) / 1000).toFixed(1)} s`;
-    log.warn(`source of group ${group} failed ${count === 1 ? "1 load" : `${count} loads`}${span}; last: key ${JSON.stringify(key)}: ${error}`, {
-      group,
-      key,
-      status: "error",
-      error,
-      failed_keys: count,
-    });
+    log.warn(
+      `source of group ${group} failed ${count === 1 ? "1 load" : `${count} loads`}${span}; last: key ${JSON.stringify(key)}: ${error}`,
+      {
+        group,
+        key,
+        status: "error",
+        error,
+        failed_keys: count,
+      },
+    );
   };
   const failed = (key: string, error: string) => {
     pending++;
@@ -71,10 +79,18 @@ export function loggedLoads(log: ConsolaInstance, group: string, getter: Getter,
       return v;
     } catch (err) {
       if (isNotFound(err)) {
-        if (debug) log.debug(`load ${name} not_found ${ms()} ms`, { group, key, status: "not_found", duration_ms: ms() });
+        if (debug)
+          log.debug(`load ${name} not_found ${ms()} ms`, { group, key, status: "not_found", duration_ms: ms() });
       } else {
         const error = errorMessage(err);
-        if (debug) log.debug(`load ${name} error: ${error} (${ms()} ms)`, { group, key, status: "error", duration_ms: ms(), error });
+        if (debug)
+          log.debug(`load ${name} error: ${error} (${ms()} ms)`, {
+            group,
+            key,
+            status: "error",
+            duration_ms: ms(),
+            error,
+          });
         failed(key, error);
       }
       throw err;

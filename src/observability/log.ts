@@ -1,10 +1,13 @@
-import { createConsola, type ConsolaInstance, type LogObject } from "consola";
+import { type ConsolaInstance, createConsola, type LogObject } from "consola";
 
 /** LoggerOptions choose how much a node logs and in what shape. */
 export interface LoggerOptions {
   level: "silent" | "error" | "warn" | "info" | "debug";
   format: "pretty" | "json";
-  /** write receives each finished line and its level (default: JSON all to standard output; pretty warn and error to standard error). */
+  /**
+   * write receives each finished line and its level (default: JSON all to standard output; pretty warn and error to
+   * standard error).
+   */
   write?: (line: string, level: string) => void;
   /** secrets (tokens, passwords) are replaced by *** wherever they appear in a line. */
   secrets?: readonly string[];
@@ -22,7 +25,16 @@ export interface LogFields {
 }
 
 const LEVELS = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 } as const;
-const PRETTY_LEVEL: Record<string, string> = { error: "ERROR", fatal: "ERROR", warn: "WARN ", info: "INFO ", log: "INFO ", success: "INFO ", debug: "DEBUG", trace: "DEBUG" };
+const PRETTY_LEVEL: Record<string, string> = {
+  error: "ERROR",
+  fatal: "ERROR",
+  warn: "WARN ",
+  info: "INFO ",
+  log: "INFO ",
+  success: "INFO ",
+  debug: "DEBUG",
+  trace: "DEBUG",
+};
 
 /**
  * createLogger returns the node's consola logger, tagged "geecache". Call it as
@@ -36,13 +48,23 @@ export function createLogger(options: LoggerOptions): ConsolaInstance {
   const reporter = {
     log(obj: LogObject) {
       const [first, ...rest] = obj.args;
-      const message = typeof first === "string" ? first : first instanceof Error ? first.message : JSON.stringify(first);
+      const message =
+        typeof first === "string" ? first : first instanceof Error ? first.message : JSON.stringify(first);
       if (options.format === "pretty") {
-        write(scrub(`${clock(obj.date)} ${PRETTY_LEVEL[obj.type] ?? obj.type.toUpperCase()} ${message}`) + "\n", obj.type);
+        write(
+          `${scrub(`${clock(obj.date)} ${PRETTY_LEVEL[obj.type] ?? obj.type.toUpperCase()} ${message}`)}\n`,
+          obj.type,
+        );
         return;
       }
       const fields = rest.length === 1 && isPlainObject(rest[0]) ? rest[0] : rest.length ? { args: rest } : undefined;
-      const line = JSON.stringify({ time: obj.date.toISOString(), level: obj.type, tag: obj.tag || "geecache", message, ...(fields ? { fields } : {}) });
+      const line = JSON.stringify({
+        time: obj.date.toISOString(),
+        level: obj.type,
+        tag: obj.tag || "geecache",
+        message,
+        ...(fields ? { fields } : {}),
+      });
       write(`${scrub(line)}\n`, obj.type);
     },
   };
@@ -51,7 +73,8 @@ export function createLogger(options: LoggerOptions): ConsolaInstance {
 
 function defaultWrite(format: LoggerOptions["format"]): (line: string, level: string) => void {
   if (format === "json") return (line) => void process.stdout.write(line);
-  return (line, level) => void (level === "warn" || level === "error" || level === "fatal" ? process.stderr : process.stdout).write(line);
+  return (line, level) =>
+    void (level === "warn" || level === "error" || level === "fatal" ? process.stderr : process.stdout).write(line);
 }
 
 /** clock is the local wall time of d as HH:MM:SS.mmm. */
@@ -60,11 +83,18 @@ function clock(d: Date): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-/** scrubber hides each secret (also JSON-escaped) and the password of any URL (scheme://user:password@) or password= parameter. */
+/**
+ * scrubber hides each secret (also JSON-escaped) and the password of any URL (scheme://user:password@) or password=
+ * parameter.
+ */
 function scrubber(secrets: readonly string[]): (line: string) => string {
-  const forms = [...new Set(secrets.filter((s) => s !== "").flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
+  const forms = [...new Set(secrets.filter((s) => s !== "").flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort(
+    (a, b) => b.length - a.length,
+  );
   return (line) => {
-    let out = line.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"]+:)[^\s@"]*@/gi, "$1***@").replace(/(password=)[^&\s"]*/gi, "$1***");
+    let out = line
+      .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"]+:)[^\s@"]*@/gi, "$1***@")
+      .replace(/(password=)[^&\s"]*/gi, "$1***");
     for (const s of forms) out = out.replaceAll(s, "***");
     return out;
   };

@@ -41,7 +41,8 @@ export interface HttpSourceOptions {
 export function httpSource(options: HttpSourceOptions): Getter {
   const template = httpTemplate(options.url);
   const timeout = options.timeout ?? DEFAULT_HTTP_TIMEOUT;
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new TypeError(`httpSource: timeout must be a number of ms above 0, got ${timeout}`);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new TypeError(`httpSource: timeout must be a number of ms above 0, got ${timeout}`);
   const doFetch: Fetch = options.fetch ?? ((url, init) => fetch(url, init));
   const headers = options.headers ?? {};
   const origin = redactUrl(template);
@@ -51,12 +52,19 @@ export function httpSource(options: HttpSourceOptions): Getter {
     // URL parsing folds a "." or ".." path segment (even as %2E) into its parent, so such a key
     // would fetch another resource; it cannot be asked for in the path.
     if (keyInPath && (key === "." || key === "..")) {
-      throw new GeeCacheError("INVALID_ARGUMENT", `origin ${origin}: key ${JSON.stringify(key)} cannot be sent in a URL path; put {key} in the query`);
+      throw new GeeCacheError(
+        "INVALID_ARGUMENT",
+        `origin ${origin}: key ${JSON.stringify(key)} cannot be sent in a URL path; put {key} in the query`,
+      );
     }
     const url = template.replaceAll(KEY, encodeURIComponent(key));
     const signal = AbortSignal.timeout(timeout);
     const fail = (why: string, cause?: unknown) =>
-      new GeeCacheError("LOAD_FAILED", `origin ${origin} ${why} (key ${JSON.stringify(key)})`, cause === undefined ? undefined : { cause });
+      new GeeCacheError(
+        "LOAD_FAILED",
+        `origin ${origin} ${why} (key ${JSON.stringify(key)})`,
+        cause === undefined ? undefined : { cause },
+      );
     let res: Response;
     let body: ByteView;
     try {
@@ -83,7 +91,8 @@ export function httpSource(options: HttpSourceOptions): Getter {
 export function httpTemplate(url: string): string {
   let template = url;
   if (!url.includes(KEY)) {
-    if (/[?#]/.test(url)) throw new TypeError(`${JSON.stringify(redactUrl(url))} has a query but no ${KEY}: put ${KEY} where the key goes`);
+    if (/[?#]/.test(url))
+      throw new TypeError(`${JSON.stringify(redactUrl(url))} has a query but no ${KEY}: put ${KEY} where the key goes`);
     template = `${url.replace(/\/+$/, "")}/${KEY}`;
   }
   let parsed: URL;
@@ -92,7 +101,8 @@ export function httpTemplate(url: string): string {
   } catch {
     throw new TypeError(`${JSON.stringify(redactUrl(url))} is not a URL; use http://host:port/path/${KEY}`);
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new TypeError(`${JSON.stringify(redactUrl(url))} is not an http:// or https:// URL`);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new TypeError(`${JSON.stringify(redactUrl(url))} is not an http:// or https:// URL`);
   return template;
 }
 

@@ -13,7 +13,10 @@ const MAX_POOL_SIZE = 1000;
 
 /** PostgresSourceOptions name the database and how to read one value. */
 export interface PostgresSourceOptions {
-  /** url is postgres://user:password@host:port/database (postgresql:// too); its query string is passed on, e.g. ?sslmode=require. */
+  /**
+   * url is postgres://user:password@host:port/database (postgresql:// too); its query string is passed on, e.g.
+   * ?sslmode=require.
+   */
   url: string;
   /** table read by the default query `SELECT value FROM "<table>" WHERE key = $1`. */
   table?: string;
@@ -25,7 +28,10 @@ export interface PostgresSourceOptions {
   connectTimeout?: number;
 }
 
-/** PostgresSource is a loader backed by a connection pool; `describe` names it without the password, `close` ends the pool. */
+/**
+ * PostgresSource is a loader backed by a connection pool; `describe` names it without the password, `close` ends the
+ * pool.
+ */
 export type PostgresSource = Getter & { readonly describe: string; close(): Promise<void> };
 
 /**
@@ -62,7 +68,9 @@ export function postgresSource(options: PostgresSourceOptions): PostgresSource {
   const password = url.password;
 
   const fail = (key: string, err: unknown): GeeCacheError => {
-    const why = isUnreachable(err) ? `cannot reach the database: ${errorMessage(err)}` : `${errorMessage(err)} (query: ${text})`;
+    const why = isUnreachable(err)
+      ? `cannot reach the database: ${errorMessage(err)}`
+      : `${errorMessage(err)} (query: ${text})`;
     const tags = codes(err).join(" ");
     const message = `postgres ${describe}: loading ${JSON.stringify(key)} failed: ${why}${tags ? ` [${tags}]` : ""}`;
     return new GeeCacheError("LOAD_FAILED", scrubSecret(message, password), { cause: err });
@@ -99,27 +107,43 @@ export function postgresSource(options: PostgresSourceOptions): PostgresSource {
   return Object.assign(getter, { describe, close });
 }
 
-/** postgresUrl parses a postgres:// or postgresql:// URL and checks it names a host and a database; the TypeError hides the password. */
+/**
+ * postgresUrl parses a postgres:// or postgresql:// URL and checks it names a host and a database; the TypeError hides
+ * the password.
+ */
 export function postgresUrl(text: string): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new TypeError(`${JSON.stringify(redactUrl(text))} is not a URL; use postgres://user:password@host:5432/database`);
+    throw new TypeError(
+      `${JSON.stringify(redactUrl(text))} is not a URL; use postgres://user:password@host:5432/database`,
+    );
   }
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
     throw new TypeError(`${JSON.stringify(redactUrl(text))} is not a postgres:// or postgresql:// URL`);
   }
-  if (url.hostname === "") throw new TypeError(`${JSON.stringify(redactUrl(text))} names no host; use postgres://user:password@host:5432/database`);
+  if (url.hostname === "")
+    throw new TypeError(
+      `${JSON.stringify(redactUrl(text))} names no host; use postgres://user:password@host:5432/database`,
+    );
   if (url.pathname.length < 2 || url.pathname.indexOf("/", 1) >= 0) {
-    throw new TypeError(`${JSON.stringify(redactUrl(text))} names no database; add it as the path: postgres://user:password@host:5432/database`);
+    throw new TypeError(
+      `${JSON.stringify(redactUrl(text))} names no database; add it as the path: postgres://user:password@host:5432/database`,
+    );
   }
   return url;
 }
 
 // A pooled connection that the server dropped (shut down, restarted, or Bun's idle and lifetime
 // limits): one retry gets a fresh connection. 57P01 and 57P02 are the SQLSTATEs of a shutdown.
-const DROPPED = new Set(["ERR_POSTGRES_CONNECTION_CLOSED", "ERR_POSTGRES_IDLE_TIMEOUT", "ERR_POSTGRES_LIFETIME_TIMEOUT", "57P01", "57P02"]);
+const DROPPED = new Set([
+  "ERR_POSTGRES_CONNECTION_CLOSED",
+  "ERR_POSTGRES_IDLE_TIMEOUT",
+  "ERR_POSTGRES_LIFETIME_TIMEOUT",
+  "57P01",
+  "57P02",
+]);
 
 function codes(err: unknown): string[] {
   const e = err as { code?: unknown; errno?: unknown } | null;
@@ -131,7 +155,10 @@ function isDropped(err: unknown): boolean {
   return codes(err).some((c) => DROPPED.has(c));
 }
 
-/** isUnreachable tells a failure to talk to the server (refused, timed out, dropped, starting up) from an error in the query. */
+/**
+ * isUnreachable tells a failure to talk to the server (refused, timed out, dropped, starting up) from an error in the
+ * query.
+ */
 function isUnreachable(err: unknown): boolean {
   return isDropped(err) || codes(err).some((c) => c.startsWith("ERR_POSTGRES_CONNECTION_") || c === "57P03");
 }

@@ -6,10 +6,12 @@
 export function redactUrl(url: string): string {
   // The user information runs from "//" to the last "@". A valid URL's cannot hold "/", "?" or "#",
   // but a mistyped password can, and must be hidden all the same: so take everything up to the last "@".
-  return url.replace(/([?&]password=)[^&#]*/gi, "$1***").replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i, (_, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(":");
-    return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
-  });
+  return url
+    .replace(/([?&]password=)[^&#]*/gi, "$1***")
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i, (_, scheme: string, userinfo: string) => {
+      const colon = userinfo.indexOf(":");
+      return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
+    });
 }
 
 /** scrubSecret replaces every copy of secret (as given and URL-decoded) in text with ***. */

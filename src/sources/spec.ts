@@ -5,25 +5,38 @@ import { postgresSource, postgresUrl } from "./postgres.ts";
 import { redactUrl } from "./redact.ts";
 import { sqliteSource } from "./sqlite.ts";
 
-/** Source is a loader with a name that is safe to log (no passwords), and a close for the sources that hold connections. */
+/**
+ * Source is a loader with a name that is safe to log (no passwords), and a close for the sources that hold connections.
+ */
 export interface Source {
   getter: Getter;
   describe: string;
   close?: () => Promise<void>;
 }
 
-/** SourceOptions tune the sources that use them: query (SQL sources), poolSize (PostgreSQL), timeout in ms (HTTP request, PostgreSQL connect). */
+/**
+ * SourceOptions tune the sources that use them: query (SQL sources), poolSize (PostgreSQL), timeout in ms (HTTP
+ * request, PostgreSQL connect).
+ */
 export interface SourceOptions {
   query?: string;
   poolSize?: number;
   timeout?: number;
 }
 
-type Spec = { kind: "demo" } | { kind: "sqlite"; path: string } | { kind: "postgres"; url: string } | { kind: "http"; url: string };
+type Spec =
+  | { kind: "demo" }
+  | { kind: "sqlite"; path: string }
+  | { kind: "postgres"; url: string }
+  | { kind: "http"; url: string };
 
-const FORMS = "demo or sqlite:PATH, or a postgres://USER:PASSWORD@HOST:PORT/DATABASE or http(s)://HOST:PORT/PATH/{key} URL";
+const FORMS =
+  "demo or sqlite:PATH, or a postgres://USER:PASSWORD@HOST:PORT/DATABASE or http(s)://HOST:PORT/PATH/{key} URL";
 
-/** checkSourceSpec throws a TypeError that says what to fix when `spec` is no `--source` that sourceFromSpec understands; it opens nothing. */
+/**
+ * checkSourceSpec throws a TypeError that says what to fix when `spec` is no `--source` that sourceFromSpec
+ * understands; it opens nothing.
+ */
 export function checkSourceSpec(spec: string): void {
   parseSpec(spec);
 }
@@ -41,11 +54,20 @@ export function sourceFromSpec(spec: string, group: string, options: SourceOptio
     case "sqlite":
       return { getter: sqliteSource({ db: s.path, table: group, query: options.query }), describe: `sqlite:${s.path}` };
     case "postgres": {
-      const pg = postgresSource({ url: s.url, table: group, query: options.query, poolSize: options.poolSize, connectTimeout: options.timeout });
+      const pg = postgresSource({
+        url: s.url,
+        table: group,
+        query: options.query,
+        poolSize: options.poolSize,
+        connectTimeout: options.timeout,
+      });
       return { getter: pg, describe: pg.describe, close: pg.close };
     }
     case "http":
-      return { getter: httpSource({ url: s.url, timeout: options.timeout }), describe: `http origin ${redactUrl(httpTemplate(s.url))}` };
+      return {
+        getter: httpSource({ url: s.url, timeout: options.timeout }),
+        describe: `http origin ${redactUrl(httpTemplate(s.url))}`,
+      };
   }
 }
 

@@ -33,7 +33,11 @@ export function sqliteSource(options: SqliteSourceOptions): Getter {
     try {
       db = new Database(options.db, { readonly: true });
     } catch (err) {
-      throw new GeeCacheError("INVALID_ARGUMENT", `sqlite source: cannot open ${options.db}: ${(err as Error).message}`, { cause: err });
+      throw new GeeCacheError(
+        "INVALID_ARGUMENT",
+        `sqlite source: cannot open ${options.db}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   } else {
     db = options.db;
@@ -43,7 +47,9 @@ export function sqliteSource(options: SqliteSourceOptions): Getter {
   try {
     stmt = db.prepare(sql);
   } catch (err) {
-    throw new GeeCacheError("INVALID_ARGUMENT", `sqlite source: ${(err as Error).message} (query: ${sql})`, { cause: err });
+    throw new GeeCacheError("INVALID_ARGUMENT", `sqlite source: ${(err as Error).message} (query: ${sql})`, {
+      cause: err,
+    });
   }
   return (key) => {
     const row = stmt.values(key)[0];

@@ -7,6 +7,7 @@ export function valueBytes(v: unknown): Uint8Array | string | undefined {
   if (typeof v === "boolean") return v ? "1" : "0";
   if (v instanceof Date) return v.toISOString();
   // PostgreSQL int4[] and float4[] arrive as typed arrays, which JSON.stringify would turn into objects.
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return `[${Array.from(v as unknown as ArrayLike<number>).join(",")}]`;
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView))
+    return `[${Array.from(v as unknown as ArrayLike<number>).join(",")}]`;
   return JSON.stringify(v);
 }

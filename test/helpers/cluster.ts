@@ -1,14 +1,15 @@
 // The one in-process cluster helper: N nodes on port 0 of 127.0.0.1, each told the others' URLs
 // once all are listening (so no port is ever reserved and released).
+
+import type { PeerObserver } from "../../src/cluster/observe.ts";
+import { PeerSet, type PeerSetOptions } from "../../src/cluster/peer-set.ts";
+import type { Listening, PeerTransport } from "../../src/cluster/transport.ts";
 import { Group } from "../../src/group/group.ts";
 import type { Getter } from "../../src/group/loader.ts";
 import type { GroupOptions } from "../../src/group/options.ts";
 import { Registry } from "../../src/group/registry.ts";
-import type { PeerObserver } from "../../src/cluster/observe.ts";
-import { PeerSet, type PeerSetOptions } from "../../src/cluster/peer-set.ts";
-import type { Listening, PeerTransport } from "../../src/cluster/transport.ts";
+import { type NodeOptions, type RunningNode, startNode } from "../../src/node/server.ts";
 import { httpTransport } from "../../src/transport/http/index.ts";
-import { startNode, type NodeOptions, type RunningNode } from "../../src/node/server.ts";
 
 /** TestNode is one started node of a TestCluster. */
 export interface TestNode {
@@ -58,11 +59,22 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
   const nodes: TestNode[] = [];
   for (let i = 0; i < n; i++) {
     const registry = new Registry();
-    const peers = new PeerSet({ transports: [options.transport?.(i) ?? httpTransport()], hash: options.hash, onPeerRequest: options.onPeerRequest?.(i), ...options.peerSet?.(i) });
+    const peers = new PeerSet({
+      transports: [options.transport?.(i) ?? httpTransport()],
+      hash: options.hash,
+      onPeerRequest: options.onPeerRequest?.(i),
+      ...options.peerSet?.(i),
+    });
     const group = registry.add(
-      new Group({ name: "scores", getter: options.getter?.(i) ?? ((key) => key.toUpperCase()), peers, ...options.group?.(i) }),
+      new Group({
+        name: "scores",
+        getter: options.getter?.(i) ?? ((key) => key.toUpperCase()),
+        peers,
+        ...options.group?.(i),
+      }),
     );
-    // A transport with a listener of its own (gRPC) names the node on the ring; HTTP's routes ride on the node's listener.
+    // A transport with a listener of its own (gRPC) names the node on the ring; HTTP's routes ride on the node's
+    // listener.
     const listeners: Listening[] = [];
     for (const t of peers.transports) {
       if (!t.listen) continue;
@@ -71,7 +83,16 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
       if (peers.self === "") peers.setSelf(l.url);
     }
     const running = startNode({ registry, peers, port: 0, sweepInterval: 0, ...options.node?.(i) });
-    nodes.push({ url: peers.self, httpUrl: running.url, apiUrl: running.apiUrl, group, registry, peers, running, listeners });
+    nodes.push({
+      url: peers.self,
+      httpUrl: running.url,
+      apiUrl: running.apiUrl,
+      group,
+      registry,
+      peers,
+      running,
+      listeners,
+    });
   }
   const urls = nodes.map((node) => node.url);
   for (const node of nodes) node.peers.setPeers(urls);

@@ -1,10 +1,11 @@
 // A real DNS server for discovery tests: dnsmasq on a loopback address, answering from a hosts
 // file that a test rewrites (and reloads with SIGHUP), plus fixed SRV records.
-import type { Subprocess } from "bun";
+
+import { Resolver } from "node:dns/promises";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Resolver } from "node:dns/promises";
+import type { Subprocess } from "bun";
 
 /** DNSMASQ is the dnsmasq binary, or undefined when it is not installed (tests then skip). */
 export const DNSMASQ = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].find((p) => existsSync(p));
@@ -33,15 +34,29 @@ export async function startDns(hosts: Array<[string, string]>, srv: SrvRecord[] 
   if (!DNSMASQ) throw new Error("dnsmasq is not installed (apt-get install dnsmasq-base)");
   const dir = mkdtempSync(join(tmpdir(), "geecache-dns-"));
   const hostsFile = join(dir, "hosts");
-  const write = (records: Array<[string, string]>) => writeFileSync(hostsFile, records.map(([a, n]) => `${a} ${n}\n`).join(""));
+  const write = (records: Array<[string, string]>) =>
+    writeFileSync(hostsFile, records.map(([a, n]) => `${a} ${n}\n`).join(""));
   write(hosts);
   for (let attempt = 0; attempt < 10; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 40000);
-    const proc: Subprocess = Bun.spawn([
-      DNSMASQ, "--keep-in-foreground", "--no-daemon", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces",
-      "--no-resolv", "--no-hosts", `--addn-hosts=${hostsFile}`, "--local-ttl=0", "--user=root", "--pid-file=",
-      ...srv.map((r) => `--srv-host=${r.name},${r.target},${r.port}`),
-    ], { stdout: "ignore", stderr: "pipe" });
+    const proc: Subprocess = Bun.spawn(
+      [
+        DNSMASQ,
+        "--keep-in-foreground",
+        "--no-daemon",
+        `--port=${port}`,
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        "--no-resolv",
+        "--no-hosts",
+        `--addn-hosts=${hostsFile}`,
+        "--local-ttl=0",
+        "--user=root",
+        "--pid-file=",
+        ...srv.map((r) => `--srv-host=${r.name},${r.target},${r.port}`),
+      ],
+      { stdout: "ignore", stderr: "pipe" },
+    );
     const server = `127.0.0.1:${port}`;
     const resolver = new Resolver({ timeout: 300, tries: 1 });
     resolver.setServers([server]);

@@ -1,8 +1,9 @@
 // Helpers for tests that run the compiled binary (dist/geecache) as real processes.
-import type { Subprocess } from "bun";
+
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
 
 /** BINARY is the executable that `bun scripts/build.ts` writes. */
 export const BINARY = resolve(import.meta.dir, "../../dist/geecache");
@@ -51,7 +52,10 @@ export class Captured {
       if (m) finish(() => resolve(m));
       else if (this.closed) finish(() => reject(new Error(`output ended without ${pattern}; it was:\n${this.text}`)));
     };
-    const timer = setTimeout(() => finish(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output so far:\n${this.text}`))), timeoutMs);
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output so far:\n${this.text}`))),
+      timeoutMs,
+    );
     this.#waiters.add(check);
     check();
     return promise;
@@ -83,7 +87,10 @@ export interface RunningNode extends AsyncDisposable {
   self: string;
   stdout: Captured;
   stderr: Captured;
-  /** stop sends signal (SIGTERM by default), waits for the exit (SIGKILL after STOP_TIMEOUT_MS) and returns the exit code. */
+  /**
+   * stop sends signal (SIGTERM by default), waits for the exit (SIGKILL after STOP_TIMEOUT_MS) and returns the exit
+   * code.
+   */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -97,10 +104,16 @@ const SELF = /; self ([^\s,;"]+),/;
  */
 export async function spawnNode(args: string[], env?: Record<string, string>): Promise<RunningNode> {
   const quiet = args.find((a) => /^--log-level=(silent|error|warn)$/.test(a));
-  if (quiet) throw new TypeError(`spawnNode waits for the "listening on" line, which ${quiet} hides; use info or debug`);
+  if (quiet)
+    throw new TypeError(`spawnNode waits for the "listening on" line, which ${quiet} hides; use info or debug`);
   // Tests stop nodes often: no drain unless a test asks for one (the default 5 s would make every stop slow).
   const drain = args.some((a) => a.startsWith("--drain")) || env?.GEECACHE_DRAIN !== undefined ? [] : ["--drain=0"];
-  const proc = Bun.spawn([requireBinary(), ...args, ...drain], { env: childEnv(env), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([requireBinary(), ...args, ...drain], {
+    env: childEnv(env),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const killOnExit = () => proc.kill("SIGKILL");
   process.once("exit", killOnExit);
   const stdout = new Captured(proc.stdout);
@@ -126,11 +139,23 @@ export async function spawnNode(args: string[], env?: Record<string, string>): P
     m = await stdout.wait(LISTENING, START_TIMEOUT_MS);
   } catch (err) {
     await stop("SIGKILL");
-    throw new Error(`geecache ${args.join(" ")} did not start (exit ${proc.exitCode}); stderr: ${stderr.text.trim() || "(empty)"}`, { cause: err });
+    throw new Error(
+      `geecache ${args.join(" ")} did not start (exit ${proc.exitCode}); stderr: ${stderr.text.trim() || "(empty)"}`,
+      { cause: err },
+    );
   }
   const url = m[1]!;
   const self = stdout.text.slice(m.index).split("\n", 1)[0]!.match(SELF)?.[1] ?? url;
-  return { proc, url, apiUrl: m[2] ?? url, self, stdout, stderr, stop, [Symbol.asyncDispose]: async () => void (await stop()) };
+  return {
+    proc,
+    url,
+    apiUrl: m[2] ?? url,
+    self,
+    stdout,
+    stderr,
+    stop,
+    [Symbol.asyncDispose]: async () => void (await stop()),
+  };
 }
 
 /** CliResult is how a short run of the binary ended. */
@@ -142,7 +167,10 @@ export interface CliResult {
 }
 
 /** runCli runs dist/geecache to completion (SIGKILL after timeoutMs); env is merged as in spawnNode. */
-export async function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const proc = Bun.spawn([requireBinary(), ...args], {
     env: childEnv(options.env),
     stdin: "ignore",
@@ -151,11 +179,18 @@ export async function runCli(args: string[], options: { env?: Record<string, str
     timeout: options.timeoutMs ?? 5000,
     killSignal: "SIGKILL",
   });
-  const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code: proc.exitCode, signal: proc.signalCode, stdout, stderr };
 }
 
-/** ProcessCluster is n nodes of the binary on port 0 that learned each other through peers files; `await using` stops them. */
+/**
+ * ProcessCluster is n nodes of the binary on port 0 that learned each other through peers files; `await using` stops
+ * them.
+ */
 export interface ProcessCluster extends AsyncDisposable {
   nodes: RunningNode[];
   /** urls are the nodes' names on the ring (their self), in node order. */
@@ -184,12 +219,18 @@ export interface SpawnClusterOptions {
  * files are written (every node by default), and it waits, by polling each node's /stats, until
  * each lists its peers. No port is chosen before a node binds it.
  */
-export async function spawnCluster(n: number, args: (i: number) => string[] = () => [], options: SpawnClusterOptions = {}): Promise<ProcessCluster> {
+export async function spawnCluster(
+  n: number,
+  args: (i: number) => string[] = () => [],
+  options: SpawnClusterOptions = {},
+): Promise<ProcessCluster> {
   const dir = mkdtempSync(join(tmpdir(), "geecache-procs-"));
   const files = Array.from({ length: n }, (_, i) => join(dir, `peers-${i}`));
   for (const f of files) writeFileSync(f, "");
   const settled = await Promise.allSettled(
-    files.map((f, i) => spawnNode([`--port=0`, `--peers-file=${f}`, "--peers-file-interval=200ms", ...args(i)], options.env?.(i))),
+    files.map((f, i) =>
+      spawnNode([`--port=0`, `--peers-file=${f}`, "--peers-file-interval=200ms", ...args(i)], options.env?.(i)),
+    ),
   );
   const nodes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const stop = async () => {
@@ -204,7 +245,7 @@ export async function spawnCluster(n: number, args: (i: number) => string[] = ()
   const urls = nodes.map((node) => node.self);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const setPeers = async (i: number, list: readonly string[]) => {
-    writeFileSync(files[i]!, list.join("\n") + "\n");
+    writeFileSync(files[i]!, `${list.join("\n")}\n`);
     await listsExactly(nodes[i]!, new Set([...list, urls[i]!]), timeoutMs, options.ca);
   };
   try {
@@ -217,18 +258,29 @@ export async function spawnCluster(n: number, args: (i: number) => string[] = ()
 }
 
 /** listsExactly polls node's /stats every 50 ms until its peers are want, failing after timeoutMs. */
-async function listsExactly(node: RunningNode, want: ReadonlySet<string>, timeoutMs: number, ca?: string): Promise<void> {
+async function listsExactly(
+  node: RunningNode,
+  want: ReadonlySet<string>,
+  timeoutMs: number,
+  ca?: string,
+): Promise<void> {
   const end = performance.now() + timeoutMs;
   let peers: string[] = [];
   for (;;) {
     try {
-      const res = await fetch(`${node.url}/stats`, { signal: AbortSignal.timeout(timeoutMs), ...(ca ? { tls: { ca } } : {}) } as RequestInit);
+      const res = await fetch(`${node.url}/stats`, {
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(ca ? { tls: { ca } } : {}),
+      } as RequestInit);
       peers = ((await res.json()) as { peers: string[] }).peers;
     } catch {
       peers = [];
     }
     if (peers.length === want.size && peers.every((p) => want.has(p))) return;
-    if (performance.now() > end) throw new Error(`${node.self} lists ${peers.join(",") || "nothing"}, not ${[...want].join(",")}, after ${timeoutMs} ms`);
+    if (performance.now() > end)
+      throw new Error(
+        `${node.self} lists ${peers.join(",") || "nothing"}, not ${[...want].join(",")}, after ${timeoutMs} ms`,
+      );
     await Bun.sleep(50);
   }
 }

@@ -1,8 +1,8 @@
 // What the transport conformance suite (test/transport.cases.ts) runs its cases on: an in-process
 // cluster whose loaders record their calls and name the node that loaded a value.
 import { GeeCacheError } from "../../src/core/errors.ts";
-import type { GetResult, GroupStats } from "../../src/group/results.ts";
 import type { GroupOptions } from "../../src/group/options.ts";
+import type { GetResult, GroupStats } from "../../src/group/results.ts";
 import type { TransportFactory, TransportOptions } from "../transport.cases.ts";
 import { startCluster, type TestCluster } from "./cluster.ts";
 import { counting } from "./counting.ts";
@@ -70,7 +70,9 @@ export async function harness(factory: TransportFactory, n: number, o: HarnessOp
     c,
     loads,
     async api(i, key) {
-      const res = await fetch(`${c.nodes[i]!.httpUrl}/api?group=${GROUP}&key=${encodeURIComponent(key)}`, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${c.nodes[i]!.httpUrl}/api?group=${GROUP}&key=${encodeURIComponent(key)}`, {
+        signal: AbortSignal.timeout(10_000),
+      });
       const body = await res.text();
       return { status: res.status, value: res.ok ? body : null, from: res.headers.get("x-geecache-from") };
     },
@@ -89,7 +91,16 @@ export async function harness(factory: TransportFactory, n: number, o: HarnessOp
 
 /** counters builds a whole GroupStats from the counters a case expects to be non-zero. */
 export const counters = (s: Partial<GroupStats>): GroupStats => ({
-  gets: 0, cacheHits: 0, peerLoads: 0, peerErrors: 0, loads: 0, loadsDeduped: 0, localLoads: 0, localLoadErrs: 0, serverRequests: 0, ...s,
+  gets: 0,
+  cacheHits: 0,
+  peerLoads: 0,
+  peerErrors: 0,
+  loads: 0,
+  loadsDeduped: 0,
+  localLoads: 0,
+  localLoadErrs: 0,
+  serverRequests: 0,
+  ...s,
 });
 
 /** outcome settles p into "ok" or the code of the GeeCacheError it rejected with. */

@@ -1,10 +1,18 @@
+import type { PeerObserver, RequestOutcome } from "../../cluster/observe.ts";
 import { isNotFound } from "../../core/errors.ts";
 import type { CacheStats } from "../../group/caches.ts";
 import type { Getter } from "../../group/loader.ts";
-import type { GroupStats } from "../../group/results.ts";
-import type { PeerObserver, RequestOutcome } from "../../cluster/observe.ts";
 import type { Registry } from "../../group/registry.ts";
-import { CONTENT_TYPE, Counter, CounterChild, Exposition, formatLabels, Histogram, HistogramChild } from "./prometheus.ts";
+import type { GroupStats } from "../../group/results.ts";
+import {
+  CONTENT_TYPE,
+  Counter,
+  type CounterChild,
+  Exposition,
+  formatLabels,
+  Histogram,
+  type HistogramChild,
+} from "./prometheus.ts";
 
 /** MetricsSource is what /metrics reads: the groups, and the cluster through a small structural view. */
 export interface MetricsSource {
@@ -34,13 +42,19 @@ export interface NodeMetricsOptions {
   residentMemory?: () => number;
 }
 
-/** The group counters as Prometheus names: each GroupStats field, so a new field fails to compile until it is named here. */
+/**
+ * The group counters as Prometheus names: each GroupStats field, so a new field fails to compile until it is named
+ * here.
+ */
 const GROUP_COUNTERS: Record<keyof GroupStats, [name: string, help: string]> = {
   gets: ["geecache_gets_total", "Gets of a key, from the API, a library call or a peer."],
   // geecache_cache_hits_total and geecache_peer_errors_total are taken by the per-cache and per-peer series.
   cacheHits: ["geecache_group_cache_hits_total", "Gets answered from the main or hot cache."],
   peerLoads: ["geecache_peer_loads_total", "Values fetched from the peer that owns the key."],
-  peerErrors: ["geecache_group_peer_errors_total", "Peer requests of the group that failed (a get then loads locally)."],
+  peerErrors: [
+    "geecache_group_peer_errors_total",
+    "Peer requests of the group that failed (a get then loads locally).",
+  ],
   loads: ["geecache_loads_total", "Gets that missed the cache."],
   loadsDeduped: ["geecache_loads_deduped_total", "Loads left after concurrent gets of one key were merged."],
   localLoads: ["geecache_local_loads_total", "Successful calls of the group's loader."],
@@ -75,10 +89,25 @@ export class NodeMetrics {
   readonly startedAt: number;
   readonly #now: () => number;
   readonly #rss: () => number;
-  readonly #http = new Histogram("geecache_http_request_duration_seconds", "Time to answer an HTTP request, until the response headers.", ["route", "status"]);
-  readonly #peer = new Histogram("geecache_peer_request_duration_seconds", "Time of one request to a peer, body included.", ["peer", "outcome"]);
-  readonly #load = new Histogram("geecache_load_duration_seconds", "Time of one call of a group's loader.", ["group", "outcome"]);
-  readonly #peerErrors = new Counter("geecache_peer_errors_total", "Requests to a peer that failed (timeouts, refused connections, bad answers).", ["peer"]);
+  readonly #http = new Histogram(
+    "geecache_http_request_duration_seconds",
+    "Time to answer an HTTP request, until the response headers.",
+    ["route", "status"],
+  );
+  readonly #peer = new Histogram(
+    "geecache_peer_request_duration_seconds",
+    "Time of one request to a peer, body included.",
+    ["peer", "outcome"],
+  );
+  readonly #load = new Histogram("geecache_load_duration_seconds", "Time of one call of a group's loader.", [
+    "group",
+    "outcome",
+  ]);
+  readonly #peerErrors = new Counter(
+    "geecache_peer_errors_total",
+    "Requests to a peer that failed (timeouts, refused connections, bad answers).",
+    ["peer"],
+  );
   readonly #peers = new Map<string, PeerSeries>();
 
   constructor(options: NodeMetricsOptions = {}) {
@@ -125,7 +154,10 @@ export class NodeMetrics {
     };
   }
 
-  /** onPeerRequest is the pool's observer (HttpPoolOptions.onPeerRequest): it times requests and counts failures per peer. */
+  /**
+   * onPeerRequest is the pool's observer (HttpPoolOptions.onPeerRequest): it times requests and counts failures per
+   * peer.
+   */
   readonly onPeerRequest: PeerObserver = (peer, outcome, seconds) => {
     const s = this.#peerSeries(peer);
     s[outcome].observe(seconds);
@@ -135,7 +167,9 @@ export class NodeMetrics {
     }
   };
 
-  /** timeLoads wraps a group's loader so each call is timed as ok, not_found (undefined, null or notFound()) or error. */
+  /**
+   * timeLoads wraps a group's loader so each call is timed as ok, not_found (undefined, null or notFound()) or error.
+   */
   timeLoads(group: string, getter: Getter): Getter {
     const child = (o: RequestOutcome) => this.#load.child(group, o);
     const ok = child("ok");
@@ -163,12 +197,16 @@ export class NodeMetrics {
   /** handler answers `GET /metrics` with `render(source)`. */
   handler(source: MetricsSource): Handler {
     return (req) => {
-      if (req.method !== "GET" && req.method !== "HEAD") return new Response("use GET\n", { status: 405, headers: { allow: "GET, HEAD" } });
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return new Response("use GET\n", { status: 405, headers: { allow: "GET, HEAD" } });
       return new Response(this.render(source), { headers: { "content-type": CONTENT_TYPE } });
     };
   }
 
-  /** render is the body of `GET /metrics`: the registry's groups and caches, the timings, the peers' shares and the process. */
+  /**
+   * render is the body of `GET /metrics`: the registry's groups and caches, the timings, the peers' shares and the
+   * process.
+   */
   render(source: MetricsSource): string {
     const out = new Exposition();
     const groups = source.registry.groups();
@@ -183,7 +221,8 @@ export class NodeMetrics {
     for (const [field, name, type, help] of CACHE_SERIES) {
       out.family(name, type, help);
       caches.forEach((c, i) => {
-        for (const which of ["main", "hot"] as const) out.sample(name, formatLabels(["group", "cache"], [groups[i]!.name, which]), c[which][field]);
+        for (const which of ["main", "hot"] as const)
+          out.sample(name, formatLabels(["group", "cache"], [groups[i]!.name, which]), c[which][field]);
       });
     }
     out.family("geecache_cache_budget_bytes", "gauge", "Memory budget of a group, shared by its main and hot caches.");
@@ -195,20 +234,37 @@ export class NodeMetrics {
     this.#peerErrors.write(out);
     const shares = source.shares?.();
     if (shares && shares.size > 0) {
-      out.family("geecache_peer_key_share_ratio", "gauge", "Fraction of the key space each node owns on the hash ring.");
-      for (const [peer, share] of shares) out.sample("geecache_peer_key_share_ratio", formatLabels(["peer"], [peer]), share);
+      out.family(
+        "geecache_peer_key_share_ratio",
+        "gauge",
+        "Fraction of the key space each node owns on the hash ring.",
+      );
+      for (const [peer, share] of shares)
+        out.sample("geecache_peer_key_share_ratio", formatLabels(["peer"], [peer]), share);
     }
 
     const cluster = source.cluster;
     if (cluster) {
-      out.family("geecache_peers", "gauge", "Nodes on this node's hash ring, itself included.").sample("geecache_peers", "", cluster.peers().length);
-      out.family("geecache_membership_changes_total", "counter", "Changes of membership applied (nodes joined or left).").sample("geecache_membership_changes_total", "", cluster.changes);
+      out
+        .family("geecache_peers", "gauge", "Nodes on this node's hash ring, itself included.")
+        .sample("geecache_peers", "", cluster.peers().length);
+      out
+        .family("geecache_membership_changes_total", "counter", "Changes of membership applied (nodes joined or left).")
+        .sample("geecache_membership_changes_total", "", cluster.changes);
       const health = cluster.health();
       if (health.size > 0) {
-        out.family("geecache_peer_up", "gauge", "1 while a peer answers, 0 while it is marked down after failures in a row.");
+        out.family(
+          "geecache_peer_up",
+          "gauge",
+          "1 while a peer answers, 0 while it is marked down after failures in a row.",
+        );
         for (const [peer, h] of health) out.sample("geecache_peer_up", formatLabels(["peer"], [peer]), h.down ? 0 : 1);
       }
-      out.family("geecache_handoff_peeks_total", "counter", "Peeks a new owner made at a key's previous owner before loading, by result.");
+      out.family(
+        "geecache_handoff_peeks_total",
+        "counter",
+        "Peeks a new owner made at a key's previous owner before loading, by result.",
+      );
       const { peeks, peekHits, peekErrors } = cluster.handoff;
       out.sample("geecache_handoff_peeks_total", formatLabels(["result"], ["hit"]), peekHits);
       out.sample("geecache_handoff_peeks_total", formatLabels(["result"], ["miss"]), peeks - peekHits - peekErrors);
@@ -216,9 +272,15 @@ export class NodeMetrics {
     }
 
     const now = this.#now();
-    out.family("geecache_process_start_time_seconds", "gauge", "Start time of the node since the Unix epoch.").sample("geecache_process_start_time_seconds", "", this.startedAt / 1000);
-    out.family("geecache_process_uptime_seconds", "gauge", "Time since the node started.").sample("geecache_process_uptime_seconds", "", Math.max(0, now - this.startedAt) / 1000);
-    out.family("geecache_process_resident_memory_bytes", "gauge", "Resident memory of the process.").sample("geecache_process_resident_memory_bytes", "", this.#rss());
+    out
+      .family("geecache_process_start_time_seconds", "gauge", "Start time of the node since the Unix epoch.")
+      .sample("geecache_process_start_time_seconds", "", this.startedAt / 1000);
+    out
+      .family("geecache_process_uptime_seconds", "gauge", "Time since the node started.")
+      .sample("geecache_process_uptime_seconds", "", Math.max(0, now - this.startedAt) / 1000);
+    out
+      .family("geecache_process_resident_memory_bytes", "gauge", "Resident memory of the process.")
+      .sample("geecache_process_resident_memory_bytes", "", this.#rss());
     return out.text();
   }
 

@@ -60,13 +60,17 @@ abstract class Metric<Child> {
     readonly help: string,
     readonly labelNames: readonly string[],
   ) {
-    for (const n of [name, ...labelNames]) if (!NAME.test(n)) throw new TypeError(`metric ${name}: ${JSON.stringify(n)} is not a valid Prometheus name`);
+    for (const n of [name, ...labelNames])
+      if (!NAME.test(n)) throw new TypeError(`metric ${name}: ${JSON.stringify(n)} is not a valid Prometheus name`);
     if (labelNames.includes("le")) throw new TypeError(`metric ${name}: "le" is reserved for histogram buckets`);
   }
 
   /** child returns the series for label values, made on first use; keep it to skip the lookup on a hot path. */
   child(...values: string[]): Child {
-    if (values.length !== this.labelNames.length) throw new TypeError(`metric ${this.name} takes ${this.labelNames.length} label values (${this.labelNames.join(", ")}), got ${values.length}`);
+    if (values.length !== this.labelNames.length)
+      throw new TypeError(
+        `metric ${this.name} takes ${this.labelNames.length} label values (${this.labelNames.join(", ")}), got ${values.length}`,
+      );
     const key = values.join("\u0000");
     let entry = this.#children.get(key);
     if (!entry) {
@@ -111,11 +115,14 @@ export class Counter extends Metric<CounterChild> {
 }
 
 /** DURATION_BUCKETS (seconds) run from 100 µs (a cache hit) to 10 s (a slow loader). */
-export const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+export const DURATION_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+] as const;
 
 /** HistogramChild is one series of a histogram: per-bucket counts (not cumulative), their sum and count. */
 export class HistogramChild {
-  readonly counts: Float64Array; // counts[i]: observations in (bounds[i-1], bounds[i]]; the last slot is above every bound
+  // counts[i]: observations in (bounds[i-1], bounds[i]]; the last slot is above every bound
+  readonly counts: Float64Array;
   sum = 0;
   count = 0;
   constructor(readonly bounds: readonly number[]) {
@@ -132,12 +139,20 @@ export class HistogramChild {
   }
 }
 
-/** Histogram is a family of distributions with fixed upper bounds; it writes cumulative `_bucket` series, `_sum` and `_count`. */
+/**
+ * Histogram is a family of distributions with fixed upper bounds; it writes cumulative `_bucket` series, `_sum` and
+ * `_count`.
+ */
 export class Histogram extends Metric<HistogramChild> {
   readonly bounds: readonly number[];
   readonly #le: string[]; // the le label value of each bound, then +Inf
 
-  constructor(name: string, help: string, labelNames: readonly string[] = [], bounds: readonly number[] = DURATION_BUCKETS) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[] = [],
+    bounds: readonly number[] = DURATION_BUCKETS,
+  ) {
     super(name, help, labelNames);
     if (bounds.length === 0 || bounds.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= bounds[i - 1]!))) {
       throw new RangeError(`histogram ${name}: bucket bounds must be finite and increasing, got ${bounds.join(", ")}`);

@@ -30,9 +30,14 @@ export interface Totals {
 }
 
 /** ClusterNode is one node's totals, or why they are missing. */
-export type ClusterNode = ({ url: string; ok: true; self: boolean; ready: boolean } & Totals) | { url: string; ok: false; self: false; error: string };
+export type ClusterNode =
+  | ({ url: string; ok: true; self: boolean; ready: boolean } & Totals)
+  | { url: string; ok: false; self: false; error: string };
 
-/** ClusterReport is the body of `GET /cluster.json`: every node's totals, the sum over those that answered, and per group. */
+/**
+ * ClusterReport is the body of `GET /cluster.json`: every node's totals, the sum over those that answered, and per
+ * group.
+ */
 export interface ClusterReport {
   self: string;
   nodes: ClusterNode[];
@@ -73,24 +78,37 @@ export function clusterJson(options: ClusterViewOptions): (req: Request) => Prom
     const target = statusUrl(url);
     if (!target) return { url, error: "not an http(s) peer: its status is served on its HTTP port" };
     try {
-      const res = await fetch(target, { signal: AbortSignal.timeout(timeout), ...(options.tls ? { tls: options.tls } : {}) } as RequestInit);
+      const res = await fetch(target, {
+        signal: AbortSignal.timeout(timeout),
+        ...(options.tls ? { tls: options.tls } : {}),
+      } as RequestInit);
       if (!res.ok) return { url, error: `/status.json answered ${res.status}` };
       return { url, report: (await res.json()) as StatusReport };
     } catch (err) {
-      return { url, error: err instanceof Error && err.name === "TimeoutError" ? `no answer within ${timeout} ms` : errorMessage(err) };
+      return {
+        url,
+        error:
+          err instanceof Error && err.name === "TimeoutError" ? `no answer within ${timeout} ms` : errorMessage(err),
+      };
     }
   };
   return async () => {
     const self = options.self();
     const peers = options.peers();
     const answers = await Promise.all(
-      (peers.length ? peers : [self]).map((url): Answer | Promise<Answer> => (url === self ? { url, report: options.local() } : ask(url))),
+      (peers.length ? peers : [self]).map((url): Answer | Promise<Answer> =>
+        url === self ? { url, report: options.local() } : ask(url),
+      ),
     );
-    const nodes = answers.map(({ url, report, error }): ClusterNode =>
-      report ? { url, ok: true, self: url === self, ready: report.ready, ...totalsOf(report.groups) } : { url, ok: false, self: false, error: error ?? "no answer" },
+    const nodes = answers.map(
+      ({ url, report, error }): ClusterNode =>
+        report
+          ? { url, ok: true, self: url === self, ready: report.ready, ...totalsOf(report.groups) }
+          : { url, ok: false, self: false, error: error ?? "no answer" },
     );
     const byGroup = new Map<string, StatusReport["groups"]>();
-    for (const a of answers) for (const g of a.report?.groups ?? []) byGroup.set(g.name, [...(byGroup.get(g.name) ?? []), g]);
+    for (const a of answers)
+      for (const g of a.report?.groups ?? []) byGroup.set(g.name, [...(byGroup.get(g.name) ?? []), g]);
     const answered = nodes.flatMap((n) => (n.ok ? [n] : []));
     const body: ClusterReport = {
       self,

@@ -23,7 +23,8 @@ export class LoadHistory {
   #last: { t: number; gets: number; loads: number } | undefined; // totals of the previous record
 
   constructor(readonly length = DEFAULT_HISTORY_LENGTH) {
-    if (!Number.isInteger(length) || length < 1) throw new RangeError(`LoadHistory length must be a whole number >= 1, got ${length}`);
+    if (!Number.isInteger(length) || length < 1)
+      throw new RangeError(`LoadHistory length must be a whole number >= 1, got ${length}`);
     this.#t = new Float64Array(length);
     this.#gets = new Float64Array(length);
     this.#loads = new Float64Array(length);

@@ -66,32 +66,62 @@ export function lookupHandler(options: LookupOptions): (req: Request) => Respons
     if (Buffer.byteLength(key) > maxKeyBytes) return text(414, `key is longer than the limit of ${maxKeyBytes} bytes`);
     const name = params.get("group") || undefined;
     const group = name ? options.registry.get(name) : options.registry.first();
-    if (!group) return text(404, name ? `no such group: ${name}` : "no groups are configured", { [ERROR_CODE_HEADER]: "UNKNOWN_GROUP" });
+    if (!group)
+      return text(404, name ? `no such group: ${name}` : "no groups are configured", {
+        [ERROR_CODE_HEADER]: "UNKNOWN_GROUP",
+      });
     const self = options.self?.() ?? "";
     const owner = options.owner?.(key) ?? self;
     const hit = group.peek(key);
-    const here: Held = hit ? held(self, hit.from as "main" | "hot", hit.value.toString(), hit.value.length, hit.expiresAt) : { node: self, cached: false };
+    const here: Held = hit
+      ? held(self, hit.from as "main" | "hot", hit.value.toString(), hit.value.length, hit.expiresAt)
+      : { node: self, cached: false };
     const report: LookupReport = { key, group: group.name, owner, here };
-    if (params.get("local") !== "1" && owner !== self && owner !== "") report.atOwner = await askOwner(owner, key, group.name, req, options, timeout);
+    if (params.get("local") !== "1" && owner !== self && owner !== "")
+      report.atOwner = await askOwner(owner, key, group.name, req, options, timeout);
     return json(200, report, { "cache-control": "no-store" });
   };
 }
 
 function held(node: string, where: "main" | "hot", value: string, bytes: number, expiresAt: number): Held {
   const truncated = value.length > LOOKUP_PREVIEW_CHARS;
-  return { node, cached: true, where, bytes, expiresAt, value: truncated ? value.slice(0, LOOKUP_PREVIEW_CHARS) : value, truncated };
+  return {
+    node,
+    cached: true,
+    where,
+    bytes,
+    expiresAt,
+    value: truncated ? value.slice(0, LOOKUP_PREVIEW_CHARS) : value,
+    truncated,
+  };
 }
 
-async function askOwner(owner: string, key: string, group: string, req: Request, options: LookupOptions, timeout: number): Promise<Held> {
-  if (!/^https?:\/\//i.test(owner)) return { node: owner, cached: false, error: "not an http(s) peer: ask its HTTP port" };
+async function askOwner(
+  owner: string,
+  key: string,
+  group: string,
+  req: Request,
+  options: LookupOptions,
+  timeout: number,
+): Promise<Held> {
+  if (!/^https?:\/\//i.test(owner))
+    return { node: owner, cached: false, error: "not an http(s) peer: ask its HTTP port" };
   const url = `${new URL(owner).origin}/status/lookup?key=${encodeURIComponent(key)}&group=${encodeURIComponent(group)}&local=1`;
   const auth = req.headers.get("authorization");
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeout), headers: auth ? { authorization: auth } : {}, ...(options.tls ? { tls: options.tls } : {}) } as RequestInit);
+    const res = await fetch(url, {
+      signal: AbortSignal.timeout(timeout),
+      headers: auth ? { authorization: auth } : {},
+      ...(options.tls ? { tls: options.tls } : {}),
+    } as RequestInit);
     if (!res.ok) return { node: owner, cached: false, error: `answered ${res.status}: ${(await res.text()).trim()}` };
     const theirs = ((await res.json()) as LookupReport).here;
     return { ...theirs, node: owner };
   } catch (err) {
-    return { node: owner, cached: false, error: err instanceof Error && err.name === "TimeoutError" ? `no answer within ${timeout} ms` : errorMessage(err) };
+    return {
+      node: owner,
+      cached: false,
+      error: err instanceof Error && err.name === "TimeoutError" ? `no answer within ${timeout} ms` : errorMessage(err),
+    };
   }
 }

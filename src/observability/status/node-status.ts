@@ -1,12 +1,15 @@
-import type { NodeMetrics } from "../metrics/node-metrics.ts";
 import type { Registry } from "../../group/registry.ts";
 import { json } from "../../transport/http/responses.ts";
+import type { NodeMetrics } from "../metrics/node-metrics.ts";
 import { LoadHistory, type LoadSample } from "./load-history.ts";
 // `type: "text"` makes the page and its script strings that `bun build --compile` embeds in the binary.
 import pageBundle from "./page.html" with { type: "text" };
 import pageScript from "./page.js" with { type: "text" };
 
-const PAGE = (pageBundle as unknown as string).replace("/* page.js is put here by node-status.ts */\n", () => pageScript as unknown as string);
+const PAGE = (pageBundle as unknown as string).replace(
+  "/* page.js is put here by node-status.ts */\n",
+  () => pageScript as unknown as string,
+);
 const PAGE_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" };
 
 /** SAMPLE_INTERVAL is how often (ms) the server adds a point to the load history. */
@@ -124,7 +127,8 @@ export class NodeStatus {
 
   /** page answers `GET /` with the status page (HTML that polls /status.json). */
   page = (req: Request): Response => {
-    if (req.method !== "GET" && req.method !== "HEAD") return new Response("use GET\n", { status: 405, headers: { allow: "GET, HEAD" } });
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return new Response("use GET\n", { status: 405, headers: { allow: "GET, HEAD" } });
     return new Response(PAGE, { headers: PAGE_HEADERS });
   };
 
@@ -142,7 +146,8 @@ export class NodeStatus {
       const share = shares.get(url) ?? 0;
       if (url === pool?.self) return { url, share, state: "self", errors: 0, lastErrorAt: null };
       const marked = health?.get(url);
-      if (!metrics) return { url, share, state: marked ? (marked.down ? "down" : "up") : "unknown", errors: 0, lastErrorAt: null };
+      if (!metrics)
+        return { url, share, state: marked ? (marked.down ? "down" : "up") : "unknown", errors: 0, lastErrorAt: null };
       const h = metrics.peerHealth(url);
       const down = marked ? marked.down : h.lastErrorAt !== undefined && now - h.lastErrorAt < PEER_DOWN_WINDOW;
       return { url, share, state: down ? "down" : "up", errors: h.errors, lastErrorAt: h.lastErrorAt ?? null };
@@ -170,7 +175,9 @@ export class NodeStatus {
       peers,
       groups,
       history: { intervalMs: SAMPLE_INTERVAL, samples: this.history.samples() },
-      membership: pool ? { changes: pool.changes ?? 0, handoff: { ...(pool.handoff ?? { peeks: 0, peekHits: 0, peekErrors: 0 }) } } : null,
+      membership: pool
+        ? { changes: pool.changes ?? 0, handoff: { ...(pool.handoff ?? { peeks: 0, peekHits: 0, peekErrors: 0 }) } }
+        : null,
     };
   }
 }

@@ -1,5 +1,5 @@
 // The status page's script: node-status.ts inlines it into page.html, so the page is one response.
-"use strict";
+
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
   const e = document.createElement(tag);
@@ -14,7 +14,10 @@ const el = (tag, props = {}, ...children) => {
 const fmtBytes = (n) => {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
 };
 const pct = (x) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed(x >= 0.995 || x === 0 ? 0 : 1)}%`);
@@ -41,25 +44,39 @@ function renderPeers(report) {
   const body = $("peers");
   body.replaceChildren();
   if (report.peers.length === 0) {
-    body.append(el("tr", {}, el("td", { colspan: 5, class: "help" }, "A single node without peers: it owns every key.")));
+    body.append(
+      el("tr", {}, el("td", { colspan: 5, class: "help" }, "A single node without peers: it owns every key.")),
+    );
     return;
   }
   for (const p of report.peers) {
     const label = { self: "this node", up: "up", down: "down", unknown: "unknown" }[p.state];
-    const title = p.state === "unknown" ? "metrics are off on this node, so peer failures are not tracked" : p.lastErrorAt ? `last failure ${new Date(p.lastErrorAt).toLocaleTimeString()}` : "no failed request so far";
-    body.append(el("tr", {},
-      el("td", { class: "url" }, p.url),
-      el("td", { class: "num" }, pct(p.share)),
-      el("td", { class: "sharebar", style: "width:25%" }, bar([[p.share]])),
-      el("td", {}, el("span", { class: `badge ${p.state}`, title }, label)),
-      el("td", { class: "num" }, p.state === "self" ? "–" : p.errors)));
+    const title =
+      p.state === "unknown"
+        ? "metrics are off on this node, so peer failures are not tracked"
+        : p.lastErrorAt
+          ? `last failure ${new Date(p.lastErrorAt).toLocaleTimeString()}`
+          : "no failed request so far";
+    body.append(
+      el(
+        "tr",
+        {},
+        el("td", { class: "url" }, p.url),
+        el("td", { class: "num" }, pct(p.share)),
+        el("td", { class: "sharebar", style: "width:25%" }, bar([[p.share]])),
+        el("td", {}, el("span", { class: `badge ${p.state}`, title }, label)),
+        el("td", { class: "num" }, p.state === "self" ? "–" : p.errors),
+      ),
+    );
   }
 }
 
 function renderMembership(report) {
   const m = report.membership;
   const down = report.peers.filter((p) => p.state === "down").map((p) => p.url);
-  $("membership").textContent = !m ? "" : `${down.length ? `Down: ${down.join(", ")}. ` : "No node is down. "}Membership changes since start: ${m.changes}. Handoff peeks (a new owner asking the previous one before loading): ${m.handoff.peeks}, ${m.handoff.peekHits} found, ${m.handoff.peekErrors} failed.`;
+  $("membership").textContent = !m
+    ? ""
+    : `${down.length ? `Down: ${down.join(", ")}. ` : "No node is down. "}Membership changes since start: ${m.changes}. Handoff peeks (a new owner asking the previous one before loading): ${m.handoff.peeks}, ${m.handoff.peekHits} found, ${m.handoff.peekErrors} failed.`;
 }
 
 let clusterBusy = false; // one /cluster.json at a time: a slow peer must not pile them up
@@ -77,9 +94,12 @@ async function refreshCluster() {
       cell("Gets", String(t.gets), "totals-gets"),
       cell("Hit ratio", pct(t.hitRatio), "totals-ratio"),
       cell("Memory", `${fmtBytes(t.bytes)} of ${fmtBytes(t.budget)}`, "totals-memory"),
-      ...(c.groups.length > 1 ? c.groups.map((g) => cell(`group ${g.name}`, `${pct(g.hitRatio)} of ${g.gets}`)) : []));
+      ...(c.groups.length > 1 ? c.groups.map((g) => cell(`group ${g.name}`, `${pct(g.hitRatio)} of ${g.gets}`)) : []),
+    );
     const missing = c.nodes.filter((n) => !n.ok);
-    $("totals-note").textContent = missing.length ? `Not counted: ${missing.map((n) => `${n.url} (${n.error})`).join("; ")}` : "";
+    $("totals-note").textContent = missing.length
+      ? `Not counted: ${missing.map((n) => `${n.url} (${n.error})`).join("; ")}`
+      : "";
   } catch (err) {
     $("totals-note").textContent = `cannot gather the cluster: ${err.message}`;
   } finally {
@@ -99,13 +119,34 @@ function renderGroups(report) {
   for (const g of report.groups) {
     const used = g.bytes.main + g.bytes.hot;
     const budget = g.bytes.budget || 1;
-    box.append(el("div", { class: "group" },
-      el("h3", {}, `group `, el("span", { class: "mono" }, g.name)),
-      el("div", { class: "kv" },
-        el("span", { class: "k" }, "Hit ratio"), el("span", {}, el("span", { class: "big" }, pct(g.hitRatio)), `  ${g.cacheHits} of ${g.gets} gets came from memory`),
-        el("span", { class: "k" }, "Misses"), el("span", {}, missText(g)),
-        el("span", { class: "k" }, "Memory"), el("span", {}, `${fmtBytes(used)} of ${fmtBytes(g.bytes.budget)} (${pct(used / budget)}), ${plural(g.items, "entry", "entries")} — main ${fmtBytes(g.bytes.main)}, hot ${fmtBytes(g.bytes.hot)}`),
-        el("span", {}, ""), bar([[g.bytes.main / budget], [g.bytes.hot / budget, "hot"]]))));
+    box.append(
+      el(
+        "div",
+        { class: "group" },
+        el("h3", {}, `group `, el("span", { class: "mono" }, g.name)),
+        el(
+          "div",
+          { class: "kv" },
+          el("span", { class: "k" }, "Hit ratio"),
+          el(
+            "span",
+            {},
+            el("span", { class: "big" }, pct(g.hitRatio)),
+            `  ${g.cacheHits} of ${g.gets} gets came from memory`,
+          ),
+          el("span", { class: "k" }, "Misses"),
+          el("span", {}, missText(g)),
+          el("span", { class: "k" }, "Memory"),
+          el(
+            "span",
+            {},
+            `${fmtBytes(used)} of ${fmtBytes(g.bytes.budget)} (${pct(used / budget)}), ${plural(g.items, "entry", "entries")} — main ${fmtBytes(g.bytes.main)}, hot ${fmtBytes(g.bytes.hot)}`,
+          ),
+          el("span", {}, ""),
+          bar([[g.bytes.main / budget], [g.bytes.hot / budget, "hot"]]),
+        ),
+      ),
+    );
   }
 }
 
@@ -120,12 +161,17 @@ function missText(g) {
 
 function renderChart(report) {
   const svg = $("chart");
-  const W = svg.clientWidth || 1000, H = 200, padL = 40, padB = 18, padT = 8;
+  const W = svg.clientWidth || 1000,
+    H = 200,
+    padL = 40,
+    padB = 18,
+    padT = 8;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const samples = report.history.samples;
   const full = report.history.intervalMs * 150;
   const span = Math.min(full, Math.max(20_000, report.now - report.startedAt));
-  const t1 = report.now, t0 = t1 - span;
+  const t1 = report.now,
+    t0 = t1 - span;
   const max = Math.max(1, ...samples.map((s) => Math.max(s.getsPerSecond, s.loadsPerSecond)));
   const top = niceCeil(max);
   const x = (t) => padL + ((t - t0) / span) * (W - padL - 4);
@@ -142,25 +188,44 @@ function renderChart(report) {
     svg.append(s("line", { x1: padL, x2: W, y1: y(top * f), y2: y(top * f), stroke: "#e2e6eb" }));
     svg.append(s("text", { x: padL - 6, y: y(top * f) + 4, "text-anchor": "end" }, formatRate(top * f)));
   }
-  for (const [label, at] of [[`${fmtDuration(span)} ago`, t0], ["now", t1]]) {
+  for (const [label, at] of [
+    [`${fmtDuration(span)} ago`, t0],
+    ["now", t1],
+  ]) {
     svg.append(s("text", { x: at === t0 ? padL : W - 4, y: H - 4, "text-anchor": at === t0 ? "start" : "end" }, label));
   }
-  for (const [key, color] of [["getsPerSecond", "#2f6fde"], ["loadsPerSecond", "#e08a2e"]]) {
+  for (const [key, color] of [
+    ["getsPerSecond", "#2f6fde"],
+    ["loadsPerSecond", "#e08a2e"],
+  ]) {
     const shown = samples.filter((p) => p.t >= t0);
     const pts = shown.map((p) => `${x(p.t).toFixed(1)},${y(p[key]).toFixed(1)}`);
-    if (pts.length > 1) svg.append(s("polyline", { points: pts.join(" "), fill: "none", stroke: color, "stroke-width": 2, "vector-effect": "non-scaling-stroke" }));
+    if (pts.length > 1)
+      svg.append(
+        s("polyline", {
+          points: pts.join(" "),
+          fill: "none",
+          stroke: color,
+          "stroke-width": 2,
+          "vector-effect": "non-scaling-stroke",
+        }),
+      );
     const end = shown[shown.length - 1];
     if (end) svg.append(s("circle", { cx: x(end.t), cy: y(end[key]), r: 4, fill: color }));
   }
   const last = samples[samples.length - 1];
-  $("chart-note").textContent = last ? `latest: ${formatRate(last.getsPerSecond)} gets/s, ${formatRate(last.loadsPerSecond)} loads/s` : "waiting for the first samples…";
+  $("chart-note").textContent = last
+    ? `latest: ${formatRate(last.getsPerSecond)} gets/s, ${formatRate(last.loadsPerSecond)} loads/s`
+    : "waiting for the first samples…";
 }
 function niceCeil(v) {
   const p = 10 ** Math.floor(Math.log10(v));
   for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
   return 10 * p;
 }
-function formatRate(v) { return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2).replace(/\.?0+$/, ""); }
+function formatRate(v) {
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2).replace(/\.?0+$/, "");
+}
 
 async function refresh() {
   try {
@@ -172,7 +237,8 @@ async function refresh() {
     const ready = $("ready");
     ready.textContent = report.ready ? "ready" : "not ready";
     ready.className = `badge ${report.ready ? "ready" : "notready"}`;
-    $("meta").textContent = `up ${fmtDuration(report.now - report.startedAt)} · refreshed ${new Date(report.now).toLocaleTimeString()}`;
+    $("meta").textContent =
+      `up ${fmtDuration(report.now - report.startedAt)} · refreshed ${new Date(report.now).toLocaleTimeString()}`;
     renderPeers(report);
     renderMembership(report);
     void refreshCluster();
@@ -185,8 +251,18 @@ async function refresh() {
   }
 }
 
-const WHERE = { main: "in the main cache (keys the node owns)", hot: "in the hot cache (a copy of another node's key)" };
-const heldBadge = (h, id) => [el("span", { class: `badge ${h.cached ? "hit" : h.error ? "error" : "miss"}`, id }, h.cached ? h.where : h.error ? "unknown" : "not cached"), h.cached ? `  ${WHERE[h.where] || ""}` : h.error ? `  ${h.error}` : ""];
+const WHERE = {
+  main: "in the main cache (keys the node owns)",
+  hot: "in the hot cache (a copy of another node's key)",
+};
+const heldBadge = (h, id) => [
+  el(
+    "span",
+    { class: `badge ${h.cached ? "hit" : h.error ? "error" : "miss"}`, id },
+    h.cached ? h.where : h.error ? "unknown" : "not cached",
+  ),
+  h.cached ? `  ${WHERE[h.where] || ""}` : h.error ? `  ${h.error}` : "",
+];
 
 async function lookup(event) {
   event.preventDefault();
@@ -197,19 +273,39 @@ async function lookup(event) {
   const rows = [];
   const row = (k, ...v) => rows.push(el("span", { class: "k" }, k), el("span", {}, ...v));
   try {
-    const res = await fetch(`status/lookup?key=${encodeURIComponent(key)}${group ? `&group=${encodeURIComponent(group)}` : ""}`, { cache: "no-store" });
+    const res = await fetch(
+      `status/lookup?key=${encodeURIComponent(key)}${group ? `&group=${encodeURIComponent(group)}` : ""}`,
+      { cache: "no-store" },
+    );
     row("Key", el("span", { class: "mono", id: "lookup-key" }, key));
     if (!res.ok) {
-      row("Answer", el("span", { class: "badge error", id: "lookup-cache" }, String(res.status)), `  ${(await res.text()).trim() || res.statusText}`);
+      row(
+        "Answer",
+        el("span", { class: "badge error", id: "lookup-cache" }, String(res.status)),
+        `  ${(await res.text()).trim() || res.statusText}`,
+      );
     } else {
       const r = await res.json();
-      row("Owner", el("span", { class: "mono", id: "lookup-owner" }, r.owner || self || "this node"), r.owner && r.owner === self ? "  (this node)" : "");
+      row(
+        "Owner",
+        el("span", { class: "mono", id: "lookup-owner" }, r.owner || self || "this node"),
+        r.owner && r.owner === self ? "  (this node)" : "",
+      );
       row("This node", ...heldBadge(r.here, "lookup-cache"));
       if (r.atOwner) row("The owner", ...heldBadge(r.atOwner, "lookup-owner-cache"));
-      const held = [r.here, r.atOwner].find((h) => h && h.cached);
+      const held = [r.here, r.atOwner].find((h) => h?.cached);
       if (held) {
-        row("Value", el("div", { class: "value mono", id: "lookup-value" }, held.value + (held.truncated ? "…" : "")), el("div", { class: "help" }, `${held.bytes} bytes${held.truncated ? ", first 200 characters shown" : ""}`));
-        row("Expires", held.expiresAt ? `${new Date(held.expiresAt).toLocaleString()} (in ${fmtDuration(Math.max(0, held.expiresAt - Date.now()))})` : "never: the value has no TTL");
+        row(
+          "Value",
+          el("div", { class: "value mono", id: "lookup-value" }, held.value + (held.truncated ? "…" : "")),
+          el("div", { class: "help" }, `${held.bytes} bytes${held.truncated ? ", first 200 characters shown" : ""}`),
+        );
+        row(
+          "Expires",
+          held.expiresAt
+            ? `${new Date(held.expiresAt).toLocaleString()} (in ${fmtDuration(Math.max(0, held.expiresAt - Date.now()))})`
+            : "never: the value has no TTL",
+        );
       }
     }
     out.replaceChildren(el("div", { class: "kv" }, ...rows));

@@ -6,7 +6,7 @@
  * status is a gRPC status code (0 = the value; 5 = no such key; else the error, message saying why).
  */
 import { GeeCacheError } from "../../core/errors.ts";
-import { MAX_EXPIRES_AT, putVarint, varintSize, type PeerResponse } from "../../core/protocol.ts";
+import { MAX_EXPIRES_AT, type PeerResponse, putVarint, varintSize } from "../../core/protocol.ts";
 import { bytesFieldSize, eachField, putBytes, text } from "./messages.ts";
 import { errorFromStatus, grpcStatusOf } from "./status.ts";
 
@@ -16,7 +16,9 @@ const utf8 = new TextEncoder();
 export function encodeGetManyRequest(group: string, keys: readonly string[]): Uint8Array<ArrayBuffer> {
   const g = utf8.encode(group);
   const ks = keys.map((k) => utf8.encode(k));
-  const out = new Uint8Array(bytesFieldSize(g.length) + ks.reduce((n, k) => n + 1 + varintSize(BigInt(k.length)) + k.length, 0));
+  const out = new Uint8Array(
+    bytesFieldSize(g.length) + ks.reduce((n, k) => n + 1 + varintSize(BigInt(k.length)) + k.length, 0),
+  );
   let o = putBytes(out, 0, 1, g);
   for (const k of ks) {
     out[o++] = (2 << 3) | 2; // a repeated string keeps empty entries
@@ -38,7 +40,13 @@ export function decodeGetManyRequest(buf: Uint8Array): { group: string; keys: st
 }
 
 /** GetManyAnswer is one key's answer on the server side: its value, or its error. */
-export type GetManyAnswer = { value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array; expiresAt: number; minuteQps?: number } | GeeCacheError;
+export type GetManyAnswer =
+  | {
+      value: { length: number; copyTo(dst: Uint8Array, offset: number): number } | Uint8Array;
+      expiresAt: number;
+      minuteQps?: number;
+    }
+  | GeeCacheError;
 
 /** encodeGetManyResponse writes one Entry per answer, in order. */
 export function encodeGetManyResponse(answers: readonly GetManyAnswer[]): Uint8Array<ArrayBuffer> {
@@ -54,7 +62,9 @@ export function encodeGetManyResponse(answers: readonly GetManyAnswer[]): Uint8A
     const n = a.value.length;
     const expire = a.expiresAt > 0 ? BigInt(Math.round(Math.min(a.expiresAt, MAX_EXPIRES_AT))) * 1_000_000n : 0n;
     const qps = a.minuteQps !== undefined && a.minuteQps > 0 && a.minuteQps < Infinity;
-    const e = new Uint8Array((n > 0 ? 1 + varintSize(BigInt(n)) + n : 0) + (expire > 0n ? 1 + varintSize(expire) : 0) + (qps ? 9 : 0));
+    const e = new Uint8Array(
+      (n > 0 ? 1 + varintSize(BigInt(n)) + n : 0) + (expire > 0n ? 1 + varintSize(expire) : 0) + (qps ? 9 : 0),
+    );
     let o = 0;
     if (n > 0) {
       e[o++] = (2 << 3) | 2;
@@ -84,8 +94,15 @@ export function encodeGetManyResponse(answers: readonly GetManyAnswer[]): Uint8A
   return out;
 }
 
-/** decodeGetManyResponse reads the answer for keys: each key's PeerResponse or its error (NOT_FOUND, LOAD_FAILED or PEER_FAILED). */
-export function decodeGetManyResponse(buf: Uint8Array, keys: readonly string[], peer: string): Map<string, PeerResponse | GeeCacheError> {
+/**
+ * decodeGetManyResponse reads the answer for keys: each key's PeerResponse or its error (NOT_FOUND, LOAD_FAILED or
+ * PEER_FAILED).
+ */
+export function decodeGetManyResponse(
+  buf: Uint8Array,
+  keys: readonly string[],
+  peer: string,
+): Map<string, PeerResponse | GeeCacheError> {
   const entries: Array<PeerResponse | GeeCacheError> = [];
   eachField(buf, (field, bytes) => {
     if (field !== 1 || !bytes) return;
@@ -97,8 +114,7 @@ export function decodeGetManyResponse(buf: Uint8Array, keys: readonly string[], 
       else if (f === 5 && fixed !== undefined && fixed.length === 8) {
         const qps = new DataView(fixed.buffer, fixed.byteOffset, 8).getFloat64(0, true);
         if (qps > 0) res.minuteQps = qps;
-      }
-      else if (f === 2 && b) res.value = b;
+      } else if (f === 2 && b) res.value = b;
       else if (f === 3 && v !== undefined) {
         const ns = BigInt.asIntN(64, v);
         res.expiresAt = ns > 0n ? Number(ns / 1_000_000n) : 0;
@@ -106,6 +122,7 @@ export function decodeGetManyResponse(buf: Uint8Array, keys: readonly string[], 
     });
     entries.push(status === 0 ? res : errorFromStatus(status, message, peer));
   });
-  if (entries.length !== keys.length) throw new RangeError(`malformed GetManyResponse: ${entries.length} entries for ${keys.length} keys`);
+  if (entries.length !== keys.length)
+    throw new RangeError(`malformed GetManyResponse: ${entries.length} entries for ${keys.length} keys`);
   return new Map(keys.map((k, i) => [k, entries[i]!]));
 }

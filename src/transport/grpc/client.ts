@@ -1,15 +1,18 @@
 import http2, { type ClientHttp2Session } from "node:http2";
+import type { TransportClient } from "../../cluster/transport.ts";
 import type { ByteView } from "../../core/byteview.ts";
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import { decodeResponse, type PeerResponse } from "../../core/protocol.ts";
-import type { TransportClient } from "../../cluster/transport.ts";
-import { frame, parseUnary } from "./frame.ts";
 import { decodeGetManyResponse, encodeGetManyRequest } from "./batch.ts";
+import { frame, parseUnary } from "./frame.ts";
 import { encodeRequest, encodeSetRequest } from "./messages.ts";
 import { BOOT_METADATA, COPY_METADATA, PEEK_METADATA, SERVICE_PATH } from "./server.ts";
 import { decodeGrpcMessage, errorFromStatus, formatGrpcTimeout } from "./status.ts";
 
-/** MAX_RESPONSE_BYTES bounds one answer: a source's values are not bounded by maxValueBytes, so this only stops a broken peer. */
+/**
+ * MAX_RESPONSE_BYTES bounds one answer: a source's values are not bounded by maxValueBytes, so this only stops a broken
+ * peer.
+ */
 export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 /** GrpcPeerOptions configure the client of one gRPC peer. */
@@ -64,7 +67,9 @@ export class GrpcPeer implements TransportClient {
       if (meta.boot !== undefined) res.boot = meta.boot;
       return res;
     } catch (err) {
-      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed Response: ${errorMessage(err)}`, { cause: err });
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed Response: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -80,7 +85,9 @@ export class GrpcPeer implements TransportClient {
     try {
       return decodeResponse(body);
     } catch (err) {
-      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed Response: ${errorMessage(err)}`, { cause: err });
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed Response: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -90,17 +97,32 @@ export class GrpcPeer implements TransportClient {
   }
 
   /** getMany asks for many keys in one GetMany call, each answered locally by the peer: one entry per key. */
-  async getMany(group: string, keys: readonly string[], signal?: AbortSignal): Promise<Map<string, PeerResponse | GeeCacheError>> {
+  async getMany(
+    group: string,
+    keys: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, PeerResponse | GeeCacheError>> {
     const body = await this.#unary("GetMany", encodeGetManyRequest(group, keys), signal);
     try {
       return decodeGetManyResponse(body, keys, this.url);
     } catch (err) {
-      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed GetManyResponse: ${errorMessage(err)}`, { cause: err });
+      throw new GeeCacheError(
+        "PEER_FAILED",
+        `peer ${this.url} sent a malformed GetManyResponse: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
   }
 
   /** set stores value in the peer's main cache (Set). */
-  async set(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal, copy?: boolean): Promise<void> {
+  async set(
+    group: string,
+    key: string,
+    value: ByteView,
+    expiresAt: number,
+    signal?: AbortSignal,
+    copy?: boolean,
+  ): Promise<void> {
     await this.#unary("Set", encodeSetRequest(group, key, value, expiresAt), signal, copy ? COPY : undefined);
   }
 
@@ -130,8 +152,17 @@ export class GrpcPeer implements TransportClient {
     return session;
   }
 
-  #unary(method: string, message: Uint8Array, signal: AbortSignal | undefined, extra?: Record<string, string>, meta?: { boot?: string; anyStatus?: boolean }): Promise<Uint8Array> {
-    if (signal?.aborted) return Promise.reject(new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: signal.reason }));
+  #unary(
+    method: string,
+    message: Uint8Array,
+    signal: AbortSignal | undefined,
+    extra?: Record<string, string>,
+    meta?: { boot?: string; anyStatus?: boolean },
+  ): Promise<Uint8Array> {
+    if (signal?.aborted)
+      return Promise.reject(
+        new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: signal.reason }),
+      );
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
     let stream: http2.ClientHttp2Stream;
     try {
@@ -165,8 +196,10 @@ export class GrpcPeer implements TransportClient {
         reject(err);
       } else resolve(body!);
     };
-    const fail = (why: string, cause?: unknown) => settle(new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${why}`, { cause }));
-    const onAbort = () => settle(new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: signal!.reason }));
+    const fail = (why: string, cause?: unknown) =>
+      settle(new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${why}`, { cause }));
+    const onAbort = () =>
+      settle(new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: signal!.reason }));
     const timer = setTimeout(() => fail(`timed out after ${this.#timeout} ms`), this.#timeout);
     signal?.addEventListener("abort", onAbort, { once: true });
     const readStatus = (h: http2.IncomingHttpHeaders) => {
@@ -188,7 +221,12 @@ export class GrpcPeer implements TransportClient {
     stream.on("error", (err) => fail(errorMessage(err), err));
     stream.on("close", () => {
       if (settled) return;
-      if (httpStatus !== 200) return fail(httpStatus ? `answered HTTP ${httpStatus}, not gRPC` : `stream closed (code ${stream.rstCode}) before an answer`);
+      if (httpStatus !== 200)
+        return fail(
+          httpStatus
+            ? `answered HTTP ${httpStatus}, not gRPC`
+            : `stream closed (code ${stream.rstCode}) before an answer`,
+        );
       if (grpcStatus === undefined) return fail(`stream ended without a grpc-status (code ${stream.rstCode})`);
       if (meta?.anyStatus) return settle(undefined, new Uint8Array(0));
       if (grpcStatus !== "0") return settle(errorFromStatus(Number(grpcStatus), grpcMessage, this.url));

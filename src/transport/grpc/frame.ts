@@ -31,14 +31,32 @@ export type ParsedFrame = { ok: true; message: Uint8Array } | { ok: false; probl
  */
 export function parseUnary(body: Uint8Array, maxBytes: number): ParsedFrame {
   if (body.length === 0) return { ok: false, problem: "empty", detail: "no gRPC message in the body" };
-  if (body.length < FRAME_HEADER_BYTES) return { ok: false, problem: "truncated", detail: `gRPC frame header truncated at ${body.length} of 5 bytes` };
+  if (body.length < FRAME_HEADER_BYTES)
+    return { ok: false, problem: "truncated", detail: `gRPC frame header truncated at ${body.length} of 5 bytes` };
   const flags = body[0]!;
-  if (flags === 1) return { ok: false, problem: "compressed", detail: "compressed gRPC messages are not supported (send grpc-encoding identity)" };
-  if (flags !== 0) return { ok: false, problem: "bad-flags", detail: `gRPC frame flags 0x${flags.toString(16)} are not defined` };
+  if (flags === 1)
+    return {
+      ok: false,
+      problem: "compressed",
+      detail: "compressed gRPC messages are not supported (send grpc-encoding identity)",
+    };
+  if (flags !== 0)
+    return { ok: false, problem: "bad-flags", detail: `gRPC frame flags 0x${flags.toString(16)} are not defined` };
   const n = ((body[1]! << 24) >>> 0) + (body[2]! << 16) + (body[3]! << 8) + body[4]!;
-  if (n > maxBytes) return { ok: false, problem: "too-large", detail: `gRPC message of ${n} bytes is over the limit of ${maxBytes}` };
+  if (n > maxBytes)
+    return { ok: false, problem: "too-large", detail: `gRPC message of ${n} bytes is over the limit of ${maxBytes}` };
   const end = FRAME_HEADER_BYTES + n;
-  if (end > body.length) return { ok: false, problem: "truncated", detail: `gRPC message declares ${n} bytes but the body holds ${body.length - FRAME_HEADER_BYTES}` };
-  if (end < body.length) return { ok: false, problem: "trailing", detail: `${body.length - end} bytes after the gRPC message of a unary call` };
+  if (end > body.length)
+    return {
+      ok: false,
+      problem: "truncated",
+      detail: `gRPC message declares ${n} bytes but the body holds ${body.length - FRAME_HEADER_BYTES}`,
+    };
+  if (end < body.length)
+    return {
+      ok: false,
+      problem: "trailing",
+      detail: `${body.length - end} bytes after the gRPC message of a unary call`,
+    };
   return { ok: true, message: body.subarray(FRAME_HEADER_BYTES, end) };
 }

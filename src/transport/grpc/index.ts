@@ -1,6 +1,6 @@
-import { DEFAULT_MAX_VALUE_BYTES } from "../../core/limits.ts";
 import { DEFAULT_PEER_TIMEOUT } from "../../cluster/peer-set.ts";
 import type { PeerTransport } from "../../cluster/transport.ts";
+import { DEFAULT_MAX_VALUE_BYTES } from "../../core/limits.ts";
 import { GrpcPeer } from "./client.ts";
 import { listenGrpc } from "./server.ts";
 
@@ -36,7 +36,8 @@ export function grpcTransport(options: GrpcTransportOptions = {}): GrpcTransport
     throw new TypeError("gRPC transport token must be a non-empty string without spaces (or left out for no token)");
   }
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-  if (!(Number.isInteger(maxValueBytes) && maxValueBytes > 0)) throw new RangeError(`gRPC transport maxValueBytes must be a whole number > 0, got ${maxValueBytes}`);
+  if (!(Number.isInteger(maxValueBytes) && maxValueBytes > 0))
+    throw new RangeError(`gRPC transport maxValueBytes must be a whole number > 0, got ${maxValueBytes}`);
   return {
     name: "grpc",
     timeout,

@@ -11,7 +11,10 @@ export interface GrpcRequest {
   key: string;
 }
 
-/** GrpcSetRequest is `SetRequest { group = 1; key = 2; bytes value = 3; int64 expire = 4; }`, expire in Unix ns on the wire, expiresAt in Unix ms here (0 = never). */
+/**
+ * GrpcSetRequest is `SetRequest { group = 1; key = 2; bytes value = 3; int64 expire = 4; }`, expire in Unix ns on the
+ * wire, expiresAt in Unix ms here (0 = never).
+ */
 export interface GrpcSetRequest extends GrpcRequest {
   value: Uint8Array;
   expiresAt: number;
@@ -40,12 +43,22 @@ export function decodeRequest(buf: Uint8Array): GrpcRequest {
 }
 
 /** encodeSetRequest writes a SetRequest message (expiresAt in Unix ms, 0 = never). */
-export function encodeSetRequest(group: string, key: string, value: Uint8Array | { length: number; copyTo(dst: Uint8Array, offset: number): number }, expiresAt: number): Uint8Array<ArrayBuffer> {
+export function encodeSetRequest(
+  group: string,
+  key: string,
+  value: Uint8Array | { length: number; copyTo(dst: Uint8Array, offset: number): number },
+  expiresAt: number,
+): Uint8Array<ArrayBuffer> {
   const g = utf8.encode(group);
   const k = utf8.encode(key);
   const n = value.length;
   const expire = expiresAt > 0 ? BigInt(Math.round(Math.min(expiresAt, MAX_EXPIRES_AT))) * 1_000_000n : 0n;
-  const out = new Uint8Array(bytesFieldSize(g.length) + bytesFieldSize(k.length) + (n > 0 ? bytesFieldSize(n) : 0) + (expire > 0n ? 1 + varintSize(expire) : 0));
+  const out = new Uint8Array(
+    bytesFieldSize(g.length) +
+      bytesFieldSize(k.length) +
+      (n > 0 ? bytesFieldSize(n) : 0) +
+      (expire > 0n ? 1 + varintSize(expire) : 0),
+  );
   let o = putBytes(out, putBytes(out, 0, 1, g), 2, k);
   if (n > 0) {
     out[o++] = (3 << 3) | 2;
@@ -99,8 +112,14 @@ export function text(bytes: Uint8Array, name: string): string {
   }
 }
 
-/** eachField walks buf's fields, giving each length-delimited field's bytes, each varint's value, or a fixed-width field's 8 or 4 bytes; unknown fields are skipped. */
-export function eachField(buf: Uint8Array, visit: (field: number, bytes: Uint8Array | undefined, varint: bigint | undefined, fixed?: Uint8Array) => void): void {
+/**
+ * eachField walks buf's fields, giving each length-delimited field's bytes, each varint's value, or a fixed-width
+ * field's 8 or 4 bytes; unknown fields are skipped.
+ */
+export function eachField(
+  buf: Uint8Array,
+  visit: (field: number, bytes: Uint8Array | undefined, varint: bigint | undefined, fixed?: Uint8Array) => void,
+): void {
   let o = 0;
   while (o < buf.length) {
     const [tag, o1] = readVarint(buf, o);

@@ -1,26 +1,33 @@
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import type { Listening, ListenOptions } from "../../cluster/transport.ts";
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import { MAX_KEY_BYTES } from "../../core/limits.ts";
 import { encodeResponse } from "../../core/protocol.ts";
-import type { GetResult } from "../../group/results.ts";
 import type { Registry } from "../../group/registry.ts";
-import type { Listening, ListenOptions } from "../../cluster/transport.ts";
+import type { GetResult } from "../../group/results.ts";
 import { authorizationMatches } from "../http/auth.ts";
-import { frame, parseUnary } from "./frame.ts";
 import { decodeGetManyRequest, encodeGetManyResponse } from "./batch.ts";
+import { frame, parseUnary } from "./frame.ts";
 import { decodeRequest, decodeSetRequest } from "./messages.ts";
 import { encodeGrpcMessage, GrpcStatus, grpcStatusOf, parseGrpcTimeout } from "./status.ts";
 
 /** SERVICE_PATH is the path prefix of geecachepb.GroupCache's methods. */
 export const SERVICE_PATH = "/geecachepb.GroupCache/";
 
-/** COPY_METADATA on a Set stores the value as a copy for when its owner is down (--copies), not as the owner's value. */
+/**
+ * COPY_METADATA on a Set stores the value as a copy for when its owner is down (--copies), not as the owner's value.
+ */
 export const COPY_METADATA = "geecache-copy";
 
-/** PEEK_METADATA on a Get asks for the cached copy only, never loaded (a new owner's handoff peek); NOT_FOUND when none. */
+/**
+ * PEEK_METADATA on a Get asks for the cached copy only, never loaded (a new owner's handoff peek); NOT_FOUND when none.
+ */
 export const PEEK_METADATA = "geecache-peek";
 
-/** REQUEST_OVERHEAD_BYTES is what a SetRequest may hold beside its value: the longest key, a group name, tags and expiry. */
+/**
+ * REQUEST_OVERHEAD_BYTES is what a SetRequest may hold beside its value: the longest key, a group name, tags and
+ * expiry.
+ */
 const REQUEST_OVERHEAD_BYTES = MAX_KEY_BYTES + 1024;
 
 /** GrpcServerOptions configure the answers to gRPC callers. */
@@ -38,10 +45,17 @@ export const BOOT_METADATA = "geecache-boot";
 
 type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 /** Method answers one call; signal() is made only when asked for (a cache hit never needs one). */
-type Method = (body: Uint8Array, signal: () => AbortSignal, headers: IncomingHttpHeaders) => Uint8Array | Promise<Uint8Array>;
+type Method = (
+  body: Uint8Array,
+  signal: () => AbortSignal,
+  headers: IncomingHttpHeaders,
+) => Uint8Array | Promise<Uint8Array>;
 
 const EMPTY = new Uint8Array(0);
-/** MAX_TIMER_MS is the longest timer setTimeout keeps (a longer one fires at once): a grpc-timeout past it (up to 99999999H) is no deadline. */
+/**
+ * MAX_TIMER_MS is the longest timer setTimeout keeps (a longer one fires at once): a grpc-timeout past it (up to
+ * 99999999H) is no deadline.
+ */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
@@ -66,13 +80,18 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
         if (!cached) throw new GeeCacheError("NOT_FOUND", `key ${JSON.stringify(key)} is not cached here`);
         return answer(cached);
       }
-      const pending = groupOf(group).getLocal(key, { get signal() { return signal(); } });
+      const pending = groupOf(group).getLocal(key, {
+        get signal() {
+          return signal();
+        },
+      });
       if (Bun.peek.status(pending) === "fulfilled") return answer(Bun.peek(pending) as GetResult);
       return pending.then(answer);
     },
     [`${SERVICE_PATH}Set`]: (body, _signal, headers) => {
       const { group, key, value, expiresAt } = decodeSetRequest(body);
-      if (value.length > maxValueBytes) throw new GeeCacheError("TOO_LARGE", `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
+      if (value.length > maxValueBytes)
+        throw new GeeCacheError("TOO_LARGE", `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
       const at = expiresAt > 0 ? { expiresAt } : { ttl: 0 }; // expire 0 on the wire = never
       if (headers[COPY_METADATA] !== undefined) groupOf(group).setCopy(key, value, at);
       else groupOf(group).setLocal(key, value, at);
@@ -83,7 +102,17 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
       const { group, keys } = decodeGetManyRequest(body);
       const g = groupOf(group);
       const answers = await Promise.all(
-        keys.map((k) => g.getLocal(k, { get signal() { return signal(); } }).catch((err: unknown) => (err instanceof GeeCacheError ? err : new GeeCacheError("INTERNAL", errorMessage(err))))),
+        keys.map((k) =>
+          g
+            .getLocal(k, {
+              get signal() {
+                return signal();
+              },
+            })
+            .catch((err: unknown) =>
+              err instanceof GeeCacheError ? err : new GeeCacheError("INTERNAL", errorMessage(err)),
+            ),
+        ),
       );
       return encodeGetManyResponse(answers);
     },
@@ -97,13 +126,26 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
   return (stream, headers) => {
     stream.on("error", () => {}); // a caller's reset or a broken connection ends this call only
     if (headers[":method"] !== "POST" || !String(headers["content-type"] ?? "").startsWith("application/grpc")) {
-      return plain(stream, headers[":method"] !== "POST" ? 405 : 415, "this port serves gRPC (geecachepb.GroupCache): POST with content-type application/grpc");
+      return plain(
+        stream,
+        headers[":method"] !== "POST" ? 405 : 415,
+        "this port serves gRPC (geecachepb.GroupCache): POST with content-type application/grpc",
+      );
     }
     if (token !== undefined && !authorizationMatches(headers.authorization, token)) {
-      return status(stream, GrpcStatus.UNAUTHENTICATED, "the gRPC service needs the cluster token: authorization: Bearer <token>");
+      return status(
+        stream,
+        GrpcStatus.UNAUTHENTICATED,
+        "the gRPC service needs the cluster token: authorization: Bearer <token>",
+      );
     }
     const method = methods[String(headers[":path"])];
-    if (!method) return status(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${headers[":path"]}; geecachepb.GroupCache has Get, Set, Remove and GetMany`);
+    if (!method)
+      return status(
+        stream,
+        GrpcStatus.UNIMPLEMENTED,
+        `unknown method ${headers[":path"]}; geecachepb.GroupCache has Get, Set, Remove and GetMany`,
+      );
 
     // The deadline and the caller's going away become a signal only for a call that has to wait (a miss).
     let abort: AbortController | undefined;
@@ -140,11 +182,17 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
       if (over) return;
       const parsed = parseUnary(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), maxBody);
       if (!parsed.ok) {
-        const code = parsed.problem === "compressed" ? GrpcStatus.UNIMPLEMENTED : parsed.problem === "too-large" ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.INTERNAL;
+        const code =
+          parsed.problem === "compressed"
+            ? GrpcStatus.UNIMPLEMENTED
+            : parsed.problem === "too-large"
+              ? GrpcStatus.RESOURCE_EXHAUSTED
+              : GrpcStatus.INTERNAL;
         return status(stream, code, parsed.detail);
       }
       const fail = (err: unknown) => {
-        if (err instanceof RangeError) return status(stream, GrpcStatus.INVALID_ARGUMENT, `malformed request: ${err.message}`);
+        if (err instanceof RangeError)
+          return status(stream, GrpcStatus.INVALID_ARGUMENT, `malformed request: ${err.message}`);
         status(stream, expired ? GrpcStatus.DEADLINE_EXCEEDED : grpcStatusOf(err), errorMessage(err));
       };
       try {
@@ -162,8 +210,14 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
  * listenGrpc opens an HTTP/2 listener (h2c, or TLS with tls) serving geecachepb.GroupCache from
  * registry. Its URL is grpc://host:port (grpcs:// with TLS), the port the one it got for port 0.
  */
-export async function listenGrpc(registry: Registry, listen: ListenOptions, options: GrpcServerOptions): Promise<Listening> {
-  const server = listen.tls ? http2.createSecureServer({ cert: listen.tls.cert, key: listen.tls.key }) : http2.createServer();
+export async function listenGrpc(
+  registry: Registry,
+  listen: ListenOptions,
+  options: GrpcServerOptions,
+): Promise<Listening> {
+  const server = listen.tls
+    ? http2.createSecureServer({ cert: listen.tls.cert, key: listen.tls.key })
+    : http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {
     sessions.add(session);
@@ -182,20 +236,26 @@ export async function listenGrpc(registry: Registry, listen: ListenOptions, opti
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : listen.port;
-  const host = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host.includes(":") ? `[${listen.host}]` : listen.host;
+  const host =
+    listen.host === "0.0.0.0" || listen.host === "::"
+      ? "127.0.0.1"
+      : listen.host.includes(":")
+        ? `[${listen.host}]`
+        : listen.host;
   return {
     url: `${listen.tls ? "grpcs" : "grpc"}://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      // GOAWAY lets calls in flight finish; sessions still open after a grace period are cut.
-      const grace = setTimeout(() => {
-        for (const s of sessions) s.destroy();
-      }, 1000);
-      server.close(() => {
-        clearTimeout(grace);
-        resolve();
-      });
-      for (const s of sessions) s.close();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // GOAWAY lets calls in flight finish; sessions still open after a grace period are cut.
+        const grace = setTimeout(() => {
+          for (const s of sessions) s.destroy();
+        }, 1000);
+        server.close(() => {
+          clearTimeout(grace);
+          resolve();
+        });
+        for (const s of sessions) s.close();
+      }),
   };
 }
 
@@ -215,7 +275,15 @@ function ok(stream: ServerHttp2Stream, message: Uint8Array, bootId?: string): vo
 /** status answers with a trailers-only response: the gRPC status in the headers and no message. */
 function status(stream: ServerHttp2Stream, code: number, message: string): void {
   if (stream.destroyed || stream.headersSent) return;
-  stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message) }, { endStream: true });
+  stream.respond(
+    {
+      ":status": 200,
+      "content-type": "application/grpc",
+      "grpc-status": String(code),
+      "grpc-message": encodeGrpcMessage(message),
+    },
+    { endStream: true },
+  );
 }
 
 function plain(stream: ServerHttp2Stream, code: number, message: string): void {

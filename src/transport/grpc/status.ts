@@ -1,4 +1,4 @@
-import { GeeCacheError, type ErrorCode } from "../../core/errors.ts";
+import { type ErrorCode, GeeCacheError } from "../../core/errors.ts";
 
 /** GrpcStatus names the gRPC status codes geecache sends or reads. */
 export const GrpcStatus = {
@@ -36,18 +36,29 @@ export function grpcStatusOf(err: unknown): number {
  * (PEER_FAILED). Either way but NOT_FOUND the group falls back to loading locally.
  */
 export function errorFromStatus(status: number, message: string, peer: string): GeeCacheError {
-  if (status === GrpcStatus.NOT_FOUND) return new GeeCacheError("NOT_FOUND", message || `key not found on peer ${peer}`);
+  if (status === GrpcStatus.NOT_FOUND)
+    return new GeeCacheError("NOT_FOUND", message || `key not found on peer ${peer}`);
   // The peer answered that its own source failed: it is alive (peer health must not count it).
-  if (status === GrpcStatus.UNAVAILABLE) return new GeeCacheError("LOAD_FAILED", `peer ${peer}: ${message || "its source failed"}`);
-  return new GeeCacheError("PEER_FAILED", `peer ${peer} answered gRPC status ${status}${message ? `: ${message}` : ""}`);
+  if (status === GrpcStatus.UNAVAILABLE)
+    return new GeeCacheError("LOAD_FAILED", `peer ${peer}: ${message || "its source failed"}`);
+  return new GeeCacheError(
+    "PEER_FAILED",
+    `peer ${peer} answered gRPC status ${status}${message ? `: ${message}` : ""}`,
+  );
 }
 
-/** encodeGrpcMessage makes text one line and percent-encodes it as the grpc-message header requires (printable ASCII but "%" as is). */
+/**
+ * encodeGrpcMessage makes text one line and percent-encodes it as the grpc-message header requires (printable ASCII but
+ * "%" as is).
+ */
 export function encodeGrpcMessage(text: string): string {
   const line = text.split("\n", 1)[0]!.slice(0, 1000);
   let out = "";
   for (const b of new TextEncoder().encode(line)) {
-    out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+    out +=
+      b >= 0x20 && b <= 0x7e && b !== 0x25
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }

@@ -5,7 +5,7 @@
  * protobuf of a single get's answer (value = 1, minute_qps = 2, expire = 3), else the error's code, a space and
  * its one-line message. Go GeeCache and groupcache lack the route (404 or 405).
  */
-import { errorMessage, GeeCacheError, httpStatus, type ErrorCode } from "../../core/errors.ts";
+import { type ErrorCode, errorMessage, GeeCacheError, httpStatus } from "../../core/errors.ts";
 import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/protocol.ts";
 import type { Registry } from "../../group/registry.ts";
 import { ERROR_CODE_HEADER, readBody, text } from "./responses.ts";
@@ -61,7 +61,11 @@ export function encodeAnswers(answers: readonly (BatchValue | GeeCacheError)[]):
 }
 
 /** decodeAnswers reads a batch answer for keys: each key's PeerResponse, or its NOT_FOUND (else PEER_FAILED) error. */
-export function decodeAnswers(body: Uint8Array, keys: readonly string[], peer: string): Map<string, PeerResponse | GeeCacheError> {
+export function decodeAnswers(
+  body: Uint8Array,
+  keys: readonly string[],
+  peer: string,
+): Map<string, PeerResponse | GeeCacheError> {
   const out = new Map<string, PeerResponse | GeeCacheError>();
   let o = 0;
   for (const key of keys) {
@@ -80,7 +84,12 @@ export function decodeAnswers(body: Uint8Array, keys: readonly string[], peer: s
     const code = (space < 0 ? line : line.slice(0, space)) as ErrorCode;
     const message = space < 0 ? "" : line.slice(space + 1);
     // As on a single GET, only "no such key" is an answer; any other failure makes the asker load itself.
-    out.set(key, code === "NOT_FOUND" ? new GeeCacheError("NOT_FOUND", message) : new GeeCacheError("PEER_FAILED", `peer ${peer} answered ${status} for ${JSON.stringify(key)}: ${message}`));
+    out.set(
+      key,
+      code === "NOT_FOUND"
+        ? new GeeCacheError("NOT_FOUND", message)
+        : new GeeCacheError("PEER_FAILED", `peer ${peer} answered ${status} for ${JSON.stringify(key)}: ${message}`),
+    );
   }
   return out;
 }
@@ -104,7 +113,13 @@ export async function answerBatch(registry: Registry, req: Request, groupPart: s
   }
   const signal = req.signal;
   const answers = await Promise.all(
-    keys.map((k) => group.getLocal(k, { signal }).catch((err: unknown) => (err instanceof GeeCacheError ? err : new GeeCacheError("INTERNAL", errorMessage(err))))),
+    keys.map((k) =>
+      group
+        .getLocal(k, { signal })
+        .catch((err: unknown) =>
+          err instanceof GeeCacheError ? err : new GeeCacheError("INTERNAL", errorMessage(err)),
+        ),
+    ),
   );
   return new Response(encodeAnswers(answers), { headers: { "content-type": BATCH_CONTENT_TYPE } });
 }

@@ -1,13 +1,14 @@
-import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
-import { BOOT_HEADER, COPY_HEADER, ERROR_CODE_HEADER, PEEK_HEADER } from "./responses.ts";
+import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import { BATCH_CONTENT_TYPE, BATCH_SEGMENT, decodeAnswers, encodeKeys } from "./batch.ts";
+import { BOOT_HEADER, COPY_HEADER, ERROR_CODE_HEADER, PEEK_HEADER } from "./responses.ts";
 
 const PEEK_HEADERS = { [PEEK_HEADER]: "1" };
 const COPY_HEADERS = { [COPY_HEADER]: "1" };
 const BATCH_HEADERS = { "content-type": BATCH_CONTENT_TYPE };
 /** FALLBACK_PARALLEL is how many single GETs stand in for a batch at once, for a peer without the batch route. */
 const FALLBACK_PARALLEL = 16;
+
 import type { ByteView } from "../../core/byteview.ts";
 import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/protocol.ts";
 
@@ -71,7 +72,11 @@ export class HttpPeer implements TransportClient {
       } as RequestInit);
       await res.body?.cancel();
     } catch (err) {
-      throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${timeout.aborted ? `timed out after ${this.#timeout} ms` : errorMessage(err)}`, { cause: err });
+      throw new GeeCacheError(
+        "PEER_FAILED",
+        `peer ${this.url}: ${timeout.aborted ? `timed out after ${this.#timeout} ms` : errorMessage(err)}`,
+        { cause: err },
+      );
     }
   }
 
@@ -89,7 +94,8 @@ export class HttpPeer implements TransportClient {
       if (res.status === 404) {
         const text = (await res.text().catch(() => "")).trim().split("\n", 1)[0]!;
         // A peer that lacks the group or the route is misconfigured: that is not an answer about the key.
-        if (!keyNotFound(res.headers.get(ERROR_CODE_HEADER), text)) throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${text || "404"}`);
+        if (!keyNotFound(res.headers.get(ERROR_CODE_HEADER), text))
+          throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${text || "404"}`);
         throw new GeeCacheError("NOT_FOUND", text || `key ${JSON.stringify(key)} not found on peer ${this.url}`);
       }
       const body = await this.#body(res);
@@ -97,7 +103,9 @@ export class HttpPeer implements TransportClient {
       try {
         decoded = decodeResponse(body);
       } catch (err) {
-        throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, { cause: err });
+        throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, {
+          cause: err,
+        });
       }
       const boot = res.headers.get(BOOT_HEADER);
       if (boot !== null) decoded.boot = boot;
@@ -107,39 +115,63 @@ export class HttpPeer implements TransportClient {
 
   /** peek asks for the peer's cached copy only (header x-geecache-peek): undefined when it holds none. */
   async peek(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined> {
-    return this.#call("GET", group, key, undefined, signal, async (res) => {
-      if (res.status === 404 && res.headers.get(ERROR_CODE_HEADER) === "NOT_FOUND") {
-        await res.body?.cancel();
-        return undefined;
-      }
-      const body = await this.#body(res);
-      try {
-        return decodeResponse(body);
-      } catch (err) {
-        throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, { cause: err });
-      }
-    }, PEEK_HEADERS);
+    return this.#call(
+      "GET",
+      group,
+      key,
+      undefined,
+      signal,
+      async (res) => {
+        if (res.status === 404 && res.headers.get(ERROR_CODE_HEADER) === "NOT_FOUND") {
+          await res.body?.cancel();
+          return undefined;
+        }
+        const body = await this.#body(res);
+        try {
+          return decodeResponse(body);
+        } catch (err) {
+          throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, {
+            cause: err,
+          });
+        }
+      },
+      PEEK_HEADERS,
+    );
   }
 
   /**
    * getMany asks for many keys in one `POST {basePath}_batch/{group}` (see batch.ts). A peer
    * without that route (Go GeeCache, groupcache: 404 or 405) is asked one GET per key from then on.
    */
-  async getMany(group: string, keys: readonly string[], signal?: AbortSignal): Promise<Map<string, PeerResponse | GeeCacheError>> {
+  async getMany(
+    group: string,
+    keys: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, PeerResponse | GeeCacheError>> {
     if (!this.#batchless) {
       // urlFor(BATCH_SEGMENT, group) is {basePath}_batch/{group}.
-      const answers = await this.#call("POST", BATCH_SEGMENT, group, encodeKeys(keys), signal, async (res) => {
-        if ((res.status === 404 || res.status === 405) && res.headers.get(ERROR_CODE_HEADER) !== "UNKNOWN_GROUP") {
-          await res.body?.cancel();
-          return undefined;
-        }
-        const body = await this.#body(res);
-        try {
-          return decodeAnswers(body, keys, this.url);
-        } catch (err) {
-          throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed batch: ${errorMessage(err)}`, { cause: err });
-        }
-      }, BATCH_HEADERS);
+      const answers = await this.#call(
+        "POST",
+        BATCH_SEGMENT,
+        group,
+        encodeKeys(keys),
+        signal,
+        async (res) => {
+          if ((res.status === 404 || res.status === 405) && res.headers.get(ERROR_CODE_HEADER) !== "UNKNOWN_GROUP") {
+            await res.body?.cancel();
+            return undefined;
+          }
+          const body = await this.#body(res);
+          try {
+            return decodeAnswers(body, keys, this.url);
+          } catch (err) {
+            throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed batch: ${errorMessage(err)}`, {
+              cause: err,
+            });
+          }
+        },
+        BATCH_HEADERS,
+      );
       if (answers) return answers;
       this.#batchless = true;
     }
@@ -148,7 +180,12 @@ export class HttpPeer implements TransportClient {
     const worker = async () => {
       while (next < keys.length) {
         const key = keys[next++]!;
-        out.set(key, await this.get(group, key, signal).catch((err: unknown) => (err instanceof GeeCacheError ? err : new GeeCacheError("PEER_FAILED", errorMessage(err)))));
+        out.set(
+          key,
+          await this.get(group, key, signal).catch((err: unknown) =>
+            err instanceof GeeCacheError ? err : new GeeCacheError("PEER_FAILED", errorMessage(err)),
+          ),
+        );
       }
     };
     await Promise.all(Array.from({ length: Math.min(FALLBACK_PARALLEL, keys.length) }, worker));
@@ -156,8 +193,23 @@ export class HttpPeer implements TransportClient {
   }
 
   /** set stores value in the peer's main cache (PUT, protobuf body as a get's answer). */
-  async set(group: string, key: string, value: ByteView, expiresAt: number, signal?: AbortSignal, copy?: boolean): Promise<void> {
-    await this.#call("PUT", group, key, encodeResponse(value, expiresAt), signal, (res) => this.#body(res), copy ? COPY_HEADERS : undefined);
+  async set(
+    group: string,
+    key: string,
+    value: ByteView,
+    expiresAt: number,
+    signal?: AbortSignal,
+    copy?: boolean,
+  ): Promise<void> {
+    await this.#call(
+      "PUT",
+      group,
+      key,
+      encodeResponse(value, expiresAt),
+      signal,
+      (res) => this.#body(res),
+      copy ? COPY_HEADERS : undefined,
+    );
   }
 
   /** remove drops the key from the peer's caches (DELETE). */
@@ -170,9 +222,20 @@ export class HttpPeer implements TransportClient {
    * cleared as soon as the answer is read: AbortSignal.timeout would leave one live timer per
    * request for the whole timeout, thousands under load, which showed in the p99 of a peer hop.
    */
-  async #call<T>(method: string, group: string, key: string, body: Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal | undefined, read: (res: Response) => Promise<T>, extra?: Record<string, string>): Promise<T> {
+  async #call<T>(
+    method: string,
+    group: string,
+    key: string,
+    body: Uint8Array<ArrayBuffer> | undefined,
+    signal: AbortSignal | undefined,
+    read: (res: Response) => Promise<T>,
+    extra?: Record<string, string>,
+  ): Promise<T> {
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new DOMException("The operation timed out.", "TimeoutError")), this.#timeout);
+    const timer = setTimeout(
+      () => timeout.abort(new DOMException("The operation timed out.", "TimeoutError")),
+      this.#timeout,
+    );
     timer.unref();
     try {
       return await read(await this.#request(method, group, key, body, signal, timeout.signal, extra));
@@ -181,7 +244,15 @@ export class HttpPeer implements TransportClient {
     }
   }
 
-  async #request(method: string, group: string, key: string, body: Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal | undefined, timeout: AbortSignal, extra?: Record<string, string>): Promise<Response> {
+  async #request(
+    method: string,
+    group: string,
+    key: string,
+    body: Uint8Array<ArrayBuffer> | undefined,
+    signal: AbortSignal | undefined,
+    timeout: AbortSignal,
+    extra?: Record<string, string>,
+  ): Promise<Response> {
     try {
       return await this.#fetch(this.urlFor(group, key), {
         method,
@@ -192,24 +263,31 @@ export class HttpPeer implements TransportClient {
         ...(this.#tls ? { tls: this.#tls } : {}),
       } as RequestInit);
     } catch (err) {
-      if (signal?.aborted) throw new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: err });
+      if (signal?.aborted)
+        throw new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: err });
       const why = timeout.aborted ? `timed out after ${this.#timeout} ms` : errorMessage(err);
       throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${why}`, { cause: err });
     }
   }
 
-  /** #body reads a 2xx answer's body; any other status is a PEER_FAILED error carrying the peer's message (LOAD_FAILED when the peer's source failed). */
+  /**
+   * #body reads a 2xx answer's body; any other status is a PEER_FAILED error carrying the peer's message (LOAD_FAILED
+   * when the peer's source failed).
+   */
   async #body(res: Response): Promise<Uint8Array> {
     let body: Uint8Array;
     try {
       body = await res.bytes();
     } catch (err) {
-      throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: reading the body failed: ${errorMessage(err)}`, { cause: err });
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: reading the body failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
     if (res.status < 200 || res.status > 299) {
       const text = new TextDecoder().decode(body.subarray(0, 200)).trim().split("\n", 1)[0];
       // A peer whose own source failed is alive and answered: LOAD_FAILED, which peer health does not count.
-      const code = res.status === 503 && res.headers.get(ERROR_CODE_HEADER) === "LOAD_FAILED" ? "LOAD_FAILED" : "PEER_FAILED";
+      const code =
+        res.status === 503 && res.headers.get(ERROR_CODE_HEADER) === "LOAD_FAILED" ? "LOAD_FAILED" : "PEER_FAILED";
       throw new GeeCacheError(code, `peer ${this.url} answered ${res.status}${text ? `: ${text}` : ""}`);
     }
     return body;

@@ -1,6 +1,6 @@
-import { DEFAULT_MAX_VALUE_BYTES } from "../../core/limits.ts";
 import { DEFAULT_PEER_TIMEOUT } from "../../cluster/peer-set.ts";
 import type { PeerTransport } from "../../cluster/transport.ts";
+import { DEFAULT_MAX_VALUE_BYTES } from "../../core/limits.ts";
 import { HttpPeer } from "./client.ts";
 import { peerRoutes } from "./routes.ts";
 
@@ -34,7 +34,8 @@ export interface HttpTransport extends PeerTransport {
  */
 export function httpTransport(options: HttpTransportOptions = {}): HttpTransport {
   const basePath = options.basePath ?? DEFAULT_BASE_PATH;
-  if (!/^\/([^?#]*\/)?$/.test(basePath)) throw new RangeError(`HTTP transport basePath must start and end with "/", got ${JSON.stringify(basePath)}`);
+  if (!/^\/([^?#]*\/)?$/.test(basePath))
+    throw new RangeError(`HTTP transport basePath must start and end with "/", got ${JSON.stringify(basePath)}`);
   const timeout = options.timeout ?? DEFAULT_PEER_TIMEOUT;
   if (!(timeout > 0)) throw new RangeError(`HTTP transport timeout must be > 0 ms, got ${timeout}`);
   const { token } = options;
@@ -47,10 +48,16 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
     basePath,
     timeout,
     accepts: (url) => url.startsWith("http://") || url.startsWith("https://"),
-    client: (url, address) => new HttpPeer({ url, address, basePath, timeout, headers, fetch: options.fetch, tls: options.tls }),
+    client: (url, address) =>
+      new HttpPeer({ url, address, basePath, timeout, headers, fetch: options.fetch, tls: options.tls }),
     routes: (registry) => ({
       prefix: basePath,
-      handler: peerRoutes(registry, { basePath, token, maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES, bootId: options.bootId }),
+      handler: peerRoutes(registry, {
+        basePath,
+        token,
+        maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+        bootId: options.bootId,
+      }),
     }),
   };
 }

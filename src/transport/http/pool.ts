@@ -1,9 +1,9 @@
-import type { RingOptions } from "../../core/consistent-hash.ts";
-import type { Registry } from "../../group/registry.ts";
 import type { PeerObserver } from "../../cluster/observe.ts";
 import { PeerSet } from "../../cluster/peer-set.ts";
 import type { Handler } from "../../cluster/transport.ts";
-import { httpTransport, type HttpTransport, type HttpTransportOptions } from "./index.ts";
+import type { RingOptions } from "../../core/consistent-hash.ts";
+import type { Registry } from "../../group/registry.ts";
+import { type HttpTransport, type HttpTransportOptions, httpTransport } from "./index.ts";
 
 /** HttpPoolOptions configure a PeerSet of HTTP peers in one object, as before the transport seam. */
 export interface HttpPoolOptions extends RingOptions, Omit<HttpTransportOptions, "timeout"> {
@@ -21,9 +21,16 @@ export class HttpPool extends PeerSet {
   readonly #http: HttpTransport;
 
   constructor(options: HttpPoolOptions) {
-    if (options.peerTimeout !== undefined && !(options.peerTimeout > 0)) throw new RangeError(`HttpPool peerTimeout must be > 0 ms, got ${options.peerTimeout}`);
+    if (options.peerTimeout !== undefined && !(options.peerTimeout > 0))
+      throw new RangeError(`HttpPool peerTimeout must be > 0 ms, got ${options.peerTimeout}`);
     const http = httpTransport({ ...options, timeout: options.peerTimeout });
-    super({ self: options.self, replicas: options.replicas, hash: options.hash, transports: [http], onPeerRequest: options.onPeerRequest });
+    super({
+      self: options.self,
+      replicas: options.replicas,
+      hash: options.hash,
+      transports: [http],
+      onPeerRequest: options.onPeerRequest,
+    });
     this.#http = http;
     this.basePath = http.basePath;
     this.peerTimeout = http.timeout;

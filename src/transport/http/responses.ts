@@ -2,22 +2,35 @@ import { errorMessage, GeeCacheError, httpStatus } from "../../core/errors.ts";
 
 const TEXT = "text/plain; charset=utf-8";
 
-/** ERROR_CODE_HEADER carries an error's code (a GeeCacheError code) beside its one-line text: meaning travels in the code. */
+/**
+ * ERROR_CODE_HEADER carries an error's code (a GeeCacheError code) beside its one-line text: meaning travels in the
+ * code.
+ */
 export const ERROR_CODE_HEADER = "x-geecache-error";
 
-/** BOOT_HEADER on a peer's answer names the answering process: a new value means the peer restarted. Go peers ignore it. */
+/**
+ * BOOT_HEADER on a peer's answer names the answering process: a new value means the peer restarted. Go peers ignore it.
+ */
 export const BOOT_HEADER = "x-geecache-boot";
 
-/** COPY_HEADER on a peer PUT stores the value as a copy for when its owner is down (--copies), not as the owner's value. Go peers ignore it. */
+/**
+ * COPY_HEADER on a peer PUT stores the value as a copy for when its owner is down (--copies), not as the owner's value.
+ * Go peers ignore it.
+ */
 export const COPY_HEADER = "x-geecache-copy";
 
-/** PEEK_HEADER on a peer GET asks for the cached copy only: never loaded, never forwarded (handoff). Go peers ignore it. */
+/**
+ * PEEK_HEADER on a peer GET asks for the cached copy only: never loaded, never forwarded (handoff). Go peers ignore it.
+ */
 export const PEEK_HEADER = "x-geecache-peek";
 
 /** text answers with one plain-text line (only the first line of message is sent). */
 export function text(status: number, message: string, headers?: Record<string, string>): Response {
   const line = message.split("\n", 1)[0];
-  return new Response(`${line}\n`, { status, headers: headers ? { "content-type": TEXT, ...headers } : { "content-type": TEXT } });
+  return new Response(`${line}\n`, {
+    status,
+    headers: headers ? { "content-type": TEXT, ...headers } : { "content-type": TEXT },
+  });
 }
 
 /** json answers with a JSON body. */
@@ -38,7 +51,10 @@ export function pathOf(url: string): string {
   return q < 0 ? url.slice(start) : url.slice(start, q);
 }
 
-/** readBody reads a request body of at most limit bytes; a longer one is a TOO_LARGE error, found without reading it all. */
+/**
+ * readBody reads a request body of at most limit bytes; a longer one is a TOO_LARGE error, found without reading it
+ * all.
+ */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > limit) throw new GeeCacheError("TOO_LARGE", `body is ${declared} bytes, over the limit of ${limit}`);
