@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DNSMASQ, type DnsServer, startDns } from "./helpers/dns.ts";
 import { type RunningNode, requireBinary, spawnNode } from "./helpers/process.ts";
+import { until } from "./helpers/until.ts";
 
 const KEYS = Array.from({ length: 100 }, (_, i) => `key-${i}`);
 const INTERVAL = "200ms";
@@ -22,15 +23,8 @@ function startOrigin() {
   return { server, loads, spec: `http://127.0.0.1:${server.port}/v/{key}` };
 }
 
-/** until polls check (bounded) until it returns true. */
-async function until(what: string, check: () => Promise<boolean>, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
+/** UNTIL bounds each wait on the nodes (polled every 50 ms, a failed fetch counting as not yet). */
+const UNTIL = { timeoutMs: 8000 };
 
 async function peersOf(node: RunningNode): Promise<string[]> {
   return ((await (await fetch(`${node.url}/stats`)).json()) as { peers: string[] }).peers;
@@ -67,11 +61,15 @@ describe.skipIf(!DNSMASQ)("nodes that follow --peers-dns (dnsmasq)", () => {
   const hosts = (ids: number[]) => ids.map((i): [string, string] => [address(i), "svc.test"]);
   const converged = async (ids: number[]) => {
     const want = ids.map((i) => `http://${address(i)}:${port}`).sort();
-    await until(`nodes ${ids.join(",")} to list ${want.length} peers`, async () => {
-      for (const i of ids)
-        if (JSON.stringify((await peersOf(nodes.get(address(i))!)).sort()) !== JSON.stringify(want)) return false;
-      return true;
-    });
+    await until(
+      `nodes ${ids.join(",")} to list ${want.length} peers`,
+      async () => {
+        for (const i of ids)
+          if (JSON.stringify((await peersOf(nodes.get(address(i))!)).sort()) !== JSON.stringify(want)) return false;
+        return true;
+      },
+      UNTIL,
+    );
   };
 
   beforeAll(async () => {
@@ -138,7 +136,7 @@ describe.skipIf(!DNSMASQ)("nodes that follow --peers-dns (dnsmasq)", () => {
     await until(
       "the leaving node to answer /readyz 503",
       async () => (await fetch(`${leaving.url}/readyz`)).status === 503,
-      3000,
+      { timeoutMs: 3000 },
     );
     await converged([0, 1, 2]);
     await leaving.proc.exited; // after its 1.5 s drain
@@ -193,10 +191,14 @@ describe.skipIf(!DNSMASQ)("nodes that follow --peers-srv (dnsmasq)", () => {
     const nodes = [await start(0), await start(1), await start(2)];
     try {
       const want = [0, 1, 2].map((i) => `http://${name(i)}:${srvPort}`).sort();
-      await until("every node to list the three pod names", async () => {
-        for (const n of nodes) if (JSON.stringify((await peersOf(n)).sort()) !== JSON.stringify(want)) return false;
-        return true;
-      });
+      await until(
+        "every node to list the three pod names",
+        async () => {
+          for (const n of nodes) if (JSON.stringify((await peersOf(n)).sort()) !== JSON.stringify(want)) return false;
+          return true;
+        },
+        UNTIL,
+      );
       const before = await Promise.all(KEYS.map((k) => get(nodes[0]!, k)));
       // pod-1 restarts with a new IP: DNS first, then the new process.
       await nodes[1]!.stop("SIGKILL");
@@ -207,13 +209,17 @@ describe.skipIf(!DNSMASQ)("nodes that follow --peers-srv (dnsmasq)", () => {
       ]);
       nodes[1] = await start(1, 1);
       let probe = 0;
-      await until("node 0 to fetch a key from pod-1 at its new address", async () => {
-        const res = await fetch(`${nodes[0]!.url}/api?key=probe-${probe++}`);
-        return (
-          res.headers.get("x-geecache-owner") === `http://${name(1)}:${srvPort}` &&
-          res.headers.get("x-geecache-from") === "peer"
-        );
-      });
+      await until(
+        "node 0 to fetch a key from pod-1 at its new address",
+        async () => {
+          const res = await fetch(`${nodes[0]!.url}/api?key=probe-${probe++}`);
+          return (
+            res.headers.get("x-geecache-owner") === `http://${name(1)}:${srvPort}` &&
+            res.headers.get("x-geecache-from") === "peer"
+          );
+        },
+        UNTIL,
+      );
       const after = await Promise.all(KEYS.map((k) => get(nodes[0]!, k)));
       expect({
         peers: (await peersOf(nodes[0]!)).sort(),

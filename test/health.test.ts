@@ -7,6 +7,7 @@ import type { PeerResponse } from "../src/core/protocol.ts";
 import { Group } from "../src/group/group.ts";
 import { Registry } from "../src/group/registry.ts";
 import { httpTransport } from "../src/transport/http/index.ts";
+import { keysOwnedBy } from "./helpers/owned-keys.ts";
 
 /** scripted is a client whose next answers a test sets: a value, an error code, or a promise that never settles. */
 function scripted() {
@@ -141,8 +142,7 @@ describe("a frozen peer (accepts, never answers) behind a real socket", () => {
     const group = new Registry().add(
       new Group({ name: "scores", getter: (k) => `local:${k}`, peers, hotTtl: 5000, now: () => now }),
     );
-    const keys: string[] = [];
-    for (let i = 0; keys.length < 8; i++) if (peers.owner(`k${i}`) === peerUrl) keys.push(`k${i}`);
+    const keys = keysOwnedBy(peers, peerUrl, 8, "k");
     try {
       const first = await Promise.all(
         keys.slice(0, 3).map(async (k) => {

@@ -16,6 +16,7 @@ import {
   Histogram,
 } from "../src/observability/metrics/prometheus.ts";
 import { httpTransport } from "../src/transport/http/index.ts";
+import { keyOwnedBy } from "./helpers/owned-keys.ts";
 import { type RunningNode as RunningProcess, spawnCluster } from "./helpers/process.ts";
 
 interface Sample {
@@ -229,9 +230,7 @@ describe("GET /metrics of a node after known traffic", () => {
     nodes = [a.running, b.running];
     urls = { a: a.url, b: b.url, c: c.url };
     for (const n of [a, b]) n.pool.setPeers([urls.a, urls.b, urls.c]);
-    const find = (prefix: string, owner: string) => {
-      for (let i = 0; ; i++) if (a.pool.owner(`${prefix}${i}`) === owner) return `${prefix}${i}`;
-    };
+    const find = (prefix: string, owner: string) => keyOwnedBy(a.pool, owner, prefix);
     keys = {
       ownA: find("k-", urls.a),
       ownB: find("k-", urls.b),

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HttpPool } from "../src/index.ts";
 import { type RunningNode, requireBinary, spawnNode } from "./helpers/process.ts";
+import { until } from "./helpers/until.ts";
 
 interface Line {
   time: string;
@@ -24,22 +25,6 @@ const jsonLines = (node: RunningNode): Line[] =>
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => JSON.parse(l) as Line);
-
-/** until polls check every 50 ms (calling step first) until it is true, failing after timeoutMs. */
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  step?: () => Promise<unknown>,
-): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    await step?.();
-    if (await check()) return;
-    if (performance.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 const get = async (url: string) => {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -72,16 +57,18 @@ describe("operator logs", () => {
         .slice(0, 5);
       expect(bKeys.length).toBe(5);
       const stats = async () => (await (await fetch(`${a.url}/stats`)).json()) as { peers: string[]; down: string[] };
-      await until("A lists B", async () => (await stats()).peers.includes(bUrl), 5000);
+      await until("A lists B", async () => (await stats()).peers.includes(bUrl));
       for (const k of bKeys) expect(await get(`${a.url}/api?key=${k}`)).toBe(404); // B answers: not in the demo table
 
       await b.stop("SIGKILL");
       let i = 0;
       await until(
         "A marks B down",
-        async () => (await stats()).down.includes(bUrl),
-        10_000,
-        () => get(`${a.url}/api?key=${bKeys[i++ % bKeys.length]}`),
+        async () => {
+          await get(`${a.url}/api?key=${bKeys[i++ % bKeys.length]}`); // each miss of B's keys is a failure A counts
+          return (await stats()).down.includes(bUrl);
+        },
+        { timeoutMs: 10_000 },
       );
       for (const k of bKeys) await get(`${a.url}/api?key=${k}`); // more failures: no more lines
       const put = await fetch(`${a.url}/api?key=${bKeys[0]}`, { method: "PUT", body: "v" });
@@ -90,7 +77,7 @@ describe("operator logs", () => {
       b = await spawnNode([`--host=${host}`, `--port=${new URL(bUrl).port}`]);
       expect(b.url).toBe(bUrl);
       await a.stdout.wait(/answers again/, 20_000);
-      await until("A marks B up", async () => !(await stats()).down.includes(bUrl), 5000);
+      await until("A marks B up", async () => !(await stats()).down.includes(bUrl));
     } finally {
       await b.stop();
     }

@@ -5,7 +5,8 @@
 import { describe, expect, test } from "bun:test";
 import type { PeerTransport } from "../src/cluster/transport.ts";
 import { ByteView } from "../src/core/byteview.ts";
-import { counters, failed, GROUP, harness, outcome, until } from "./helpers/transport-harness.ts";
+import { counters, failed, GROUP, harness, outcome } from "./helpers/transport-harness.ts";
+import { until } from "./helpers/until.ts";
 
 /**
  * TransportOptions are the settings every transport takes: the peers' shared token, the peer timeout in ms, the largest
@@ -32,6 +33,8 @@ const plain = (r: { value: Uint8Array; expiresAt: number }) => ({ value: dec.dec
 const HOT = { group: () => ({ hotCacheRatio: 1, hotQps: 0, random: () => 0 }) };
 /** MARGIN is how late past its deadline a timed-out or aborted request may fail on a busy machine. */
 const MARGIN = 1500;
+/** FAST is how the cases poll an in-process cluster: every 5 ms, for at most 3 s. */
+const FAST = { timeoutMs: 3000, intervalMs: 5 };
 
 /** transportCases registers the conformance cases for one transport. */
 export function transportCases(factory: TransportFactory): void {
@@ -63,8 +66,9 @@ export function transportCases(factory: TransportFactory): void {
       const key = h.c.keyOwnedBy(1, "slow-");
       const answers = Promise.all([0, 0, 0, 2, 2, 2].map((i) => h.api(i, key)));
       await until(
-        () => h.stats(0).gets === 3 && h.stats(2).gets === 3 && h.stats(1).serverRequests === 2,
         "every get in, one peer request from each of nodes 0 and 2",
+        () => h.stats(0).gets === 3 && h.stats(2).gets === 3 && h.stats(1).serverRequests === 2,
+        FAST,
       );
       h.release();
       expect(await answers).toEqual(Array(6).fill({ status: 200, value: `${key}@1`, from: "peer" }));
@@ -145,13 +149,13 @@ export function transportCases(factory: TransportFactory): void {
       expect(await outcome(client.get(GROUP, key, AbortSignal.abort()))).toBe("ABORTED");
       const ac = new AbortController();
       const got = outcome(client.get(GROUP, key, ac.signal));
-      await until(() => h.loads[1]!.length === 1, "the owner's loader to start");
+      await until("the owner's loader to start", () => h.loads[1]!.length === 1, FAST);
       const t0 = performance.now();
       ac.abort();
       expect(await got).toBe("ABORTED");
       expect(performance.now() - t0).toBeLessThan(MARGIN);
       h.release();
-      await until(() => h.cached(1, key) !== undefined, "the owner's load to finish and fill its cache");
+      await until("the owner's load to finish and fill its cache", () => h.cached(1, key) !== undefined, FAST);
       expect(plain(await client.get(GROUP, key))).toEqual({ value: `${key}@1`, expiresAt: 0 });
       expect(h.loads).toEqual([[], [key]]);
     });

@@ -9,6 +9,7 @@ import type { GetResult } from "../src/group/results.ts";
 import { httpTransport } from "../src/transport/http/index.ts";
 import { startCluster as startTestCluster } from "./helpers/cluster.ts";
 import { counting } from "./helpers/counting.ts";
+import { keyOwnedBy } from "./helpers/owned-keys.ts";
 
 const T0 = 1_000_000;
 const MAX_VALUE_BYTES = 1024;
@@ -51,12 +52,6 @@ async function startCluster(
     loads: loads[i]!,
     stop: () => cluster.stopNode(i),
   }));
-}
-
-/** keyOwnedBy returns the first `${prefix}-<i>` that node owns on the ring. */
-function keyOwnedBy(node: Node, prefix: string): string {
-  for (let i = 0; i < 10_000; i++) if (node.pool.owner(`${prefix}-${i}`) === node.url) return `${prefix}-${i}`;
-  throw new Error(`no ${prefix} key owned by ${node.url}`);
 }
 
 /** Answer is what a test compares of an HTTP response. */
@@ -174,7 +169,7 @@ describe("PUT and DELETE on /api across three nodes", () => {
 
   test("PUT on a non-owner lands in the owner's main cache and drops the other nodes' hot copies", async () => {
     const [a, b, owner] = nodes as [Node, Node, Node];
-    const key = keyOwnedBy(owner, "put");
+    const key = keyOwnedBy(owner.pool, owner.url, "put-");
     expect([await get(a, key), await get(b, key)]).toEqual([ok(`src:${key}`), ok(`src:${key}`)]);
     expect([a, b].map((n) => n.group.lookup(key)?.from)).toEqual(["hot", "hot"]);
 
@@ -190,7 +185,7 @@ describe("PUT and DELETE on /api across three nodes", () => {
 
   test("PUT on the owner stores it there and drops the hot copies", async () => {
     const [a, b, owner] = nodes as [Node, Node, Node];
-    const key = keyOwnedBy(owner, "own");
+    const key = keyOwnedBy(owner.pool, owner.url, "own-");
     await Promise.all([get(a, key), get(b, key)]);
     expect(await put(owner, key, "mine")).toEqual(NO_CONTENT);
     expect(nodes.map((n) => plain(n.group.lookup(key)))).toEqual([
@@ -202,7 +197,7 @@ describe("PUT and DELETE on /api across three nodes", () => {
 
   test("DELETE drops the key from every node; the next GET loads the source's value again", async () => {
     const [a, b, owner] = nodes as [Node, Node, Node];
-    const key = keyOwnedBy(owner, "del");
+    const key = keyOwnedBy(owner.pool, owner.url, "del-");
     await put(a, key, "written");
     await Promise.all([get(a, key), get(b, key)]);
     expect(nodes.map((n) => n.group.lookup(key)?.from)).toEqual(["hot", "hot", "main"]);
@@ -213,7 +208,7 @@ describe("PUT and DELETE on /api across three nodes", () => {
 
   test("a key that exists only once written is 404 again after DELETE", async () => {
     const [a, b, c] = nodes as [Node, Node, Node];
-    const key = keyOwnedBy(b, "new");
+    const key = keyOwnedBy(b.pool, b.url, "new-");
     expect(await get(c, key)).toEqual(notFound(key));
     expect(await put(a, key, "fresh")).toEqual(NO_CONTENT);
     expect(await Promise.all(nodes.map((n) => get(n, key)))).toEqual([ok("fresh"), ok("fresh"), ok("fresh")]);
@@ -223,7 +218,7 @@ describe("PUT and DELETE on /api across three nodes", () => {
 
   test("&ttl=30s gives the value an expiry, reported by the next GET's expires header", async () => {
     const [a, b, owner] = nodes as [Node, Node, Node];
-    const key = keyOwnedBy(owner, "ttl");
+    const key = keyOwnedBy(owner.pool, owner.url, "ttl-");
     const before = Date.now();
     expect(await put(a, key, "short", "&ttl=30s")).toEqual(NO_CONTENT);
     const after = Date.now();
@@ -241,7 +236,7 @@ describe("PUT and DELETE on /api across three nodes", () => {
 
   test("a value over maxValueBytes is 413 and is not stored; one of exactly maxValueBytes is", async () => {
     const [a, b] = nodes as [Node, Node, Node];
-    const key = keyOwnedBy(b, "big");
+    const key = keyOwnedBy(b.pool, b.url, "big-");
     const tooBig = await put(a, key, "x".repeat(MAX_VALUE_BYTES + 1));
     expect({ ...tooBig, lines: tooBig.body.split("\n").length }).toEqual({
       status: 413,
@@ -316,7 +311,7 @@ describe("&ttl=0 means never, even on groups with a ttl of an hour", () => {
   for (const [i, c] of cases.entries()) {
     test(`${c.name}: ${c.forever ? "forever" : "an hour"}`, async () => {
       const [a, owner] = nodes as [Node, Node];
-      const key = keyOwnedBy(owner, `zero-${i}`);
+      const key = keyOwnedBy(owner.pool, owner.url, `zero-${i}-`);
       const before = Date.now();
       expect(await put(c.via === "owner" ? owner : a, key, "v", c.query)).toEqual(NO_CONTENT);
       const expiresAt = owner.group.lookup(key)!.expiresAt;
@@ -344,7 +339,7 @@ describe("a write racing a load across nodes", () => {
 
   test("PUT while the owner is loading: the owner keeps the written value and the asking node keeps no hot copy of the loaded one", async () => {
     const [a, b, owner] = nodes as [Node, Node, Node];
-    const key = keyOwnedBy(owner, "slow");
+    const key = keyOwnedBy(owner.pool, owner.url, "slow-");
     const pending = get(a, key); // a asks the owner, whose loader waits
     await started.promise;
     expect(await put(b, key, "written")).toEqual(NO_CONTENT);
@@ -369,7 +364,7 @@ describe("writes with a dead peer", () => {
 
   test("a dead non-owner: 200 naming it in JSON and x-geecache-failed-peers; the owner has the value", async () => {
     const [a, b, dead] = nodes as [Node, Node, Node];
-    const key = keyOwnedBy(b, "half");
+    const key = keyOwnedBy(b.pool, b.url, "half-");
     const res = await put(a, key, "v");
     expect({ ...res, body: JSON.parse(res.body) }).toEqual({
       status: 200,
@@ -383,7 +378,7 @@ describe("writes with a dead peer", () => {
   for (const c of ownerDown) {
     test(`${c.method} of a key whose owner is dead is 502`, async () => {
       const [a, , dead] = nodes as [Node, Node, Node];
-      const key = keyOwnedBy(dead, `down-${c.method}`);
+      const key = keyOwnedBy(dead.pool, dead.url, `down-${c.method}-`);
       const res = await call(a, c.method, key, c.method === "PUT" ? "v" : undefined);
       // One line of text, like every error; the peers that failed are in the header too.
       expect(res).toEqual({
@@ -399,8 +394,8 @@ describe("writes with a dead peer", () => {
   test("each unreachable peer of a write is counted in peerErrors", async () => {
     const [a, b, dead] = nodes as [Node, Node, Node];
     const before = a.group.stats().peerErrors;
-    await del(a, keyOwnedBy(b, "count"));
-    await put(a, keyOwnedBy(dead, "count"), "v");
+    await del(a, keyOwnedBy(b.pool, b.url, "count-"));
+    await put(a, keyOwnedBy(dead.pool, dead.url, "count-"), "v");
     expect({ a: a.group.stats().peerErrors - before, b: b.group.stats().peerErrors }).toEqual({ a: 2, b: 0 });
   });
 });

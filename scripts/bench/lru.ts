@@ -8,6 +8,7 @@ import { LRUCache } from "lru-cache";
 import { LRU } from "../../src/core/lru.ts";
 import { TinyLFU } from "../../src/core/tinylfu.ts";
 import { mulberry32 } from "../../test/helpers/prng.ts"; // the one seeded PRNG, shared with the tests
+import { median } from "./_lib.ts";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 3 : 9;
@@ -156,12 +157,6 @@ function time(fn: () => number, sink: { n: number }): number {
   const t0 = Bun.nanoseconds();
   sink.n += fn();
   return (Bun.nanoseconds() - t0) / OPS;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const fmt = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));

@@ -16,6 +16,7 @@ import { HttpPool } from "../../src/index.ts";
 import { nodeHandlers, startNode } from "../../src/node/server.ts";
 import { NodeMetrics } from "../../src/observability/metrics/node-metrics.ts";
 import { demoSource } from "../../src/sources/demo.ts";
+import { median } from "./_lib.ts";
 
 const ROUNDS = 5;
 const argv = process.argv.slice(2);
@@ -166,12 +167,6 @@ async function fetchLoop(url: string, count: number, concurrency: number): Promi
   const start = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   return count / ((performance.now() - start) / 1000);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function fmt(x: number): string {

@@ -2,7 +2,8 @@
 // restarted node comes back at the same URL.
 import type { Subprocess } from "bun";
 import { Captured, childEnv, requireBinary, START_TIMEOUT_MS } from "../../test/helpers/process.ts";
-import { type Cleanup, request, until } from "./_lib.ts";
+import { until } from "../../test/helpers/until.ts";
+import { type Cleanup, request } from "./_lib.ts";
 
 const LISTENING = /listening on (https?:\/\/[^\s,;"]+)/;
 const IN_USE = /cannot listen|in use|EADDRINUSE/i;
@@ -166,7 +167,6 @@ export function allUp(nodes: readonly ChaosNode[], timeoutMs = UP_TIMEOUT_MS): P
       );
       return downs.every((d) => d === 0);
     },
-    timeoutMs,
-    100,
+    { timeoutMs, intervalMs: 100 },
   );
 }

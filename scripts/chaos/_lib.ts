@@ -136,22 +136,6 @@ export function ms(x: number): string {
   return Number.isFinite(x) ? `${x.toFixed(1)} ms` : "n/a";
 }
 
-/** until polls check every intervalMs until it returns true; it throws, naming what it waited for, after timeoutMs. */
-export async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 50,
-): Promise<number> {
-  const start = performance.now();
-  const end = start + timeoutMs;
-  for (;;) {
-    if (await check()) return performance.now() - start;
-    if (performance.now() > end) throw new Error(`chaos: gave up after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(intervalMs);
-  }
-}
-
 /** owners returns, for each key, the node URL the nodes' ring (default hash and replicas) gives it. */
 export function owners(urls: readonly string[], keys: readonly string[]): Map<string, string> {
   const ring = new Ring();

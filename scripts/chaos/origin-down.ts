@@ -1,10 +1,11 @@
 // Scenario 5: the origin answers 503 for a while: cached keys must still be served, uncached ones
 // fail with a one-line 503, and the cluster must recover as soon as the origin is back.
 
+import { until } from "../../test/helpers/until.ts";
 import { table } from "../bench/_lib.ts";
 import type { Ctx } from "./_cluster.ts";
 import { readRound } from "./_consistency.ts";
-import { type Answer, apiGet, keyNames, ms, until } from "./_lib.ts";
+import { type Answer, apiGet, keyNames, ms } from "./_lib.ts";
 
 /** CACHED_KEYS is how many keys are read (and so cached) before the origin goes down. */
 const CACHED_KEYS = 60;
@@ -51,8 +52,7 @@ export async function runOriginDown(ctx: Ctx): Promise<OriginDownResult> {
   await until(
     "fresh keys to load through every node after the origin came back",
     async () => (await Promise.all(bases.map((b) => apiGet(b, `r${fresh++}`)))).every((a) => a.status === 200),
-    RECOVERY_TIMEOUT_MS,
-    20,
+    { timeoutMs: RECOVERY_TIMEOUT_MS, intervalMs: 20 },
   );
   const recoveryMs = performance.now() - up;
   const okCached = cached.filter((a) => a.status === 200);

@@ -10,6 +10,7 @@ import type { GroupOptions } from "../../src/group/options.ts";
 import { Registry } from "../../src/group/registry.ts";
 import { type NodeOptions, type RunningNode, startNode } from "../../src/node/server.ts";
 import { httpTransport } from "../../src/transport/http/index.ts";
+import { keyOwnedBy } from "./owned-keys.ts";
 
 /** TestNode is one started node of a TestCluster. */
 export interface TestNode {
@@ -118,10 +119,7 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
     nodes,
     urls,
     ownerIndex,
-    keyOwnedBy(i, prefix = "key") {
-      for (let k = 0; k < 100_000; k++) if (ownerIndex(`${prefix}${k}`) === i) return `${prefix}${k}`;
-      throw new Error(`no key with prefix ${prefix} is owned by node ${i}`);
-    },
+    keyOwnedBy: (i, prefix) => keyOwnedBy(nodes[0]!.peers, urls[i]!, prefix),
     stopNode,
     stop,
     [Symbol.asyncDispose]: stop,

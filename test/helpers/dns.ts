@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { until } from "./until.ts";
 
 /** DNSMASQ is the dnsmasq binary, or undefined when it is not installed (tests then skip). */
 export const DNSMASQ = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].find((p) => existsSync(p));
@@ -62,21 +63,21 @@ export async function startDns(hosts: Array<[string, string]>, srv: SrvRecord[] 
     resolver.setServers([server]);
     // Ready once it answers the first name; a port in use makes dnsmasq exit at once.
     const probe = hosts[0]?.[1];
-    let up = false;
-    for (let i = 0; i < 50 && proc.exitCode === null; i++) {
-      try {
-        if (probe) await resolver.resolve4(probe);
-        up = true;
-        break;
-      } catch {
-        await Bun.sleep(20);
-      }
-    }
+    const answers = async () => {
+      if (proc.exitCode !== null) return true; // gave up on this port: tried again below
+      if (probe) await resolver.resolve4(probe);
+      return true;
+    };
+    const up = await until(`dnsmasq on ${server}`, answers, { timeoutMs: 5000, intervalMs: 20 }).then(
+      () => proc.exitCode === null,
+      () => false,
+    );
     if (!up) {
       proc.kill("SIGKILL");
       await proc.exited;
       continue;
     }
+    const names = new Set(hosts.map(([, n]) => n)); // every name served so far
     const stop = async () => {
       proc.kill("SIGTERM");
       await proc.exited;
@@ -88,14 +89,14 @@ export async function startDns(hosts: Array<[string, string]>, srv: SrvRecord[] 
         write(records);
         proc.kill("SIGHUP");
         const want = new Set(records.filter(([a]) => !a.includes(":")).map(([a, n]) => `${n}=${a}`));
-        const names = [...new Set(records.map(([, n]) => n))];
-        for (let i = 0; i < 100; i++) {
+        // The names of the old records too: one that is gone must stop answering.
+        for (const [, n] of records) names.add(n);
+        const answersAll = async () => {
           const seen = new Set<string>();
           for (const n of names) for (const a of await resolver.resolve4(n).catch(() => [])) seen.add(`${n}=${a}`);
-          if (seen.size === want.size && [...want].every((w) => seen.has(w))) return;
-          await Bun.sleep(20);
-        }
-        throw new Error(`dnsmasq did not pick up the new hosts file within 2 s`);
+          return seen.size === want.size && [...want].every((w) => seen.has(w));
+        };
+        await until("dnsmasq to answer from the new hosts file", answersAll, { timeoutMs: 2000, intervalMs: 20 });
       },
       stop,
       [Symbol.asyncDispose]: stop,

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { until } from "./until.ts";
 
 /** BINARY is the executable that `bun scripts/build.ts` writes. */
 export const BINARY = resolve(import.meta.dir, "../../dist/geecache");
@@ -264,23 +265,16 @@ async function listsExactly(
   timeoutMs: number,
   ca?: string,
 ): Promise<void> {
-  const end = performance.now() + timeoutMs;
   let peers: string[] = [];
-  for (;;) {
-    try {
-      const res = await fetch(`${node.url}/stats`, {
-        signal: AbortSignal.timeout(timeoutMs),
-        ...(ca ? { tls: { ca } } : {}),
-      } as RequestInit);
-      peers = ((await res.json()) as { peers: string[] }).peers;
-    } catch {
-      peers = [];
-    }
-    if (peers.length === want.size && peers.every((p) => want.has(p))) return;
-    if (performance.now() > end)
-      throw new Error(
-        `${node.self} lists ${peers.join(",") || "nothing"}, not ${[...want].join(",")}, after ${timeoutMs} ms`,
-      );
-    await Bun.sleep(50);
+  const lists = async () => {
+    peers = [];
+    const init = { signal: AbortSignal.timeout(timeoutMs), ...(ca ? { tls: { ca } } : {}) } as RequestInit;
+    peers = ((await (await fetch(`${node.url}/stats`, init)).json()) as { peers: string[] }).peers;
+    return peers.length === want.size && peers.every((p) => want.has(p));
+  };
+  try {
+    await until(`${node.self} to list ${[...want].join(",")}`, lists, { timeoutMs });
+  } catch (err) {
+    throw new Error(`${node.self} lists ${peers.join(",") || "nothing"}, not ${[...want].join(",")}`, { cause: err });
   }
 }

@@ -115,12 +115,3 @@ export async function outcome(p: Promise<unknown>): Promise<string> {
 
 /** failed tells whether an outcome is a failure of the peer: neither a value nor NOT_FOUND. */
 export const failed = (code: string): boolean => code !== "ok" && code !== "NOT_FOUND";
-
-/** until polls cond every 5 ms, failing after limitMs. */
-export async function until(cond: () => boolean, what: string, limitMs = 3000): Promise<void> {
-  const end = performance.now() + limitMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
