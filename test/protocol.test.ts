@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ByteView } from "../src/core/byteview.ts";
-import { decodeResponse, encodeResponse, MAX_EXPIRES_AT } from "../src/core/protocol.ts";
+import { MAX_EXPIRES_AT } from "../src/core/protobuf.ts";
+import { decodeResponse, encodeResponse } from "../src/core/protocol.ts";
 
 const enc = new TextEncoder();
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");

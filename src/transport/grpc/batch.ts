@@ -6,8 +6,18 @@
  * status is a gRPC status code (0 = the value; 5 = no such key; else the error, message saying why).
  */
 import { GeeCacheError } from "../../core/errors.ts";
-import { MAX_EXPIRES_AT, type PeerResponse, putVarint, varintSize } from "../../core/protocol.ts";
-import { bytesFieldSize, eachField, putBytes, text } from "./messages.ts";
+import {
+  bytesFieldSize,
+  eachField,
+  expireMillis,
+  expireNanos,
+  putBytes,
+  putVarint,
+  readDouble,
+  utf8Field,
+  varintSize,
+} from "../../core/protobuf.ts";
+import type { PeerResponse } from "../../core/protocol.ts";
 import { errorFromStatus, grpcStatusOf } from "./status.ts";
 
 const utf8 = new TextEncoder();
@@ -33,8 +43,8 @@ export function encodeGetManyRequest(group: string, keys: readonly string[]): Ui
 export function decodeGetManyRequest(buf: Uint8Array): { group: string; keys: string[] } {
   const out = { group: "", keys: [] as string[] };
   eachField(buf, (field, bytes) => {
-    if (field === 1 && bytes) out.group = text(bytes, "group");
-    else if (field === 2 && bytes) out.keys.push(text(bytes, "key"));
+    if (field === 1 && bytes) out.group = utf8Field(bytes, "group");
+    else if (field === 2 && bytes) out.keys.push(utf8Field(bytes, "key"));
   });
   return out;
 }
@@ -59,20 +69,12 @@ export function encodeGetManyResponse(answers: readonly GetManyAnswer[]): Uint8A
       putBytes(e, putVarint(e, 1, BigInt(status)), 4, m);
       return e;
     }
-    const n = a.value.length;
-    const expire = a.expiresAt > 0 ? BigInt(Math.round(Math.min(a.expiresAt, MAX_EXPIRES_AT))) * 1_000_000n : 0n;
+    const expire = expireNanos(a.expiresAt);
     const qps = a.minuteQps !== undefined && a.minuteQps > 0 && a.minuteQps < Infinity;
     const e = new Uint8Array(
-      (n > 0 ? 1 + varintSize(BigInt(n)) + n : 0) + (expire > 0n ? 1 + varintSize(expire) : 0) + (qps ? 9 : 0),
+      bytesFieldSize(a.value.length) + (expire > 0n ? 1 + varintSize(expire) : 0) + (qps ? 9 : 0),
     );
-    let o = 0;
-    if (n > 0) {
-      e[o++] = (2 << 3) | 2;
-      o = putVarint(e, o, BigInt(n));
-      if (a.value instanceof Uint8Array) e.set(a.value, o);
-      else a.value.copyTo(e, o);
-      o += n;
-    }
+    let o = putBytes(e, 0, 2, a.value);
     if (expire > 0n) {
       e[o++] = 3 << 3;
       o = putVarint(e, o, expire);
@@ -111,14 +113,12 @@ export function decodeGetManyResponse(
     const res: PeerResponse = { value: new Uint8Array(0), expiresAt: 0 };
     eachField(bytes, (f, b, v, fixed) => {
       if (f === 1 && v !== undefined) status = Number(BigInt.asIntN(32, v));
-      else if (f === 5 && fixed !== undefined && fixed.length === 8) {
-        const qps = new DataView(fixed.buffer, fixed.byteOffset, 8).getFloat64(0, true);
+      else if (f === 5 && fixed?.length === 8) {
+        const qps = readDouble(fixed);
         if (qps > 0) res.minuteQps = qps;
       } else if (f === 2 && b) res.value = b;
-      else if (f === 3 && v !== undefined) {
-        const ns = BigInt.asIntN(64, v);
-        res.expiresAt = ns > 0n ? Number(ns / 1_000_000n) : 0;
-      } else if (f === 4 && b) message = text(b, "message");
+      else if (f === 3 && v !== undefined) res.expiresAt = expireMillis(v);
+      else if (f === 4 && b) message = utf8Field(b, "message");
     });
     entries.push(status === 0 ? res : errorFromStatus(status, message, peer));
   });
