@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { bearerMatches } from "../src/transport/http/auth.ts";
+import { bearerMatches } from "../src/core/bearer.ts";
 
 const req = (authorization?: string) =>
   new Request("http://x/", { headers: authorization === undefined ? {} : { authorization } });

@@ -13,7 +13,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   sources: ["core", "group", "sources"],
   cluster: ["core", "group", "cluster"],
   transport: ["core", "group", "cluster", "transport"],
-  observability: ["core", "group", "cluster", "transport", "observability"],
+  // The status page asks peers through the cluster's peer clients, never through a transport of its own.
+  observability: ["core", "group", "cluster", "observability"],
   node: ["core", "group", "cluster", "transport", "observability", "node"],
   client: ["core", "client"],
   cli: ["core", "group", "sources", "cluster", "transport", "observability", "node", "cli"],
@@ -50,6 +51,18 @@ describe("src/ layout", () => {
         const to = layerOf(target);
         if (!target.startsWith(SRC)) continue; // package.json, for the version
         if (!MAY_IMPORT[layer]!.includes(to)) wrong.push(`${relative(SRC, f)} -> ${relative(SRC, target)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test("no transport imports another: what two transports share lives in cluster/ or core/", () => {
+    const folderOf = (file: string) => relative(SRC, file).split("/").slice(0, 2).join("/");
+    const wrong: string[] = [];
+    for (const f of files.filter((f) => layerOf(f) === "transport")) {
+      for (const target of importsOf(f)) {
+        if (layerOf(target) === "transport" && folderOf(target) !== folderOf(f))
+          wrong.push(`${relative(SRC, f)} -> ${relative(SRC, target)}`);
       }
     }
     expect(wrong).toEqual([]);

@@ -129,6 +129,9 @@ export function withHealth(
     ...(client.peek ? { peek: guard(client.peek) } : {}),
     ...(client.unroutable ? { unroutable: (key: string) => client.unroutable!(key) } : {}),
     ...(client.probe ? { probe: () => client.probe!() } : {}),
+    // The status page asks a down peer too (and shows why it fails); its questions count for nothing here.
+    ...(client.status ? { status: client.status.bind(client) } : {}),
+    ...(client.lookup ? { lookup: client.lookup.bind(client) } : {}),
     health: () => ({ ...state }),
     stop() {
       stopped = true;

@@ -1,5 +1,5 @@
 import type { PeerClient } from "../group/peers.ts";
-import type { Registry } from "../group/registry.ts";
+import type { PeerGroups } from "./peer-service.ts";
 
 /** Handler is what every HTTP route is: a function of a Request. */
 export type Handler = (req: Request) => Response | Promise<Response>;
@@ -13,6 +13,18 @@ export interface TransportClient extends PeerClient {
   unroutable?(key: string): boolean;
   /** probe checks that the peer answers at all (any answer will do); peer health calls it while the peer is down. */
   probe?(signal?: AbortSignal): Promise<void>;
+  /**
+   * status asks the peer for its status report (a geecache node's `/status.json`, parsed). A
+   * transport that cannot reach the peer's status leaves it out: the status page then shows the
+   * peer without detail. Neither counted in peer health nor timed in metrics.
+   */
+  status?(signal?: AbortSignal): Promise<unknown>;
+  /**
+   * lookup asks the peer what it holds of group/key without loading it (a geecache node's
+   * `/status/lookup` report for that key, parsed); authorization, when given, is sent in place of
+   * the client's own (the API read token of the asking caller). Optional, as status.
+   */
+  lookup?(group: string, key: string, signal?: AbortSignal, authorization?: string): Promise<unknown>;
   /** close frees the client's connections; requests already in flight may finish. */
   close?(): void | Promise<void>;
 }
@@ -49,10 +61,10 @@ export interface PeerTransport {
   accepts(url: string): boolean;
   /** client makes the client of the peer named url on the ring, reached at address (default: url). */
   client(url: string, address?: string): TransportClient;
-  /** routes answers peers on the node's HTTP listener. */
-  routes?(registry: Registry): PeerRoutes;
-  /** listen answers peers on a listener of the transport's own. */
-  listen?(registry: Registry, options: ListenOptions): Promise<Listening>;
+  /** routes answers peers on the node's HTTP listener from groups (a Registry), through a PeerService. */
+  routes?(groups: PeerGroups): PeerRoutes;
+  /** listen answers peers on a listener of the transport's own from groups (a Registry), through a PeerService. */
+  listen?(groups: PeerGroups, options: ListenOptions): Promise<Listening>;
   /** close frees what the transport holds (not the clients: the PeerSet closes those). */
   close?(): void | Promise<void>;
 }

@@ -1,10 +1,10 @@
+import { bearerMatches } from "../core/bearer.ts";
 import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
+import { ERROR_CODE_HEADER, errorResponse, json, readBody, text } from "../core/responses.ts";
 import { parseDuration, unitHint, unitMissing } from "../core/units.ts";
 import type { Group } from "../group/group.ts";
 import type { Registry } from "../group/registry.ts";
 import type { GetResult, WriteResult } from "../group/results.ts";
-import { bearerMatches } from "../transport/http/auth.ts";
-import { ERROR_CODE_HEADER, errorResponse, json, readBody, text } from "../transport/http/responses.ts";
 import { type QueryParams, queryParams } from "./query.ts";
 
 const UNKNOWN_GROUP = { [ERROR_CODE_HEADER]: "UNKNOWN_GROUP" };

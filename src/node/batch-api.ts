@@ -1,10 +1,10 @@
+import { bearerMatches } from "../core/bearer.ts";
 import { errorMessage, GeeCacheError, httpStatus } from "../core/errors.ts";
 import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES } from "../core/limits.ts";
+import { ERROR_CODE_HEADER, errorResponse, json, readBody, text } from "../core/responses.ts";
 import type { Group } from "../group/group.ts";
 import type { Registry } from "../group/registry.ts";
 import type { GetResult } from "../group/results.ts";
-import { bearerMatches } from "../transport/http/auth.ts";
-import { ERROR_CODE_HEADER, errorResponse, json, readBody, text } from "../transport/http/responses.ts";
 
 /** BatchApiOptions configure `POST /api/batch`. */
 export interface BatchApiOptions {

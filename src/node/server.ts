@@ -1,12 +1,12 @@
 import type { PeerSet } from "../cluster/peer-set.ts";
 import type { Handler, PeerRoutes } from "../cluster/transport.ts";
 import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
+import { ERROR_CODE_HEADER, pathOf, text } from "../core/responses.ts";
 import type { Registry } from "../group/registry.ts";
 import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.ts";
 import { clusterJson } from "../observability/status/cluster-view.ts";
 import { lookupHandler } from "../observability/status/lookup.ts";
 import { NodeStatus, SAMPLE_INTERVAL } from "../observability/status/node-status.ts";
-import { ERROR_CODE_HEADER, pathOf, text } from "../transport/http/responses.ts";
 import { type ApiOptions, apiHandler, statsHandler } from "./api.ts";
 import { batchApiHandler, batchBodyLimit } from "./batch-api.ts";
 
@@ -15,8 +15,6 @@ export interface NodeOptions {
   registry: Registry;
   /** peers is the node's cluster; the peer routes of its transports are served on the main listener. */
   peers?: PeerSet;
-  /** pool is the former name of peers (an HttpPool is a PeerSet). */
-  pool?: PeerSet;
   host?: string;
   /** port of the main listener (peer routes and API); 0 picks a free one. */
   port?: number;
@@ -46,10 +44,6 @@ export interface NodeOptions {
    */
   source?: string;
   /**
-   * peerCa is the PEM CA that /cluster.json and /status/lookup trust when they ask https peers (the CLI's --tls-ca).
-   */
-  peerCa?: string;
-  /**
    * onWriteFailed is told of each API write that could not reach the key's owner or some copy holders (the CLI logs
    * it).
    */
@@ -78,15 +72,15 @@ export type { Handler } from "../cluster/transport.ts";
  */
 export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handler; status: NodeStatus } {
   const { registry } = options;
-  const pool = options.peers ?? options.pool;
+  const { peers } = options;
   const metrics = options.metrics === false ? undefined : (options.metrics ?? new NodeMetrics());
   const timed = (route: Route, h: Handler): Handler => (metrics ? metrics.timeRoute(route, h) : h);
-  const status = new NodeStatus({ registry, pool, metrics, source: options.source });
+  const status = new NodeStatus({ registry, pool: peers, metrics, source: options.source });
   const api = timed(
     "api",
     apiHandler({
       registry,
-      owner: pool ? (k) => pool.owner(k) : undefined,
+      owner: peers ? (k) => peers.owner(k) : undefined,
       maxKeyBytes: options.maxKeyBytes,
       maxValueBytes: options.maxValueBytes,
       apiToken: options.apiToken,
@@ -103,37 +97,36 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
       apiReadToken: options.apiReadToken,
     }),
   );
-  const stats = timed("stats", statsHandler({ registry, cluster: pool }));
-  const routes: PeerRoutes[] = (pool?.transports ?? []).flatMap((t) => (t.routes ? [t.routes(registry)] : []));
+  const stats = timed("stats", statsHandler({ registry, cluster: peers }));
+  const routes: PeerRoutes[] = (peers?.transports ?? []).flatMap((t) => (t.routes ? [t.routes(registry)] : []));
   const peerRoutes = routes.map((r) => ({ prefix: r.prefix, handler: timed("peer", r.handler) }));
   const peer = peerRoutes.length === 1 ? peerRoutes[0] : undefined; // the usual case, without a loop
   const healthz = timed("healthz", status.healthz);
   const readyz = timed("readyz", status.readyz);
   const page = timed("status", status.page);
   const statusJson = timed("status", status.statusJson);
-  const peerTls = options.peerCa ? { ca: options.peerCa } : undefined;
   const clusterView = timed(
     "status",
     clusterJson({
       local: () => status.report(),
-      peers: () => pool?.peers() ?? [],
-      self: () => pool?.self ?? "",
-      tls: peerTls,
+      peers: () => peers?.peers() ?? [],
+      self: () => peers?.self ?? "",
+      client: (url) => peers?.peer(url),
     }),
   );
   const lookup = timed(
     "status",
     lookupHandler({
       registry,
-      owner: pool ? (k) => pool.owner(k) : undefined,
-      self: () => pool?.self ?? "",
+      owner: peers ? (k) => peers.owner(k) : undefined,
+      self: () => peers?.self ?? "",
+      client: (url) => peers?.peer(url),
       readToken: options.apiReadToken,
       maxKeyBytes: options.maxKeyBytes,
-      tls: peerTls,
     }),
   );
   const metricsRoute =
-    metrics && timed("metrics", metrics.handler({ registry, shares: pool && (() => pool.shares()), cluster: pool }));
+    metrics && timed("metrics", metrics.handler({ registry, shares: peers && (() => peers.shares()), cluster: peers }));
   const notFound = timed("other", (req) =>
     text(404, `no route ${pathOf(req.url)}`, { [ERROR_CODE_HEADER]: "NO_ROUTE" }),
   );
@@ -217,8 +210,8 @@ export function startNode(options: NodeOptions): RunningNode {
   sampler.unref();
   const urlOf = (s: { url: URL }) => s.url.href.replace(/\/$/, "");
   // A node on port 0 learns its address only now: it is this node's name on the ring unless one was given.
-  const pool = options.peers ?? options.pool;
-  if (pool && pool.self === "") pool.setSelf(urlOf(main));
+  const { peers } = options;
+  if (peers && peers.self === "") peers.setSelf(urlOf(main));
   return {
     url: urlOf(main),
     apiUrl: urlOf(second ?? main),

@@ -1,5 +1,6 @@
+import type { TransportClient } from "../../cluster/transport.ts";
 import { errorMessage } from "../../core/errors.ts";
-import { json } from "../../transport/http/responses.ts";
+import { json } from "../../core/responses.ts";
 import type { StatusReport } from "./node-status.ts";
 
 /** CLUSTER_PEER_TIMEOUT is how long (ms) /cluster.json waits for one peer's /status.json. */
@@ -12,10 +13,10 @@ export interface ClusterViewOptions {
   /** peers lists the ring's nodes, this one included. */
   peers: () => string[];
   self: () => string;
+  /** client is the peer client of a node on the ring (its transport's status question, when it has one). */
+  client: (url: string) => Pick<TransportClient, "status"> | undefined;
   /** timeout (ms) bounds each peer's answer. */
   timeout?: number;
-  /** tls is the CA to trust for https peers. */
-  tls?: { ca: string };
 }
 
 /** Totals add up gets, hits and memory over groups or nodes. */
@@ -61,35 +62,22 @@ export function totalsOf(groups: StatusReport["groups"]): Totals {
   return t;
 }
 
-/** statusUrl is where a peer serves /status.json: http(s) peers only (a gRPC peer's HTTP port is not known). */
-function statusUrl(peer: string): string | undefined {
-  if (!/^https?:\/\//i.test(peer)) return undefined;
-  return `${new URL(peer).origin}/status.json`;
-}
-
 /**
- * clusterJson answers `GET /cluster.json`: it asks every peer's /status.json at once (each within
- * the timeout), adds this node's own report, and sums gets, hits and memory per node, per group and
- * over the cluster. A peer that does not answer is listed with the reason and left out of the sums.
+ * clusterJson answers `GET /cluster.json`: it asks every peer's status through its peer client at
+ * once (each within the timeout), adds this node's own report, and sums gets, hits and memory per
+ * node, per group and over the cluster. A peer that does not answer, or whose transport cannot ask
+ * (gRPC: its status is on its HTTP port), is listed with the reason and left out of the sums.
  */
 export function clusterJson(options: ClusterViewOptions): (req: Request) => Promise<Response> {
   const timeout = options.timeout ?? CLUSTER_PEER_TIMEOUT;
   const ask = async (url: string): Promise<Answer> => {
-    const target = statusUrl(url);
-    if (!target) return { url, error: "not an http(s) peer: its status is served on its HTTP port" };
+    const client = options.client(url);
+    if (!client?.status) return { url, error: "not an http(s) peer: its status is served on its HTTP port" };
+    const signal = AbortSignal.timeout(timeout);
     try {
-      const res = await fetch(target, {
-        signal: AbortSignal.timeout(timeout),
-        ...(options.tls ? { tls: options.tls } : {}),
-      } as RequestInit);
-      if (!res.ok) return { url, error: `/status.json answered ${res.status}` };
-      return { url, report: (await res.json()) as StatusReport };
+      return { url, report: (await client.status(signal)) as StatusReport };
     } catch (err) {
-      return {
-        url,
-        error:
-          err instanceof Error && err.name === "TimeoutError" ? `no answer within ${timeout} ms` : errorMessage(err),
-      };
+      return { url, error: signal.aborted ? `no answer within ${timeout} ms` : errorMessage(err) };
     }
   };
   return async () => {

@@ -1,8 +1,9 @@
+import type { TransportClient } from "../../cluster/transport.ts";
+import { bearerMatches } from "../../core/bearer.ts";
 import { errorMessage } from "../../core/errors.ts";
 import { DEFAULT_MAX_KEY_BYTES } from "../../core/limits.ts";
+import { ERROR_CODE_HEADER, json, text } from "../../core/responses.ts";
 import type { Registry } from "../../group/registry.ts";
-import { bearerMatches } from "../../transport/http/auth.ts";
-import { ERROR_CODE_HEADER, json, text } from "../../transport/http/responses.ts";
 
 /** LOOKUP_PEER_TIMEOUT is how long (ms) a lookup waits for the key's owner to say what it holds. */
 export const LOOKUP_PEER_TIMEOUT = 1000;
@@ -15,11 +16,12 @@ export interface LookupOptions {
   /** owner names the node that owns a key; self names this node. */
   owner?: (key: string) => string;
   self?: () => string;
+  /** client is the peer client of the owner (its transport's lookup question, when it has one). */
+  client?: (url: string) => Pick<TransportClient, "lookup"> | undefined;
   /** readToken, when set, is required (as the API's GET needs it) and sent on to the owner. */
   readToken?: string;
   maxKeyBytes?: number;
   timeout?: number;
-  tls?: { ca: string };
 }
 
 /** Held is what one node holds of a key: cached or not, in which cache, and a preview. */
@@ -50,7 +52,8 @@ export interface LookupReport {
 /**
  * lookupHandler answers `GET /status/lookup?key=K[&group=G][&local=1]` with a LookupReport: whether
  * the key is cached here and at its owner, and where (main or hot). It only peeks: it never loads,
- * never asks a source and moves no counter. The owner is asked the same question with &local=1.
+ * never asks a source and moves no counter. The owner is asked the same question through its peer
+ * client (an HTTP peer's /status/lookup with &local=1); a gRPC owner is named without an answer.
  */
 export function lookupHandler(options: LookupOptions): (req: Request) => Response | Promise<Response> {
   const maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
@@ -78,7 +81,7 @@ export function lookupHandler(options: LookupOptions): (req: Request) => Respons
       : { node: self, cached: false };
     const report: LookupReport = { key, group: group.name, owner, here };
     if (params.get("local") !== "1" && owner !== self && owner !== "")
-      report.atOwner = await askOwner(owner, key, group.name, req, options, timeout);
+      report.atOwner = await askOwner(options.client?.(owner), owner, key, group.name, req, timeout);
     return json(200, report, { "cache-control": "no-store" });
   };
 }
@@ -97,31 +100,24 @@ function held(node: string, where: "main" | "hot", value: string, bytes: number,
 }
 
 async function askOwner(
+  client: Pick<TransportClient, "lookup"> | undefined,
   owner: string,
   key: string,
   group: string,
   req: Request,
-  options: LookupOptions,
   timeout: number,
 ): Promise<Held> {
-  if (!/^https?:\/\//i.test(owner))
-    return { node: owner, cached: false, error: "not an http(s) peer: ask its HTTP port" };
-  const url = `${new URL(owner).origin}/status/lookup?key=${encodeURIComponent(key)}&group=${encodeURIComponent(group)}&local=1`;
-  const auth = req.headers.get("authorization");
+  if (!client?.lookup) return { node: owner, cached: false, error: "not an http(s) peer: ask its HTTP port" };
+  const signal = AbortSignal.timeout(timeout);
   try {
-    const res = await fetch(url, {
-      signal: AbortSignal.timeout(timeout),
-      headers: auth ? { authorization: auth } : {},
-      ...(options.tls ? { tls: options.tls } : {}),
-    } as RequestInit);
-    if (!res.ok) return { node: owner, cached: false, error: `answered ${res.status}: ${(await res.text()).trim()}` };
-    const theirs = ((await res.json()) as LookupReport).here;
-    return { ...theirs, node: owner };
+    const theirs = (await client.lookup(
+      group,
+      key,
+      signal,
+      req.headers.get("authorization") ?? undefined,
+    )) as LookupReport;
+    return { ...theirs.here, node: owner };
   } catch (err) {
-    return {
-      node: owner,
-      cached: false,
-      error: err instanceof Error && err.name === "TimeoutError" ? `no answer within ${timeout} ms` : errorMessage(err),
-    };
+    return { node: owner, cached: false, error: signal.aborted ? `no answer within ${timeout} ms` : errorMessage(err) };
   }
 }

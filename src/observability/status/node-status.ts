@@ -1,5 +1,5 @@
+import { json } from "../../core/responses.ts";
 import type { Registry } from "../../group/registry.ts";
-import { json } from "../../transport/http/responses.ts";
 import type { NodeMetrics } from "../metrics/node-metrics.ts";
 import { LoadHistory, type LoadSample } from "./load-history.ts";
 // `type: "text"` makes the page and its script strings that `bun build --compile` embeds in the binary.

@@ -1,3 +1,4 @@
+import { PeerService } from "../../cluster/peer-service.ts";
 import { DEFAULT_PEER_TIMEOUT } from "../../cluster/peer-set.ts";
 import type { PeerTransport } from "../../cluster/transport.ts";
 import { DEFAULT_MAX_VALUE_BYTES } from "../../core/limits.ts";
@@ -43,6 +44,7 @@ export function grpcTransport(options: GrpcTransportOptions = {}): GrpcTransport
     timeout,
     accepts: (url) => url.startsWith("grpc://") || url.startsWith("grpcs://"),
     client: (url, address) => new GrpcPeer({ url, address, timeout, token, tls: options.tls }),
-    listen: (registry, listen) => listenGrpc(registry, listen, { token, maxValueBytes, bootId: options.bootId }),
+    listen: (groups, listen) =>
+      listenGrpc(new PeerService(groups, { maxValueBytes }), listen, { token, bootId: options.bootId }),
   };
 }

@@ -1,11 +1,11 @@
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import type { PeerService } from "../../cluster/peer-service.ts";
 import type { Listening, ListenOptions } from "../../cluster/transport.ts";
+import { authorizationMatches } from "../../core/bearer.ts";
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import { MAX_KEY_BYTES } from "../../core/limits.ts";
 import { encodeResponse } from "../../core/protocol.ts";
-import type { Registry } from "../../group/registry.ts";
 import type { GetResult } from "../../group/results.ts";
-import { authorizationMatches } from "../http/auth.ts";
 import { decodeGetManyRequest, encodeGetManyResponse } from "./batch.ts";
 import { frame, parseUnary } from "./frame.ts";
 import { decodeRequest, decodeSetRequest } from "./messages.ts";
@@ -34,8 +34,6 @@ const REQUEST_OVERHEAD_BYTES = MAX_KEY_BYTES + 1024;
 export interface GrpcServerOptions {
   /** token, when set, is required as `authorization: Bearer <token>` metadata. */
   token?: string;
-  /** maxValueBytes bounds a value written by Set (RESOURCE_EXHAUSTED over it). */
-  maxValueBytes: number;
   /** bootId is sent as geecache-boot metadata with every answer: a new one tells peers this process restarted. */
   bootId?: string;
 }
@@ -59,28 +57,19 @@ const EMPTY = new Uint8Array(0);
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * grpcStreamHandler answers geecachepb.GroupCache's unary calls from registry's groups: Get loads
- * locally and is never forwarded (a peer request, as on the HTTP peer route), Set stores in the
- * main cache, Remove drops the key. Every failure is a gRPC status; nothing a caller sends can
- * throw out of it.
+ * grpcStreamHandler answers geecachepb.GroupCache's unary calls through service: Get loads locally
+ * and is never forwarded (a peer request, as on the HTTP peer route), with geecache-peek metadata
+ * only a cached copy; Set stores (geecache-copy: as a copy), Remove drops the key, GetMany answers
+ * many keys. Every failure is a gRPC status; nothing a caller sends can throw out of it.
  */
-export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions): StreamHandler {
-  const { token, maxValueBytes, bootId } = options;
-  const maxBody = maxValueBytes + REQUEST_OVERHEAD_BYTES;
-  const groupOf = (name: string) => {
-    const group = registry.get(name);
-    if (!group) throw new GeeCacheError("UNKNOWN_GROUP", `no such group: ${name}`);
-    return group;
-  };
+export function grpcStreamHandler(service: PeerService, options: GrpcServerOptions): StreamHandler {
+  const { token, bootId } = options;
+  const maxBody = service.maxValueBytes + REQUEST_OVERHEAD_BYTES;
   const methods: Record<string, Method> = {
     [`${SERVICE_PATH}Get`]: (body, signal, headers) => {
       const { group, key } = decodeRequest(body);
-      if (headers[PEEK_METADATA] !== undefined) {
-        const cached = groupOf(group).peek(key);
-        if (!cached) throw new GeeCacheError("NOT_FOUND", `key ${JSON.stringify(key)} is not cached here`);
-        return answer(cached);
-      }
-      const pending = groupOf(group).getLocal(key, {
+      if (headers[PEEK_METADATA] !== undefined) return answer(service.peek(group, key));
+      const pending = service.get(group, key, {
         get signal() {
           return signal();
         },
@@ -90,35 +79,22 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
     },
     [`${SERVICE_PATH}Set`]: (body, _signal, headers) => {
       const { group, key, value, expiresAt } = decodeSetRequest(body);
-      if (value.length > maxValueBytes)
-        throw new GeeCacheError("TOO_LARGE", `value is ${value.length} bytes, over the limit of ${maxValueBytes}`);
-      const at = expiresAt > 0 ? { expiresAt } : { ttl: 0 }; // expire 0 on the wire = never
-      if (headers[COPY_METADATA] !== undefined) groupOf(group).setCopy(key, value, at);
-      else groupOf(group).setLocal(key, value, at);
+      service.set(group, key, value, expiresAt, headers[COPY_METADATA] !== undefined);
       return EMPTY;
     },
     // GetMany answers every key locally (a peer's batch, never forwarded), one entry per key in order.
-    [`${SERVICE_PATH}GetMany`]: async (body, signal) => {
+    [`${SERVICE_PATH}GetMany`]: (body, signal) => {
       const { group, keys } = decodeGetManyRequest(body);
-      const g = groupOf(group);
-      const answers = await Promise.all(
-        keys.map((k) =>
-          g
-            .getLocal(k, {
-              get signal() {
-                return signal();
-              },
-            })
-            .catch((err: unknown) =>
-              err instanceof GeeCacheError ? err : new GeeCacheError("INTERNAL", errorMessage(err)),
-            ),
-        ),
-      );
-      return encodeGetManyResponse(answers);
+      const context = {
+        get signal() {
+          return signal();
+        },
+      };
+      return service.getMany(group, keys, context).then(encodeGetManyResponse);
     },
     [`${SERVICE_PATH}Remove`]: (body) => {
       const { group, key } = decodeRequest(body);
-      groupOf(group).removeLocal(key);
+      service.remove(group, key);
       return EMPTY;
     },
   };
@@ -207,11 +183,11 @@ export function grpcStreamHandler(registry: Registry, options: GrpcServerOptions
 }
 
 /**
- * listenGrpc opens an HTTP/2 listener (h2c, or TLS with tls) serving geecachepb.GroupCache from
- * registry. Its URL is grpc://host:port (grpcs:// with TLS), the port the one it got for port 0.
+ * listenGrpc opens an HTTP/2 listener (h2c, or TLS with tls) serving geecachepb.GroupCache through
+ * service. Its URL is grpc://host:port (grpcs:// with TLS), the port the one it got for port 0.
  */
 export async function listenGrpc(
-  registry: Registry,
+  service: PeerService,
   listen: ListenOptions,
   options: GrpcServerOptions,
 ): Promise<Listening> {
@@ -226,7 +202,7 @@ export async function listenGrpc(
   });
   server.on("sessionError", () => {});
   server.on("error", () => {});
-  server.on("stream", grpcStreamHandler(registry, options));
+  server.on("stream", grpcStreamHandler(service, options));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {

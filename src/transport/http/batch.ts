@@ -5,10 +5,11 @@
  * protobuf of a single get's answer (value = 1, minute_qps = 2, expire = 3), else the error's code, a space and
  * its one-line message. Go GeeCache and groupcache lack the route (404 or 405).
  */
+import type { PeerService } from "../../cluster/peer-service.ts";
 import { type ErrorCode, errorMessage, GeeCacheError, httpStatus } from "../../core/errors.ts";
+import { putVarint, readVarint, varintSize } from "../../core/protobuf.ts";
 import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/protocol.ts";
-import type { Registry } from "../../group/registry.ts";
-import { ERROR_CODE_HEADER, readBody, text } from "./responses.ts";
+import { coded, readBody } from "../../core/responses.ts";
 
 /** BATCH_SEGMENT follows the base path in the batch route (a POST, so never taken for a group's GET route). */
 export const BATCH_SEGMENT = "_batch";
@@ -94,83 +95,51 @@ export function decodeAnswers(
   return out;
 }
 
-/** answerBatch answers a peer's batch request for group (percent-encoded) from registry, every key locally. */
-export async function answerBatch(registry: Registry, req: Request, groupPart: string): Promise<Response> {
+/** answerBatch answers a peer's batch request for group (percent-encoded) through service, every key locally. */
+export async function answerBatch(service: PeerService, req: Request, groupPart: string): Promise<Response> {
   let name: string;
   try {
     name = decodeURIComponent(groupPart);
   } catch {
-    return coded(400, "INVALID_ARGUMENT", "malformed batch path: bad percent-encoding");
+    return coded(new GeeCacheError("INVALID_ARGUMENT", "malformed batch path: bad percent-encoding"));
   }
-  const group = registry.get(name);
-  if (!group) return coded(404, "UNKNOWN_GROUP", `no such group: ${name}`);
   let keys: string[];
   try {
+    service.group(name); // an unknown group is refused before its body is read
     keys = decodeKeys(await readBody(req, MAX_PEER_BATCH_BYTES));
   } catch (err) {
-    if (err instanceof GeeCacheError) return coded(httpStatus(err), err.code, err.message);
-    return coded(400, "INVALID_ARGUMENT", errorMessage(err));
+    return coded(err instanceof GeeCacheError ? err : new GeeCacheError("INVALID_ARGUMENT", errorMessage(err)));
   }
-  const signal = req.signal;
-  const answers = await Promise.all(
-    keys.map((k) =>
-      group
-        .getLocal(k, { signal })
-        .catch((err: unknown) =>
-          err instanceof GeeCacheError ? err : new GeeCacheError("INTERNAL", errorMessage(err)),
-        ),
-    ),
-  );
-  return new Response(encodeAnswers(answers), { headers: { "content-type": BATCH_CONTENT_TYPE } });
+  try {
+    // The request is the read context: its signal is made only if some key misses.
+    const answers = await service.getMany(name, keys, req);
+    return new Response(encodeAnswers(answers), { headers: BATCH_HEADERS });
+  } catch (err) {
+    return coded(err);
+  }
 }
 
-function coded(status: number, code: ErrorCode, message: string): Response {
-  return text(status, message, { [ERROR_CODE_HEADER]: code });
-}
+const BATCH_HEADERS = { "content-type": BATCH_CONTENT_TYPE };
 
 /** concat writes each part as a varint length and its bytes, after its status when statuses are given. */
 function concat(parts: Uint8Array[], statuses?: number[]): Uint8Array<ArrayBuffer> {
   let size = 0;
-  parts.forEach((p, i) => (size += (statuses ? varintSize(statuses[i]!) : 0) + varintSize(p.length) + p.length));
+  parts.forEach(
+    (p, i) => (size += (statuses ? varintSize(BigInt(statuses[i]!)) : 0) + varintSize(BigInt(p.length)) + p.length),
+  );
   const out = new Uint8Array(size);
   let o = 0;
   parts.forEach((p, i) => {
-    if (statuses) o = putVarint(out, o, statuses[i]!);
-    o = putVarint(out, o, p.length);
+    if (statuses) o = putVarint(out, o, BigInt(statuses[i]!));
+    o = putVarint(out, o, BigInt(p.length));
     out.set(p, o);
     o += p.length;
   });
   return out;
 }
 
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function putVarint(out: Uint8Array, o: number, n: number): number {
-  while (n >= 0x80) {
-    out[o++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  out[o++] = n;
-  return o;
-}
-
-/** varint reads a length of at most 2^35 at buf[o]: its value and the offset after it. */
+/** varint reads a length at buf[o]: its value and the offset after it (a RangeError when malformed). */
 function varint(buf: Uint8Array, o: number): [number, number] {
-  let n = 0;
-  let scale = 1;
-  for (let i = 0; i < 5; i++) {
-    if (o >= buf.length) throw new RangeError("malformed batch: truncated varint");
-    const b = buf[o++]!;
-    n += (b & 0x7f) * scale;
-    if ((b & 0x80) === 0) return [n, o];
-    scale *= 128;
-  }
-  throw new RangeError("malformed batch: varint too long");
+  const [n, next] = readVarint(buf, o);
+  return [Number(n), next];
 }

@@ -1,16 +1,17 @@
 import type { TransportClient } from "../../cluster/transport.ts";
+import type { ByteView } from "../../core/byteview.ts";
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
+import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/protocol.ts";
+import { ERROR_CODE_HEADER } from "../../core/responses.ts";
 import { BATCH_CONTENT_TYPE, BATCH_SEGMENT, decodeAnswers, encodeKeys } from "./batch.ts";
-import { BOOT_HEADER, COPY_HEADER, ERROR_CODE_HEADER, PEEK_HEADER } from "./responses.ts";
+import { BOOT_HEADER, COPY_HEADER, PEEK_HEADER } from "./headers.ts";
+import { type PeerEndpoint, peerBody, peerCall, peerJson } from "./request.ts";
 
 const PEEK_HEADERS = { [PEEK_HEADER]: "1" };
 const COPY_HEADERS = { [COPY_HEADER]: "1" };
 const BATCH_HEADERS = { "content-type": BATCH_CONTENT_TYPE };
 /** FALLBACK_PARALLEL is how many single GETs stand in for a batch at once, for a peer without the batch route. */
 const FALLBACK_PARALLEL = 16;
-
-import type { ByteView } from "../../core/byteview.ts";
-import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/protocol.ts";
 
 /** HttpPeerOptions configures the client of one peer. */
 export interface HttpPeerOptions {
@@ -36,20 +37,20 @@ export class HttpPeer implements TransportClient {
   readonly url: string;
   readonly #prefix: string;
   readonly #origin: string;
-  readonly #timeout: number;
-  readonly #headers: Record<string, string>;
-  readonly #fetch: typeof fetch;
-  readonly #tls: { ca?: string } | undefined;
+  readonly #peer: PeerEndpoint;
   #batchless = false; // the peer answered the batch route 404/405: a Go peer
 
   constructor(options: HttpPeerOptions) {
     this.url = options.url;
     this.#origin = (options.address ?? options.url).replace(/\/+$/, "");
     this.#prefix = this.#origin + options.basePath;
-    this.#timeout = options.timeout;
-    this.#headers = { accept: "application/x-protobuf", ...options.headers };
-    this.#fetch = options.fetch ?? fetch;
-    this.#tls = options.tls;
+    this.#peer = {
+      url: options.url,
+      timeout: options.timeout,
+      headers: { accept: "application/x-protobuf", ...options.headers },
+      fetch: options.fetch ?? fetch,
+      tls: options.tls,
+    };
   }
 
   /**
@@ -62,19 +63,20 @@ export class HttpPeer implements TransportClient {
 
   /** probe asks the peer's /healthz: any HTTP answer (a Go peer's 404 too) shows it is alive. */
   async probe(signal?: AbortSignal): Promise<void> {
-    const timeout = AbortSignal.timeout(this.#timeout);
+    const { timeout: ms, fetch, headers, tls } = this.#peer;
+    const timeout = AbortSignal.timeout(ms);
     try {
-      const res = await this.#fetch(`${this.#origin}/healthz`, {
-        headers: this.#headers,
+      const res = await fetch(`${this.#origin}/healthz`, {
+        headers,
         redirect: "error",
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        ...(this.#tls ? { tls: this.#tls } : {}),
+        ...(tls ? { tls } : {}),
       } as RequestInit);
       await res.body?.cancel();
     } catch (err) {
       throw new GeeCacheError(
         "PEER_FAILED",
-        `peer ${this.url}: ${timeout.aborted ? `timed out after ${this.#timeout} ms` : errorMessage(err)}`,
+        `peer ${this.url}: ${timeout.aborted ? `timed out after ${ms} ms` : errorMessage(err)}`,
         { cause: err },
       );
     }
@@ -98,7 +100,7 @@ export class HttpPeer implements TransportClient {
           throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${text || "404"}`);
         throw new GeeCacheError("NOT_FOUND", text || `key ${JSON.stringify(key)} not found on peer ${this.url}`);
       }
-      const body = await this.#body(res);
+      const body = await peerBody(this.#peer, res);
       let decoded: PeerResponse;
       try {
         decoded = decodeResponse(body);
@@ -126,7 +128,7 @@ export class HttpPeer implements TransportClient {
           await res.body?.cancel();
           return undefined;
         }
-        const body = await this.#body(res);
+        const body = await peerBody(this.#peer, res);
         try {
           return decodeResponse(body);
         } catch (err) {
@@ -161,7 +163,7 @@ export class HttpPeer implements TransportClient {
             await res.body?.cancel();
             return undefined;
           }
-          const body = await this.#body(res);
+          const body = await peerBody(this.#peer, res);
           try {
             return decodeAnswers(body, keys, this.url);
           } catch (err) {
@@ -207,21 +209,35 @@ export class HttpPeer implements TransportClient {
       key,
       encodeResponse(value, expiresAt),
       signal,
-      (res) => this.#body(res),
+      (res) => peerBody(this.#peer, res),
       copy ? COPY_HEADERS : undefined,
     );
   }
 
   /** remove drops the key from the peer's caches (DELETE). */
   async remove(group: string, key: string, signal?: AbortSignal): Promise<void> {
-    await this.#call("DELETE", group, key, undefined, signal, (res) => this.#body(res));
+    await this.#call("DELETE", group, key, undefined, signal, (res) => peerBody(this.#peer, res));
+  }
+
+  /** status asks the peer's `/status.json` (a geecache node's status report); a Go peer's 404 is PEER_FAILED. */
+  status(signal?: AbortSignal): Promise<unknown> {
+    return peerCall(this.#peer, `${this.#origin}/status.json`, "GET", undefined, signal, (res) =>
+      peerJson(this.#peer, res),
+    );
   }
 
   /**
-   * #call makes one request and reads its answer, both bounded by the peer timeout. The timer is
-   * cleared as soon as the answer is read: AbortSignal.timeout would leave one live timer per
-   * request for the whole timeout, thousands under load, which showed in the p99 of a peer hop.
+   * lookup asks the peer's `/status/lookup?key=K&group=G&local=1`: what it holds of the key, never
+   * loaded. authorization (the asking caller's API read token) replaces the peer token when given.
    */
+  async lookup(group: string, key: string, signal?: AbortSignal, authorization?: string): Promise<unknown> {
+    const query = () => `?key=${encodeURIComponent(key)}&group=${encodeURIComponent(group)}&local=1`;
+    const target = `${this.#origin}/status/lookup${this.#encoded(query)}`;
+    const headers = authorization ? { ...this.#peer.headers, authorization } : this.#peer.headers;
+    return peerCall(this.#peer, target, "GET", undefined, signal, (res) => peerJson(this.#peer, res), headers);
+  }
+
+  /** #call makes one request for group/key (see peerCall) and reads its answer with read. */
   async #call<T>(
     method: string,
     group: string,
@@ -231,66 +247,18 @@ export class HttpPeer implements TransportClient {
     read: (res: Response) => Promise<T>,
     extra?: Record<string, string>,
   ): Promise<T> {
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(new DOMException("The operation timed out.", "TimeoutError")),
-      this.#timeout,
-    );
-    timer.unref();
-    try {
-      return await read(await this.#request(method, group, key, body, signal, timeout.signal, extra));
-    } finally {
-      clearTimeout(timer);
-    }
+    const target = this.#encoded(() => this.urlFor(group, key));
+    const headers = extra ? { ...this.#peer.headers, ...extra } : this.#peer.headers;
+    return peerCall(this.#peer, target, method, body, signal, read, headers);
   }
 
-  async #request(
-    method: string,
-    group: string,
-    key: string,
-    body: Uint8Array<ArrayBuffer> | undefined,
-    signal: AbortSignal | undefined,
-    timeout: AbortSignal,
-    extra?: Record<string, string>,
-  ): Promise<Response> {
+  /** #encoded builds a URL part; text that cannot be percent-encoded (a lone surrogate) is this request failing. */
+  #encoded(build: () => string): string {
     try {
-      return await this.#fetch(this.urlFor(group, key), {
-        method,
-        body,
-        headers: extra ? { ...this.#headers, ...extra } : this.#headers,
-        redirect: "error", // a peer never redirects; following one would send our token elsewhere
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        ...(this.#tls ? { tls: this.#tls } : {}),
-      } as RequestInit);
+      return build();
     } catch (err) {
-      if (signal?.aborted)
-        throw new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: err });
-      const why = timeout.aborted ? `timed out after ${this.#timeout} ms` : errorMessage(err);
-      throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${why}`, { cause: err });
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${errorMessage(err)}`, { cause: err });
     }
-  }
-
-  /**
-   * #body reads a 2xx answer's body; any other status is a PEER_FAILED error carrying the peer's message (LOAD_FAILED
-   * when the peer's source failed).
-   */
-  async #body(res: Response): Promise<Uint8Array> {
-    let body: Uint8Array;
-    try {
-      body = await res.bytes();
-    } catch (err) {
-      throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: reading the body failed: ${errorMessage(err)}`, {
-        cause: err,
-      });
-    }
-    if (res.status < 200 || res.status > 299) {
-      const text = new TextDecoder().decode(body.subarray(0, 200)).trim().split("\n", 1)[0];
-      // A peer whose own source failed is alive and answered: LOAD_FAILED, which peer health does not count.
-      const code =
-        res.status === 503 && res.headers.get(ERROR_CODE_HEADER) === "LOAD_FAILED" ? "LOAD_FAILED" : "PEER_FAILED";
-      throw new GeeCacheError(code, `peer ${this.url} answered ${res.status}${text ? `: ${text}` : ""}`);
-    }
-    return body;
   }
 }
 

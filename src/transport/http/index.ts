@@ -1,3 +1,4 @@
+import { PeerService } from "../../cluster/peer-service.ts";
 import { DEFAULT_PEER_TIMEOUT } from "../../cluster/peer-set.ts";
 import type { PeerTransport } from "../../cluster/transport.ts";
 import { DEFAULT_MAX_VALUE_BYTES } from "../../core/limits.ts";
@@ -43,6 +44,9 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
     throw new TypeError("HTTP transport token must be a non-empty string (or left out for no token)");
   }
   const headers = token ? { authorization: `Bearer ${token}` } : undefined;
+  const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  if (!(Number.isInteger(maxValueBytes) && maxValueBytes > 0))
+    throw new RangeError(`HTTP transport maxValueBytes must be a whole number > 0, got ${maxValueBytes}`);
   return {
     name: "http",
     basePath,
@@ -50,14 +54,9 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
     accepts: (url) => url.startsWith("http://") || url.startsWith("https://"),
     client: (url, address) =>
       new HttpPeer({ url, address, basePath, timeout, headers, fetch: options.fetch, tls: options.tls }),
-    routes: (registry) => ({
+    routes: (groups) => ({
       prefix: basePath,
-      handler: peerRoutes(registry, {
-        basePath,
-        token,
-        maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
-        bootId: options.bootId,
-      }),
+      handler: peerRoutes(new PeerService(groups, { maxValueBytes }), { basePath, token, bootId: options.bootId }),
     }),
   };
 }

@@ -1,4 +1,4 @@
-import { errorMessage, GeeCacheError, httpStatus } from "../../core/errors.ts";
+import { type ErrorCode, errorMessage, GeeCacheError, httpStatus } from "./errors.ts";
 
 const TEXT = "text/plain; charset=utf-8";
 
@@ -7,22 +7,6 @@ const TEXT = "text/plain; charset=utf-8";
  * code.
  */
 export const ERROR_CODE_HEADER = "x-geecache-error";
-
-/**
- * BOOT_HEADER on a peer's answer names the answering process: a new value means the peer restarted. Go peers ignore it.
- */
-export const BOOT_HEADER = "x-geecache-boot";
-
-/**
- * COPY_HEADER on a peer PUT stores the value as a copy for when its owner is down (--copies), not as the owner's value.
- * Go peers ignore it.
- */
-export const COPY_HEADER = "x-geecache-copy";
-
-/**
- * PEEK_HEADER on a peer GET asks for the cached copy only: never loaded, never forwarded (handoff). Go peers ignore it.
- */
-export const PEEK_HEADER = "x-geecache-peek";
 
 /** text answers with one plain-text line (only the first line of message is sent). */
 export function text(status: number, message: string, headers?: Record<string, string>): Response {
@@ -41,6 +25,15 @@ export function json(status: number, body: unknown, headers?: Record<string, str
 /** errorResponse answers for err with the status its code maps to; an unknown error is a 500 with its message. */
 export function errorResponse(err: unknown, headers?: Record<string, string>): Response {
   return text(httpStatus(err), errorMessage(err), headers);
+}
+
+/**
+ * coded answers for err with the status its code maps to, its one-line message and its code in ERROR_CODE_HEADER
+ * (INTERNAL for an error without one).
+ */
+export function coded(err: unknown, headers?: Record<string, string>): Response {
+  const code: ErrorCode = err instanceof GeeCacheError ? err.code : "INTERNAL";
+  return errorResponse(err, { [ERROR_CODE_HEADER]: code, ...headers });
 }
 
 /** pathOf returns the path of a request URL without building a URL object. */
