@@ -162,7 +162,7 @@ describe("geecache --config through the binary", () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
       code: 2,
       stdout: "",
-      stderr: `geecache: ${path}:4: [[group]] cache_bytes: accepts a size such as 512KiB, 64MiB or 1GiB, got "lots"\n`,
+      stderr: `geecache: ${path}:4: [[group]] cache_bytes: accepts a size such as 1048576, 512KiB, 64MiB or 1GiB, got "lots"\n`,
     });
   });
 });

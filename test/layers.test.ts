@@ -15,7 +15,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   transport: ["core", "group", "cluster", "transport"],
   // The status page asks peers through the cluster's peer clients, never through a transport of its own.
   observability: ["core", "group", "cluster", "observability"],
-  node: ["core", "group", "cluster", "transport", "observability", "node"],
+  node: ["core", "group", "sources", "cluster", "transport", "observability", "node"],
   client: ["core", "client"],
   cli: ["core", "group", "sources", "cluster", "transport", "observability", "node", "cli"],
 };

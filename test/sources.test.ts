@@ -199,7 +199,7 @@ describe("sourceFromSpec", () => {
 
   test.each(["nope", "", "sqlite"])("%p is an unknown source", (spec) => {
     expect(() => sourceFromSpec(spec, "scores")).toThrow(
-      `unknown source ${JSON.stringify(spec)}: use demo or sqlite:PATH`,
+      `unknown source ${JSON.stringify(spec)}: use demo, sqlite:PATH, a postgres://`,
     );
   });
 

@@ -1,30 +1,13 @@
 import { readFileSync } from "node:fs";
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
-import { GROUP_NAME } from "../core/limits.ts";
-import { parseBytes, parseDuration, unitHint, unitMissing } from "../core/units.ts";
-import { ADMISSIONS, type Admission } from "../group/options.ts";
-import { checkSourceSpec } from "../sources/spec.ts";
-import { envName, FLAGS, type FlagName } from "./flags.ts";
-
-/** GROUP_FIELDS are the fields of one `[[group]]` table. */
-export const GROUP_FIELDS = ["name", "source", "query", "cache_bytes", "ttl", "stale", "hot_ttl", "admission"] as const;
-
-/** GroupConfig is one cache group of a node, its defaults taken from the node's settings. */
-export interface GroupConfig {
-  name: string;
-  source: string;
-  query: string | undefined;
-  cacheBytes: number;
-  ttl: number;
-  stale: number;
-  hotTtl: number;
-  admission: Admission;
-}
+import { optionName, type Setting, settingDetail, tomlKey } from "../core/settings.ts";
+import { groupName } from "../group/settings.ts";
+import type { GroupConfig } from "../node/config.ts";
 
 /** ConfigFile is a parsed --config file: node settings as flag text, and the [[group]] tables. */
 export interface ConfigFile {
   path: string;
-  flags: Partial<Record<FlagName, string>>;
+  flags: Partial<Record<string, string>>;
   groups: Array<{ line: number | undefined; fields: Record<string, unknown> }>;
   /** lineOf finds the line that sets a field (the first `field =`, from line `from` on). */
   lineOf(field: string, from?: number): number | undefined;
@@ -45,7 +28,7 @@ export function fileError(
  * `cache_bytes = "64MiB"`) and `[[group]]` tables; a file that cannot be read or parsed, or that
  * holds an unknown setting, throws a fileError.
  */
-export function readConfigFile(path: string): ConfigFile {
+export function readConfigFile(path: string, settings: ReadonlySet<string>): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -69,7 +52,7 @@ export function readConfigFile(path: string): ConfigFile {
     for (let i = from - 1; i < lines.length; i++) if (re.test(lines[i]!)) return i + 1;
     return undefined;
   };
-  const flags: Partial<Record<FlagName, string>> = {};
+  const flags: Partial<Record<string, string>> = {};
   let groups: ConfigFile["groups"] = [];
   for (const [key, value] of Object.entries(doc)) {
     if (key === "group" && Array.isArray(value)) {
@@ -78,7 +61,7 @@ export function readConfigFile(path: string): ConfigFile {
       continue;
     }
     const flag = key.replaceAll("_", "-");
-    if (!(flag in FLAGS) || flag === "config")
+    if (!settings.has(flag) || flag === "config")
       throw fileError(
         path,
         lineOf(key),
@@ -87,31 +70,9 @@ export function readConfigFile(path: string): ConfigFile {
       );
     if (typeof value === "object" && !Array.isArray(value))
       throw fileError(path, lineOf(key), key, "must be a string, number, boolean or list");
-    flags[flag as FlagName] = Array.isArray(value) ? value.map(String).join(",") : String(value);
+    flags[flag] = Array.isArray(value) ? value.map(String).join(",") : String(value);
   }
   return { path, flags, groups, lineOf };
-}
-
-/**
- * blameFile turns the error of a bad setting that came from file (not overridden by a flag or variable) into a
- * fileError naming its line and field.
- */
-export function blameFile(
-  err: unknown,
-  file: ConfigFile,
-  args: Record<string, unknown>,
-  env: Record<string, string | undefined>,
-): unknown {
-  const flag = err instanceof GeeCacheError ? /^--([a-z-]+) /.exec(err.message)?.[1] : undefined;
-  if (
-    !flag ||
-    file.flags[flag as FlagName] === undefined ||
-    args[flag] !== undefined ||
-    env[envName(flag)] !== undefined
-  )
-    return err;
-  const field = flag.replaceAll("-", "_");
-  return fileError(file.path, file.lineOf(field), field, (err as Error).message.slice(flag.length + 3));
 }
 
 /** errorLine guesses where a TOML error is: the line after the longest start of the file that parses. */
@@ -128,66 +89,43 @@ function errorLine(lines: string[]): number | undefined {
 }
 
 /**
- * groupsFrom checks the file's [[group]] tables and fills what a table leaves out from the node's
- * settings (source, query, cache_bytes, ttl, stale, hot_ttl, admission).
+ * groupsFrom checks the file's [[group]] tables, each field read by its setting (the perGroup ones),
+ * and fills what a table leaves out from the node's settings.
  */
-export function groupsFrom(file: ConfigFile, node: Omit<GroupConfig, "name">): GroupConfig[] {
+export function groupsFrom(file: ConfigFile, node: GroupConfig, settings: readonly Setting[]): GroupConfig[] {
+  const perGroup = new Map(settings.filter((s) => s.perGroup).map((s) => [tomlKey(s.name), s]));
+  const fields = ["name", ...perGroup.keys()];
   const seen = new Set<string>();
-  return file.groups.map(({ line, fields }) => {
+  return file.groups.map(({ line, fields: table }) => {
     const fail = (field: string, what: string) =>
       fileError(file.path, file.lineOf(field, line) ?? line, `[[group]] ${field}`, what);
-    for (const key of Object.keys(fields))
-      if (!(GROUP_FIELDS as readonly string[]).includes(key))
-        throw fail(key, `is not a group field (${GROUP_FIELDS.join(", ")})`);
-    const str = (field: string): string | undefined => {
-      const v = fields[field];
+    for (const key of Object.keys(table))
+      if (!fields.includes(key)) throw fail(key, `is not a group field (${fields.join(", ")})`);
+    const read = <T>(field: string, parse: (t: string, name: string) => T): T | undefined => {
+      const v = table[field];
       if (v === undefined) return undefined;
       if (typeof v !== "string" && typeof v !== "number")
         throw fail(field, `must be a string, got ${JSON.stringify(v)}`);
-      return String(v);
+      try {
+        return parse(String(v), field.replaceAll("_", "-"));
+      } catch (err) {
+        throw fail(
+          field,
+          err instanceof GeeCacheError && err.flag !== undefined ? settingDetail(err) : errorMessage(err),
+        );
+      }
     };
-    const name = str("name");
+    const name = read("name", groupName);
     if (name === undefined) throw fileError(file.path, line, "[[group]] name", "is missing: every group needs a name");
-    if (!GROUP_NAME.test(name))
-      throw fail("name", `accepts 1 to 128 letters, digits, "-", "_" or ".", got ${JSON.stringify(name)}`);
     if (seen.has(name)) throw fail("name", `${JSON.stringify(name)} is already a group`);
     seen.add(name);
-    const source = str("source");
-    if (source !== undefined) {
-      try {
-        checkSourceSpec(source);
-      } catch (err) {
-        throw fail("source", errorMessage(err));
-      }
+    const group: Record<string, unknown> = { ...node, name };
+    for (const [field, s] of perGroup) {
+      const value = read(field, s.parse);
+      if (value !== undefined) group[optionName(s)] = value;
     }
-    const size = (field: string, fallback: number) => {
-      const t = str(field);
-      if (t === undefined) return fallback;
-      const n = parseBytes(t);
-      if (n === undefined) throw fail(field, `accepts a size such as 512KiB, 64MiB or 1GiB, got ${JSON.stringify(t)}`);
-      return n;
-    };
-    const duration = (field: string, fallback: number) => {
-      const t = str(field);
-      if (t === undefined) return fallback;
-      if (unitMissing(t)) throw fail(field, unitHint(field, t).replace(/^[^:]*: /, ""));
-      const ms = parseDuration(t);
-      if (ms === undefined) throw fail(field, `accepts a duration such as 30s, 5m, 1h or 0, got ${JSON.stringify(t)}`);
-      return ms;
-    };
-    const admission = str("admission") ?? node.admission;
-    if (!ADMISSIONS.includes(admission as Admission))
-      throw fail("admission", `accepts ${ADMISSIONS.join(" or ")}, got ${JSON.stringify(admission)}`);
-    return {
-      name,
-      source: source ?? node.source,
-      // A group with a source of its own does not inherit the node's query.
-      query: str("query") ?? (source === undefined ? node.query : undefined),
-      cacheBytes: size("cache_bytes", node.cacheBytes),
-      ttl: duration("ttl", node.ttl),
-      stale: duration("stale", node.stale),
-      hotTtl: duration("hot_ttl", node.hotTtl),
-      admission: admission as Admission,
-    };
+    // A group with a source of its own does not inherit the node's query.
+    if (table.source !== undefined && table.query === undefined) group.query = undefined;
+    return group as unknown as GroupConfig;
   });
 }

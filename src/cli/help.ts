@@ -1,4 +1,4 @@
-import { FLAGS } from "./flags.ts";
+import { describe, FLAGS, hintText } from "./flags.ts";
 
 /** HELP_WIDTH is the terminal width --help is written for. */
 export const HELP_WIDTH = 80;
@@ -32,17 +32,18 @@ export function renderHelp(options: HelpOptions): string {
   out.push(`${bold(options.name)} ${options.version}`);
   out.push(...wrap(options.description, width, ""));
   out.push("", bold("USAGE"), `  ${options.name} [--flag=value ...]`, "", bold("FLAGS"));
-  for (const [name, def] of Object.entries(FLAGS)) {
-    const hint = "valueHint" in def && def.valueHint ? `=${def.valueHint}` : def.type === "string" ? "=VALUE" : "";
-    const flag = `--${name}`;
+  for (const s of Object.values(FLAGS)) {
+    const hint = hintText(s);
+    const flag = `--${s.name}`;
     const head = `  ${flag}${hint}`;
     out.push(head.length <= width ? `  ${bold(flag)}${dim(hint)}` : `  ${bold(flag)}`);
-    out.push(...wrap(def.description, width, INDENT));
+    out.push(...wrap(describe(s), width, INDENT));
   }
   out.push(
     "",
     ...wrap(
-      "Every flag can also be set as GEECACHE_<FLAG>, e.g. GEECACHE_CACHE_BYTES=1GiB; a flag on the command line wins. --version prints the version.",
+      "Every flag can also be set as GEECACHE_<FLAG>, e.g. GEECACHE_CACHE_BYTES=1GiB, or in the --config file" +
+        " as cache_bytes; a flag on the command line wins. --version prints the version.",
       width,
       "",
     ),

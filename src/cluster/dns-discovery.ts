@@ -1,6 +1,8 @@
 import { Resolver } from "node:dns/promises";
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
-import type { Discovery, PeerUpdate } from "./discovery.ts";
+import { duration, type Setting, settingError } from "../core/settings.ts";
+import { formatDuration } from "../core/units.ts";
+import type { Discovery, DiscoveryModule, PeerUpdate } from "./discovery.ts";
 
 /** DEFAULT_DNS_INTERVAL is how often a DNS name is resolved again: 5 s. */
 export const DEFAULT_DNS_INTERVAL = 5000;
@@ -157,3 +159,96 @@ function resolverFor(server: string | undefined, interval: number): DnsLookup {
   if (server !== undefined) r.setServers([server]);
   return r;
 }
+
+/** DnsName is a --peers-dns or --peers-srv setting: the name to follow, its port, and which records. */
+export interface DnsName {
+  name: string;
+  port: number | undefined;
+  srv: boolean;
+}
+
+/** dnsName reads NAME or NAME:PORT for --peers-dns (srv false) or --peers-srv (srv true). */
+const dnsName =
+  (srv: boolean) =>
+  (t: string, flag: string): DnsName => {
+    const m = /^([A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/.exec(t.trim());
+    if (!m)
+      throw settingError(
+        flag,
+        `accepts a DNS name with an optional :PORT, such as geecache-peers.default.svc.cluster.local:8001, got ${JSON.stringify(t)}`,
+      );
+    const port = m[3] === undefined ? undefined : Number(m[3]);
+    if (port !== undefined && (port < 1 || port > 65535))
+      throw settingError(flag, `port ${port} is out of range 1 to 65535`);
+    return { name: m[1]!, port, srv };
+  };
+
+function dnsServer(t: string, flag: string): string {
+  if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/.test(t))
+    throw settingError(
+      flag,
+      `accepts an IP address with an optional port, such as 10.0.0.10 or 127.0.0.1:5353, got ${JSON.stringify(t)}`,
+    );
+  return t;
+}
+
+const DNS_SETTINGS: readonly Setting[] = [
+  {
+    name: "peers-dns",
+    help: "DNS name whose A/AAAA records are the nodes (a Kubernetes headless Service); each address becomes SCHEME://ADDR:PORT, with this node's scheme and port (or NAME:PORT)",
+    hint: "geecache-peers.ns.svc",
+    option: "peersDns",
+    parse: dnsName(false),
+  },
+  {
+    name: "peers-srv",
+    help: "DNS name whose SRV records are the nodes; each record's target host name is the peer's identity (stable StatefulSet pod names)",
+    hint: "_http._tcp.geecache",
+    option: "peersDns",
+    parse: dnsName(true),
+  },
+  {
+    name: "dns-server",
+    help: "Send --peers-dns/--peers-srv queries to this server instead of the system's resolver",
+    hint: "10.0.0.10:53",
+    parse: dnsServer,
+  },
+  {
+    name: "dns-interval",
+    help: "How often --peers-dns/--peers-srv is resolved again; a change is applied once seen twice in a row",
+    fallback: formatDuration(DEFAULT_DNS_INTERVAL),
+    parse: duration(100, "1s or 5s"),
+  },
+];
+
+/** dnsDiscoveryModule follows --peers-dns (A/AAAA records) or --peers-srv (SRV records). */
+export const dnsDiscoveryModule: DiscoveryModule = {
+  name: "dns",
+  flag: "peers-dns",
+  settings: DNS_SETTINGS,
+  chosen: (o) => o.peersDns !== undefined,
+  check(o, given) {
+    const flag = given.has("peers-srv") ? "peers-srv" : "peers-dns";
+    if (given.has("peers-dns") && given.has("peers-srv"))
+      throw settingError("peers-srv", "and --peers-dns cannot be used together: choose A/AAAA or SRV records");
+    const host = o.host as string;
+    if (o.self === undefined && (host === "0.0.0.0" || host === "::"))
+      throw settingError(
+        flag,
+        "needs --self (the URL the other nodes reach this one at, e.g. http://$(POD_IP):8001) or a concrete --host address",
+      );
+  },
+  create(o, context) {
+    const dns = o.peersDns as DnsName;
+    return dnsDiscovery({
+      name: dns.name,
+      srv: dns.srv,
+      port: dns.port ?? context.port,
+      scheme: context.scheme,
+      server: o.dnsServer as string | undefined,
+      interval: o.dnsInterval as number,
+      self: context.self,
+      onEvent: context.warn,
+    });
+  },
+};

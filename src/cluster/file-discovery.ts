@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { errorMessage } from "../core/errors.ts";
-import type { Discovery } from "./discovery.ts";
+import { duration, type Setting, text } from "../core/settings.ts";
+import { formatDuration } from "../core/units.ts";
+import type { Discovery, DiscoveryModule } from "./discovery.ts";
 import { peerUrl } from "./peer-url.ts";
 
 /** DEFAULT_FILE_INTERVAL is how often a peers file is read again: 1 s. */
@@ -63,3 +65,29 @@ export function fileDiscovery(options: FileDiscoveryOptions): Discovery {
     },
   };
 }
+
+/** FILE_SETTINGS name the peers file and how often it is read. */
+const FILE_SETTINGS: readonly Setting[] = [
+  {
+    name: "peers-file",
+    help: "File listing every node (URLs or bare ports, comma- or line-separated), read again every --peers-file-interval: membership changes without a restart",
+    hint: "peers.txt",
+    parse: text(true),
+  },
+  {
+    name: "peers-file-interval",
+    help: "How often --peers-file is read again",
+    fallback: formatDuration(DEFAULT_FILE_INTERVAL),
+    parse: duration(1, "500ms or 1s"),
+  },
+];
+
+/** fileDiscoveryModule follows --peers-file. */
+export const fileDiscoveryModule: DiscoveryModule = {
+  name: "file",
+  flag: "peers-file",
+  settings: FILE_SETTINGS,
+  chosen: (o) => o.peersFile !== undefined,
+  create: (o, context) =>
+    fileDiscovery({ path: o.peersFile as string, interval: o.peersFileInterval as number, onError: context.warn }),
+};

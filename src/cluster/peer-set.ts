@@ -2,18 +2,26 @@ import { Ring, type RingOptions } from "../core/consistent-hash.ts";
 import { GeeCacheError } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import type { PeerPicker } from "../group/peers.ts";
+import { DEFAULT_DNS_INTERVAL } from "./dns-discovery.ts";
 import { type HealthOptions, type PeerHealthState, withHealth } from "./health.ts";
 import { observePeer, type PeerObserver } from "./observe.ts";
 import { peerUrl } from "./peer-url.ts";
 import type { PeerTransport, TransportClient } from "./transport.ts";
 
+/** DEFAULT_COPIES: a written value lives on its owner only unless told otherwise. */
+export const DEFAULT_COPIES = 1;
+
 /** DEFAULT_PEER_TIMEOUT bounds one peer request: 2 s. */
 export const DEFAULT_PEER_TIMEOUT = 2000;
 /**
- * DEFAULT_HANDOFF_WINDOW is how long the ring before a change is remembered for handoff peeks: 12 s (2 DNS intervals +
- * a peer timeout).
+ * handoffWindow is how long the ring before a change is remembered for handoff peeks: two discovery
+ * polls (a change must be seen twice) and a peer timeout, so the previous owner may still be peeked.
  */
-export const DEFAULT_HANDOFF_WINDOW = 12_000;
+export function handoffWindow(pollInterval: number, peerTimeout: number): number {
+  return 2 * pollInterval + peerTimeout;
+}
+/** DEFAULT_HANDOFF_WINDOW is handoffWindow of the default DNS interval and peer timeout: 12 s. */
+export const DEFAULT_HANDOFF_WINDOW = handoffWindow(DEFAULT_DNS_INTERVAL, DEFAULT_PEER_TIMEOUT);
 
 /** MembershipChange is what one setPeers call changed: the nodes that joined and left (self never appears). */
 export interface MembershipChange {
@@ -242,7 +250,7 @@ export class PeerSet implements PeerPicker {
 
   /** copies is on how many nodes a written value lives (1 = its owner only). */
   get copies(): number {
-    return this.#options.copies ?? 1;
+    return this.#options.copies ?? DEFAULT_COPIES;
   }
 
   /** copyHolders returns where the copies of a written value of key live besides its owner ("self" for this node). */

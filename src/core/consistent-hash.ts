@@ -11,6 +11,11 @@ export const crc32: HashFn = (data) => Bun.hash.crc32(data) >>> 0;
 /** DEFAULT_REPLICAS is the number of virtual nodes per peer, as in groupcache's HTTPPool. */
 export const DEFAULT_REPLICAS = 50;
 
+/** HASHES names the ring hashes: wyhash (the default) and crc32 (Go GeeCache's and groupcache's). */
+export const HASHES = ["wyhash", "crc32"] as const;
+/** DEFAULT_HASH is the ring's hash when none is given. */
+export const DEFAULT_HASH: (typeof HASHES)[number] = "wyhash";
+
 /** RingOptions configures a Ring: virtual nodes per peer and the hash. */
 export interface RingOptions {
   replicas?: number;
@@ -35,7 +40,7 @@ export class Ring {
       throw new RangeError(`Ring replicas must be an integer from 1 to 10000, got ${replicas}`);
     }
     this.replicas = replicas;
-    const h = options.hash ?? "wyhash";
+    const h = options.hash ?? DEFAULT_HASH;
     if (h === "wyhash") this.#hash = wyhash;
     else if (h === "crc32") this.#hash = crc32;
     else if (typeof h === "function") this.#hash = h;

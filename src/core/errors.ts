@@ -28,14 +28,19 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-/** GeeCacheError is the one error class of geecache: a message, a code and an optional cause. */
+/**
+ * GeeCacheError is the one error class of geecache: a message, a code, an optional cause, and for a
+ * bad setting the setting's name in `flag` (so a caller never parses the message to find it).
+ */
 export class GeeCacheError extends Error {
   override readonly name = "GeeCacheError";
   readonly code: ErrorCode;
+  readonly flag?: string;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; flag?: string }) {
     super(message, options);
     this.code = code;
+    if (options?.flag !== undefined) this.flag = options.flag;
   }
 }
 

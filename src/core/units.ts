@@ -60,6 +60,30 @@ export function unitHint(name: string, text: string): string {
   return `${name}=${text}: add a unit, e.g. 30s or 500ms`;
 }
 
+/** formatDuration writes ms in the largest unit that holds it whole: 1d, 5s, 90s, 250ms; 0 is 0. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0";
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/** sizeText writes bytes as flag text: 64MiB, 4KiB, or a plain number. */
+export function sizeText(n: number): string {
+  for (const [unit, size] of [
+    ["GiB", 1024 ** 3],
+    ["MiB", 1024 ** 2],
+    ["KiB", 1024],
+  ] as const)
+    if (n > 0 && n % size === 0) return `${n / size}${unit}`;
+  return String(n);
+}
+
 /** formatBytes writes a size the way people read it: `64 MiB`, `1.5 KiB`, `12 B`. */
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -1,9 +1,16 @@
 import { type ConsolaInstance, createConsola, type LogObject } from "consola";
 
+/** LOG_LEVELS are how much a node may log, least first. */
+export const LOG_LEVELS = ["silent", "error", "warn", "info", "debug"] as const;
+/** LOG_FORMATS are the shapes of a log line: pretty text or one JSON object a line. */
+export const LOG_FORMATS = ["pretty", "json"] as const;
+/** DEFAULT_LOG_LEVEL logs what an operator acts on and the node's life events, not every load. */
+export const DEFAULT_LOG_LEVEL: (typeof LOG_LEVELS)[number] = "info";
+
 /** LoggerOptions choose how much a node logs and in what shape. */
 export interface LoggerOptions {
-  level: "silent" | "error" | "warn" | "info" | "debug";
-  format: "pretty" | "json";
+  level: (typeof LOG_LEVELS)[number];
+  format: (typeof LOG_FORMATS)[number];
   /**
    * write receives each finished line and its level (default: JSON all to standard output; pretty warn and error to
    * standard error).

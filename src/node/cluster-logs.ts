@@ -1,0 +1,70 @@
+import type { ConsolaInstance } from "consola";
+import type { HealthOptions } from "../cluster/health.ts";
+import type { MembershipChange } from "../cluster/peer-set.ts";
+import type { Registry } from "../group/registry.ts";
+import type { ApiOptions } from "./api.ts";
+
+/**
+ * healthLogs are the peer-health callbacks of a node: each logs what happened, and a peer back up
+ * (or restarted) has the copies of its keys served here dropped, so nodes agree again at once.
+ */
+export function healthLogs(
+  log: ConsolaInstance,
+  registry: Registry,
+  ownerOf: (key: string) => string | undefined,
+): Pick<HealthOptions, "onDown" | "onUp" | "onRestart"> {
+  const dropCopies = (peer: string) => registry.groups().reduce((n, g) => n + g.dropHot((k) => ownerOf(k) === peer), 0);
+  return {
+    onDown: (peer, h) =>
+      log.warn(
+        `peer ${peer} is down after ${h.failures} failed requests in a row (last: ${h.lastError}); its keys are served here until a probe answers`,
+        { peer, status: "down", failures: h.failures, error: h.lastError },
+      ),
+    onUp: (peer, downMs, failures) => {
+      // Values loaded here while it was down may differ from its own: they go now, not at --hot-ttl.
+      const dropped = dropCopies(peer);
+      log.info(
+        `peer ${peer} answers again after ${(downMs / 1000).toFixed(1)} s down (${failures} failed requests meanwhile); dropped ${dropped} copies of its keys`,
+        { peer, status: "up", duration_ms: downMs, failures, dropped },
+      );
+    },
+    onRestart: (peer) => {
+      const dropped = dropCopies(peer);
+      log.info(`peer ${peer} restarted: dropped ${dropped} hot copies of its keys`, {
+        peer,
+        status: "restarted",
+        dropped,
+      });
+    },
+  };
+}
+
+/** logMembership logs a change of the ring that discovery reported (nothing when nothing changed). */
+export function logMembership(log: ConsolaInstance, describe: string, change: MembershipChange): void {
+  const { joined, left } = change;
+  if (!joined.length && !left.length) return;
+  const parts = [joined.length ? `joined ${joined.join(",")}` : "", left.length ? `left ${left.join(",")}` : ""];
+  log.info(`membership (${describe}): ${parts.filter(Boolean).join("; ")}; ${change.peers.length} nodes`, {
+    joined,
+    left,
+    nodes: change.peers.length,
+  });
+}
+
+/** logWriteFailed is told of each API write that could not reach the key's owner or some copy holders. */
+export function logWriteFailed(log: ConsolaInstance): NonNullable<ApiOptions["onWriteFailed"]> {
+  return (w) => {
+    const peers = w.failed.map((f) => f.peer);
+    const error = w.failed.map((f) => `${f.peer}: ${f.error}`).join("; ");
+    const answered = w.ownerFailed ? "502 (its owner is unreachable)" : "200 with failed peers";
+    log.warn(`write ${w.method} ${w.group}/${JSON.stringify(w.key)} answered ${answered}: could not reach ${error}`, {
+      group: w.group,
+      key: w.key,
+      method: w.method,
+      status: w.ownerFailed ? 502 : 200,
+      peer: peers[0],
+      peers,
+      error,
+    });
+  };
+}

@@ -1,0 +1,230 @@
+import type { ConsolaInstance } from "consola";
+import { DEFAULT_PROBE_MAX, DEFAULT_PROBE_MIN } from "../cluster/health.ts";
+import { handoffWindow, PeerSet } from "../cluster/peer-set.ts";
+import type { Listening } from "../cluster/transport.ts";
+import { schemeOf } from "../cluster/transport-module.ts";
+import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import { formatBytes, formatDuration } from "../core/units.ts";
+import { Group } from "../group/group.ts";
+import { Registry } from "../group/registry.ts";
+import { GcPacer } from "../observability/gc-pacer.ts";
+import { loggedLoads } from "../observability/load-log.ts";
+import { NodeMetrics } from "../observability/metrics/node-metrics.ts";
+import { redactUrl } from "../sources/redact.ts";
+import { type Source, sourceFromSpec } from "../sources/spec.ts";
+import { healthLogs, logMembership, logWriteFailed } from "./cluster-logs.ts";
+import type { NodeConfig } from "./config.ts";
+import { BUILTIN_MODULES, chosenDiscovery, enabledTransports, type NodeModules, selfTransport } from "./modules.ts";
+import { type RunningNode, startNode } from "./server.ts";
+import { shutdown } from "./shutdown.ts";
+
+/** CreateNodeOptions are what a node is built from besides its settings: its modules and its logger. */
+export interface CreateNodeOptions {
+  modules?: NodeModules;
+  log: ConsolaInstance;
+}
+
+/** GeeCacheNode is a node that serves: its addresses, its cluster and groups, and how to stop it. */
+export interface GeeCacheNode {
+  /** url of the main listener (peer routes and API), apiUrl of the API listener. */
+  url: string;
+  apiUrl: string;
+  /** self is this node's name on the ring. */
+  self: string;
+  peers: PeerSet;
+  registry: Registry;
+  /** stop drains (on SIGTERM), stops listening and closes; a second call cuts the drain short. */
+  stop(signal: string): Promise<void>;
+}
+
+/**
+ * createNode builds and starts a node from its settings and a list of modules: the sources of its
+ * groups, its peer transports (listeners of their own first, so a node on port 0 is named by the
+ * one its peers use), the main listener, then discovery once the node knows its own address. A
+ * node that cannot start throws a GeeCacheError whose message is one line for the operator.
+ */
+export async function createNode(config: NodeConfig, options: CreateNodeOptions): Promise<GeeCacheNode> {
+  const modules = options.modules ?? BUILTIN_MODULES;
+  const { log } = options;
+  const sources = config.groups.map((g): Source => {
+    try {
+      return sourceFromSpec(
+        g.source,
+        g.name,
+        { query: g.query, poolSize: config.poolSize, timeout: config.sourceTimeout },
+        modules.sources,
+      );
+    } catch (err) {
+      const where = config.groups.length > 1 ? `group ${g.name}: ` : "";
+      throw new GeeCacheError("INVALID_ARGUMENT", `${where}--source ${redactUrl(g.source)}: ${errorMessage(err)}`, {
+        cause: err,
+        flag: "source",
+      });
+    }
+  });
+
+  const metrics = new NodeMetrics();
+  const o = config as unknown as Readonly<Record<string, unknown>>;
+  // bootId travels with this node's answers to peers: a new one tells them it restarted.
+  const context = {
+    timeout: config.peerTimeout,
+    token: config.token,
+    maxValueBytes: config.maxValueBytes,
+    tlsCa: config.tlsCa,
+    bootId: crypto.randomUUID(),
+  };
+  const enabled = enabledTransports(o, modules);
+  const transports = enabled.map((t) => t.create(o, context));
+  const registry = new Registry();
+  let pool: PeerSet;
+  const discovery = chosenDiscovery(o, modules);
+  pool = new PeerSet({
+    transports,
+    onPeerRequest: metrics.onPeerRequest,
+    self: config.self,
+    hash: config.hash,
+    replicas: config.replicas,
+    health: {
+      // A down peer is probed at least every half --hot-ttl: once it is back, nodes agree again well within that bound.
+      probeMax: Math.max(DEFAULT_PROBE_MIN, Math.min(DEFAULT_PROBE_MAX, config.hotTtl / 2)),
+      ...healthLogs(log, registry, (key) => pool.owner(key)),
+    },
+    copies: config.copies,
+    handoffWindow: handoffWindow(config.dnsInterval, config.peerTimeout),
+  });
+  const loads = config.groups.map((g, i) =>
+    loggedLoads(log, g.name, metrics.timeLoads(g.name, sources[i]!.getter), { source: sources[i]!.describe }),
+  );
+  config.groups.forEach((g, i) =>
+    registry.add(
+      new Group({
+        name: g.name,
+        cacheBytes: g.cacheBytes,
+        ttl: g.ttl,
+        stale: g.stale,
+        hotCacheRatio: config.hotCacheRatio,
+        hotQps: config.hotQps,
+        admission: g.admission,
+        hotTtl: g.hotTtl,
+        peers: pool,
+        getter: loads[i]!.getter,
+      }),
+    ),
+  );
+
+  // Transports with listeners of their own open first: on port 0 their URL may be this node's name.
+  const named = selfTransport(o, modules);
+  const own: Listening[] = [];
+  const labels: string[] = [];
+  for (const [i, t] of enabled.entries()) {
+    const port = t.ownPort?.(o);
+    const transport = transports[i]!;
+    if (port === undefined || !transport.listen) continue;
+    try {
+      const listening = await transport.listen(registry, { host: config.host, port, tls: config.tls });
+      own.push(listening);
+      labels.push(`${t.label ?? t.name} on ${listening.url}`);
+      if (t === named && pool.self === "") pool.setSelf(listening.url);
+    } catch (err) {
+      await Promise.all(own.map((l) => l.close()));
+      throw new GeeCacheError(
+        "INVALID_ARGUMENT",
+        `cannot listen for ${t.name} on ${config.host}:${port}: ${errorMessage(err)}`,
+      );
+    }
+  }
+
+  let node: RunningNode;
+  try {
+    node = startNode({
+      registry,
+      peers: pool,
+      metrics: config.metrics ? metrics : false,
+      host: config.host,
+      port: config.port,
+      apiPort: config.api ? config.apiPort : undefined,
+      maxKeyBytes: config.maxKeyBytes,
+      maxValueBytes: config.maxValueBytes,
+      maxBatchKeys: config.maxBatchKeys,
+      apiToken: config.apiToken,
+      apiReadToken: config.apiReadToken,
+      tls: config.tls,
+      onWriteFailed: logWriteFailed(log),
+    });
+  } catch (err) {
+    await Promise.all(own.map((l) => l.close()));
+    const ports = `${config.port}${config.api ? ` and ${config.apiPort}` : ""}`;
+    throw new GeeCacheError("INVALID_ARGUMENT", `cannot listen on ${config.host}:${ports}: ${errorMessage(err)}`);
+  }
+
+  // Discovery starts once this node knows its own address (it may have listened on port 0).
+  const self = pool.self;
+  const found = discovery.create(o, {
+    scheme: schemeOf(self),
+    port: Number(new URL(self.replace(/^[a-z]+:/, "http:")).port),
+    self,
+    warn: (message) => log.warn(message),
+  });
+  const discoveryStop = new AbortController();
+  let started = false;
+  await found.start((urls, addresses) => {
+    const change = pool.setPeers(urls, addresses);
+    if (started) logMembership(log, found.describe, change);
+  }, discoveryStop.signal);
+  started = true;
+
+  if (config.peers.length > 0 && !config.peers.includes(self))
+    log.warn(
+      `--peers does not list this node (${self}); it is on the ring anyway. List every node, this one included, on every node`,
+    );
+  logUp(log, config, node, labels, pool, sources);
+
+  // Under churn evicted values pile up as garbage far past the budget unless collected (gc-pacer.ts).
+  const budget = config.groups.reduce((n, g) => n + g.cacheBytes, 0);
+  const evictions = () =>
+    registry.groups().reduce((n, g) => {
+      const c = g.cacheStats();
+      return n + c.main.evictions + c.hot.evictions;
+    }, 0);
+  new GcPacer({ budget, evictions }).start();
+
+  const stop = shutdown(
+    {
+      drain: config.drain,
+      startDrain: () => node.drain(),
+      stopDiscovery: () => discoveryStop.abort(),
+      stopListening: () => Promise.all([node.stop(), ...own.map((l) => l.close())]),
+      close: () => Promise.all([...sources.map((s) => s.close?.()), pool.close()]),
+      flush: () => loads.forEach((l) => l.flush()), // source failures not yet reported
+    },
+    log,
+  );
+  return { url: node.url, apiUrl: node.apiUrl, self, peers: pool, registry, stop };
+}
+
+/** logUp writes the node's start-up line: where it listens, its ring, its groups and what is on. */
+function logUp(
+  log: ConsolaInstance,
+  config: NodeConfig,
+  node: RunningNode,
+  own: string[],
+  pool: PeerSet,
+  sources: Source[],
+): void {
+  const g = config.groups;
+  const budget = g.reduce((n, x) => n + x.cacheBytes, 0);
+  const groups =
+    g.length === 1
+      ? `group ${g[0]!.name}, budget ${formatBytes(budget)}, source ${sources[0]!.describe}`
+      : `groups ${g.map((x, i) => `${x.name} (${formatBytes(x.cacheBytes)}, ${sources[i]!.describe})`).join(", ")}`;
+  const where = [node.url, ...(node.apiUrl !== node.url ? [`API on ${node.apiUrl}`] : [])];
+  where.push(...own);
+  const extras = [
+    config.ttl ? `ttl ${formatDuration(config.ttl)}` : "",
+    config.token ? "peer token on" : "",
+    config.tls ? "tls on" : "",
+  ].filter(Boolean);
+  log.info(
+    `listening on ${where.join(", ")}; self ${pool.self}, peers ${pool.peers().join(",")}; ${groups}, hash ${config.hash}${extras.map((e) => `, ${e}`).join("")}`,
+  );
+}
