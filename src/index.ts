@@ -1,5 +1,12 @@
 export { type Discovery, type PeerUpdate, staticPeers } from "./cluster/discovery.ts";
 export { observePeer, type PeerObserver, type RequestOutcome } from "./cluster/observe.ts";
+export {
+  type PeerGroup,
+  type PeerGroups,
+  PeerService,
+  type PeerServiceOptions,
+  type ReadContext,
+} from "./cluster/peer-service.ts";
 export { DEFAULT_PEER_TIMEOUT, type MembershipChange, PeerSet, type PeerSetOptions } from "./cluster/peer-set.ts";
 export { PEER_SCHEMES, peerUrl } from "./cluster/peer-url.ts";
 export type {
@@ -10,6 +17,7 @@ export type {
   PeerTransport,
   TransportClient,
 } from "./cluster/transport.ts";
+export { bearerMatches } from "./core/bearer.ts";
 export type { ByteCache } from "./core/byte-cache.ts";
 export { ByteView } from "./core/byteview.ts";
 export { crc32, DEFAULT_REPLICAS, type HashFn, Ring, type RingOptions, wyhash } from "./core/consistent-hash.ts";
@@ -32,7 +40,7 @@ export {
   DEFAULT_HOT_QPS,
   type GroupOptions,
 } from "./group/options.ts";
-export type { PeerClient, PeerGetter, PeerPicker } from "./group/peers.ts";
+export type { PeerClient, PeerPicker } from "./group/peers.ts";
 export { Registry } from "./group/registry.ts";
 export type { GetResult, GroupStats, PeerFailure, WriteResult } from "./group/results.ts";
 export { type ApiOptions, apiHandler, statsHandler } from "./node/api.ts";
@@ -59,7 +67,6 @@ export {
 } from "./sources/postgres.ts";
 export { type SqliteSourceOptions, sqliteSource } from "./sources/sqlite.ts";
 export { type GrpcTransport, type GrpcTransportOptions, grpcTransport } from "./transport/grpc/index.ts";
-export { bearerMatches } from "./transport/http/auth.ts";
 export { HttpPeer, type HttpPeerOptions } from "./transport/http/client.ts";
 export {
   DEFAULT_BASE_PATH,
@@ -67,5 +74,4 @@ export {
   type HttpTransportOptions,
   httpTransport,
 } from "./transport/http/index.ts";
-export { HttpPool, type HttpPoolOptions } from "./transport/http/pool.ts";
 export { type PeerRoutesOptions, peerRoutes } from "./transport/http/routes.ts";

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { encodeResponse } from "../src/core/protocol.ts";
 import type { Getter } from "../src/group/loader.ts";
 import { Registry } from "../src/group/registry.ts";
-import { HttpPool } from "../src/index.ts";
+import { httpTransport, PeerSet } from "../src/index.ts";
 import { apiHandler } from "../src/node/api.ts";
 import { nodeHandlers } from "../src/node/server.ts";
 
@@ -260,9 +260,9 @@ describe("apiHandler", () => {
 });
 
 describe("nodeHandlers", () => {
-  const routes = (pool?: HttpPool) => {
+  const routes = (pool?: PeerSet) => {
     const { registry, group } = setup();
-    return { group, ...nodeHandlers({ registry, pool, maxKeyBytes: MAX_KEY_BYTES }) };
+    return { group, ...nodeHandlers({ registry, peers: pool, maxKeyBytes: MAX_KEY_BYTES }) };
   };
   const get = async (h: (req: Request) => Response | Promise<Response>, path: string) =>
     h(new Request(`http://x${path}`));
@@ -308,7 +308,7 @@ describe("nodeHandlers", () => {
   });
 
   test("/stats names self and the peers when the node has a pool", async () => {
-    const pool = new HttpPool({ self: "http://127.0.0.1:8001" });
+    const pool = new PeerSet({ self: "http://127.0.0.1:8001", transports: [httpTransport()] });
     pool.setPeers(["http://127.0.0.1:8002", "http://127.0.0.1:8001"]);
     const { main } = routes(pool);
     const body = (await (await get(main, "/stats")).json()) as { self: string; peers: string[] };
@@ -325,7 +325,7 @@ describe("nodeHandlers", () => {
     { path: "/index.html", status: 404, body: "no route /index.html\n" }, // "/" is the status page (test/node-status.test.ts)
     { path: "/api/extra?key=Tom", status: 404, body: "no route /api/extra\n" },
   ])("main and api both answer $path with $status", async ({ path, status, body }) => {
-    const { main, api } = routes(new HttpPool({ self: "http://127.0.0.1:8001" }));
+    const { main, api } = routes(new PeerSet({ self: "http://127.0.0.1:8001", transports: [httpTransport()] }));
     for (const h of [main, api]) {
       const res = await get(h, path);
       expect({ status: res.status, body: await res.text() }).toEqual({ status, body });
@@ -333,7 +333,7 @@ describe("nodeHandlers", () => {
   });
 
   test("main serves the peer routes; api does not", async () => {
-    const { main, api } = routes(new HttpPool({ self: "http://127.0.0.1:8001" }));
+    const { main, api } = routes(new PeerSet({ self: "http://127.0.0.1:8001", transports: [httpTransport()] }));
     const peer = await get(main, "/_geecache/scores/Tom");
     const onApi = await get(api, "/_geecache/scores/Tom");
     expect({
@@ -363,7 +363,7 @@ describe("nodeHandlers", () => {
   });
 
   test("the API through main carries the owner from the pool's ring", async () => {
-    const { main } = routes(new HttpPool({ self: "http://127.0.0.1:8001" }));
+    const { main } = routes(new PeerSet({ self: "http://127.0.0.1:8001", transports: [httpTransport()] }));
     const res = await get(main, "/api?key=Tom");
     expect({ status: res.status, owner: res.headers.get("x-geecache-owner") }).toEqual({
       status: 200,

@@ -7,7 +7,7 @@ import { Group } from "../src/group/group.ts";
 import { MAX_KEY_LENGTH } from "../src/group/keys.ts";
 import type { Getter } from "../src/group/loader.ts";
 import type { GroupOptions } from "../src/group/options.ts";
-import type { PeerGetter, PeerPicker } from "../src/group/peers.ts";
+import type { PeerClient, PeerPicker } from "../src/group/peers.ts";
 import type { GetResult, GroupStats } from "../src/group/results.ts";
 import { counting } from "./helpers/counting.ts";
 
@@ -32,8 +32,8 @@ function group(options: Partial<GroupOptions> = {}): Group {
   return new Group({ name: "g", getter: (key) => `v:${key}`, ...options });
 }
 
-/** FakePeer is a PeerGetter whose answer the test chooses; it records every key it is asked for. */
-class FakePeer implements PeerGetter {
+/** FakePeer is a PeerClient whose answer the test chooses; it records every key it is asked for. */
+class FakePeer implements PeerClient {
   readonly keys: string[] = [];
   constructor(
     readonly url: string,
@@ -54,7 +54,7 @@ function valuePeer(options: { size?: number; expiresAt?: number } = {}): FakePee
 }
 
 /** pick names peer for every key (or for the keys `owns` accepts) and counts how often it was asked. */
-function pick(peer: PeerGetter, owns: (key: string) => boolean = () => true): PeerPicker & { calls: number } {
+function pick(peer: PeerClient, owns: (key: string) => boolean = () => true): PeerPicker & { calls: number } {
   const picker = {
     calls: 0,
     pickPeer(key: string) {
@@ -65,8 +65,8 @@ function pick(peer: PeerGetter, owns: (key: string) => boolean = () => true): Pe
   return picker;
 }
 
-/** ownerPeer is a PeerGetter that answers from another Group's getLocal, as a real peer server would. */
-function ownerPeer(owner: Group): PeerGetter {
+/** ownerPeer is a PeerClient that answers from another Group's getLocal, as a real peer server would. */
+function ownerPeer(owner: Group): PeerClient {
   return {
     url: "http://owner",
     async get(_group, key, signal) {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { ByteView } from "../src/core/byteview.ts";
 import { decodeResponse, encodeResponse } from "../src/core/protocol.ts";
 import { Registry } from "../src/group/registry.ts";
-import { HttpPool } from "../src/index.ts";
+import { httpTransport } from "../src/index.ts";
 import { apiHandler } from "../src/node/api.ts";
 
 // GET on /api and on the peer route answers a cache hit without a promise (and /api shares header
@@ -82,8 +82,7 @@ describe("the peer route hit path", () => {
       getter: (key: string) => (key === "missing" ? undefined : `v-${key}`),
       hotCacheRatio: 0,
     });
-    const pool = new HttpPool({ self: "http://a.test:8001" });
-    const handler = pool.handler(registry);
+    const handler = httpTransport().routes!(registry).handler;
     const peer = (method: string, key: string, body?: Uint8Array) =>
       handler(new Request(`http://a.test:8001/_geecache/scores/${encodeURIComponent(key)}`, { method, body }));
     return { peer };

@@ -218,7 +218,7 @@ describe("GET /metrics of a node after known traffic", () => {
     registry.add(
       new Group({ name: "scores", getter: metrics.timeLoads("scores", getter), peers: pool, hotCacheRatio: 0 }),
     );
-    const running = startNode({ registry, pool, port: 0, metrics, sweepInterval: 0 });
+    const running = startNode({ registry, peers: pool, port: 0, metrics, sweepInterval: 0 });
     return { url: running.url, registry, pool, running };
   };
 

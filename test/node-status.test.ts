@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { Group } from "../src/group/group.ts";
 import { Registry } from "../src/group/registry.ts";
-import { HttpPool } from "../src/index.ts";
+import { httpTransport, PeerSet } from "../src/index.ts";
 import { nodeHandlers, startNode } from "../src/node/server.ts";
 import { NodeMetrics } from "../src/observability/metrics/node-metrics.ts";
 import { LoadHistory } from "../src/observability/status/load-history.ts";
@@ -110,8 +110,8 @@ describe("/healthz and /readyz", () => {
   });
 
   test("a started node is ready on the main and the API port, and counts its peers", async () => {
-    const pool = new HttpPool({});
-    const node = startNode({ registry: registryWith(), pool, port: 0, apiPort: 0, sweepInterval: 0 });
+    const pool = new PeerSet({ transports: [httpTransport()] });
+    const node = startNode({ registry: registryWith(), peers: pool, port: 0, apiPort: 0, sweepInterval: 0 });
     try {
       expect(node.apiUrl).not.toBe(node.url);
       pool.setPeers([node.url, "http://127.0.0.1:1", "http://127.0.0.1:2"]);
@@ -134,7 +134,7 @@ describe("/healthz and /readyz", () => {
 describe("/status.json", () => {
   const setup = (metrics: NodeMetrics | false) => {
     let now = 1_000_000;
-    const pool = new HttpPool({ self: "http://127.0.0.1:8001" });
+    const pool = new PeerSet({ self: "http://127.0.0.1:8001", transports: [httpTransport()] });
     pool.setPeers(["http://127.0.0.1:8001", "http://127.0.0.1:8002"]);
     const registry = registryWith();
     const status = new NodeStatus({ registry, pool, metrics: metrics || undefined, now: () => now });
@@ -220,7 +220,7 @@ describe("GET /", () => {
   test("main and api both serve the status page as HTML; other methods get 405", async () => {
     const { main, api } = nodeHandlers({
       registry: registryWith(),
-      pool: new HttpPool({ self: "http://127.0.0.1:8001" }),
+      peers: new PeerSet({ self: "http://127.0.0.1:8001", transports: [httpTransport()] }),
     });
     const got = [];
     for (const h of [main, api]) {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HttpPool } from "../src/index.ts";
+import { httpTransport, PeerSet } from "../src/index.ts";
 import { type RunningNode, requireBinary, spawnNode } from "./helpers/process.ts";
 import { until } from "./helpers/until.ts";
 
@@ -50,7 +50,7 @@ describe("operator logs", () => {
     ]);
     try {
       writeFileSync(peersFile, `${a.url}\n${bUrl}\n`);
-      const ring = new HttpPool({ self: a.url });
+      const ring = new PeerSet({ self: a.url, transports: [httpTransport()] });
       ring.setPeers([a.url, bUrl]);
       const bKeys = Array.from({ length: 200 }, (_, i) => `k${i}`)
         .filter((k) => ring.owner(k) === bUrl)

@@ -4,7 +4,7 @@ import type { Group } from "../src/group/group.ts";
 import type { Getter } from "../src/group/loader.ts";
 import { Registry } from "../src/group/registry.ts";
 import type { GroupStats } from "../src/group/results.ts";
-import { HttpPool } from "../src/index.ts";
+import { httpTransport, PeerSet } from "../src/index.ts";
 import { startNode } from "../src/node/server.ts";
 import { hasOpenssl, makeCerts, type TestCerts } from "./helpers/tls.ts";
 
@@ -25,7 +25,7 @@ interface NodeSpec {
 /** Node is one in-process node with the group "scores", whose loader answers `src:<key>`. */
 interface Node {
   url: string;
-  pool: HttpPool;
+  pool: PeerSet;
   group: Group;
   stop(): Promise<void>;
 }
@@ -34,16 +34,17 @@ const source: Getter = (key) => `src:${key}`;
 
 /** startOne starts a node on port 0; its pool learns its own URL once it listens. */
 function startOne(spec: NodeSpec = {}): Node {
-  const pool = new HttpPool({
+  const http = httpTransport({
     token: spec.token,
     maxValueBytes: MAX_VALUE_BYTES,
     tls: spec.ca ? { ca: spec.ca } : undefined,
   });
+  const pool = new PeerSet({ transports: [http] });
   const registry = new Registry();
   const group = registry.add({ name: "scores", getter: source, peers: pool, hotCacheRatio: 0 });
   const node = startNode({
     registry,
-    pool,
+    peers: pool,
     port: 0,
     maxValueBytes: MAX_VALUE_BYTES,
     apiToken: spec.apiToken,

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { HttpPool } from "../src/index.ts";
+import { httpTransport, PeerSet } from "../src/index.ts";
 import { type ProcessCluster, requireBinary, spawnCluster } from "./helpers/process.ts";
 
 /**
@@ -69,7 +69,7 @@ describe.skipIf(!haveChromium)(`the status page at ${WIDTH} px`, () => {
 
   test("totals, a down peer and a lookup fit the width", async () => {
     const [a, , c] = cluster!.nodes;
-    const ring = new HttpPool({ self: a!.self });
+    const ring = new PeerSet({ self: a!.self, transports: [httpTransport()] });
     ring.setPeers(cluster!.urls);
     for (const key of ["Tom", "Jack", "Sam", "Tom"]) await (await fetch(`${a!.url}/api?key=${key}`)).arrayBuffer();
     // Kill the third node, then ask node 0 for its keys until node 0 marks it down.

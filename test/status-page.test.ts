@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { HttpPool } from "../src/index.ts";
+import { httpTransport, PeerSet } from "../src/index.ts";
 import { type ProcessCluster, type RunningNode, requireBinary, spawnCluster } from "./helpers/process.ts";
 
 /** document is the page's, inside page.evaluate and waitForFunction (the project's tsconfig has no DOM lib). */
@@ -41,7 +41,7 @@ describe.skipIf(!haveChromium)("the status page of a three-node cluster", () => 
     );
     api = cluster.nodes[0]!;
     peers = cluster.urls;
-    const ring = new HttpPool({ self: peers[0]! });
+    const ring = new PeerSet({ self: peers[0]!, transports: [httpTransport()] });
     ring.setPeers(peers);
     owner = (key) => ring.owner(key);
 

@@ -5,7 +5,7 @@ import type { CacheStats } from "../src/group/caches.ts";
 import { Group } from "../src/group/group.ts";
 import type { LoadedValue } from "../src/group/loader.ts";
 import type { GroupOptions } from "../src/group/options.ts";
-import type { PeerGetter } from "../src/group/peers.ts";
+import type { PeerClient } from "../src/group/peers.ts";
 import type { GetResult } from "../src/group/results.ts";
 import { startCluster, type TestCluster, type TestNode } from "./helpers/cluster.ts";
 import { counting } from "./helpers/counting.ts";
@@ -173,7 +173,7 @@ describe("sweep", () => {
 });
 
 /** FakePeer answers from a list, one answer per get, and records the keys it was asked for. */
-class FakePeer implements PeerGetter {
+class FakePeer implements PeerClient {
   readonly url = "http://owner";
   readonly keys: string[] = [];
   constructor(readonly answers: PeerResponse[]) {}

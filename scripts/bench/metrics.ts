@@ -12,7 +12,7 @@
  */
 import { Group } from "../../src/group/group.ts";
 import { Registry } from "../../src/group/registry.ts";
-import { HttpPool } from "../../src/index.ts";
+import { httpTransport, PeerSet } from "../../src/index.ts";
 import { nodeHandlers, startNode } from "../../src/node/server.ts";
 import { NodeMetrics } from "../../src/observability/metrics/node-metrics.ts";
 import { demoSource } from "../../src/sources/demo.ts";
@@ -26,13 +26,17 @@ if (argv[0] === "--serve") {
   const on = argv[1] === "on";
   const metrics = on ? new NodeMetrics() : undefined;
   // A pool of one, as a CLI node without --peers has: each answer names the key's owner.
-  const pool = new HttpPool({ self: "http://127.0.0.1:8001", onPeerRequest: metrics?.onPeerRequest });
+  const pool = new PeerSet({
+    self: "http://127.0.0.1:8001",
+    transports: [httpTransport()],
+    onPeerRequest: metrics?.onPeerRequest,
+  });
   const registry = new Registry();
   const getter = demoSource("scores");
   registry.add(
     new Group({ name: "scores", getter: metrics ? metrics.timeLoads("scores", getter) : getter, peers: pool }),
   );
-  const node = startNode({ registry, pool, port: 0, metrics: metrics ?? false });
+  const node = startNode({ registry, peers: pool, port: 0, metrics: metrics ?? false });
   console.log(`listening on ${node.url}`);
 } else {
   await bench();
@@ -87,10 +91,10 @@ async function bench(): Promise<void> {
 async function inProcess(calls: number): Promise<void> {
   const handlers = (["on", "off"] as const).map((mode) => {
     const metrics = mode === "on" ? new NodeMetrics() : false;
-    const pool = new HttpPool({ self: "http://127.0.0.1:8001" });
+    const pool = new PeerSet({ self: "http://127.0.0.1:8001", transports: [httpTransport()] });
     const registry = new Registry();
     registry.add(new Group({ name: "scores", getter: demoSource("scores"), peers: pool }));
-    return { mode, main: nodeHandlers({ registry, pool, metrics }).main };
+    return { mode, main: nodeHandlers({ registry, peers: pool, metrics }).main };
   });
   const req = new Request("http://127.0.0.1:8001/api?key=Tom");
   const run = async (main: (r: Request) => Response | Promise<Response>) => {

@@ -42,9 +42,6 @@ export interface PeerClient {
   ): Promise<Map<string, PeerResponse | GeeCacheError>>;
 }
 
-/** PeerGetter is the former name of PeerClient, kept for library users. */
-export type PeerGetter = PeerClient;
-
 /** PeerPicker names the peer that owns a key: undefined when this node owns it (or has no peers). */
 export interface PeerPicker {
   pickPeer(key: string): PeerClient | undefined;

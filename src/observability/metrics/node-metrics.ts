@@ -155,8 +155,8 @@ export class NodeMetrics {
   }
 
   /**
-   * onPeerRequest is the pool's observer (HttpPoolOptions.onPeerRequest): it times requests and counts failures per
-   * peer.
+   * onPeerRequest is the PeerSet's observer (PeerSetOptions.onPeerRequest): it times requests and counts failures
+   * per peer.
    */
   readonly onPeerRequest: PeerObserver = (peer, outcome, seconds) => {
     const s = this.#peerSeries(peer);

@@ -4,7 +4,14 @@ import { decodeResponse, encodeResponse } from "../src/core/protocol.ts";
 import { Group } from "../src/group/group.ts";
 import type { Getter } from "../src/group/loader.ts";
 import { Registry } from "../src/group/registry.ts";
-import { DEFAULT_BASE_PATH, DEFAULT_PEER_TIMEOUT, HttpPool, type HttpPoolOptions } from "../src/index.ts";
+import {
+  DEFAULT_BASE_PATH,
+  DEFAULT_PEER_TIMEOUT,
+  type HttpTransportOptions,
+  httpTransport,
+  PeerSet,
+  type PeerSetOptions,
+} from "../src/index.ts";
 import { HttpPeer } from "../src/transport/http/client.ts";
 
 const enc = new TextEncoder();
@@ -15,8 +22,14 @@ const SELF = "http://localhost:8001";
 const PEERS = ["http://localhost:8001", "http://localhost:8002", "http://localhost:8003"];
 const fromHex = (s: string) => new Uint8Array(Buffer.from(s.replaceAll(" ", ""), "hex"));
 
-/** node builds a pool and a registry whose group "scores" records every key its loader is asked for. */
-function node(options: Partial<HttpPoolOptions> = {}) {
+/** httpPeers is a PeerSet over the HTTP transport alone, as a node of HTTP peers has. */
+function httpPeers(options: Partial<PeerSetOptions> & HttpTransportOptions = {}): PeerSet {
+  const { self, hash, replicas, ...http } = options;
+  return new PeerSet({ self, hash, replicas, transports: [httpTransport(http)] });
+}
+
+/** node builds a PeerSet and a registry whose group "scores" records every key its loader is asked for. */
+function node(options: Partial<PeerSetOptions> & HttpTransportOptions = {}) {
   const loaded: string[] = [];
   const getter: Getter = (key) => {
     loaded.push(key);
@@ -25,10 +38,10 @@ function node(options: Partial<HttpPoolOptions> = {}) {
     if (key === "empty") return "";
     return key === "Tom" ? "630" : `v:${key}`;
   };
-  const pool = new HttpPool({ self: SELF, ...options });
+  const pool = httpPeers({ self: SELF, ...options });
   const registry = new Registry();
   const group = registry.add(new Group({ name: "scores", getter, peers: pool, hotCacheRatio: 0 }));
-  return { pool, registry, group, loaded, handler: pool.handler(registry) };
+  return { pool, registry, group, loaded, handler: pool.transports[0]!.routes!(registry).handler };
 }
 
 async function answer(res: Response) {
@@ -40,7 +53,7 @@ async function answer(res: Response) {
   };
 }
 
-describe("HttpPool.handler", () => {
+describe("HTTP peer routes", () => {
   test.each<{
     name: string;
     method?: string;
@@ -211,7 +224,7 @@ describe("HttpPool.handler", () => {
     const loaded: string[] = [];
     const registry = new Registry();
     registry.add({ name: "my-group", getter: (k) => (loaded.push(k), "x") });
-    const res = await new HttpPool({ self: SELF }).handler(registry)(new Request(`${SELF}/_geecache/my%2Dgroup/k`));
+    const res = await httpTransport().routes!(registry).handler(new Request(`${SELF}/_geecache/my%2Dgroup/k`));
     expect({ status: res.status, loaded }).toEqual({ status: 200, loaded: ["k"] });
   });
 
@@ -245,9 +258,9 @@ describe("HttpPool.handler", () => {
   });
 });
 
-describe("HttpPool ring", () => {
+describe("a PeerSet of HTTP peers", () => {
   test("pickPeer is undefined for keys self owns and a peer client (HTTP, health-checked) for the others", () => {
-    const pool = new HttpPool({ self: SELF, hash: "crc32", replicas: 50 });
+    const pool = httpPeers({ self: SELF, hash: "crc32", replicas: 50 });
     pool.setPeers(PEERS);
     const picks = Object.fromEntries(["Tom", "Sam", "/x"].map((k) => [k, pool.pickPeer(k)]));
     expect(picks.Tom).toBeUndefined();
@@ -265,7 +278,7 @@ describe("HttpPool ring", () => {
   });
 
   test("crc32 with 50 replicas routes as Go GeeCache does", () => {
-    const pool = new HttpPool({ self: SELF, hash: "crc32", replicas: 50 });
+    const pool = httpPeers({ self: SELF, hash: "crc32", replicas: 50 });
     pool.setPeers(PEERS);
     expect({ Tom: pool.owner("Tom"), Sam: pool.owner("Sam"), x: pool.owner("/x") }).toEqual({
       Tom: "http://localhost:8001",
@@ -288,7 +301,7 @@ describe("HttpPool ring", () => {
       want: ["http://localhost:8002", SELF],
     },
   ])("setPeers: $name", ({ peers, want }) => {
-    const pool = new HttpPool({ self: `${SELF}/` });
+    const pool = httpPeers({ self: `${SELF}/` });
     if (peers.length) pool.setPeers(peers);
     expect({
       self: pool.self,
@@ -302,14 +315,14 @@ describe("HttpPool ring", () => {
   });
 
   test("with no other peers every key is self's", () => {
-    const pool = new HttpPool({ self: SELF });
+    const pool = httpPeers({ self: SELF });
     pool.setPeers([]);
     const keys = Array.from({ length: 100 }, (_, i) => `k${i}`);
     expect(keys.filter((k) => pool.pickPeer(k) !== undefined || pool.owner(k) !== SELF)).toEqual([]);
   });
 
   test("setPeers keeps the client of a peer that stays", () => {
-    const pool = new HttpPool({ self: SELF });
+    const pool = httpPeers({ self: SELF });
     pool.setPeers(PEERS);
     const before = pool.peer("http://localhost:8002");
     pool.setPeers(PEERS.slice(0, 2));
@@ -320,14 +333,19 @@ describe("HttpPool ring", () => {
   });
 
   test("defaults", () => {
-    const pool = new HttpPool({ self: SELF });
-    expect({ basePath: pool.basePath, peerTimeout: pool.peerTimeout }).toEqual({
+    const http = httpTransport();
+    expect({ basePath: http.basePath, peerTimeout: http.timeout }).toEqual({
       basePath: DEFAULT_BASE_PATH,
       peerTimeout: DEFAULT_PEER_TIMEOUT,
     });
   });
 
-  test.each<{ name: string; options: HttpPoolOptions; error: new (...args: never[]) => Error; message: RegExp }>([
+  test.each<{
+    name: string;
+    options: Partial<PeerSetOptions> & HttpTransportOptions;
+    error: new (...args: never[]) => Error;
+    message: RegExp;
+  }>([
     {
       name: "basePath without a leading slash",
       options: { self: SELF, basePath: "_geecache/" },
@@ -341,22 +359,22 @@ describe("HttpPool ring", () => {
       message: /basePath must start and end with "\/"/,
     },
     {
-      name: "peerTimeout 0",
-      options: { self: SELF, peerTimeout: 0 },
+      name: "timeout 0",
+      options: { self: SELF, timeout: 0 },
       error: RangeError,
-      message: /peerTimeout must be > 0 ms, got 0/,
+      message: /timeout must be > 0 ms, got 0/,
     },
     {
-      name: "peerTimeout below 0",
-      options: { self: SELF, peerTimeout: -5 },
+      name: "timeout below 0",
+      options: { self: SELF, timeout: -5 },
       error: RangeError,
-      message: /peerTimeout must be > 0 ms, got -5/,
+      message: /timeout must be > 0 ms, got -5/,
     },
     {
-      name: "peerTimeout NaN",
-      options: { self: SELF, peerTimeout: NaN },
+      name: "timeout NaN",
+      options: { self: SELF, timeout: NaN },
       error: RangeError,
-      message: /peerTimeout must be > 0 ms, got NaN/,
+      message: /timeout must be > 0 ms, got NaN/,
     },
     {
       name: "a self without a scheme",
@@ -389,12 +407,12 @@ describe("HttpPool ring", () => {
       message: /token must be a non-empty string/,
     },
   ])("rejects $name", ({ options, error, message }) => {
-    expect(() => new HttpPool(options)).toThrow(error as new () => Error);
-    expect(() => new HttpPool(options)).toThrow(message);
+    expect(() => httpPeers(options)).toThrow(error as new () => Error);
+    expect(() => httpPeers(options)).toThrow(message);
   });
 
   test("setPeers rejects a peer that is not an http URL", () => {
-    const pool = new HttpPool({ self: SELF });
+    const pool = httpPeers({ self: SELF });
     expect(() => pool.setPeers(["localhost:8002"])).toThrow(
       /peer URL must look like http:\/\/host:port .*, got "localhost:8002"/,
     );
