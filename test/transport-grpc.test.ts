@@ -1,8 +1,11 @@
-// The transport conformance suite against the gRPC transport (geecachepb.GroupCache over HTTP/2).
+// The transport conformance suites against the gRPC transport (geecachepb.GroupCache over HTTP/2).
 import { grpcTransport } from "../src/transport/grpc/index.ts";
-import { transportCases } from "./transport.cases.ts";
+import { type TransportFactory, transportCases } from "./transport.cases.ts";
+import { transportRuleCases } from "./transport-rules.cases.ts";
 
-transportCases({
+const grpc: TransportFactory = {
   name: "grpc",
   make: (o) => grpcTransport({ token: o.token, timeout: o.timeout, maxValueBytes: o.maxValueBytes }),
-});
+};
+transportCases(grpc);
+transportRuleCases(grpc);
