@@ -1,4 +1,4 @@
-import { SlotLists } from "./_slot-lists.ts";
+import { PROBATION, PROTECTED, WINDOW, WindowAdmission } from "./_admission.ts";
 import type { ByteCache } from "./byte-cache.ts";
 import { FrequencySketch, hashKey } from "./frequency-sketch.ts";
 import type { LRUOptions, Sized } from "./lru.ts";
@@ -7,15 +7,8 @@ import { utf8Length } from "./utf8.ts";
 /** TinyLFUOptions configures a TinyLFU: the same fields as LRUOptions. */
 export type TinyLFUOptions<V extends Sized> = LRUOptions<V>;
 
-/** TINYLFU_WINDOW is the admission window's share of the budget. */
-export const TINYLFU_WINDOW = 0.01;
-/** TINYLFU_PROTECTED is the protected segment's share of the main region (the rest is probation). */
-export const TINYLFU_PROTECTED = 0.8;
+export { TINYLFU_PROTECTED, TINYLFU_WINDOW } from "./_admission.ts";
 
-// The three lists of SlotLists: slot 0-2 are their sentinels.
-const WINDOW = 0;
-const PROBATION = 1;
-const PROTECTED = 2;
 // A slot's word above its list bits holds its pending hits: counted, not yet in the sketch (0-16).
 // 16 pending hits take a key without counts as far as the sketch goes (15 + the doorkeeper).
 const PENDING_ONE = 4;
@@ -24,14 +17,9 @@ const PENDING_FULL = 16 * PENDING_ONE;
 /**
  * TinyLFU is a byte-budgeted W-TinyLFU cache. A new entry enters an LRU admission window (1% of
  * the budget); an entry pushed out of the window is a candidate for the main region, a segmented
- * LRU of probation (20%) and protected (80%); a hit in probation promotes to protected, whose
- * overflow is demoted back to probation.
- *
- * Admission with sizes: when the main region has no room for a candidate, the victims are the
- * fewest entries from probation's LRU end (then protected's) whose bytes make room. The candidate
- * is admitted, evicting them all, only if its sketch frequency is greater than the SUM of theirs:
- * keeping it must promise more hits than keeping the entries it displaces. Otherwise the
- * candidate is dropped. Both leave through onEvicted. Ties go to the victims (scan resistance).
+ * LRU of probation (20%) and protected (80%), admitted only if its sketch frequency is greater
+ * than the sum of the victims' it would displace (WindowAdmission, in _admission.ts); displaced
+ * victims and dropped candidates leave through onEvicted.
  *
  * A hit is counted in the slot's own record (up to 16 pending), not in the sketch: the sketch's
  * cache line is touched when the entry leaves or before the counts halve, and an estimate is what
@@ -40,17 +28,12 @@ const PENDING_FULL = 16 * PENDING_ONE;
  * its next halving (Caffeine too counts only increments that can add), so a hot key's hits cost
  * almost what an LRU's do.
  */
-export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<V> {
-  private evicted = 0;
+export class TinyLFU<V extends Sized> extends WindowAdmission<V> implements ByteCache<V> {
   // The sketch records a slot's pending hits before it halves, so no hit is lost to aging.
   private readonly sketch = new FrequencySketch(undefined, () => this.recordAll());
-  private readonly limit: number;
-  private readonly windowMax: number;
-  private readonly protectedMax: number;
   private readonly onEvicted: ((key: string, value: V) => void) | undefined;
 
   constructor(options: TinyLFUOptions<V> = {}) {
-    super(3);
     const { maxBytes = 0, onEvicted } = options;
     if (typeof maxBytes !== "number" || !Number.isInteger(maxBytes) || maxBytes < 0) {
       throw new RangeError(`TinyLFU: maxBytes must be a finite integer >= 0 (0 = unlimited), got ${maxBytes}`);
@@ -58,10 +41,8 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
     if (onEvicted !== undefined && typeof onEvicted !== "function") {
       throw new TypeError(`TinyLFU: onEvicted must be a function (key, value) => void, got ${typeof onEvicted}`);
     }
-    this.limit = maxBytes;
+    super(maxBytes);
     this.onEvicted = onEvicted;
-    this.windowMax = maxBytes === 0 ? Infinity : Math.floor(maxBytes * TINYLFU_WINDOW);
-    this.protectedMax = maxBytes === 0 ? Infinity : Math.floor((maxBytes - this.windowMax) * TINYLFU_PROTECTED);
   }
 
   /** get returns the value for key, counts the access and refreshes its recency (promoting out of probation). */
@@ -201,7 +182,7 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
   }
 
   // frequency is slot i's estimate: the sketch's count as it will be once the slot's pending hits are recorded.
-  private frequency(i: number): number {
+  protected frequency(i: number): number {
     return this.sketch.frequency(this.links[4 * i + 2]!, this.links[4 * i + 3]! >>> 2);
   }
 
@@ -217,86 +198,5 @@ export class TinyLFU<V extends Sized> extends SlotLists<V> implements ByteCache<
   private recordAll(): void {
     const values = this.valList;
     for (let i = this.lists; i < this.used; i++) if (values[i] !== undefined) this.record(i);
-  }
-
-  // touch refreshes slot i after an access: to the front of its list, or from probation to protected.
-  private touch(i: number): void {
-    const r = this.listOf(i);
-    if (r === PROBATION) this.promote(i);
-    else if (this.links[4 * r] !== i) this.bump(i, r);
-  }
-
-  // promote moves slot i from probation to protected, demoting protected's least recent entries to
-  // probation until protected fits its share again.
-  private promote(i: number): void {
-    this.moveFront(i, PROTECTED);
-    while (this.listBytes[PROTECTED]! > this.protectedMax) {
-      const t = this.links[4 * PROTECTED + 1]!;
-      if (t === i) break;
-      this.moveFront(t, PROBATION);
-    }
-  }
-
-  // restoreBudget moves the window's overflow to the main region through admission, then evicts
-  // victims while still over the budget (a replaced value grew, or the main region was too small).
-  private restoreBudget(): void {
-    while (this.listBytes[WINDOW]! > this.windowMax) {
-      const c = this.links[4 * WINDOW + 1]!;
-      this.moveFront(c, PROBATION);
-      this.admit(c);
-    }
-    while (this.total > this.limit) {
-      this.evicted++;
-      this.evict(this.victim());
-    }
-  }
-
-  // admit decides between candidate c (just moved to probation's front) and the victims that
-  // would make room for it, evicting whichever side loses.
-  private admit(c: number): void {
-    const need = this.total - this.limit;
-    if (need <= 0) return;
-    const links = this.links;
-    const freq = this.frequency(c);
-    let freed = 0;
-    let sum = 0;
-    let n = 0;
-    let s = PROBATION;
-    let v = links[4 * PROBATION + 1]!;
-    while (freed < need) {
-      if (v === c) v = links[4 * v + 1]!; // never a victim of itself
-      if (v === s) {
-        if (s === PROTECTED) break;
-        s = PROTECTED;
-        v = links[4 * PROTECTED + 1]!;
-        continue;
-      }
-      sum += this.frequency(v);
-      if (sum >= freq) {
-        this.evicted++;
-        this.evict(c);
-        return;
-      }
-      freed += this.cost(v);
-      n++;
-      v = links[4 * v + 1]!;
-    }
-    // Admitted: evict the same n victims, taken again from the LRU ends.
-    for (; n > 0; n--) {
-      let t = links[4 * PROBATION + 1]!;
-      if (t === c) t = links[4 * c + 1]!;
-      if (t === PROBATION) t = links[4 * PROTECTED + 1]!;
-      this.evicted++;
-      this.evict(t);
-    }
-  }
-
-  // victim is the slot evicted next when the budget forces one out: probation's LRU end first.
-  private victim(): number {
-    const links = this.links;
-    let t = links[4 * PROBATION + 1]!;
-    if (t === PROBATION) t = links[4 * PROTECTED + 1]!;
-    if (t === PROTECTED) t = links[4 * WINDOW + 1]!;
-    return t;
   }
 }
