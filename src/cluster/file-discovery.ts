@@ -41,7 +41,7 @@ export function fileDiscovery(options: FileDiscoveryOptions): Discovery {
   return {
     describe: `file ${options.path}`,
     async start(update, signal) {
-      let last = "";
+      let last: string | undefined; // the list last applied; none yet, so the first read is reported even when empty
       let lastError = "";
       const poll = async () => {
         try {

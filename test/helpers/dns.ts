@@ -24,6 +24,9 @@ export interface DnsServer extends AsyncDisposable {
   server: string;
   /** setHosts replaces the A/AAAA records ("ADDRESS NAME" lines) and waits until dnsmasq answers from them. */
   setHosts(records: Array<[address: string, name: string]>): Promise<void>;
+  /** pause stops dnsmasq (SIGSTOP): queries go unanswered, as of a server that is down, until resume. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,7 @@ export async function startDns(hosts: Array<[string, string]>, srv: SrvRecord[] 
         "--bind-interfaces",
         "--no-resolv",
         "--no-hosts",
+        "--local=/test/", // a .test name without records is NXDOMAIN, as from the zone's own server (not REFUSED)
         `--addn-hosts=${hostsFile}`,
         "--local-ttl=0",
         "--user=root",
@@ -80,6 +84,7 @@ export async function startDns(hosts: Array<[string, string]>, srv: SrvRecord[] 
     const names = new Set(hosts.map(([, n]) => n)); // every name served so far
     const stop = async () => {
       proc.kill("SIGTERM");
+      proc.kill("SIGCONT"); // a paused dnsmasq acts on the SIGTERM once it runs again
       await proc.exited;
       rmSync(dir, { recursive: true, force: true });
     };
@@ -98,6 +103,8 @@ export async function startDns(hosts: Array<[string, string]>, srv: SrvRecord[] 
         };
         await until("dnsmasq to answer from the new hosts file", answersAll, { timeoutMs: 2000, intervalMs: 20 });
       },
+      pause: () => proc.kill("SIGSTOP"),
+      resume: () => proc.kill("SIGCONT"),
       stop,
       [Symbol.asyncDispose]: stop,
     };
