@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { DEFAULT_MAX_KEY_BYTES } from "../src/core/limits.ts";
 import type { ClusterReport } from "../src/observability/status/cluster-view.ts";
 import type { LookupReport } from "../src/observability/status/lookup.ts";
+import { grpcTransport } from "../src/transport/grpc/index.ts";
 import { httpTransport } from "../src/transport/http/index.ts";
 import { startCluster } from "./helpers/cluster.ts";
 import { hasOpenssl, makeCerts } from "./helpers/tls.ts";
@@ -126,6 +127,30 @@ describe("/status/lookup", () => {
     expect((await getJson(url)).status).toBe(401);
     const ok = await getJson<LookupReport>(url, { headers: { authorization: "Bearer rt" } });
     expect([ok.status, ok.body.atOwner]).toEqual([200, { node: cluster.urls[1]!, cached: false }]);
+  });
+});
+
+describe("gRPC peers", () => {
+  test("are listed without detail: their status and lookups are served on their HTTP port, not asked over gRPC", async () => {
+    await using cluster = await startCluster(2, { transport: () => grpcTransport() });
+    const [a] = cluster.nodes;
+    const key = cluster.keyOwnedBy(1, "look");
+    const view = (await getJson<ClusterReport>(`${a!.httpUrl}/cluster.json`)).body;
+    const lookup = (await getJson<LookupReport>(`${a!.httpUrl}/status/lookup?key=${key}`)).body;
+    expect({ nodes: view.nodes.map((n) => [n.url, n.ok]), answered: view.answered, atOwner: lookup.atOwner }).toEqual({
+      nodes: [
+        [cluster.urls[0]!, true],
+        [cluster.urls[1]!, false],
+      ],
+      answered: 1,
+      atOwner: { node: cluster.urls[1]!, cached: false, error: "not an http(s) peer: ask its HTTP port" },
+    });
+    expect(view.nodes[1]).toEqual({
+      url: cluster.urls[1]!,
+      ok: false,
+      self: false,
+      error: "not an http(s) peer: its status is served on its HTTP port",
+    });
   });
 });
 
