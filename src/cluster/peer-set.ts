@@ -2,24 +2,21 @@ import { Ring, type RingOptions } from "../core/consistent-hash.ts";
 import { GeeCacheError } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import type { PeerPicker } from "../group/peers.ts";
+import { closeQuietly } from "./_close-quietly.ts";
 import { DEFAULT_DNS_INTERVAL } from "./dns-discovery.ts";
+import { Handoff, type HandoffStats, handoffWindow } from "./handoff.ts";
 import { type HealthOptions, type PeerHealthState, withHealth } from "./health.ts";
 import { observePeer, type PeerObserver } from "./observe.ts";
 import { peerUrl } from "./peer-url.ts";
 import type { PeerTransport, TransportClient } from "./transport.ts";
+
+export { type HandoffStats, handoffWindow } from "./handoff.ts";
 
 /** DEFAULT_COPIES: a written value lives on its owner only unless told otherwise. */
 export const DEFAULT_COPIES = 1;
 
 /** DEFAULT_PEER_TIMEOUT bounds one peer request: 2 s. */
 export const DEFAULT_PEER_TIMEOUT = 2000;
-/**
- * handoffWindow is how long the ring before a change is remembered for handoff peeks: two discovery
- * polls (a change must be seen twice) and a peer timeout, so the previous owner may still be peeked.
- */
-export function handoffWindow(pollInterval: number, peerTimeout: number): number {
-  return 2 * pollInterval + peerTimeout;
-}
 /** DEFAULT_HANDOFF_WINDOW is handoffWindow of the default DNS interval and peer timeout: 12 s. */
 export const DEFAULT_HANDOFF_WINDOW = handoffWindow(DEFAULT_DNS_INTERVAL, DEFAULT_PEER_TIMEOUT);
 
@@ -29,13 +26,6 @@ export interface MembershipChange {
   left: string[];
   /** peers is the whole ring after the change, self included. */
   peers: string[];
-}
-
-/** HandoffStats count the peeks a new owner made at a key's previous owner before loading. */
-export interface HandoffStats {
-  peeks: number;
-  peekHits: number;
-  peekErrors: number;
 }
 
 /** PeerSetOptions configure a node's view of its cluster. */
@@ -76,7 +66,8 @@ interface Member {
  */
 export class PeerSet implements PeerPicker {
   readonly transports: readonly PeerTransport[];
-  readonly handoff: HandoffStats = { peeks: 0, peekHits: 0, peekErrors: 0 };
+  /** handoff counts the peeks this node made at previous owners. */
+  readonly handoff: HandoffStats;
   /** changes counts the changes of membership applied since start. */
   changes = 0;
   #self: string | undefined;
@@ -84,12 +75,10 @@ export class PeerSet implements PeerPicker {
   #addresses: ReadonlyMap<string, string> = new Map();
   #ring: Ring;
   #members = new Map<string, Member>(); // one per peer but self
-  #previous: { ring: Ring; until: number; members: Map<string, Member> } | undefined;
-  #closeTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #ringOptions: RingOptions;
   readonly #options: PeerSetOptions;
-  readonly #now: () => number;
   readonly #window: number;
+  readonly #handoff: Handoff;
 
   constructor(options: PeerSetOptions) {
     if (!options.transports || options.transports.length === 0)
@@ -98,9 +87,10 @@ export class PeerSet implements PeerPicker {
       throw new RangeError(`PeerSet copies must be a whole number >= 1, got ${options.copies}`);
     this.transports = options.transports;
     this.#options = options;
-    this.#now = options.now ?? Date.now;
     this.#window = options.handoffWindow ?? DEFAULT_HANDOFF_WINDOW;
     if (!(this.#window >= 0)) throw new RangeError(`PeerSet handoffWindow must be >= 0 ms, got ${this.#window}`);
+    this.#handoff = new Handoff(this.#window, options.now ?? Date.now, () => this.#members);
+    this.handoff = this.#handoff.stats;
     this.#ringOptions = { replicas: options.replicas, hash: options.hash };
     this.#ring = new Ring(this.#ringOptions);
     if (options.self !== undefined) this.setSelf(options.self);
@@ -151,7 +141,7 @@ export class PeerSet implements PeerPicker {
     const changed = joined.length > 0 || left.length > 0;
     // The ring before a change is kept for handoff peeks, with the clients of nodes that left.
     if (remember && changed && this.#window > 0)
-      this.#remember(before, members, before.size === 0 ? this.#ringWithout(urls) : this.#ring);
+      this.#handoff.remember(before, members, before.size === 0 ? this.#ringWithout(urls) : this.#ring);
     else for (const url of left) void closeQuietly(before.get(url)!.client);
     for (const url of moved) void closeQuietly(before.get(url)!.client);
     // A new ring, swapped in whole: a lookup in flight sees the old ring or the new one, never half of each.
@@ -163,26 +153,6 @@ export class PeerSet implements PeerPicker {
       this.#options.onChange?.(change);
     }
     return change;
-  }
-
-  /**
-   * #remember keeps the ring before a change for handoff peeks. A node joining a cluster had no
-   * ring before; for it, the previous owners are the owners of a ring of the others alone.
-   */
-  #remember(before: Map<string, Member>, now: Map<string, Member>, ring: Ring): void {
-    const keep = new Map<string, Member>(before.size === 0 ? now : before);
-    for (const [url, m] of this.#previous?.members ?? [])
-      if (!keep.has(url) && !now.has(url)) void closeQuietly(m.client);
-    this.#previous = { ring, until: this.#now() + this.#window, members: keep };
-    clearTimeout(this.#closeTimer);
-    this.#closeTimer = setTimeout(() => this.#forgetPrevious(), this.#window);
-    this.#closeTimer.unref?.();
-  }
-
-  #forgetPrevious(): void {
-    const prev = this.#previous;
-    this.#previous = undefined;
-    for (const [url, m] of prev?.members ?? []) if (this.#members.get(url) !== m) void closeQuietly(m.client);
   }
 
   #ringWithout(urls: string[]): Ring {
@@ -222,30 +192,15 @@ export class PeerSet implements PeerPicker {
    * (undefined if that was this node or the same owner).
    */
   previousOwner(key: string): TransportClient | undefined {
-    const prev = this.#previous;
-    if (!prev || this.#now() >= prev.until) return undefined;
-    const was = prev.ring.get(key);
-    if (was === undefined || was === this.#self || was === this.#ring.get(key)) return undefined;
-    const client = prev.members.get(was)?.client;
-    return client?.peek && !client.unroutable?.(key) ? client : undefined;
+    return this.#handoff.previousOwner(key, this.#self, this.#ring);
   }
 
   /**
    * peekPrevious asks key's previous owner for its cached copy only (see PeerPicker); failures count and resolve
    * undefined.
    */
-  async peekPrevious(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined> {
-    const client = this.previousOwner(key);
-    if (!client) return undefined;
-    this.handoff.peeks++;
-    try {
-      const res = await client.peek!(group, key, signal);
-      if (res) this.handoff.peekHits++;
-      return res;
-    } catch {
-      this.handoff.peekErrors++;
-      return undefined;
-    }
+  peekPrevious(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined> {
+    return this.#handoff.peek(this.previousOwner(key), group, key, signal);
   }
 
   /** copies is on how many nodes a written value lives (1 = its owner only). */
@@ -280,10 +235,8 @@ export class PeerSet implements PeerPicker {
 
   /** close closes every client and transport. */
   async close(): Promise<void> {
-    clearTimeout(this.#closeTimer);
-    const clients = [...this.#members.values(), ...(this.#previous?.members.values() ?? [])].map((m) => m.client);
+    const clients = [...[...this.#members.values()].map((m) => m.client), ...this.#handoff.clear()];
     this.#members = new Map();
-    this.#previous = undefined;
     await Promise.allSettled([...new Set(clients)].map((c) => c.close?.()));
     await Promise.allSettled(this.transports.map((t) => t.close?.()));
   }
@@ -319,13 +272,5 @@ export class PeerSet implements PeerPicker {
         `no transport speaks to peer ${url} (have ${this.transports.map((tr) => tr.name).join(", ")})`,
       );
     return t;
-  }
-}
-
-async function closeQuietly(client: TransportClient): Promise<void> {
-  try {
-    await client.close?.();
-  } catch {
-    // a client that fails to close has nothing left to free
   }
 }
