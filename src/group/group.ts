@@ -1,16 +1,16 @@
 import { ByteView } from "../core/byteview.ts";
-import { type GeeCacheError, isNotFound } from "../core/errors.ts";
+import type { GeeCacheError } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import { SingleFlight } from "../core/singleflight.ts";
 import { withSignal } from "./abort.ts";
 import { getMany } from "./batch.ts";
 import { type Cache, type CacheStats, Caches, Entry } from "./caches.ts";
 import { checkKey, keyError } from "./keys.ts";
-import { entryOf, type Getter, load } from "./loader.ts";
+import { MissPath } from "./miss-path.ts";
 import { type GroupOptions, groupSettings } from "./options.ts";
 import type { PeerPicker } from "./peers.ts";
-import { hotChoice, Popularity } from "./popularity.ts";
-import { failure, removeEverywhere, takeOver, type WriteContext, writeCopies } from "./replicas.ts";
+import { Popularity } from "./popularity.ts";
+import { failure, removeEverywhere, type WriteContext, writeCopies } from "./replicas.ts";
 import type { GetResult, GroupStats, PeerFailure, WriteResult } from "./results.ts";
 import { WriteMarks } from "./write-marks.ts";
 
@@ -24,10 +24,7 @@ export class Group {
   readonly cacheBytes: number;
   readonly ttl: number;
   readonly stale: number;
-  readonly #getter: Getter;
   readonly #peers: PeerPicker | undefined;
-  readonly #keepsHot: (minuteQps: number | undefined) => boolean; // the owner's rate against hotQps, else the coin
-  readonly #hotTtl: number; // 0 = hot copies and fallback loads are not kept
   readonly #popularity: Popularity; // request rates of the keys this node owns
   readonly #now: () => number;
   readonly #caches: Caches; // main and hot, under cacheBytes
@@ -35,6 +32,7 @@ export class Group {
   readonly #local = new SingleFlight<GetResult>(); // loader calls; never waits on a peer
   readonly #marks = new WriteMarks(); // lets a set or remove win over loads in flight
   readonly #writes: WriteContext;
+  readonly #miss: MissPath; // what a get does when the caches miss
   readonly #stats: GroupStats = {
     gets: 0,
     cacheHits: 0,
@@ -50,13 +48,10 @@ export class Group {
   constructor(options: GroupOptions) {
     const settings = groupSettings(options);
     this.name = settings.name;
-    this.#getter = settings.getter;
     this.cacheBytes = settings.cacheBytes;
     this.#caches = new Caches(settings.cacheBytes, settings.admission);
     this.ttl = settings.ttl;
     this.stale = settings.stale;
-    this.#keepsHot = hotChoice(settings.hotQps, settings.hotCacheRatio, settings.random);
-    this.#hotTtl = settings.hotTtl;
     this.#peers = settings.peers;
     this.#now = settings.now;
     this.#popularity = new Popularity(settings.now);
@@ -66,6 +61,16 @@ export class Group {
       peers: this.#peers,
       failed: (peer, err) => (this.#stats.peerErrors++, failure(peer, err)),
     };
+    this.#miss = new MissPath(settings, {
+      caches: this.#caches,
+      stats: this.#stats,
+      popularity: this.#popularity,
+      local: this.#local,
+      marks: this.#marks,
+      lookup: (key) => this.lookup(key),
+      lookupMain: (key) => this.#lookupIn(this.#caches.main, key, "main"),
+      expiry: (ttl, expiresAt) => this.#expiry(ttl, expiresAt),
+    });
   }
 
   /** get returns the value of key, loading it on a miss; see `getEntry`. */
@@ -89,7 +94,7 @@ export class Group {
       return Promise.resolve(hit);
     }
     this.#stats.loads++;
-    return withSignal(() => this.#flight.do(key, () => this.#load(key)), options?.signal);
+    return withSignal(() => this.#flight.do(key, () => this.#miss.load(key)), options?.signal);
   }
 
   /**
@@ -104,8 +109,8 @@ export class Group {
       flight: this.#flight,
       peers: this.#peers,
       lookup: (k: string) => this.lookup(k),
-      load: (k: string) => this.#load(k),
-      viaPeer: (k: string, ask: () => Promise<PeerResponse>) => this.#viaPeer(k, ask),
+      load: (k: string) => this.#miss.load(k),
+      viaPeer: (k: string, ask: () => Promise<PeerResponse>) => this.#miss.viaPeer(k, ask),
     };
     return getMany(parts, keys, options?.signal);
   }
@@ -128,7 +133,7 @@ export class Group {
       return Promise.resolve(hit);
     }
     this.#stats.loads++;
-    return withSignal(() => this.#loadLocally(key), options?.signal).then((r) => ({ ...r, minuteQps }));
+    return withSignal(() => this.#miss.loadLocally(key), options?.signal).then((r) => ({ ...r, minuteQps }));
   }
 
   /**
@@ -238,86 +243,15 @@ export class Group {
     return this.#caches.sweep(this.#now(), budget, this.stale);
   }
 
-  async #load(key: string): Promise<GetResult> {
-    // Another flight may have filled the cache between our miss and this call (groupcache's load race).
-    const hit = this.lookup(key);
-    if (hit) return hit;
-    this.#stats.loadsDeduped++;
-    const peer = this.#peers?.pickPeer(key);
-    if (!peer) this.#popularity.record(key); // a key this node owns
-    return peer ? this.#viaPeer(key, () => peer.get(this.name, key)) : this.#loadLocally(key);
-  }
-
-  /** #viaPeer takes the owner's answer (maybe into the hot cache) and loads locally when the owner failed. */
-  async #viaPeer(key: string, ask: () => Promise<PeerResponse>): Promise<GetResult> {
-    const mark = this.#marks.begin(key);
-    try {
-      const res = await ask();
-      this.#stats.peerLoads++;
-      const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
-      if (!mark.stale && this.#keepsHot(res.minuteQps) && !this.#expired(entry)) this.#keep(key, entry, true);
-      return { value: entry.value, expiresAt: entry.expiresAt, from: "peer" };
-    } catch (err) {
-      if (isNotFound(err)) throw err;
-      this.#stats.peerErrors++;
-    } finally {
-      this.#marks.end(key, mark);
-    }
-    // The owner failed: load here (a copy holder's written value first), but keep the value only
-    // as a short-lived copy, so it cannot outlive the owner's return by more than hotTtl.
-    return this.#loadLocally(key, false, true);
-  }
-
-  /**
-   * #keep caches a value loaded here: in the main cache when this node owns key, else as a copy living at most hotTtl.
-   */
-  #keep(key: string, entry: Entry, copyOnly: boolean): void {
-    if (copyOnly) this.#caches.keepHot(key, entry, this.#hotTtl, this.#now());
-    else this.#caches.populate(this.#caches.main, key, entry);
-  }
-
   /** dropHot removes the hot copies whose key matches (those taken from a peer that restarted); it returns how many. */
   dropHot(matches: (key: string) => boolean): number {
     return this.#caches.dropHot(matches);
-  }
-
-  #loadLocally(key: string, refresh = false, fallback = false): Promise<GetResult> {
-    return this.#local.do(key, async () => {
-      if (!refresh) {
-        const hit = this.#lookupIn(this.#caches.main, key, "main");
-        if (hit) return hit;
-      }
-      const mark = this.#marks.begin(key);
-      try {
-        // Handoff or a written copy: another node may hold key; taking its value spares the source.
-        const taken =
-          refresh || !this.#peers
-            ? undefined
-            : (this.#caches.copyOf(key, this.#now()) ?? (await takeOver(this.name, this.#peers, key)));
-        const copy = taken && new Entry(ByteView.adopt(taken.value), taken.expiresAt);
-        if (copy && !this.#expired(copy)) {
-          if (!mark.stale) this.#keep(key, copy, fallback);
-          return { value: copy.value, expiresAt: copy.expiresAt, from: "peer" as const };
-        }
-        const loaded = await load(this.name, this.#getter, key, () => this.#stats.localLoadErrs++);
-        const entry = entryOf(this.name, key, loaded, (ttl, expiresAt) => this.#expiry(ttl, expiresAt));
-        this.#stats.localLoads++;
-        if (!mark.stale && !this.#expired(entry)) this.#keep(key, entry, fallback);
-        return { value: entry.value, expiresAt: entry.expiresAt, from: "loader" as const };
-      } finally {
-        this.#marks.end(key, mark);
-      }
-    });
   }
 
   #expiry(ttl: number | undefined, expiresAt: number | undefined): number {
     if (expiresAt !== undefined && expiresAt > 0) return expiresAt;
     const t = ttl ?? this.ttl;
     return t > 0 ? this.#now() + t : 0;
-  }
-
-  #expired(e: Entry): boolean {
-    return e.expiresAt !== 0 && this.#now() >= e.expiresAt;
   }
 
   #lookupIn(cache: Cache, key: string, from: "main" | "hot"): GetResult | undefined {
@@ -336,7 +270,7 @@ export class Group {
           cache.lru.remove(key);
           return undefined;
         }
-        if (!this.#local.inFlight(key)) this.#loadLocally(key, true).catch(() => {}); // counted in localLoadErrs
+        if (!this.#local.inFlight(key)) this.#miss.loadLocally(key, true).catch(() => {}); // counted in localLoadErrs
       }
     }
     cache.hits++;
