@@ -1,18 +1,18 @@
-import { ByteView } from "../core/byteview.ts";
+import type { ByteView } from "../core/byteview.ts";
 import type { GeeCacheError } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import { SingleFlight } from "../core/singleflight.ts";
 import { withSignal } from "./abort.ts";
 import { getMany } from "./batch.ts";
-import { type Cache, type CacheStats, Caches, Entry } from "./caches.ts";
-import { checkKey, keyError } from "./keys.ts";
+import { type Cache, type CacheStats, Caches } from "./caches.ts";
+import { keyError } from "./keys.ts";
 import { MissPath } from "./miss-path.ts";
 import { type GroupOptions, groupSettings } from "./options.ts";
 import type { PeerPicker } from "./peers.ts";
 import { Popularity } from "./popularity.ts";
-import { failure, removeEverywhere, type WriteContext, writeCopies } from "./replicas.ts";
-import type { GetResult, GroupStats, PeerFailure, WriteResult } from "./results.ts";
+import type { GetResult, GroupStats, WriteResult } from "./results.ts";
 import { WriteMarks } from "./write-marks.ts";
+import { type WriteOptions, Writes } from "./writes.ts";
 
 /**
  * Group is a named cache with a loader. A get looks in the main cache, then the hot cache, then
@@ -30,8 +30,7 @@ export class Group {
   readonly #caches: Caches; // main and hot, under cacheBytes
   readonly #flight = new SingleFlight<GetResult>(); // gets: peer fetch or local load
   readonly #local = new SingleFlight<GetResult>(); // loader calls; never waits on a peer
-  readonly #marks = new WriteMarks(); // lets a set or remove win over loads in flight
-  readonly #writes: WriteContext;
+  readonly #writes: Writes; // sets and removes, cluster-wide and local
   readonly #miss: MissPath; // what a get does when the caches miss
   readonly #stats: GroupStats = {
     gets: 0,
@@ -55,21 +54,20 @@ export class Group {
     this.#peers = settings.peers;
     this.#now = settings.now;
     this.#popularity = new Popularity(settings.now);
-    // What cluster-wide writes need of this group; an unreachable peer counts as a peer error.
-    this.#writes = {
-      group: this.name,
-      peers: this.#peers,
-      failed: (peer, err) => (this.#stats.peerErrors++, failure(peer, err)),
-    };
+    const caches = this.#caches;
+    const stats = this.#stats;
+    const marks = new WriteMarks(); // lets a set or remove win over loads in flight
+    const expiry = (ttl: number | undefined, expiresAt: number | undefined) => this.#expiry(ttl, expiresAt);
+    this.#writes = new Writes(settings, { caches, stats, marks, flight: this.#flight, local: this.#local, expiry });
     this.#miss = new MissPath(settings, {
-      caches: this.#caches,
-      stats: this.#stats,
+      caches,
+      stats,
       popularity: this.#popularity,
       local: this.#local,
-      marks: this.#marks,
+      marks,
       lookup: (key) => this.lookup(key),
-      lookupMain: (key) => this.#lookupIn(this.#caches.main, key, "main"),
-      expiry: (ttl, expiresAt) => this.#expiry(ttl, expiresAt),
+      lookupMain: (key) => this.#lookupIn(caches.main, key, "main"),
+      expiry,
     });
   }
 
@@ -154,74 +152,36 @@ export class Group {
    * and drops stale hot copies on every other peer. It resolves with the peers that could not be
    * reached; a set always wins over a load of key that is in flight.
    */
-  async set(
-    key: string,
-    value: Uint8Array | string | ByteView,
-    options: { ttl?: number; expiresAt?: number } = {},
-  ): Promise<WriteResult> {
-    checkKey(this.name, key);
-    const view = ByteView.from(value);
-    const expiresAt = this.#expiry(options.ttl, options.expiresAt);
-    // Our hot copy, if any, is stale now; a node that owns key or holds a copy keeps the value.
-    const { owner, holder, failed } = await writeCopies(this.#writes, key, view, expiresAt);
-    const at = expiresAt > 0 ? { expiresAt } : { ttl: 0 }; // 0 is already resolved: never
-    if (owner) this.setLocal(key, view, at);
-    else if (holder) this.setCopy(key, view, at);
-    else this.removeLocal(key);
-    return { failed };
+  set(key: string, value: Uint8Array | string | ByteView, options?: WriteOptions): Promise<WriteResult> {
+    return this.#writes.set(key, value, options);
   }
 
   /** remove drops key from every node's caches; it resolves with the peers that could not be reached. */
-  async remove(key: string): Promise<WriteResult> {
-    checkKey(this.name, key);
-    this.removeLocal(key);
-    const failed: PeerFailure[] = [];
-    await removeEverywhere(this.#writes, key, new Set(), failed);
-    return { failed };
+  remove(key: string): Promise<WriteResult> {
+    return this.#writes.remove(key);
   }
 
   /**
    * setCopy keeps value as a copy of another node's written value (--copies): never served by a
    * get here, which asks the owner, but peeked when the owner is down or has restarted.
    */
-  setCopy(
-    key: string,
-    value: Uint8Array | string | ByteView,
-    options: { ttl?: number; expiresAt?: number } = {},
-  ): void {
-    checkKey(this.name, key);
-    this.#caches.hot.lru.remove(key); // our hot copy, if any, is stale
-    this.#caches.populate(
-      this.#caches.copies,
-      key,
-      new Entry(ByteView.from(value), this.#expiry(options.ttl, options.expiresAt)),
-    );
+  setCopy(key: string, value: Uint8Array | string | ByteView, options?: WriteOptions): void {
+    this.#writes.setCopy(key, value, options);
   }
 
   /**
    * setLocal stores value in this node's main cache only (a peer's PUT lands here); it wins over a load of key in
    * flight.
    */
-  setLocal(
-    key: string,
-    value: Uint8Array | string | ByteView,
-    options: { ttl?: number; expiresAt?: number } = {},
-  ): GetResult {
-    checkKey(this.name, key);
-    this.#invalidate(key);
-    this.#caches.hot.lru.remove(key);
-    const entry = new Entry(ByteView.from(value), this.#expiry(options.ttl, options.expiresAt));
-    this.#caches.populate(this.#caches.main, key, entry);
-    return { value: entry.value, expiresAt: entry.expiresAt, from: "main" };
+  setLocal(key: string, value: Uint8Array | string | ByteView, options?: WriteOptions): GetResult {
+    return this.#writes.setLocal(key, value, options);
   }
 
   /**
    * removeLocal drops key from this node's caches only (and wins over a load of key in flight); true if it was cached.
    */
   removeLocal(key: string): boolean {
-    checkKey(this.name, key);
-    this.#invalidate(key);
-    return this.#caches.remove(key);
+    return this.#writes.removeLocal(key);
   }
 
   /** stats returns a copy of the group's counters. */
@@ -275,11 +235,5 @@ export class Group {
     }
     cache.hits++;
     return { value: e.value, expiresAt: e.expiresAt, from };
-  }
-
-  #invalidate(key: string): void {
-    this.#marks.invalidate(key);
-    this.#flight.forget(key);
-    this.#local.forget(key);
   }
 }
