@@ -17,7 +17,8 @@ import {
   run,
   sharedLibraries,
 } from "../scripts/image.ts";
-import { BINARY, Captured, childEnv, requireBinary, START_TIMEOUT_MS } from "./helpers/process.ts";
+import { Captured } from "./helpers/captured.ts";
+import { BINARY, childEnv, requireBinary, START_TIMEOUT_MS } from "./helpers/process.ts";
 
 const BUILD_TIMEOUT_MS = 180_000;
 const RUN_TIMEOUT_MS = 30_000;

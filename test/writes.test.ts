@@ -7,7 +7,7 @@ import type { Getter } from "../src/group/loader.ts";
 import type { GroupOptions } from "../src/group/options.ts";
 import type { GetResult } from "../src/group/results.ts";
 import { httpTransport } from "../src/transport/http/index.ts";
-import { startCluster as startTestCluster } from "./helpers/cluster.ts";
+import { startCluster } from "./helpers/cluster.ts";
 import { counting } from "./helpers/counting.ts";
 import { keyOwnedBy } from "./helpers/owned-keys.ts";
 
@@ -29,13 +29,10 @@ interface Node {
   stop(): Promise<void>;
 }
 
-/** startCluster starts n nodes on port 0 (test/helpers/cluster.ts) and hands each as a Node. */
-async function startCluster(
-  n: number,
-  groupOptions: (i: number) => Partial<GroupOptions> = () => ({}),
-): Promise<Node[]> {
+/** startNodes starts an in-process cluster of n nodes (test/helpers/cluster.ts) and hands each as a Node. */
+async function startNodes(n: number, groupOptions: (i: number) => Partial<GroupOptions> = () => ({})): Promise<Node[]> {
   const loads: string[][] = [];
-  const cluster = await startTestCluster(n, {
+  const cluster = await startCluster(n, {
     transport: () => httpTransport({ maxValueBytes: MAX_VALUE_BYTES, timeout: 2000 }),
     getter: (i) => {
       const getter = counting(source);
@@ -163,7 +160,7 @@ describe("a write wins over a load of the same key in flight", () => {
 describe("PUT and DELETE on /api across three nodes", () => {
   let nodes: Node[] = [];
   beforeAll(async () => {
-    nodes = await startCluster(3);
+    nodes = await startNodes(3);
   });
   afterAll(() => Promise.all(nodes.map((n) => n.stop())));
 
@@ -299,7 +296,7 @@ describe("&ttl=0 means never, even on groups with a ttl of an hour", () => {
   const HOUR = 3_600_000;
   let nodes: Node[] = [];
   beforeAll(async () => {
-    nodes = await startCluster(2, () => ({ ttl: HOUR }));
+    nodes = await startNodes(2, () => ({ ttl: HOUR }));
   });
   afterAll(() => Promise.all(nodes.map((n) => n.stop())));
 
@@ -326,7 +323,7 @@ describe("a write racing a load across nodes", () => {
   const started = Promise.withResolvers<void>();
   beforeAll(async () => {
     // Every node's loader waits for the gate on "slow-" keys and answers "loaded".
-    nodes = await startCluster(3, () => ({
+    nodes = await startNodes(3, () => ({
       getter: async (key) => {
         if (!key.startsWith("slow-")) return `src:${key}`;
         started.resolve();
@@ -357,7 +354,7 @@ describe("a write racing a load across nodes", () => {
 describe("writes with a dead peer", () => {
   let nodes: Node[] = [];
   beforeAll(async () => {
-    nodes = await startCluster(3);
+    nodes = await startNodes(3);
     await nodes[2]!.stop(); // before anyone connects to it, so no kept-alive connection reaches it
   });
   afterAll(() => Promise.all(nodes.slice(0, 2).map((n) => n.stop())));

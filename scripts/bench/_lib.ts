@@ -1,10 +1,18 @@
-// Shared pieces of the benchmarks in scripts/bench/: arguments, statistics, tables, processes, wrk.
+// Shared pieces of the benchmarks in scripts/bench/: arguments, statistics, tables, wrk, and how a
+// benchmark runs its processes (through test/helpers/process.ts, the one process helper).
 
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Subprocess } from "bun";
+import {
+  type RunningNode,
+  type RunningProcess,
+  type SpawnOptions,
+  spawnNode,
+  spawnNodes,
+  spawnProcess,
+} from "../../test/helpers/process.ts";
 
 /** ROOT is the repository's root directory. */
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -18,7 +26,7 @@ export const BARE_SERVER = join(import.meta.dir, "_bare-server.ts");
 /** SERVER_CPU and LOAD_CPU keep servers and the load generator off each other's core. */
 export const SERVER_CPU = 0;
 export const LOAD_CPU = 1;
-/** START_TIMEOUT_MS bounds how long a spawned server may take to answer. */
+/** START_TIMEOUT_MS bounds how long a spawned server may take to answer /healthz. */
 export const START_TIMEOUT_MS = 10_000;
 
 /** Args are the options every benchmark takes. */
@@ -120,100 +128,62 @@ export async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-/** pinned prefixes cmd with `taskset -c cpu` when taskset exists (and there is more than one core). */
-export function pinned(cpu: number, cmd: string[]): string[] {
+/** pinning is the command prefix `taskset -c cpu` when taskset exists (and there is more than one core), else none. */
+export function pinning(cpu: number): string[] {
   const taskset = Bun.which("taskset");
-  return taskset && navigator.hardwareConcurrency > 1 ? [taskset, "-c", String(cpu), ...cmd] : cmd;
+  return taskset && navigator.hardwareConcurrency > 1 ? [taskset, "-c", String(cpu)] : [];
 }
 
-/** requireBinary exits with a hint when dist/geecache has not been built. */
-export function requireBinary(): string {
-  if (!existsSync(BINARY)) {
-    process.stderr.write(`${BINARY} is missing: run \`bun scripts/build.ts\` first (npm run bench builds it)\n`);
-    process.exit(1);
-  }
-  return BINARY;
+/** pinned prefixes cmd with pinning(cpu). */
+export function pinned(cpu: number, cmd: string[]): string[] {
+  return [...pinning(cpu), ...cmd];
 }
 
-/** Server is a spawned server process; disposing it kills it and waits for its exit. */
-export interface Server {
-  url: string;
-  port: number;
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  /** output is what the process printed so far (stdout and stderr). */
-  output(): string;
-  stop(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
+/** Server is a spawned server process (test/helpers/process.ts) and its URL; `await using` stops it. */
+export type Server = RunningProcess & { url: string };
+
+/**
+ * BENCH_NODE is how a benchmark runs a node: BINARY pinned to SERVER_CPU, ready once /healthz
+ * answers (the log level is warn), no drain (GEECACHE_DRAIN=0: older builds ignore it, where a
+ * flag would stop them), stopped with SIGKILL.
+ */
+const benchNode = (port: number): SpawnOptions => ({
+  binary: BINARY,
+  prefix: pinning(SERVER_CPU),
+  env: { GEECACHE_DRAIN: "0" },
+  ready: `http://127.0.0.1:${port}/healthz`,
+  startTimeoutMs: START_TIMEOUT_MS,
+  stopSignal: "SIGKILL",
+});
+
+/** spawnBenchNode starts the compiled geecache node on port with extra flags. */
+export function spawnBenchNode(port: number, flags: readonly string[] = []): Promise<RunningNode> {
+  return spawnNode([`--port=${port}`, "--log-level=warn", ...flags], benchNode(port));
 }
 
 /**
- * spawnServer starts cmd pinned to SERVER_CPU and waits until `GET {url}{readyPath}` answers 200
- * (which also covers a "listening on" line that the log level hides). It throws with the
- * output when the process exits or START_TIMEOUT_MS passes first.
+ * spawnBenchCluster starts a node on each port, each with --peers=peers (default: the bare ports)
+ * plus flags(i); when one does not start, the others are stopped.
  */
-export async function spawnServer(
-  cmd: string[],
-  port: number,
-  options: { readyPath?: string; env?: Record<string, string> } = {},
-): Promise<Server> {
-  const proc = Bun.spawn(pinned(SERVER_CPU, cmd), {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...childEnv(), ...options.env },
-  });
-  let out = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of s) out += decoder.decode(chunk, { stream: true });
-  };
-  const pumped = Promise.all([pump(proc.stdout), pump(proc.stderr)]).catch(() => {});
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
-    await proc.exited;
-    await pumped;
-  };
-  const server: Server = { url, port, proc, output: () => out, stop, [Symbol.asyncDispose]: stop };
-  const deadline = performance.now() + START_TIMEOUT_MS;
-  const ready = `${url}${options.readyPath ?? "/healthz"}`;
-  for (let i = 0; i < 100_000 && performance.now() < deadline; i++) {
-    if (proc.exitCode !== null || proc.signalCode !== null) break;
-    const ok = await fetch(ready, { signal: AbortSignal.timeout(1000) }).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return server;
-    await Bun.sleep(5);
-  }
-  await stop();
-  throw new Error(`${cmd.join(" ")} did not become ready on ${ready}; output:\n${out}`);
+export function spawnBenchCluster(
+  ports: readonly number[],
+  flags: (i: number) => readonly string[],
+  peers: readonly string[] = ports.map(String),
+): Promise<RunningNode[]> {
+  const args = ports.map((p, i) => [`--port=${p}`, "--log-level=warn", `--peers=${peers.join(",")}`, ...flags(i)]);
+  return spawnNodes(args, (i) => benchNode(ports[i]!));
 }
 
-/** spawnNode starts the compiled geecache node on port with extra flags. */
-export function spawnNode(port: number, flags: string[] = []): Promise<Server> {
-  return spawnServer([requireBinary(), `--port=${port}`, "--log-level=warn", ...flags], port);
-}
-
-/** spawnBare starts the bare Bun server in one of its modes (see _bare-server.ts). */
-export function spawnBare(
+/** spawnBare starts the bare Bun server in one of its modes (see _bare-server.ts), pinned to SERVER_CPU. */
+export async function spawnBare(
   port: number,
   mode: "origin" | "headers" | "relay" | "slow" | "random",
   extra: string[] = [],
 ): Promise<Server> {
+  const url = `http://127.0.0.1:${port}`;
   const cmd = [process.execPath, BARE_SERVER, `--port=${port}`, `--mode=${mode}`, ...extra];
-  return spawnServer(cmd, port, { readyPath: "/healthz" });
-}
-
-/**
- * childEnv is our environment without GEECACHE_* variables, so none can change a node's flags,
- * but for GEECACHE_DRAIN=0: a benchmark stops its nodes at once (older builds ignore the variable).
- */
-export function childEnv(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("GEECACHE_")) out[k] = v;
-  out.GEECACHE_DRAIN = "0";
-  return out;
+  const options = { prefix: pinning(SERVER_CPU), startTimeoutMs: START_TIMEOUT_MS, stopSignal: "SIGKILL" } as const;
+  return { ...(await spawnProcess(cmd, `${url}/healthz`, options)), url };
 }
 
 /** WrkResult is what one wrk run measured. */

@@ -14,9 +14,8 @@ import {
   freePorts,
   parseArgs,
   ratio,
-  type Server,
   scoresDb,
-  spawnNode,
+  spawnBenchCluster,
   summarize,
   table,
   tempDir,
@@ -32,10 +31,7 @@ const reads = quick ? 10 : 30;
 using dir = tempDir("batch");
 const dbPath = scoresDb(join(dir.path, "scores.db"), KEYS, (i) => `value-${i}`);
 
-const ports = await freePorts(3);
-const nodes: Server[] = await Promise.all(
-  ports.map((p) => spawnNode(p, [`--peers=${ports.join(",")}`, `--source=sqlite:${dbPath}`, "--hot-cache-ratio=0"])),
-);
+const nodes = await spawnBenchCluster(await freePorts(3), () => [`--source=sqlite:${dbPath}`, "--hot-cache-ratio=0"]);
 await using _nodes = { [Symbol.asyncDispose]: () => Promise.all(nodes.map((n) => n.stop())).then(() => {}) };
 const via = nodes[0]!.url;
 

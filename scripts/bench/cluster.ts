@@ -21,7 +21,8 @@ import {
   type Server,
   scoresDb,
   spawnBare,
-  spawnNode,
+  spawnBenchCluster,
+  spawnBenchNode,
   summarize,
   table,
   tempDir,
@@ -46,13 +47,9 @@ const dbPath = scoresDb(join(dir.path, "scores.db"), KEYS, (i) => `v${i}`);
 const lua = join(dir.path, "cycle.lua");
 await Bun.write(lua, luaCycle("/api?key=", KEYS));
 
-async function startCluster(hotCacheRatio: number): Promise<Server[]> {
-  const ports = await freePorts(3);
-  const peers = `--peers=${ports.join(",")}`;
-  return Promise.all(
-    ports.map((p) => spawnNode(p, [peers, `--source=sqlite:${dbPath}`, `--hot-cache-ratio=${hotCacheRatio}`])),
-  );
-}
+/** cluster starts three nodes over the SQLite file with the hot cache ratio given. */
+const cluster = async (hotCacheRatio: number) =>
+  spawnBenchCluster(await freePorts(3), () => [`--source=sqlite:${dbPath}`, `--hot-cache-ratio=${hotCacheRatio}`]);
 
 /**
  * warm gets every key once through nodes[0] and checks each was loaded by its owner, once; it returns the keys per
@@ -78,10 +75,10 @@ async function warm(nodes: Server[]): Promise<Map<string, string[]>> {
 }
 
 const [singlePort, single100Port, originPort, relayPort] = await freePorts(4);
-await using single = await spawnNode(singlePort!);
-await using single100 = await spawnNode(single100Port!, [`--source=sqlite:${dbPath}`]);
-const hotOn = await startCluster(1);
-const hotOff = await startCluster(0);
+await using single = await spawnBenchNode(singlePort!);
+await using single100 = await spawnBenchNode(single100Port!, [`--source=sqlite:${dbPath}`]);
+const hotOn = await cluster(1);
+const hotOff = await cluster(0);
 await using _nodes = {
   [Symbol.asyncDispose]: () => Promise.all([...hotOn, ...hotOff].map((n) => n.stop())).then(() => {}),
 };

@@ -13,7 +13,7 @@ import {
   parseArgs,
   ratio,
   type Server,
-  spawnNode,
+  spawnBenchCluster,
   summarize,
   table,
 } from "./_lib.ts";
@@ -25,12 +25,9 @@ const { quick } = parseArgs("bun scripts/bench/copies.ts [--quick]");
 const rounds = quick ? 3 : 7;
 const writes = quick ? 5 : 20;
 
-async function cluster(copies: number): Promise<Server[]> {
-  const ports = await freePorts(3);
-  return Promise.all(
-    ports.map((p) => spawnNode(p, [`--peers=${ports.join(",")}`, `--copies=${copies}`, "--hot-cache-ratio=0"])),
-  );
-}
+/** cluster starts three nodes with --copies=copies. */
+const cluster = async (copies: number) =>
+  spawnBenchCluster(await freePorts(3), () => [`--copies=${copies}`, "--hot-cache-ratio=0"]);
 const one = await cluster(1);
 const two = await cluster(2);
 await using _nodes = { [Symbol.asyncDispose]: () => Promise.all([...one, ...two].map((n) => n.stop())).then(() => {}) };

@@ -19,7 +19,7 @@ import {
   requireWrk,
   type Server,
   scoresDb,
-  spawnNode,
+  spawnBenchCluster,
   summarize,
   table,
   tempDir,
@@ -51,19 +51,19 @@ interface Cluster {
   names: string[];
 }
 
-async function startCluster(transport: "http" | "grpc"): Promise<Cluster> {
+/** cluster starts three nodes that name each other by http:// URLs, or by grpc:// URLs of their --grpc-port. */
+async function cluster(transport: "http" | "grpc"): Promise<Cluster> {
   const ports = await freePorts(transport === "grpc" ? 6 : 3);
   const names =
     transport === "grpc"
       ? ports.slice(3).map((p) => `grpc://127.0.0.1:${p}`)
       : ports.map((p) => `http://127.0.0.1:${p}`);
   const flags = (i: number) => [
-    `--peers=${names.join(",")}`,
     `--source=sqlite:${dbPath}`,
     "--hot-cache-ratio=0",
     ...(transport === "grpc" ? [`--grpc-port=${ports[3 + i]}`] : []),
   ];
-  return { nodes: await Promise.all([0, 1, 2].map((i) => spawnNode(ports[i]!, flags(i)))), names };
+  return { nodes: await spawnBenchCluster(ports.slice(0, 3), flags, names), names };
 }
 
 /** warm loads every key once through node 1 and returns a key that node 2 owns, checking it comes as a peer hop. */
@@ -81,8 +81,8 @@ async function warm(c: Cluster): Promise<string> {
   return hopKey;
 }
 
-const http = await startCluster("http");
-const grpc = await startCluster("grpc");
+const http = await cluster("http");
+const grpc = await cluster("grpc");
 await using _nodes = {
   [Symbol.asyncDispose]: () => Promise.all([...http.nodes, ...grpc.nodes].map((n) => n.stop())).then(() => {}),
 };

@@ -22,7 +22,7 @@ import {
   ratio,
   type Server,
   type Summary,
-  spawnNode,
+  spawnBenchCluster,
   summarize,
   table,
   verdict,
@@ -137,15 +137,13 @@ interface Round {
 }
 
 async function round(trace: string[], originUrl: string, hotQps: number): Promise<Round> {
-  const ports = await freePorts(3);
   const flags = [
-    `--peers=${ports.join(",")}`,
     `--source=${originUrl}/values/{key}`,
     `--cache-bytes=${CACHE_BYTES}`,
     `--hot-ttl=${HOT_TTL}`,
     `--hot-qps=${hotQps}`,
   ];
-  const nodes = await Promise.all(ports.map((p) => spawnNode(p, flags)));
+  const nodes = await spawnBenchCluster(await freePorts(3), () => flags);
   try {
     const deadline = performance.now() + ROUND_CAP_MS;
     await send(nodes, trace, 0, WARM, deadline);

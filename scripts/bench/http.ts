@@ -16,7 +16,7 @@ import {
   ratio,
   requireWrk,
   spawnBare,
-  spawnNode,
+  spawnBenchNode,
   summarize,
   table,
   verdict,
@@ -33,7 +33,7 @@ export async function singleNodeHits(
   const rounds = quick ? 3 : 5;
   const seconds = quick ? 2 : 5;
   const [nodePort, barePort, headersPort] = await freePorts(3);
-  await using node = await spawnNode(nodePort!);
+  await using node = await spawnBenchNode(nodePort!);
   await using bare = await spawnBare(barePort!, "origin");
   await using headers = await spawnBare(headersPort!, "headers");
   const warm = await fetch(`${node.url}/api?key=Tom`);

@@ -10,7 +10,16 @@
  * (the mean of the last 5 s against the mean of the 5 s that start that window).
  */
 import { mulberry32 } from "../../test/helpers/prng.ts";
-import { fmt, freePorts, parseArgs, spawnBare, spawnNode, procStatusMiB as status, table, verdict } from "./_lib.ts";
+import {
+  fmt,
+  freePorts,
+  parseArgs,
+  spawnBare,
+  spawnBenchNode,
+  procStatusMiB as status,
+  table,
+  verdict,
+} from "./_lib.ts";
 
 const MiB = 1024 * 1024;
 /** CASES are the budgets measured, each with its value size and key count (distinct bytes >> budget). */
@@ -45,7 +54,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 async function measure(c: (typeof CASES)[number]): Promise<Result> {
   const [originPort, nodePort] = await freePorts(2);
   await using origin = await spawnBare(originPort!, "random", [`--size=${c.size}`]);
-  await using node = await spawnNode(nodePort!, [
+  await using node = await spawnBenchNode(nodePort!, [
     `--cache-bytes=${c.budgetMiB}MiB`,
     `--source=${origin.url}/values/{key}`,
   ]);

@@ -17,7 +17,7 @@ import {
   procStatusMiB,
   ratio,
   spawnBare,
-  spawnNode,
+  spawnBenchNode,
   summarize,
   table,
   verdict,
@@ -126,7 +126,10 @@ const rounds = quick ? 3 : 5;
 async function binary(): Promise<ChildResult> {
   const [originPort, nodePort] = await freePorts(2);
   await using origin = await spawnBare(originPort!, "random");
-  await using node = await spawnNode(nodePort!, [`--cache-bytes=${BUDGET}`, `--source=${origin.url}/values/{key}`]);
+  await using node = await spawnBenchNode(nodePort!, [
+    `--cache-bytes=${BUDGET}`,
+    `--source=${origin.url}/values/{key}`,
+  ]);
   const status = (field: "VmHWM" | "VmRSS") => procStatusMiB(node.proc.pid, field);
   const cacheBytes = async () => {
     const g = ((await (await fetch(`${node.url}/stats`)).json()) as any).groups.scores;

@@ -16,7 +16,8 @@ import { httpTransport, PeerSet } from "../../src/index.ts";
 import { nodeHandlers, startNode } from "../../src/node/server.ts";
 import { NodeMetrics } from "../../src/observability/metrics/node-metrics.ts";
 import { demoSource } from "../../src/sources/demo.ts";
-import { median } from "./_lib.ts";
+import { spawnProcess } from "../../test/helpers/process.ts";
+import { checkWrk, median, pinning, SERVER_CPU, wrk } from "./_lib.ts";
 
 const ROUNDS = 5;
 const argv = process.argv.slice(2);
@@ -53,13 +54,12 @@ async function bench(): Promise<void> {
   const seconds = quick ? 1 : 3;
   const count = quick ? 5_000 : 20_000;
   const concurrency = 32;
-  const taskset = Bun.which("taskset") && navigator.hardwareConcurrency > 1 ? Bun.which("taskset") : null;
-  const pin = (cpu: number, cmd: string[]) => (taskset ? [taskset, "-c", String(cpu), ...cmd] : cmd);
+  const pinned = pinning(SERVER_CPU).length > 0;
 
-  const servers = await Promise.all((["on", "off"] as const).map((mode) => serve(mode, pin)));
+  const servers = await Promise.all((["on", "off"] as const).map(serve));
   try {
     const drive = async (url: string): Promise<number> => {
-      if (useWrk) return wrk(pin(1, ["wrk", "-t1", "-c64", `-d${seconds}s`, "--timeout", "5s", url]));
+      if (useWrk) return checkWrk(url, await wrk({ url, seconds })).rps;
       return fetchLoop(url, count, concurrency);
     };
     for (const s of servers) await drive(s.url); // warm-up: JIT, caches, connections
@@ -73,7 +73,7 @@ async function bench(): Promise<void> {
     const off = median(rps.off);
     const how = useWrk ? `wrk -t1 -c64 -d${seconds}s` : `fetch loop, ${count} requests, ${concurrency} at a time`;
     console.log(
-      `metrics cost on GET /api?key=Tom (cache hits), ${how}, median of ${ROUNDS} alternating rounds${taskset ? ", server on CPU 0, load on CPU 1" : ""}\n`,
+      `metrics cost on GET /api?key=Tom (cache hits), ${how}, median of ${ROUNDS} alternating rounds${pinned ? ", server on CPU 0, load on CPU 1" : ""}\n`,
     );
     console.log("| metrics | req/s (median) | rounds |");
     console.log("| --- | --- | --- |");
@@ -82,8 +82,7 @@ async function bench(): Promise<void> {
     console.log(`\nratio on/off: ${(on / off).toFixed(3)} (${describe(on, off)})`);
     await inProcess(quick ? 50_000 : 200_000);
   } finally {
-    for (const s of servers) s.proc.kill("SIGKILL");
-    await Promise.all(servers.map((s) => s.proc.exited));
+    await Promise.all(servers.map((s) => s.stop()));
   }
 }
 
@@ -122,39 +121,11 @@ function describe(on: number, off: number): string {
     : `${pct.toFixed(1)}% more req/s with metrics: within the noise`;
 }
 
-async function serve(mode: "on" | "off", pin: (cpu: number, cmd: string[]) => string[]) {
-  const proc = Bun.spawn(pin(0, [process.execPath, import.meta.path, "--serve", mode]), {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = proc.stdout.getReader();
-  let out = "";
-  const decoder = new TextDecoder();
-  for (;;) {
-    const m = out.match(/listening on (\S+)/);
-    if (m) {
-      reader.releaseLock();
-      return { mode, proc, url: `${m[1]}/api?key=Tom` };
-    }
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the ${mode} server exited before listening: ${out}`);
-    out += decoder.decode(value, { stream: true });
-  }
-}
-
-async function wrk(cmd: string[]): Promise<number> {
-  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
-  const [raw, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) throw new Error(`wrk exited ${code}: ${err}${raw}`);
-  if (/Non-2xx|Socket errors/.test(raw)) throw new Error(`wrk saw failed requests:\n${raw}`);
-  const rps = Number(raw.match(/^Requests\/sec:\s+([\d.]+)/m)?.[1]);
-  if (!Number.isFinite(rps)) throw new Error(`cannot read Requests/sec from wrk:\n${raw}`);
-  return rps;
+/** serve runs this script with --serve in a process of its own, pinned to SERVER_CPU, and returns its /api URL. */
+async function serve(mode: "on" | "off") {
+  const cmd = [process.execPath, import.meta.path, "--serve", mode];
+  const p = await spawnProcess(cmd, /listening on (\S+)/, { prefix: pinning(SERVER_CPU), stopSignal: "SIGKILL" });
+  return { ...p, mode, url: `${p.match![1]}/api?key=Tom` };
 }
 
 /** fetchLoop sends count GETs with at most concurrency in flight and returns requests per second. */

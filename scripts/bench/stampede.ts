@@ -18,7 +18,7 @@ import {
   ratio,
   type Server,
   spawnBare,
-  spawnNode,
+  spawnBenchCluster,
   summarize,
   table,
   tempDir,
@@ -35,15 +35,8 @@ using dir = tempDir("stampede");
 
 const [originPort, ...ports] = await freePorts(4);
 await using origin = await spawnBare(originPort!, "slow", [`--delay=${ORIGIN_DELAY_MS}`]);
-const peers = `--peers=${ports.join(",")}`;
-
-async function startCluster(source: string): Promise<Server[]> {
-  const started = await Promise.allSettled(ports.map((p) => spawnNode(p!, [peers, `--source=${source}`])));
-  const ok = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  if (ok.length === started.length) return ok;
-  await Promise.all(ok.map((n) => n.stop()));
-  throw (started.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
-}
+/** cluster starts three nodes on ports over source; when one does not start, the others are stopped. */
+const cluster = (source: string) => spawnBenchCluster(ports, () => [`--source=${source}`]);
 
 // Prefer the slow HTTP origin: a load that takes 50 ms leaves every concurrent get time to pile up.
 let nodes: Server[];
@@ -51,7 +44,7 @@ let sourceName: string;
 const coldKey = (r: number) => `cold-${r}-${crypto.randomUUID().slice(0, 8)}`;
 let keyOf = coldKey;
 try {
-  nodes = await startCluster(`${origin.url}/values/{key}`);
+  nodes = await cluster(`${origin.url}/values/{key}`);
   sourceName = `HTTP origin answering after ${ORIGIN_DELAY_MS} ms`;
 } catch {
   const db = join(dir.path, "scores.db");
@@ -61,7 +54,7 @@ try {
   for (const k of keys) d.run("INSERT INTO scores VALUES (?, ?)", [k, `value of ${k}`]);
   d.close();
   keyOf = (r) => keys[r]!;
-  nodes = await startCluster(`sqlite:${db}`);
+  nodes = await cluster(`sqlite:${db}`);
   sourceName = "SQLite file (this binary has no HTTP source)";
 }
 await using _nodes = { [Symbol.asyncDispose]: () => Promise.all(nodes.map((n) => n.stop())).then(() => {}) };

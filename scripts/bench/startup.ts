@@ -5,16 +5,16 @@
  * Usage: bun scripts/bench/startup.ts [--quick]
  * Target: median <= 80 ms.
  */
+import { childEnv, requireBinary } from "../../test/helpers/process.ts";
 import {
   BARE_SERVER,
-  childEnv,
+  BINARY,
   fmt,
   footer,
   freePorts,
   parseArgs,
   pinned,
   ratio,
-  requireBinary,
   SERVER_CPU,
   summarize,
   table,
@@ -27,7 +27,7 @@ const DEADLINE_MS = 5000;
 
 const { quick } = parseArgs("bun scripts/bench/startup.ts [--quick]");
 const starts = quick ? 8 : 20;
-const binary = requireBinary();
+const binary = requireBinary(BINARY);
 
 /**
  * startMs spawns cmd (built for port) and polls /healthz with no pause until a 200; it returns the ms from spawn to
@@ -41,7 +41,7 @@ async function startMs(cmd: (port: number) => string[]): Promise<number> {
     stdin: "ignore",
     stdout: "ignore",
     stderr: "pipe",
-    env: childEnv(),
+    env: childEnv({ GEECACHE_DRAIN: "0" }),
   });
   try {
     for (let i = 0; i < 1_000_000; i++) {

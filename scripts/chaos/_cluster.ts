@@ -1,83 +1,50 @@
-// The chaos suite's cluster: three processes of the compiled binary on fixed addresses, so a
-// restarted node comes back at the same URL.
-import type { Subprocess } from "bun";
-import { Captured, childEnv, requireBinary, START_TIMEOUT_MS } from "../../test/helpers/process.ts";
+// The chaos suite's cluster: three processes of the compiled binary on fixed addresses (started by
+// test/helpers/process.ts spawnNodes), so a restarted node comes back at the same URL.
+import { type RunningNode, type SpawnOptions, StartError, spawnNode, spawnNodes } from "../../test/helpers/process.ts";
 import { until } from "../../test/helpers/until.ts";
 import { type Cleanup, request } from "./_lib.ts";
 
-const LISTENING = /listening on (https?:\/\/[^\s,;"]+)/;
 const IN_USE = /cannot listen|in use|EADDRINUSE/i;
 /** PORT_TRIES bounds how many random ports a cluster tries before it gives up. */
 const PORT_TRIES = 5;
 
-/** ChaosNode is one node process; it can be killed, stopped, continued and started again at the same address. */
+/** inUse tells whether a node failed to start because its address was taken. */
+const inUse = (err: unknown) => err instanceof StartError && IN_USE.test(err.output);
+
+/** ChaosNode is one node process at a fixed address: it can be killed, stopped, continued and started there again. */
 export class ChaosNode {
   readonly url: string;
-  readonly #argv: string[];
-  #proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
-  #out: Captured | undefined;
-  #err: Captured | undefined;
+  #node: RunningNode;
+  readonly #args: readonly string[];
+  readonly #options: SpawnOptions;
 
-  /** constructor takes the node's URL and its whole command line (a prefix such as `ip netns exec NS` included). */
-  constructor(url: string, argv: string[]) {
+  /** constructor takes the node's URL, its running process, and the flags and options that started it. */
+  constructor(url: string, node: RunningNode, args: readonly string[], options: SpawnOptions) {
     this.url = url;
-    this.#argv = argv;
+    this.#node = node;
+    this.#args = args;
+    this.#options = options;
   }
 
-  /** pid is the running process's id, undefined when none runs. */
-  get pid(): number | undefined {
-    return this.#proc && this.#proc.exitCode === null && this.#proc.signalCode === null ? this.#proc.pid : undefined;
+  get #running(): boolean {
+    return this.#node.proc.exitCode === null && this.#node.proc.signalCode === null;
   }
 
-  /** log is what the current process printed (stdout and stderr). */
-  get log(): string {
-    return `${this.#out?.text ?? ""}${this.#err?.text ?? ""}`;
-  }
-
-  /**
-   * start runs the process and resolves once it listens; it rejects (with `inUse` set when the port was taken)
-   * otherwise.
-   */
+  /** start runs the process again at its address and resolves once it listens; it rejects with a StartError otherwise. */
   async start(): Promise<void> {
-    if (this.pid !== undefined) throw new Error(`chaos: ${this.url} is already running`);
-    const proc = Bun.spawn(this.#argv, { env: childEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-    // The last resort if the driver dies without its cleanup: exit handlers run synchronously, and kill is.
-    const killOnExit = () => proc.kill("SIGKILL");
-    process.once("exit", killOnExit);
-    void proc.exited.then(() => process.off("exit", killOnExit));
-    this.#proc = proc;
-    this.#out = new Captured(proc.stdout);
-    this.#err = new Captured(proc.stderr);
-    try {
-      await Promise.race([
-        this.#out.wait(LISTENING, START_TIMEOUT_MS),
-        proc.exited.then(() => Promise.reject(new Error("exited"))),
-      ]);
-    } catch (err) {
-      await this.kill();
-      const text = this.log.trim();
-      throw Object.assign(
-        new Error(`chaos: ${this.url} did not start: ${text.split("\n").slice(-2).join(" ") || String(err)}`),
-        { inUse: IN_USE.test(text) },
-      );
-    }
+    if (this.#running) throw new Error(`chaos: ${this.url} is already running`);
+    this.#node = await spawnNode(this.#args, this.#options);
   }
 
   /** signal sends sig to the running process (SIGSTOP, SIGCONT); nothing when none runs. */
   signal(sig: NodeJS.Signals): void {
-    if (this.pid !== undefined) this.#proc!.kill(sig);
+    if (this.#running) this.#node.proc.kill(sig);
   }
 
   /** kill sends SIGKILL (after SIGCONT, in case it was stopped) and waits for the exit. */
   async kill(): Promise<void> {
-    const proc = this.#proc;
-    if (!proc) return;
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill("SIGCONT");
-      proc.kill("SIGKILL");
-    }
-    await proc.exited;
-    await Promise.all([this.#out?.done, this.#err?.done]);
+    if (this.#running) this.#node.proc.kill("SIGCONT");
+    await this.#node.stop("SIGKILL");
   }
 }
 
@@ -92,38 +59,34 @@ export interface ClusterSpec {
 }
 
 /**
- * startCluster starts one node on each host, all on one random high port, each listing all as
- * --peers; if a port is taken it kills what it started and tries another (PORT_TRIES in all).
- * Every process is registered with spec.cleanup to be killed by PID.
+ * startChaosCluster starts one node on each host, all on one random high port, each listing all
+ * as --peers; if a port is taken it stops what it started and tries another (PORT_TRIES in all).
+ * Every process is registered with spec.cleanup to be killed.
  */
-export async function startCluster(spec: ClusterSpec): Promise<ChaosNode[]> {
-  const binary = requireBinary();
+export async function startChaosCluster(spec: ClusterSpec): Promise<ChaosNode[]> {
   let last: unknown;
   for (let attempt = 0; attempt < PORT_TRIES; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 40_000);
     const urls = spec.hosts.map((h) => `http://${h}:${port}`);
-    const nodes = spec.hosts.map(
-      (h, i) =>
-        new ChaosNode(urls[i]!, [
-          ...(spec.prefix?.(i) ?? []),
-          binary,
-          `--host=${h}`,
-          `--port=${port}`,
-          `--peers=${urls.join(",")}`,
-          "--drain=0",
-          "--log-level=info",
-          ...spec.args,
-        ]),
-    );
-    const started = await Promise.allSettled(nodes.map((n) => n.start()));
-    const failed = started.find((s) => s.status === "rejected");
-    if (!failed) {
+    const peers = `--peers=${urls.join(",")}`;
+    const args = spec.hosts.map((h) => [
+      `--host=${h}`,
+      `--port=${port}`,
+      peers,
+      "--drain=0",
+      "--log-level=info",
+      ...spec.args,
+    ]);
+    const options = (i: number): SpawnOptions => ({ prefix: spec.prefix?.(i) });
+    try {
+      const running = await spawnNodes(args, options);
+      const nodes = running.map((node, i) => new ChaosNode(urls[i]!, node, args[i]!, options(i)));
       for (const n of nodes) spec.cleanup.add(`kill ${n.url}`, () => n.kill());
       return nodes;
+    } catch (err) {
+      last = err;
+      if (!inUse(err)) break;
     }
-    await Promise.all(nodes.map((n) => n.kill()));
-    last = failed.reason;
-    if (!started.some((s) => s.status === "rejected" && (s.reason as { inUse?: boolean }).inUse)) break;
   }
   throw last;
 }
@@ -134,7 +97,7 @@ export async function restart(node: ChaosNode): Promise<void> {
     try {
       return await node.start();
     } catch (err) {
-      if (attempt >= PORT_TRIES || !(err as { inUse?: boolean }).inUse) throw err;
+      if (attempt >= PORT_TRIES || !inUse(err)) throw err;
       await Bun.sleep(200);
     }
   }

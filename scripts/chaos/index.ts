@@ -1,6 +1,6 @@
 // `npm run chaos [-- --quick] [--only=kill,rejoin,writes,freeze,origin,partition]`: drives a
 // 3-node cluster of dist/geecache through failures and prints what it measured as markdown tables.
-import { allUp, type Ctx, startCluster } from "./_cluster.ts";
+import { allUp, type Ctx, startChaosCluster } from "./_cluster.ts";
 import { Cleanup, type Profile, profile } from "./_lib.ts";
 import { Origin } from "./_origin.ts";
 import { type FreezeResult, reportFreeze, runFreeze } from "./freeze.ts";
@@ -55,7 +55,7 @@ export async function runChaos(options: { quick?: boolean; only?: readonly Scena
         `--peer-timeout=${p.peerTimeout}ms`,
         "--copies=2",
       ];
-      const nodes = await startCluster({ hosts: LOOPBACK_HOSTS, args, cleanup });
+      const nodes = await startChaosCluster({ hosts: LOOPBACK_HOSTS, args, cleanup });
       const ctx: Ctx = { profile: p, origin, nodes, cleanup };
       if (want.has("kill") || want.has("rejoin")) {
         results.kill = await runKill(ctx);

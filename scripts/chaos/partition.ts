@@ -2,7 +2,7 @@
 // down) while reads and writes go through the other two, then healed.
 
 import { table } from "../bench/_lib.ts";
-import { allUp, startCluster } from "./_cluster.ts";
+import { allUp, startChaosCluster } from "./_cluster.ts";
 import { divergence, readRound, readRounds } from "./_consistency.ts";
 import { apiPut, type Cleanup, keyNames, ms, type Profile, runLoad } from "./_lib.ts";
 import { makeNetns, unavailable } from "./_netns.ts";
@@ -58,7 +58,7 @@ export async function runPartition(profile: Profile, cleanup: Cleanup): Promise<
     `--peer-timeout=${profile.peerTimeout}ms`,
     "--copies=2",
   ];
-  const nodes = await startCluster({ hosts: net.hosts, args, prefix: net.prefix, cleanup });
+  const nodes = await startChaosCluster({ hosts: net.hosts, args, prefix: net.prefix, cleanup });
   const bases = nodes.map((n) => n.url);
   const connected = bases.slice(0, 2);
   const readKeys = keyNames("p", READ_KEYS);

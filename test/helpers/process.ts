@@ -1,9 +1,12 @@
-// Helpers for tests that run the compiled binary (dist/geecache) as real processes.
+// The one process helper: the compiled binary (dist/geecache) run as real processes by the tests,
+// the benchmarks (scripts/bench) and the chaos scenarios (scripts/chaos): one node, several at
+// once, a whole cluster on port 0, or a short run to completion.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { Captured } from "./captured.ts";
 import { until } from "./until.ts";
 
 /** BINARY is the executable that `bun scripts/build.ts` writes. */
@@ -15,10 +18,11 @@ export const START_TIMEOUT_MS = 5000;
 /** STOP_TIMEOUT_MS bounds how long stop() waits after its signal before it sends SIGKILL. */
 export const STOP_TIMEOUT_MS = 5000;
 
-/** requireBinary throws, telling how to build it, when dist/geecache is missing. */
-export function requireBinary(): string {
-  if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`bun scripts/build.ts\` first (npm test does)`);
-  return BINARY;
+/** requireBinary throws, telling how to build it, when binary (dist/geecache) is missing; it returns binary. */
+export function requireBinary(binary = BINARY): string {
+  if (!existsSync(binary))
+    throw new Error(`${binary} is missing: run \`bun scripts/build.ts\` first (npm test and npm run bench do)`);
+  return binary;
 }
 
 /** childEnv is the parent's environment without GEECACHE_* (so they cannot leak into a test), then env on top. */
@@ -28,89 +32,60 @@ export function childEnv(env: Record<string, string> = {}): Record<string, strin
   return { ...out, ...env };
 }
 
-/** Captured collects a child's output stream as text and lets a test wait for a pattern in it. */
-export class Captured {
-  text = "";
-  closed = false;
-  readonly #waiters = new Set<() => void>(); // re-checked on every chunk and at the end
-  /** done resolves once the stream has ended. */
-  readonly done: Promise<void>;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.done = this.#pump(stream);
-  }
-
-  /** wait resolves with the first match of pattern; it rejects if the stream ends first or after timeoutMs. */
-  wait(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-    const { promise, resolve, reject } = Promise.withResolvers<RegExpMatchArray>();
-    const finish = (settle: () => void) => {
-      clearTimeout(timer);
-      this.#waiters.delete(check);
-      settle();
-    };
-    const check = () => {
-      const m = this.text.match(pattern);
-      if (m) finish(() => resolve(m));
-      else if (this.closed) finish(() => reject(new Error(`output ended without ${pattern}; it was:\n${this.text}`)));
-    };
-    const timer = setTimeout(
-      () => finish(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output so far:\n${this.text}`))),
-      timeoutMs,
-    );
-    this.#waiters.add(check);
-    check();
-    return promise;
-  }
-
-  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of stream) {
-        this.text += decoder.decode(chunk, { stream: true });
-        for (const w of [...this.#waiters]) w();
-      }
-    } finally {
-      this.text += decoder.decode();
-      this.closed = true;
-      for (const w of [...this.#waiters]) w();
-    }
-  }
+/** SpawnOptions shape how a process is run. */
+export interface SpawnOptions {
+  /** env is merged over the parent's environment minus GEECACHE_* (childEnv). */
+  env?: Record<string, string>;
+  /** binary is the geecache executable (default BINARY). */
+  binary?: string;
+  /** prefix goes before the command: `taskset -c CPU`, `ip netns exec NS`. */
+  prefix?: readonly string[];
+  /**
+   * ready is a URL polled until it answers 200, for a process that prints no "listening on" line
+   * (a quiet log level, another server); without it the process is ready once it prints that line.
+   */
+  ready?: string;
+  /** startTimeoutMs bounds the wait for ready (default START_TIMEOUT_MS). */
+  startTimeoutMs?: number;
+  /** stopSignal is what stop() sends when given none (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }
 
-/** RunningNode is a geecache process that has printed its "listening on" line. */
-export interface RunningNode extends AsyncDisposable {
+/** RunningProcess is a started process with its output; `await using` stops it. */
+export interface RunningProcess extends AsyncDisposable {
   proc: Subprocess<"ignore", "pipe", "pipe">;
-  /** url of the main listener (peer routes and API), as the node logged it. */
-  url: string;
-  /** apiUrl of the --api listener, or url when there is none. */
-  apiUrl: string;
-  /** self is the node's name on the ring, as it logged it (url unless --self or gRPC names it). */
-  self: string;
   stdout: Captured;
   stderr: Captured;
-  /**
-   * stop sends signal (SIGTERM by default), waits for the exit (SIGKILL after STOP_TIMEOUT_MS) and returns the exit
-   * code.
-   */
+  /** stop sends signal, waits for the exit (SIGKILL after STOP_TIMEOUT_MS) and returns the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** StartError is a process that exited or timed out before it was ready; output is all it printed. */
+export class StartError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+    options: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 const LISTENING = /listening on (https?:\/\/[^\s,;"]+)(?:, API on (https?:\/\/[^\s,;"]+))?/;
 const SELF = /; self ([^\s,;"]+),/;
 
 /**
- * spawnNode starts dist/geecache with args and resolves once it logs "listening on" (so the log
- * level must be info or debug). env is merged over the parent's environment minus GEECACHE_*.
- * The process is killed if it does not start, and when the test process exits, whatever happens.
+ * spawnProcess runs prefix + cmd and resolves once it is ready: its stdout matched `ready` (the
+ * match is returned), or the URL `ready` answered 200. It is killed, with a StartError, when it
+ * exits first or startTimeoutMs passes; and when the test process exits, whatever happens.
  */
-export async function spawnNode(args: string[], env?: Record<string, string>): Promise<RunningNode> {
-  const quiet = args.find((a) => /^--log-level=(silent|error|warn)$/.test(a));
-  if (quiet)
-    throw new TypeError(`spawnNode waits for the "listening on" line, which ${quiet} hides; use info or debug`);
-  // Tests stop nodes often: no drain unless a test asks for one (the default 5 s would make every stop slow).
-  const drain = args.some((a) => a.startsWith("--drain")) || env?.GEECACHE_DRAIN !== undefined ? [] : ["--drain=0"];
-  const proc = Bun.spawn([requireBinary(), ...args, ...drain], {
-    env: childEnv(env),
+export async function spawnProcess(
+  cmd: readonly string[],
+  ready: RegExp | string,
+  options: SpawnOptions = {},
+): Promise<RunningProcess & { match: RegExpMatchArray | undefined }> {
+  const proc = Bun.spawn([...(options.prefix ?? []), ...cmd], {
+    env: childEnv(options.env),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -119,8 +94,7 @@ export async function spawnNode(args: string[], env?: Record<string, string>): P
   process.once("exit", killOnExit);
   const stdout = new Captured(proc.stdout);
   const stderr = new Captured(proc.stderr);
-
-  const stop = async (signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> => {
+  const stop = async (signal = options.stopSignal ?? "SIGTERM"): Promise<number | null> => {
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill(signal);
       const timer = setTimeout(() => proc.kill("SIGKILL"), STOP_TIMEOUT_MS);
@@ -134,29 +108,76 @@ export async function spawnNode(args: string[], env?: Record<string, string>): P
     await Promise.all([stdout.done, stderr.done]);
     return proc.exitCode;
   };
-
-  let m: RegExpMatchArray;
+  const timeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
+  const exited = () => proc.exitCode !== null || proc.signalCode !== null;
+  let match: RegExpMatchArray | undefined;
   try {
-    m = await stdout.wait(LISTENING, START_TIMEOUT_MS);
+    if (typeof ready !== "string") match = await stdout.wait(ready, timeoutMs);
+    else {
+      const answers = async () =>
+        exited() || (await fetch(ready, { signal: AbortSignal.timeout(1000) })).status === 200;
+      await until(`${ready} to answer 200`, answers, { timeoutMs, intervalMs: 5 });
+      if (exited()) throw new Error(`it exited with ${proc.exitCode ?? proc.signalCode}`);
+    }
   } catch (err) {
     await stop("SIGKILL");
-    throw new Error(
-      `geecache ${args.join(" ")} did not start (exit ${proc.exitCode}); stderr: ${stderr.text.trim() || "(empty)"}`,
+    throw new StartError(
+      `${cmd.join(" ")} did not start (exit ${proc.exitCode}); stderr: ${stderr.text.trim() || "(empty)"}`,
+      stdout.text + stderr.text,
       { cause: err },
     );
   }
-  const url = m[1]!;
-  const self = stdout.text.slice(m.index).split("\n", 1)[0]!.match(SELF)?.[1] ?? url;
-  return {
-    proc,
-    url,
-    apiUrl: m[2] ?? url,
-    self,
-    stdout,
-    stderr,
-    stop,
-    [Symbol.asyncDispose]: async () => void (await stop()),
-  };
+  return { proc, stdout, stderr, stop, match, [Symbol.asyncDispose]: async () => void (await stop()) };
+}
+
+/** RunningNode is a geecache process that is ready. */
+export interface RunningNode extends RunningProcess {
+  /** url of the main listener (peer routes and API), as the node logged it (or the origin of SpawnOptions.ready). */
+  url: string;
+  /** apiUrl of the --api listener, or url when there is none. */
+  apiUrl: string;
+  /** self is the node's name on the ring, as it logged it (url unless --self or gRPC names it). */
+  self: string;
+}
+
+/**
+ * spawnNode starts the binary with args and resolves once it logs "listening on" (so the log
+ * level must be info or debug), or once SpawnOptions.ready answers. Nodes stop at once: --drain=0
+ * is added unless args or env say otherwise.
+ */
+export async function spawnNode(args: readonly string[], options: SpawnOptions = {}): Promise<RunningNode> {
+  const quiet = args.find((a) => /^--log-level=(silent|error|warn)$/.test(a));
+  if (quiet && !options.ready)
+    throw new TypeError(`spawnNode waits for the "listening on" line, which ${quiet} hides; use info or debug`);
+  // Tests stop nodes often: no drain unless asked for (the default 5 s would make every stop slow).
+  const drain =
+    args.some((a) => a.startsWith("--drain")) || options.env?.GEECACHE_DRAIN !== undefined ? [] : ["--drain=0"];
+  const binary = requireBinary(options.binary);
+  const p = await spawnProcess([binary, ...args, ...drain], options.ready ?? LISTENING, options);
+  if (!p.match) {
+    const url = new URL(options.ready!).origin;
+    return { ...p, url, apiUrl: url, self: url };
+  }
+  const url = p.match[1]!;
+  const self = p.stdout.text.slice(p.match.index).split("\n", 1)[0]!.match(SELF)?.[1] ?? url;
+  return { ...p, url, apiUrl: p.match[2] ?? url, self };
+}
+
+/**
+ * spawnNodes starts one node per argument list, all at once (options may differ by node); if one
+ * does not start, the others are stopped and its error is thrown.
+ */
+export async function spawnNodes(
+  args: readonly (readonly string[])[],
+  options: SpawnOptions | ((i: number) => SpawnOptions) = {},
+): Promise<RunningNode[]> {
+  const of = typeof options === "function" ? options : () => options;
+  const settled = await Promise.allSettled(args.map((a, i) => spawnNode(a, of(i))));
+  const nodes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (!failed) return nodes;
+  await Promise.all(nodes.map((n) => n.stop()));
+  throw failed.reason;
 }
 
 /** CliResult is how a short run of the binary ended. */
@@ -228,20 +249,17 @@ export async function spawnCluster(
   const dir = mkdtempSync(join(tmpdir(), "geecache-procs-"));
   const files = Array.from({ length: n }, (_, i) => join(dir, `peers-${i}`));
   for (const f of files) writeFileSync(f, "");
-  const settled = await Promise.allSettled(
-    files.map((f, i) =>
-      spawnNode([`--port=0`, `--peers-file=${f}`, "--peers-file-interval=200ms", ...args(i)], options.env?.(i)),
-    ),
-  );
-  const nodes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const stop = async () => {
     await Promise.all(nodes.map((node) => node.stop()));
     rmSync(dir, { recursive: true, force: true });
   };
-  const failed = settled.find((s) => s.status === "rejected");
-  if (failed) {
+  let nodes: RunningNode[] = [];
+  const flags = (f: string, i: number) => ["--port=0", `--peers-file=${f}`, "--peers-file-interval=200ms", ...args(i)];
+  try {
+    nodes = await spawnNodes(files.map(flags), (i) => ({ env: options.env?.(i) }));
+  } catch (err) {
     await stop();
-    throw failed.reason;
+    throw err;
   }
   const urls = nodes.map((node) => node.self);
   const timeoutMs = options.timeoutMs ?? 10_000;
