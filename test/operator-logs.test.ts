@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { httpTransport, PeerSet } from "../src/index.ts";
+import { keysOwnedBy } from "./helpers/owned-keys.ts";
 import { type RunningNode, requireBinary, spawnNode } from "./helpers/process.ts";
 import { until } from "./helpers/until.ts";
 
@@ -52,10 +53,7 @@ describe("operator logs", () => {
       writeFileSync(peersFile, `${a.url}\n${bUrl}\n`);
       const ring = new PeerSet({ self: a.url, transports: [httpTransport()] });
       ring.setPeers([a.url, bUrl]);
-      const bKeys = Array.from({ length: 200 }, (_, i) => `k${i}`)
-        .filter((k) => ring.owner(k) === bUrl)
-        .slice(0, 5);
-      expect(bKeys.length).toBe(5);
+      const bKeys = keysOwnedBy(ring, bUrl, 5, "k");
       const stats = async () => (await (await fetch(`${a.url}/stats`)).json()) as { peers: string[]; down: string[] };
       await until("A lists B", async () => (await stats()).peers.includes(bUrl));
       for (const k of bKeys) expect(await get(`${a.url}/api?key=${k}`)).toBe(404); // B answers: not in the demo table

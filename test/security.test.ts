@@ -6,6 +6,7 @@ import { Registry } from "../src/group/registry.ts";
 import type { GroupStats } from "../src/group/results.ts";
 import { httpTransport, PeerSet } from "../src/index.ts";
 import { startNode } from "../src/node/server.ts";
+import { keyOwnedBy } from "./helpers/owned-keys.ts";
 import { hasOpenssl, makeCerts, type TestCerts } from "./helpers/tls.ts";
 
 const TOKEN = `peer-${crypto.randomUUID()}`;
@@ -58,12 +59,6 @@ function startOne(spec: NodeSpec = {}): Node {
 /** link gives every node the same peer list. */
 function link(nodes: Node[], peers: Node[] = nodes): void {
   for (const n of nodes) n.pool.setPeers(peers.map((p) => p.url));
-}
-
-/** keyOwnedBy returns a key that `by`'s ring says `owner` owns. */
-function keyOwnedBy(owner: Node, by: Node = owner, prefix = "key"): string {
-  for (let i = 0; i < 10_000; i++) if (by.pool.owner(`${prefix}-${i}`) === owner.url) return `${prefix}-${i}`;
-  throw new Error(`no key owned by ${owner.url}`);
 }
 
 /** counters picks the stats that say where values came from. */
@@ -133,7 +128,7 @@ describe("the peer token", () => {
   });
 
   test("two nodes sharing the token fetch from each other", async () => {
-    const key = keyOwnedBy(b, a, "shared");
+    const key = keyOwnedBy(a.pool, b.url, "shared-");
     const before = counters(a.group.stats());
     const got = await answer(await fetch(`${a.url}/api?key=${key}`));
     expect({ got, a: counters(a.group.stats()), b: counters(b.group.stats()).localLoads }).toEqual({
@@ -144,7 +139,7 @@ describe("the peer token", () => {
   });
 
   test("a node with the wrong token gets a peer error and loads locally", async () => {
-    const key = keyOwnedBy(b, stranger, "stranger");
+    const key = keyOwnedBy(stranger.pool, b.url, "stranger-");
     const bBefore = counters(b.group.stats());
     const got = await answer(await fetch(`${stranger.url}/api?key=${key}`));
     expect({ got, stranger: counters(stranger.group.stats()), b: counters(b.group.stats()) }).toEqual({
@@ -232,7 +227,7 @@ describe.skipIf(!hasOpenssl())("TLS between peers", () => {
   });
 
   test("a key owned by B is fetched through A over https", async () => {
-    const key = keyOwnedBy(b, a, "tls");
+    const key = keyOwnedBy(a.pool, b.url, "tls-");
     const res = await fetch(`${a.url}/api?key=${key}`, { tls: { ca: certs.ca } } as RequestInit);
     expect({
       got: await answer(res),
@@ -248,7 +243,7 @@ describe.skipIf(!hasOpenssl())("TLS between peers", () => {
   });
 
   test("a peer client without the CA cannot verify B: a peer error, then a local load", async () => {
-    const key = keyOwnedBy(b, untrusting, "untrusted");
+    const key = keyOwnedBy(untrusting.pool, b.url, "untrusted-");
     const got = await answer(await fetch(`${untrusting.url}/api?key=${key}`));
     expect({ got, stats: counters(untrusting.group.stats()) }).toEqual({
       got: { status: 200, body: `src:${key}` },

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { httpTransport, PeerSet } from "../src/index.ts";
+import { keysOwnedBy } from "./helpers/owned-keys.ts";
 import { type ProcessCluster, requireBinary, spawnCluster } from "./helpers/process.ts";
 
 /**
@@ -74,9 +75,7 @@ describe.skipIf(!haveChromium)(`the status page at ${WIDTH} px`, () => {
     for (const key of ["Tom", "Jack", "Sam", "Tom"]) await (await fetch(`${a!.url}/api?key=${key}`)).arrayBuffer();
     // Kill the third node, then ask node 0 for its keys until node 0 marks it down.
     await c!.stop("SIGKILL");
-    const cKeys = Array.from({ length: 300 }, (_, i) => `k${i}`)
-      .filter((k) => ring.owner(k) === c!.self)
-      .slice(0, 4);
+    const cKeys = keysOwnedBy(ring, c!.self, 4, "k");
     const downs = async () => ((await (await fetch(`${a!.url}/stats`)).json()) as { down: string[] }).down;
     for (let i = 0; i < 50 && !(await downs()).includes(c!.self); i++)
       await (await fetch(`${a!.url}/api?key=${cKeys[i % cKeys.length]}`)).arrayBuffer();
