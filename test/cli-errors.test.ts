@@ -1,5 +1,5 @@
-// The rough edges of issue 16 item 2, through the real binary: durations without a unit, positional
-// arguments, start-up errors (one line, exit 2), a node missing from its own --peers, one-line API errors.
+// How the real binary refuses what it cannot use: durations without a unit, positional arguments,
+// start-up errors (one line, exit 2), a node missing from its own --peers, one-line API errors.
 
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";

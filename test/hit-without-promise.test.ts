@@ -6,7 +6,7 @@ import { httpTransport } from "../src/index.ts";
 import { apiHandler } from "../src/node/api.ts";
 
 // GET on /api and on the peer route answers a cache hit without a promise (and /api shares header
-// sets between answers); api.test.ts and http-pool.test.ts cover what they answer, this file that
+// sets between answers); api.test.ts and http-routes.test.ts cover what they answer, this file that
 // the shortcut changes none of it.
 const EXPIRES_AT = Date.UTC(2030, 0, 1);
 
