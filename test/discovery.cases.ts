@@ -2,8 +2,9 @@
 // passes, run by test/discovery-<name>.test.ts against the real thing it reads (a list, a file,
 // dnsmasq). A case drives the backend (what the mechanism reads) and compares every view the
 // mechanism reported, in order, as a whole.
-import { describe, expect, test } from "bun:test";
+import { describe, expect } from "bun:test";
 import type { Discovery } from "../src/cluster/discovery.ts";
+import { caseOf, type Skips } from "./helpers/cases.ts";
 import { until } from "./helpers/until.ts";
 
 /** DiscoveryCase names a case, for an implementation's skips. */
@@ -36,7 +37,7 @@ export interface DiscoveryImpl {
    */
   empty: "kept" | "applied";
   /** skip lists the cases this mechanism cannot be put through, each with the reason. */
-  skip?: Partial<Record<DiscoveryCase, string>>;
+  skip?: Skips<DiscoveryCase>;
 }
 
 /** A, B and C are three views; they are sorted, as DNS answers are. */
@@ -86,9 +87,7 @@ const last = (r: Run) => JSON.stringify(r.views.at(-1));
 
 /** discoveryCases registers the conformance cases for one mechanism. */
 export function discoveryCases(impl: DiscoveryImpl): void {
-  const skip = impl.skip ?? {};
-  const it = (name: DiscoveryCase, title: string, fn: () => Promise<void>) =>
-    skip[name] !== undefined ? test.skip(`${title} (skipped: ${skip[name]})`, fn) : test(title, fn);
+  const it = caseOf(impl.skip);
 
   describe(`discovery ${impl.name}`, () => {
     it("first", "the first view is reported before start() resolves", async () => {

@@ -3,9 +3,10 @@
 // loads through a Group, as a node does: the group turns "no value" into NOT_FOUND and a throw into
 // LOAD_FAILED (src/group/loader.ts). A Getter is not given the caller's signal: an aborted caller
 // stops waiting at once, and the load goes on for the others until the source's own bound ends it.
-import { describe, expect, test } from "bun:test";
+import { describe, expect } from "bun:test";
 import { Group } from "../src/group/group.ts";
 import type { Getter } from "../src/group/loader.ts";
+import { caseOf, type Skips } from "./helpers/cases.ts";
 import { mulberry32 } from "./helpers/prng.ts";
 import { outcome } from "./helpers/transport-harness.ts";
 import { until } from "./helpers/until.ts";
@@ -36,7 +37,7 @@ export interface SourceImpl {
   /** open puts rows (key -> value bytes) into a fresh backend; timeoutMs is the stalled source's bound. */
   open(rows: ReadonlyMap<string, Uint8Array>, timeoutMs: number): Promise<Backend>;
   /** skip lists the cases this source cannot be put through, each with the reason. */
-  skip?: Partial<Record<SourceCase, string>>;
+  skip?: Skips<SourceCase>;
 }
 
 /** TIMEOUT (ms) bounds the stalled source; MARGIN is how late past it a load may end on a busy machine. */
@@ -66,9 +67,7 @@ const group = (getter: Getter) => new Group({ name: "scores", getter, cacheBytes
 
 /** sourceCases registers the conformance cases for one kind of source. */
 export function sourceCases(impl: SourceImpl): void {
-  const skip = impl.skip ?? {};
-  const it = (name: SourceCase, title: string, fn: () => Promise<void>) =>
-    skip[name] !== undefined ? test.skip(`${title} (skipped: ${skip[name]})`, fn) : test(title, fn);
+  const it = caseOf(impl.skip);
 
   describe(`source ${impl.name}`, () => {
     it("value", "a stored value comes back byte for byte (text, an escaped key, bytes that are no text)", async () => {
