@@ -282,6 +282,7 @@ describe("nodeHandlers", () => {
       body: {
         peers: [],
         down: [],
+        out: {},
         groups: {
           scores: {
             stats: {

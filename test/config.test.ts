@@ -15,6 +15,8 @@ const DEFAULT: Config = {
   drain: 5000,
   hotTtl: 5000,
   copies: 1,
+  handoffWindow: 60_000,
+  handoverBytes: 256 * 1024 * 1024,
   admission: "tinylfu",
   self: "http://127.0.0.1:8001",
   grpcPort: undefined,

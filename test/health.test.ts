@@ -129,7 +129,7 @@ describe("withHealth", () => {
 });
 
 describe("a frozen peer (accepts, never answers) behind a real socket", () => {
-  test("after the first timeouts its keys are served locally at once, as short-lived hot copies", async () => {
+  test("after the first timeouts it leaves the ring: this node is its keys' stand-in owner and serves them at once", async () => {
     const hung = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Promise<Response>(() => {}) });
     const peerUrl = `http://127.0.0.1:${hung.port}`;
     const peers = new PeerSet({
@@ -157,16 +157,26 @@ describe("a frozen peer (accepts, never answers) behind a real socket", () => {
         expect((await group.getEntry(k)).from).toBe("loader");
         later.push(performance.now() - t);
       }
-      const hot = group.lookup(keys[3]!)?.from;
+      const cached = group.lookup(keys[3]!)?.from;
       now += 5000;
-      const afterTtl = group.lookup(keys[3]!);
+      const afterHotTtl = group.lookup(keys[3]!)?.from;
       expect({
         firstPaidTimeout: first.every((ms) => ms >= 190),
         laterFast: later.every((ms) => ms < 50),
         down: peers.health().get(peerUrl)?.down,
-        hot,
-        afterTtl,
-      }).toEqual({ firstPaidTimeout: true, laterFast: true, down: true, hot: "hot", afterTtl: undefined });
+        out: peers.out().get(peerUrl),
+        standIn: keys.every((k) => peers.owner(k) === "http://127.0.0.1:1"),
+        cached,
+        afterHotTtl,
+      }).toEqual({
+        firstPaidTimeout: true,
+        laterFast: true,
+        down: true,
+        out: "down",
+        standIn: true,
+        cached: "main",
+        afterHotTtl: "main",
+      });
     } finally {
       await peers.close();
       hung.stop(true);

@@ -127,7 +127,7 @@ describe("PeerService", () => {
     const r = registry();
     const service = new PeerService(r, { maxValueBytes: MAX });
     r.get("scores")!.setLocal("a", "kept", { expiresAt: 0 });
-    service.set("scores", "b", enc.encode("copy"), 0, true);
+    service.set("scores", "b", enc.encode("copy"), 0, "copy");
     expect([plain(service.peek("scores", "a")), plain(service.peek("scores", "b")), r.get("scores")!.stats()]).toEqual([
       { value: "kept", expiresAt: 0, from: "main" },
       { value: "copy", expiresAt: 0, from: "hot" },
@@ -140,8 +140,8 @@ describe("PeerService", () => {
     const service = new PeerService(groupsOf(g), { maxValueBytes: MAX });
     service.set("scores", "a", enc.encode("v1"), 0);
     service.set("scores", "b", enc.encode("v2"), 1_900_000_000_000);
-    service.set("scores", "c", enc.encode("v3"), 0, true);
-    service.set("scores", "d", enc.encode("v4"), 1_900_000_000_000, true);
+    service.set("scores", "c", enc.encode("v3"), 0, "copy");
+    service.set("scores", "d", enc.encode("v4"), 1_900_000_000_000, "copy");
     service.remove("scores", "a");
     expect(g.calls).toEqual([
       ["setLocal", "a", "v1", { ttl: 0 }],

@@ -42,7 +42,7 @@ export function transportRuleCases(factory: TransportFactory): void {
       const [owned, copied] = [h.c.keyOwnedBy(1, "own-"), h.c.keyOwnedBy(0, "copy-")];
       const expiresAt = Date.now() + 60_000;
       await client.set!(GROUP, owned, ByteView.from("mine"), expiresAt);
-      await client.set!(GROUP, copied, ByteView.from("theirs"), expiresAt, undefined, true);
+      await client.set!(GROUP, copied, ByteView.from("theirs"), expiresAt, undefined, "copy");
       expect({
         owned: h.cached(1, owned),
         copiedInMainOrHot: h.cached(1, copied),
@@ -101,7 +101,7 @@ export function transportRuleCases(factory: TransportFactory): void {
       const key = h.c.keyOwnedBy(1);
       const big = ByteView.from("x".repeat(9));
       const owner = await outcome(client.set!(GROUP, key, big, 0));
-      const copy = await outcome(client.set!(GROUP, key, big, 0, undefined, true));
+      const copy = await outcome(client.set!(GROUP, key, big, 0, undefined, "copy"));
       expect({ owner: failed(owner), copy: failed(copy), peeked: h.c.nodes[1]!.group.peek(key) }).toEqual({
         owner: true,
         copy: true,

@@ -4,14 +4,15 @@ import { closeQuietly } from "./_close-quietly.ts";
 import type { TransportClient } from "./transport.ts";
 
 /**
- * handoffWindow is how long the ring before a change is remembered for handoff peeks: two discovery
- * polls (a change must be seen twice) and a peer timeout, so the previous owner may still be peeked.
+ * DEFAULT_HANDOFF_WINDOW: a key's new owner peeks its previous owners until the view has been
+ * unchanged for 60 s. Traffic for a moved key arrives for minutes, not for a poll interval or two.
  */
-export function handoffWindow(pollInterval: number, peerTimeout: number): number {
-  return 2 * pollInterval + peerTimeout;
-}
+export const DEFAULT_HANDOFF_WINDOW = 60_000;
 
-/** HandoffStats count the peeks a new owner made at a key's previous owner before loading. */
+/** HANDOFF_HISTORY is how many rings before recent changes are kept (a rolling restart makes several in a row). */
+export const HANDOFF_HISTORY = 4;
+
+/** HandoffStats count the peeks a new owner made at a key's previous owners before loading. */
 export interface HandoffStats {
   peeks: number;
   peekHits: number;
@@ -23,16 +24,23 @@ interface Holder {
   client: TransportClient;
 }
 
+interface Remembered {
+  ring: Ring;
+  members: ReadonlyMap<string, Holder>;
+}
+
 /**
- * Handoff remembers the ring before the last change of membership, with the clients of its nodes,
- * for window ms: a key's new owner peeks the previous owner's cached copy before loading (so a
- * changing ring does not stampede the loader). When the window ends, the clients of nodes that are
- * no longer members are closed.
+ * Handoff remembers the rings before the last few changes of the view, with the clients of their
+ * nodes, until the view has been unchanged for `window` ms: a key's new owner peeks the nodes that
+ * owned it on those rings (newest first) before loading, so a changing ring does not stampede the
+ * loader. Only peers that have shown they speak the extension are peeked (a Go peer would forward
+ * a peek back as a plain get). When the window ends, the clients of nodes no longer members close.
  */
 export class Handoff {
   /** stats count the peeks made through peek. */
   readonly stats: HandoffStats = { peeks: 0, peekHits: 0, peekErrors: 0 };
-  #previous: { ring: Ring; until: number; members: Map<string, Holder> } | undefined;
+  #history: Remembered[] = []; // newest first
+  #until = 0;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #window: number;
   readonly #now: () => number;
@@ -45,63 +53,86 @@ export class Handoff {
   }
 
   /**
-   * remember keeps ring, the ring before a change, for handoff peeks. A node joining a cluster had no
-   * ring before (before is empty); its caller passes a ring of the others alone, whose clients are in now.
+   * remember keeps ring, the ring before a change, and restarts the window: it ends once the view
+   * has been stable that long. A node joining a cluster had no ring before (before is empty); its
+   * caller passes a ring of the others alone, whose clients are in now.
    */
   remember(before: ReadonlyMap<string, Holder>, now: ReadonlyMap<string, Holder>, ring: Ring): void {
-    const keep = new Map<string, Holder>(before.size === 0 ? now : before);
-    for (const [url, m] of this.#previous?.members ?? [])
-      if (!keep.has(url) && !now.has(url)) void closeQuietly(m.client);
-    this.#previous = { ring, until: this.#now() + this.#window, members: keep };
+    const members = new Map<string, Holder>(before.size === 0 ? now : before);
+    const history = [{ ring, members }, ...this.#history];
+    for (const old of history.splice(HANDOFF_HISTORY)) this.#closeUnused(old, history, now);
+    this.#history = history;
+    this.#until = this.#now() + this.#window;
     clearTimeout(this.#closeTimer);
     this.#closeTimer = setTimeout(() => this.#forget(), this.#window);
     this.#closeTimer.unref?.();
   }
 
   /**
-   * previousOwner returns the client of the node that owned key on the remembered ring, while the window lasts;
-   * undefined if that was self, is key's owner on ring (the ring now) too, or cannot peek key.
+   * previousOwners returns the clients of the nodes that owned key on the remembered rings, newest
+   * first, while the window lasts: never self, never key's owner on ring (the ring now), and only
+   * peers that can peek key and have not shown they lack the extension (peek probes the unknown).
    */
-  previousOwner(key: string, self: string | undefined, ring: Ring): TransportClient | undefined {
-    const prev = this.#previous;
-    if (!prev || this.#now() >= prev.until) return undefined;
-    const was = prev.ring.get(key);
-    if (was === undefined || was === self || was === ring.get(key)) return undefined;
-    const client = prev.members.get(was)?.client;
-    return client?.peek && !client.unroutable?.(key) ? client : undefined;
+  previousOwners(key: string, self: string | undefined, ring: Ring): TransportClient[] {
+    if (this.#history.length === 0 || this.#now() >= this.#until) return [];
+    const owner = ring.get(key);
+    const out: TransportClient[] = [];
+    const seen = new Set<string>();
+    for (const prev of this.#history) {
+      const was = prev.ring.get(key);
+      if (was === undefined || was === self || was === owner || seen.has(was)) continue;
+      seen.add(was);
+      const client = prev.members.get(was)?.client;
+      if (client?.peek && client.extended !== false && !client.unroutable?.(key)) out.push(client);
+    }
+    return out;
   }
 
-  /** peek asks client (a previousOwner, or undefined) for its cached copy of key only; failures count and resolve undefined. */
+  /**
+   * peek asks each client (previousOwners) for its cached copy of key, in order, until one has it;
+   * failures count and are passed over.
+   */
   async peek(
-    client: TransportClient | undefined,
+    clients: readonly TransportClient[],
     group: string,
     key: string,
     signal?: AbortSignal,
   ): Promise<PeerResponse | undefined> {
-    if (!client) return undefined;
-    this.stats.peeks++;
-    try {
-      const res = await client.peek!(group, key, signal);
-      if (res) this.stats.peekHits++;
-      return res;
-    } catch {
-      this.stats.peekErrors++;
-      return undefined;
+    for (const client of clients) {
+      // A peer not yet heard from is probed first: a Go peer would take a peek for a plain get and forward it back.
+      if (client.extended === undefined) await client.probe?.(signal).catch(() => undefined);
+      if (client.extended !== true) continue;
+      this.stats.peeks++;
+      try {
+        const res = await client.peek!(group, key, signal);
+        if (res) {
+          this.stats.peekHits++;
+          return res;
+        }
+      } catch {
+        this.stats.peekErrors++;
+      }
     }
+    return undefined;
   }
 
-  /** clear forgets the remembered ring at once and returns its clients, for the caller to close. */
+  /** clear forgets the remembered rings at once and returns their clients, for the caller to close. */
   clear(): TransportClient[] {
     clearTimeout(this.#closeTimer);
-    const clients = [...(this.#previous?.members.values() ?? [])].map((m) => m.client);
-    this.#previous = undefined;
+    const clients = this.#history.flatMap((h) => [...h.members.values()].map((m) => m.client));
+    this.#history = [];
     return clients;
   }
 
+  #closeUnused(old: Remembered, kept: readonly Remembered[], now: ReadonlyMap<string, Holder>): void {
+    for (const [url, m] of old.members)
+      if (now.get(url) !== m && !kept.some((k) => k.members.get(url) === m)) void closeQuietly(m.client);
+  }
+
   #forget(): void {
-    const prev = this.#previous;
-    this.#previous = undefined;
+    const history = this.#history;
+    this.#history = [];
     const current = this.#current();
-    for (const [url, m] of prev?.members ?? []) if (current.get(url) !== m) void closeQuietly(m.client);
+    for (const old of history) this.#closeUnused(old, [], current);
   }
 }

@@ -7,6 +7,14 @@ export const DEFAULT_FAILURE_THRESHOLD = 3;
 /** DEFAULT_PROBE_MIN and DEFAULT_PROBE_MAX bound the backoff between probes of a down peer: 1 s doubling up to 30 s. */
 export const DEFAULT_PROBE_MIN = 1000;
 export const DEFAULT_PROBE_MAX = 30_000;
+/**
+ * NODE_PROBE_INTERVAL is how often a node probes each peer that is up, so a peer that stops
+ * answering is seen down within 2 s with no traffic going its way: three probes 400 ms apart, each
+ * bounded by NODE_PROBE_TIMEOUT, fail by 1.6 s even for a frozen peer.
+ */
+export const NODE_PROBE_INTERVAL = 400;
+/** NODE_PROBE_TIMEOUT bounds one background probe. */
+export const NODE_PROBE_TIMEOUT = 800;
 
 /** PeerHealthState is what the node knows of one peer's health. */
 export interface PeerHealthState {
@@ -31,6 +39,14 @@ export interface HealthOptions {
    * are stale.
    */
   onRestart?: (peer: string) => void;
+  /** onBoot is told each time the peer's boot id differs from the last one seen (the first one too). */
+  onBoot?: (peer: string, boot: string) => void;
+  /**
+   * probeInterval (ms) probes the peer in the background while it is up, so it is seen down without
+   * traffic (default 0: off; a node uses NODE_PROBE_INTERVAL). probeTimeout bounds each such probe.
+   */
+  probeInterval?: number;
+  probeTimeout?: number;
   now?: () => number;
 }
 
@@ -44,7 +60,7 @@ export interface HealthOptions {
 export function withHealth(
   client: TransportClient,
   options: HealthOptions = {},
-): TransportClient & { health(): PeerHealthState; stop(): void } {
+): TransportClient & { health(): PeerHealthState; revive(): void; stop(): void } {
   const threshold = options.threshold ?? DEFAULT_FAILURE_THRESHOLD;
   const probeMin = options.probeMin ?? DEFAULT_PROBE_MIN;
   const probeMax = options.probeMax ?? DEFAULT_PROBE_MAX;
@@ -54,6 +70,7 @@ export function withHealth(
   let boot: string | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  let inFlight = 0; // background probes not yet answered
 
   const up = () => {
     if (!state.down) {
@@ -82,7 +99,7 @@ export function withHealth(
   };
   const probe = async (delay: number) => {
     try {
-      if (client.probe) await client.probe();
+      if (client.probe) sawBoot(await client.probe());
       else await client.get("", "");
       up();
     } catch (err) {
@@ -91,13 +108,37 @@ export function withHealth(
       schedule(Math.min(delay * 2, probeMax));
     }
   };
+  const sawBoot = (b: string | undefined | void) => {
+    if (b === undefined || b === boot) return;
+    const restarted = boot !== undefined;
+    boot = b;
+    options.onBoot?.(url, b);
+    if (restarted) options.onRestart?.(url);
+  };
   const seen = (res: PeerResponse) => {
-    if (res.boot !== undefined) {
-      if (boot !== undefined && res.boot !== boot) options.onRestart?.(url);
-      boot = res.boot;
-    }
+    sawBoot(res.boot);
     return res;
   };
+  // Background probes: while up, a probe every probeInterval (a few may be in flight for a frozen
+  // peer, each bounded by probeTimeout); their failures count like those of requests.
+  const background =
+    options.probeInterval && client.probe
+      ? setInterval(() => {
+          if (state.down || stopped || inFlight >= threshold) return;
+          inFlight++;
+          client.probe!(AbortSignal.timeout(options.probeTimeout ?? NODE_PROBE_TIMEOUT))
+            .then((b) => {
+              sawBoot(b);
+              if (!state.down) up();
+            })
+            .catch((err) => {
+              if (answered(err)) up();
+              else if (!state.down) failed(err);
+            })
+            .finally(() => inFlight--);
+        }, options.probeInterval)
+      : undefined;
+  background?.unref?.();
   const fastFail = () =>
     Promise.reject(
       new GeeCacheError(
@@ -132,14 +173,22 @@ export function withHealth(
     // The status page asks a down peer too (and shows why it fails); its questions count for nothing here.
     ...(client.status ? { status: client.status.bind(client) } : {}),
     ...(client.lookup ? { lookup: client.lookup.bind(client) } : {}),
+    ...(client.announce ? { announce: client.announce.bind(client) } : {}),
+    get extended() {
+      return client.extended;
+    },
     health: () => ({ ...state }),
+    /** revive marks the peer up at once (it announced it is back), as its first answer would. */
+    revive: () => up(),
     stop() {
       stopped = true;
       clearTimeout(timer);
+      clearInterval(background);
     },
     close() {
       stopped = true;
       clearTimeout(timer);
+      clearInterval(background);
       return client.close?.();
     },
   };

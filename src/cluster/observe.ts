@@ -37,6 +37,10 @@ export function observePeer(client: TransportClient, observer: PeerObserver | un
     ...(client.unroutable ? { unroutable: (key: string) => client.unroutable!(key) } : {}),
     // Without probe, peer health falls back to get("", ""), which a live peer answers 400: a down peer never came back.
     ...(client.probe ? { probe: (signal?: AbortSignal) => client.probe!(signal) } : {}),
+    ...(client.announce ? { announce: client.announce.bind(client) } : {}),
+    get extended() {
+      return client.extended;
+    },
     // The status page's questions (status, lookup) are not the cache's traffic: passed on, not timed.
     ...(client.status ? { status: client.status.bind(client) } : {}),
     ...(client.lookup ? { lookup: client.lookup.bind(client) } : {}),

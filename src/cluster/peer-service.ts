@@ -1,5 +1,6 @@
 import type { ByteView } from "../core/byteview.ts";
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import type { SetMode } from "../group/peers.ts";
 import type { GetResult } from "../group/results.ts";
 
 /**
@@ -12,16 +13,25 @@ export interface PeerGroup {
   /** peek returns the cached copy of key (main or hot) without loading or counting it. */
   peek(key: string): GetResult | undefined;
   /** setLocal stores value in the main cache: this node owns the key. */
-  setLocal(key: string, value: Uint8Array | ByteView, options: { ttl?: number; expiresAt?: number }): unknown;
+  setLocal(
+    key: string,
+    value: Uint8Array | ByteView,
+    options: { ttl?: number; expiresAt?: number; written?: number },
+  ): unknown;
   /** setCopy keeps value as a copy for when the key's owner is down. */
   setCopy(key: string, value: Uint8Array | ByteView, options: { ttl?: number; expiresAt?: number }): void;
   /** removeLocal drops key from this node's caches. */
   removeLocal(key: string): unknown;
 }
 
-/** PeerGroups finds a group by name; a Registry is one. */
+/** MemberState is what a node announces to its peers: it leaves the ring, or joins it (again). */
+export type MemberState = "leaving" | "joining";
+
+/** PeerGroups finds a group by name; a Registry is one. A node's also hears its peers' announcements (member). */
 export interface PeerGroups {
   get(name: string): PeerGroup | undefined;
+  /** member hears that peer leaves the ring or joins it again; false when peer is not a member. */
+  member?(peer: string, state: MemberState, boot: string): boolean;
 }
 
 /** PeerServiceOptions are the limits of what peers may write. */
@@ -83,13 +93,26 @@ export class PeerService {
    * set stores value as the key's owner, or with copy as a copy for when the owner is down;
    * expiresAt is Unix ms and 0 means never. A value over maxValueBytes is TOO_LARGE.
    */
-  set(group: string, key: string, value: Uint8Array, expiresAt: number, copy = false): void {
+  set(group: string, key: string, value: Uint8Array, expiresAt: number, mode?: SetMode, written = 0): void {
     if (value.length > this.maxValueBytes)
       throw new GeeCacheError("TOO_LARGE", `value is ${value.length} bytes, over the limit of ${this.maxValueBytes}`);
     const g = this.group(group);
     const at = expiresAt > 0 ? { expiresAt } : { ttl: 0 }; // expire 0 on the wire = never
-    if (copy) g.setCopy(key, value, at);
-    else g.setLocal(key, value, at);
+    if (mode === "copy") return g.setCopy(key, value, at);
+    if (mode === "offer") {
+      // A handover never overwrites what this node holds unless it was written later: a newer write may have landed.
+      const had = g.peek(key);
+      if (had?.from === "main" && (had.written ?? 0) >= written) return;
+    }
+    g.setLocal(key, value, written ? { ...at, written } : at);
+  }
+
+  /**
+   * member takes a node's announcement that it leaves the ring or joins it again; false when this
+   * node does not know it (not a member, or no one listens).
+   */
+  member(peer: string, state: MemberState, boot: string): boolean {
+    return this.#groups.member?.(peer, state, boot) ?? false;
   }
 
   /** remove drops key from this node's caches. */

@@ -3,59 +3,24 @@ import { GeeCacheError } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import type { PeerPicker } from "../group/peers.ts";
 import { closeQuietly } from "./_close-quietly.ts";
-import { DEFAULT_DNS_INTERVAL } from "./dns-discovery.ts";
-import { Handoff, type HandoffStats, handoffWindow } from "./handoff.ts";
+import { announce } from "./announce.ts";
+import { DEFAULT_HANDOFF_WINDOW, Handoff, type HandoffStats } from "./handoff.ts";
 import { type HealthOptions, type PeerHealthState, withHealth } from "./health.ts";
 import { observePeer, type PeerObserver } from "./observe.ts";
+import type { MemberState } from "./peer-service.ts";
+import {
+  DEFAULT_COPIES,
+  type Member,
+  type MembershipChange,
+  type OutReason,
+  type PeerSetOptions,
+} from "./peer-set-options.ts";
 import { peerUrl } from "./peer-url.ts";
-import type { PeerTransport, TransportClient } from "./transport.ts";
+import { type PeerTransport, speakerOf, type TransportClient } from "./transport.ts";
+import { copyHolders, samePeers, View } from "./view.ts";
 
-export { type HandoffStats, handoffWindow } from "./handoff.ts";
-
-/** DEFAULT_COPIES: a written value lives on its owner only unless told otherwise. */
-export const DEFAULT_COPIES = 1;
-
-/** DEFAULT_PEER_TIMEOUT bounds one peer request: 2 s. */
-export const DEFAULT_PEER_TIMEOUT = 2000;
-/** DEFAULT_HANDOFF_WINDOW is handoffWindow of the default DNS interval and peer timeout: 12 s. */
-export const DEFAULT_HANDOFF_WINDOW = handoffWindow(DEFAULT_DNS_INTERVAL, DEFAULT_PEER_TIMEOUT);
-
-/** MembershipChange is what one setPeers call changed: the nodes that joined and left (self never appears). */
-export interface MembershipChange {
-  joined: string[];
-  left: string[];
-  /** peers is the whole ring after the change, self included. */
-  peers: string[];
-}
-
-/** PeerSetOptions configure a node's view of its cluster. */
-export interface PeerSetOptions extends RingOptions {
-  /**
-   * self is this node's URL exactly as the other nodes list it; it may be set later with setSelf (a node on port 0).
-   */
-  self?: string;
-  /** transports speak to peers; each peer URL goes to the first transport that accepts it. */
-  transports: readonly PeerTransport[];
-  /** onPeerRequest is told how every request to a peer went and how long it took (metrics, peer health). */
-  onPeerRequest?: PeerObserver;
-  /** onChange is told of every change of membership (logs, metrics). */
-  onChange?: (change: MembershipChange) => void;
-  /** health marks a failing peer down and probes it (default on); false turns it off. */
-  health?: HealthOptions | false;
-  /**
-   * copies is on how many nodes a written value lives: its owner and the next copies - 1 nodes of the ring (default 1).
-   */
-  copies?: number;
-  /** handoffWindow (ms) is how long after a change a new owner peeks a key's previous owner; 0 = never. */
-  handoffWindow?: number;
-  now?: () => number;
-}
-
-interface Member {
-  client: TransportClient;
-  address: string;
-  health?: () => PeerHealthState;
-}
+export { DEFAULT_HANDOFF_WINDOW, type HandoffStats } from "./handoff.ts";
+export * from "./peer-set-options.ts";
 
 /**
  * PeerSet is a node's cluster: the consistent-hash ring of every node (self included), and one
@@ -75,6 +40,7 @@ export class PeerSet implements PeerPicker {
   #addresses: ReadonlyMap<string, string> = new Map();
   #ring: Ring;
   #members = new Map<string, Member>(); // one per peer but self
+  readonly #view = new View(); // listed nodes left out of the ring (down, leaving)
   readonly #ringOptions: RingOptions;
   readonly #options: PeerSetOptions;
   readonly #window: number;
@@ -133,12 +99,13 @@ export class PeerSet implements PeerPicker {
       const old = before.get(url);
       members.set(url, old && old.address === address ? old : this.#member(url, address));
     }
+    this.#view.forget(members, before);
     const ring = new Ring(this.#ringOptions);
-    ring.set(urls);
+    ring.set(urls.filter((u) => this.#view.keeps(u, this.#self)));
     const joined = [...members.keys()].filter((u) => !before.has(u));
     const left = [...before.keys()].filter((u) => !members.has(u));
     const moved = [...members.keys()].filter((u) => before.has(u) && before.get(u) !== members.get(u));
-    const changed = joined.length > 0 || left.length > 0;
+    const changed = joined.length > 0 || left.length > 0 || !samePeers(ring, this.#ring);
     // The ring before a change is kept for handoff peeks, with the clients of nodes that left.
     if (remember && changed && this.#window > 0)
       this.#handoff.remember(before, members, before.size === 0 ? this.#ringWithout(urls) : this.#ring);
@@ -155,10 +122,68 @@ export class PeerSet implements PeerPicker {
     return change;
   }
 
+  /**
+   * setOut takes a listed peer out of the ring this node routes by (seen down, or announced
+   * leaving, with the boot id of the process that leaves), or puts it back (reason undefined). The
+   * change is a ring change like any other: counted, told to onView, and covered by the handoff.
+   */
+  setOut(peer: string, reason: OutReason | undefined, boot?: string): void {
+    if (!this.#members.has(peer) || !this.#view.set(peer, reason, boot)) return;
+    const before = this.#ring;
+    this.#apply(true);
+    if (!samePeers(before, this.#ring)) this.#options.onView?.({ peer, out: reason, peers: this.#ring.peers() });
+  }
+
+  /** out returns why each listed peer is out of the ring, for those that are. */
+  out(): Map<string, OutReason> {
+    return this.#view.out();
+  }
+
+  /** leave takes this node out of the ring it routes by: from now on every key goes to the others (a graceful leave). */
+  leave(): void {
+    if (this.#view.leaving) return;
+    this.#view.leaving = true;
+    this.#apply(true);
+  }
+
+  /**
+   * announce tells every peer that speaks the extension (probed first when not yet known) that this
+   * node leaves the ring or joins it (again), with its boot id; it resolves with the peers told.
+   */
+  announce(state: MemberState, boot: string): Promise<string[]> {
+    return this.#self === undefined ? Promise.resolve([]) : announce(this.#members, this.#self, state, boot);
+  }
+
+  /**
+   * heard takes a peer's announcement: a peer leaving goes out of the ring at once (not after
+   * failed requests); a peer joining is back in it, up. False when peer is not a member.
+   */
+  heard(peer: string, state: MemberState, boot: string): boolean {
+    const url = URL.canParse(peer) ? peerUrl(peer) : peer;
+    const m = this.#members.get(url);
+    if (!m) return false;
+    if (state === "leaving") this.setOut(url, "leaving", boot);
+    else {
+      m.revive?.();
+      this.setOut(url, undefined);
+    }
+    return true;
+  }
+
+  /** leaving tells whether this node is leaving (see leave). */
+  get leaving(): boolean {
+    return this.#view.leaving;
+  }
+
   #ringWithout(urls: string[]): Ring {
     const ring = new Ring(this.#ringOptions);
     ring.set(urls.filter((u) => u !== this.#self));
     return ring;
+  }
+
+  /** listed lists every node of the cluster, self included, whether or not the ring holds it now (see out). */
+  listed(): string[] {
+    return [...(this.#self === undefined ? [] : [this.#self]), ...this.#members.keys()];
   }
 
   /** peers lists every node on the ring, self included. */
@@ -176,10 +201,7 @@ export class PeerSet implements PeerPicker {
     return this.#ring.shares();
   }
 
-  /**
-   * pickPeer returns the client of key's owner, or undefined when this node owns it (or its transport cannot carry the
-   * key).
-   */
+  /** pickPeer returns the client of key's owner; undefined when this node owns it (or no transport carries key). */
   pickPeer(key: string): TransportClient | undefined {
     const owner = this.#ring.get(key);
     if (owner === undefined || owner === this.#self) return undefined;
@@ -188,19 +210,18 @@ export class PeerSet implements PeerPicker {
   }
 
   /**
-   * previousOwner returns the client of the node that owned key before the last change, while the handoff window lasts
-   * (undefined if that was this node or the same owner).
+   * previousOwners returns the clients of the nodes that owned key on the rings before recent
+   * changes, newest first, while the handoff window lasts (never this node or key's owner now).
    */
-  previousOwner(key: string): TransportClient | undefined {
-    return this.#handoff.previousOwner(key, this.#self, this.#ring);
+  previousOwners(key: string): TransportClient[] {
+    const owners = this.#handoff.previousOwners(key, this.#self, this.#ring);
+    return owners.filter((c) => this.#view.reason(c.url) !== "down"); // a down peer has nothing to give
   }
 
-  /**
-   * peekPrevious asks key's previous owner for its cached copy only (see PeerPicker); failures count and resolve
-   * undefined.
-   */
+  /** peekPrevious asks key's previous owners, newest first, for their cached copy only (see PeerPicker). */
   peekPrevious(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse | undefined> {
-    return this.#handoff.peek(this.previousOwner(key), group, key, signal);
+    const owners = this.previousOwners(key);
+    return owners.length === 0 ? Promise.resolve(undefined) : this.#handoff.peek(owners, group, key, signal);
   }
 
   /** copies is on how many nodes a written value lives (1 = its owner only). */
@@ -210,17 +231,7 @@ export class PeerSet implements PeerPicker {
 
   /** copyHolders returns where the copies of a written value of key live besides its owner ("self" for this node). */
   copyHolders(key: string): Array<TransportClient | "self"> {
-    const n = this.copies;
-    if (n <= 1) return [];
-    const out: Array<TransportClient | "self"> = [];
-    for (const url of this.#ring.getN(key, n).slice(1)) {
-      if (url === this.#self) out.push("self");
-      else {
-        const client = this.#members.get(url)?.client;
-        if (client && !client.unroutable?.(key)) out.push(client);
-      }
-    }
-    return out;
+    return copyHolders(this.#ring, this.#members, this.#self, key, this.copies);
   }
 
   /** remotePeers lists the clients of every peer but this node. */
@@ -247,8 +258,26 @@ export class PeerSet implements PeerPicker {
       this.#options.onPeerRequest,
     );
     if (this.#options.health === false) return { address, client };
-    const guarded = withHealth(client, this.#options.health);
-    return { address, client: guarded, health: guarded.health };
+    const h = this.#options.health ?? {};
+    // Only the current client of a peer speaks for it: a replaced one's late answers change nothing.
+    const current = (peer: string) => this.#members.get(peer)?.client === guarded;
+    const guarded = withHealth(client, {
+      ...h,
+      onDown: (peer, state) => {
+        if (current(peer)) this.setOut(peer, "down");
+        h.onDown?.(peer, state);
+      },
+      onUp: (peer, downFor, failures) => {
+        if (current(peer) && this.#view.reason(peer) === "down") this.setOut(peer, undefined);
+        h.onUp?.(peer, downFor, failures);
+      },
+      onBoot: (peer, boot) => {
+        // A peer that announced it was leaving and answers with another boot id restarted: it is back.
+        if (current(peer) && this.#view.restarted(peer, boot)) this.setOut(peer, undefined);
+        h.onBoot?.(peer, boot);
+      },
+    });
+    return { address, client: guarded, health: guarded.health, revive: guarded.revive };
   }
 
   /** health returns what this node knows of each peer's health (peers without tracking are left out). */
@@ -265,12 +294,6 @@ export class PeerSet implements PeerPicker {
   }
 
   #transportFor(url: string): PeerTransport {
-    const t = this.transports.find((tr) => tr.accepts(url));
-    if (!t)
-      throw new GeeCacheError(
-        "INVALID_ARGUMENT",
-        `no transport speaks to peer ${url} (have ${this.transports.map((tr) => tr.name).join(", ")})`,
-      );
-    return t;
+    return speakerOf(this.transports, url);
   }
 }

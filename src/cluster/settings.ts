@@ -2,6 +2,7 @@ import { DEFAULT_HASH, DEFAULT_REPLICAS, HASHES } from "../core/consistent-hash.
 import { errorMessage } from "../core/errors.ts";
 import { duration, int, oneOf, type Setting, secret, settingError } from "../core/settings.ts";
 import { formatDuration } from "../core/units.ts";
+import { DEFAULT_HANDOFF_WINDOW } from "./handoff.ts";
 import { DEFAULT_COPIES, DEFAULT_PEER_TIMEOUT } from "./peer-set.ts";
 import { peerUrl } from "./peer-url.ts";
 
@@ -62,6 +63,12 @@ export const CLUSTER_SETTINGS: readonly Setting[] = [
     help: "On how many nodes a written value (PUT) lives: its owner and the next nodes of the ring; with 2 a write survives the loss of any one node",
     fallback: String(DEFAULT_COPIES),
     parse: int(1, 10),
+  },
+  {
+    name: "handoff-window",
+    help: "After the ring changes (a node joins, leaves, goes down or comes back), a key's new owner asks the previous owners for their copy before loading it, until the ring has been unchanged this long; 0 = never",
+    fallback: formatDuration(DEFAULT_HANDOFF_WINDOW),
+    parse: duration(),
   },
   {
     name: "token",

@@ -1,5 +1,6 @@
+import { GeeCacheError } from "../core/errors.ts";
 import type { PeerClient } from "../group/peers.ts";
-import type { PeerGroups } from "./peer-service.ts";
+import type { MemberState, PeerGroups } from "./peer-service.ts";
 
 /** Handler is what every HTTP route is: a function of a Request. */
 export type Handler = (req: Request) => Response | Promise<Response>;
@@ -9,10 +10,22 @@ export type Handler = (req: Request) => Response | Promise<Response>;
  * PeerSet can close once its peer has left the ring.
  */
 export interface TransportClient extends PeerClient {
+  /** announce tells the peer that the node named self leaves or joins the ring (geecache peers only: see extended). */
+  announce?(self: string, state: MemberState, boot: string, signal?: AbortSignal): Promise<void>;
   /** unroutable tells the keys this transport cannot carry; the ring then has this node load them itself. */
   unroutable?(key: string): boolean;
-  /** probe checks that the peer answers at all (any answer will do); peer health calls it while the peer is down. */
-  probe?(signal?: AbortSignal): Promise<void>;
+  /**
+   * probe checks that the peer answers at all (any answer will do); peer health calls it in the
+   * background and while the peer is down. It resolves with the peer's boot id when the peer told
+   * it (a geecache node), which tells a restart.
+   */
+  probe?(signal?: AbortSignal): Promise<string | undefined | void>;
+  /**
+   * extended tells whether the peer has shown it is a geecache node (an answer carried its boot id):
+   * true, false (it answered without one: Go GeeCache or groupcache), or undefined before any answer
+   * (probe it first). Only a true peer gets the extensions: peeks, membership announcements.
+   */
+  readonly extended?: boolean | undefined;
   /**
    * status asks the peer for its status report (a geecache node's `/status.json`, parsed). A
    * transport that cannot reach the peer's status leaves it out: the status page then shows the
@@ -57,6 +70,8 @@ export interface ListenOptions {
 export interface PeerTransport {
   /** name is shown in logs and on the status page ("http", "grpc"). */
   readonly name: string;
+  /** bootId names this process in the transport's answers to peers: a new one tells them it restarted. */
+  readonly bootId?: string;
   /** accepts tells whether this transport speaks to the peer at url (by its scheme). */
   accepts(url: string): boolean;
   /** client makes the client of the peer named url on the ring, reached at address (default: url). */
@@ -67,4 +82,12 @@ export interface PeerTransport {
   listen?(groups: PeerGroups, options: ListenOptions): Promise<Listening>;
   /** close frees what the transport holds (not the clients: the PeerSet closes those). */
   close?(): void | Promise<void>;
+}
+
+/** speakerOf returns the first transport that speaks to url; none is an INVALID_ARGUMENT GeeCacheError. */
+export function speakerOf(transports: readonly PeerTransport[], url: string): PeerTransport {
+  const t = transports.find((tr) => tr.accepts(url));
+  if (t) return t;
+  const have = transports.map((tr) => tr.name).join(", ");
+  throw new GeeCacheError("INVALID_ARGUMENT", `no transport speaks to peer ${url} (have ${have})`);
 }

@@ -19,6 +19,8 @@ export class Entry {
     readonly expiresAt: number,
     /** until is when a copy of another node's key stops being served here (Unix ms; 0 = no bound): the hot TTL. */
     readonly until = 0,
+    /** written is when the value was written (Unix ms at the writing node); 0 for a value loaded from the source. */
+    readonly written = 0,
   ) {}
   /** length is the value's size in bytes, which the LRU charges. */
   get length(): number {
@@ -87,7 +89,7 @@ export class Caches {
     key: string,
     now: number,
     withCopies = true,
-  ): { value: ByteView; expiresAt: number; from: "main" | "hot" } | undefined {
+  ): { value: ByteView; expiresAt: number; from: "main" | "hot"; written?: number } | undefined {
     for (const [cache, from] of [
       [this.main, "main"],
       [this.hot, "hot"],
@@ -95,7 +97,9 @@ export class Caches {
     ] as const) {
       const e = cache.lru.get(key);
       if (e !== undefined && (e.expiresAt === 0 || now < e.expiresAt) && (e.until === 0 || now < e.until))
-        return { value: e.value, expiresAt: e.expiresAt, from };
+        return e.written
+          ? { value: e.value, expiresAt: e.expiresAt, from, written: e.written }
+          : { value: e.value, expiresAt: e.expiresAt, from };
     }
     return undefined;
   }

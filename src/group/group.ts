@@ -58,7 +58,16 @@ export class Group {
     const stats = this.#stats;
     const marks = new WriteMarks(); // lets a set or remove win over loads in flight
     const expiry = (ttl: number | undefined, expiresAt: number | undefined) => this.#expiry(ttl, expiresAt);
-    this.#writes = new Writes(settings, { caches, stats, marks, flight: this.#flight, local: this.#local, expiry });
+    const now = () => this.#now();
+    this.#writes = new Writes(settings, {
+      caches,
+      stats,
+      marks,
+      flight: this.#flight,
+      local: this.#local,
+      expiry,
+      now,
+    });
     this.#miss = new MissPath(settings, {
       caches,
       stats,
@@ -132,6 +141,11 @@ export class Group {
     }
     this.#stats.loads++;
     return withSignal(() => this.#miss.loadLocally(key), options?.signal).then((r) => ({ ...r, minuteQps }));
+  }
+
+  /** ownKeys returns the keys of the main cache (the values this node owns), most valuable first. */
+  ownKeys(): string[] {
+    return [...this.#caches.main.lru.keys()];
   }
 
   /**

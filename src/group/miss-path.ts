@@ -5,7 +5,7 @@ import type { SingleFlight } from "../core/singleflight.ts";
 import { type Caches, Entry } from "./caches.ts";
 import { entryOf, type Getter, load } from "./loader.ts";
 import type { GroupSettings } from "./options.ts";
-import type { PeerPicker } from "./peers.ts";
+import type { PeerClient, PeerPicker } from "./peers.ts";
 import { hotChoice, type Popularity } from "./popularity.ts";
 import { takeOver } from "./replicas.ts";
 import type { GetResult, GroupStats } from "./results.ts";
@@ -59,11 +59,15 @@ export class MissPath {
     this.#p.stats.loadsDeduped++;
     const peer = this.#peers?.pickPeer(key);
     if (!peer) this.#p.popularity.record(key); // a key this node owns
-    return peer ? this.viaPeer(key, () => peer.get(this.#name, key)) : this.loadLocally(key);
+    return peer ? this.viaPeer(key, () => peer.get(this.#name, key), peer) : this.loadLocally(key);
   }
 
-  /** viaPeer takes the owner's answer (maybe into the hot cache) and loads locally when the owner failed. */
-  async viaPeer(key: string, ask: () => Promise<PeerResponse>): Promise<GetResult> {
+  /**
+   * viaPeer takes the owner's answer (maybe into the hot cache). When the owner (asked) failed and
+   * has since left the ring this node routes by, key goes to its new owner: asked once in turn, or
+   * loaded here as the owner when that is this node. Otherwise it loads locally as a fallback.
+   */
+  async viaPeer(key: string, ask: () => Promise<PeerResponse>, asked?: PeerClient): Promise<GetResult> {
     const mark = this.#p.marks.begin(key);
     try {
       const res = await ask();
@@ -76,6 +80,10 @@ export class MissPath {
       this.#p.stats.peerErrors++;
     } finally {
       this.#p.marks.end(key, mark);
+    }
+    if (asked) {
+      const now = this.#peers?.pickPeer(key);
+      if (now !== asked) return now ? this.viaPeer(key, () => now.get(this.#name, key)) : this.loadLocally(key);
     }
     // The owner failed: load here (a copy holder's written value first), but keep the value only
     // as a short-lived copy, so it cannot outlive the owner's return by more than hotTtl.

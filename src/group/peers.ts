@@ -2,6 +2,9 @@ import type { ByteView } from "../core/byteview.ts";
 import type { GeeCacheError } from "../core/errors.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 
+/** SetMode says how a peer stores a value it is sent: as a copy, or as an offer it keeps only if it has none. */
+export type SetMode = "copy" | "offer";
+
 /**
  * PeerClient talks to one remote node: `get` is required; `set` and `remove` make cluster-wide
  * writes possible. The group only ever sees this contract, never a transport.
@@ -15,8 +18,10 @@ export interface PeerClient {
    */
   get(group: string, key: string, signal?: AbortSignal): Promise<PeerResponse>;
   /**
-   * set stores the value in the peer's main cache (the peer owns the key), or with copy as a copy it keeps for when the
-   * owner is down; expiresAt is Unix ms, 0 = never.
+   * set stores the value in the peer's main cache (the peer owns the key); with mode "copy" as a
+   * copy it keeps for when the owner is down, with "offer" only if the peer holds no value of its
+   * own for key that was written later (a handover). expiresAt is Unix ms, 0 = never; written is
+   * when the value was written (Unix ms at the node that took the write), 0 for a loaded one.
    */
   set?(
     group: string,
@@ -24,7 +29,8 @@ export interface PeerClient {
     value: ByteView,
     expiresAt: number,
     signal?: AbortSignal,
-    copy?: boolean,
+    mode?: SetMode,
+    written?: number,
   ): Promise<void>;
   /** remove drops the key from the peer's caches. */
   remove?(group: string, key: string, signal?: AbortSignal): Promise<void>;

@@ -22,24 +22,25 @@ export async function writeCopies(
   key: string,
   value: ByteView,
   expiresAt: number,
+  written: number,
 ): Promise<{ owner: boolean; holder: boolean; failed: PeerFailure[] }> {
   const owner = ctx.peers?.pickPeer(key);
   const holders = ctx.peers?.copyHolders?.(key) ?? [];
   const failed: PeerFailure[] = [];
-  const written = new Set<string>();
+  const sent = new Set<string>();
   const put = async (peer: PeerClient, copy: boolean): Promise<void> => {
-    written.add(peer.url);
+    sent.add(peer.url);
     if (!peer.set)
       throw new GeeCacheError(
         "INVALID_ARGUMENT",
         `group ${ctx.group}: the transport of peer ${peer.url} cannot set values`,
       );
     await peer
-      .set(ctx.group, key, value, expiresAt, undefined, copy || undefined)
+      .set(ctx.group, key, value, expiresAt, undefined, copy ? "copy" : undefined, written)
       .catch((err) => failed.push(ctx.failed(peer.url, err)));
   };
   await Promise.all([owner && put(owner, false), ...holders.map((h) => (h === "self" ? undefined : put(h, true)))]);
-  await removeEverywhere(ctx, key, written, failed);
+  await removeEverywhere(ctx, key, sent, failed);
   return { owner: !owner, holder: holders.includes("self"), failed };
 }
 

@@ -18,6 +18,8 @@ export interface GetResult {
   value: ByteView;
   /** expiresAt is the Unix ms after which the value is no longer served; 0 = never. */
   expiresAt: number;
+  /** written is when a written value was written (Unix ms at the writing node); absent for a loaded one. */
+  written?: number;
   from: "main" | "hot" | "peer" | "loader";
   /**
    * minuteQps is this node's measured request rate of key (per second), on the answers it gives peers as the key's

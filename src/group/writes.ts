@@ -11,6 +11,8 @@ import type { WriteMarks } from "./write-marks.ts";
 export interface WriteOptions {
   ttl?: number;
   expiresAt?: number;
+  /** written is when the value was written (Unix ms at the node that took the write); default now. */
+  written?: number;
 }
 
 /** WriteParts are the parts of a Group that its writes share: the same objects, changed in place. */
@@ -22,6 +24,8 @@ export interface WriteParts {
   local: SingleFlight<GetResult>; // loader calls
   /** expiry resolves a ttl or an expiresAt to Unix ms (0 = never), the group's ttl by default. */
   expiry(ttl: number | undefined, expiresAt: number | undefined): number;
+  /** now is the group's clock (Unix ms). */
+  now(): number;
 }
 
 /**
@@ -51,8 +55,9 @@ export class Writes {
     const view = ByteView.from(value);
     const expiresAt = this.#p.expiry(options.ttl, options.expiresAt);
     // Our hot copy, if any, is stale now; a node that owns key or holds a copy keeps the value.
-    const { owner, holder, failed } = await writeCopies(this.#cluster, key, view, expiresAt);
-    const at = expiresAt > 0 ? { expiresAt } : { ttl: 0 }; // 0 is already resolved: never
+    const written = this.#p.now();
+    const { owner, holder, failed } = await writeCopies(this.#cluster, key, view, expiresAt, written);
+    const at = expiresAt > 0 ? { expiresAt, written } : { ttl: 0, written }; // 0 is already resolved: never
     if (owner) this.setLocal(key, view, at);
     else if (holder) this.setCopy(key, view, at);
     else this.removeLocal(key);
@@ -73,6 +78,8 @@ export class Writes {
     checkKey(this.#name, key);
     const caches = this.#p.caches;
     caches.hot.lru.remove(key); // our hot copy, if any, is stale
+    // So is a value this node took for key while it stood in for its owner: a get here would serve it first.
+    caches.main.lru.remove(key);
     caches.populate(
       caches.copies,
       key,
@@ -86,9 +93,10 @@ export class Writes {
     this.#invalidate(key);
     const caches = this.#p.caches;
     caches.hot.lru.remove(key);
-    const entry = new Entry(ByteView.from(value), this.#p.expiry(options.ttl, options.expiresAt));
+    const expiresAt = this.#p.expiry(options.ttl, options.expiresAt);
+    const entry = new Entry(ByteView.from(value), expiresAt, 0, options.written ?? this.#p.now());
     caches.populate(caches.main, key, entry);
-    return { value: entry.value, expiresAt: entry.expiresAt, from: "main" };
+    return { value: entry.value, expiresAt: entry.expiresAt, from: "main", written: entry.written };
   }
 
   /** removeLocal drops key from this node's caches only (and wins over a load of key in flight); true if it was cached. */

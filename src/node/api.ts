@@ -176,7 +176,12 @@ export function statsHandler(options: {
   registry: Registry;
   self?: string;
   peers?: () => string[];
-  cluster?: { readonly self: string; peers(): string[]; health?(): Map<string, { down: boolean }> };
+  cluster?: {
+    readonly self: string;
+    peers(): string[];
+    health?(): Map<string, { down: boolean }>;
+    out?(): Map<string, string>;
+  };
 }): (req: Request) => Response {
   const { cluster } = options;
   return () => {
@@ -199,6 +204,8 @@ export function statsHandler(options: {
       self: cluster ? cluster.self : options.self,
       peers: cluster ? cluster.peers() : (options.peers?.() ?? []),
       down,
+      // out: the listed peers that the ring this node routes by leaves out, and why (down, leaving)
+      out: Object.fromEntries(cluster?.out?.() ?? []),
       groups,
       memory,
     });

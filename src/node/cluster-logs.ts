@@ -1,6 +1,6 @@
 import type { ConsolaInstance } from "consola";
 import type { HealthOptions } from "../cluster/health.ts";
-import type { MembershipChange } from "../cluster/peer-set.ts";
+import type { MembershipChange, ViewChange } from "../cluster/peer-set.ts";
 import type { Registry } from "../group/registry.ts";
 import type { ApiOptions } from "./api.ts";
 
@@ -67,4 +67,15 @@ export function logWriteFailed(log: ConsolaInstance): NonNullable<ApiOptions["on
       error,
     });
   };
+}
+
+/** logView logs a peer leaving the ring this node routes by (down, leaving) or coming back. */
+export function logView(log: ConsolaInstance, change: ViewChange): void {
+  const what = change.out === undefined ? "is back in the ring" : `is out of the ring (${change.out})`;
+  const keys = change.out === undefined ? "its keys go back to it" : "its keys go to the next nodes of the ring";
+  log.info(`ring: ${change.peer} ${what}; ${keys}; ${change.peers.length} nodes route`, {
+    peer: change.peer,
+    status: change.out ?? "in",
+    nodes: change.peers.length,
+  });
 }

@@ -58,6 +58,10 @@ export interface NodeConfig {
   logFormat: LoggerOptions["format"];
   metrics: boolean;
   copies: number;
+  /** handoverBytes bounds what a leaving node sends to the new owners of its keys. */
+  handoverBytes: number;
+  /** handoffWindow (ms): previous owners are peeked until the ring has been stable this long. */
+  handoffWindow: number;
   hotTtl: number;
   /** hotCacheRatio, hotQps, poolSize and sourceTimeout are undefined unless given: the modules' defaults apply. */
   hotCacheRatio?: number;

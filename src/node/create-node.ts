@@ -1,6 +1,7 @@
 import type { ConsolaInstance } from "consola";
-import { DEFAULT_PROBE_MAX, DEFAULT_PROBE_MIN } from "../cluster/health.ts";
-import { handoffWindow, PeerSet } from "../cluster/peer-set.ts";
+import { DEFAULT_PROBE_MAX, DEFAULT_PROBE_MIN, NODE_PROBE_INTERVAL } from "../cluster/health.ts";
+import type { MemberState } from "../cluster/peer-service.ts";
+import { PeerSet } from "../cluster/peer-set.ts";
 import type { Listening } from "../cluster/transport.ts";
 import { schemeOf } from "../cluster/transport-module.ts";
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
@@ -12,11 +13,15 @@ import { loggedLoads } from "../observability/load-log.ts";
 import { NodeMetrics } from "../observability/metrics/node-metrics.ts";
 import { redactUrl } from "../sources/redact.ts";
 import { type Source, sourceFromSpec } from "../sources/spec.ts";
-import { healthLogs, logMembership, logWriteFailed } from "./cluster-logs.ts";
+import { healthLogs, logMembership, logView, logWriteFailed } from "./cluster-logs.ts";
 import type { NodeConfig } from "./config.ts";
+import { handOver } from "./handover.ts";
 import { BUILTIN_MODULES, chosenDiscovery, enabledTransports, type NodeModules, selfTransport } from "./modules.ts";
 import { type RunningNode, startNode } from "./server.ts";
 import { shutdown } from "./shutdown.ts";
+
+/** HANDBACK_MS bounds how long a node sends a peer back in the ring the values it held for its keys. */
+const HANDBACK_MS = 5000;
 
 /** CreateNodeOptions are what a node is built from besides its settings: its modules and its logger. */
 export interface CreateNodeOptions {
@@ -85,12 +90,25 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     hash: config.hash,
     replicas: config.replicas,
     health: {
+      // Each peer that is up is probed in the background: one that stops answering leaves the ring within 2 s.
+      probeInterval: NODE_PROBE_INTERVAL,
       // A down peer is probed at least every half --hot-ttl: once it is back, nodes agree again well within that bound.
       probeMax: Math.max(DEFAULT_PROBE_MIN, Math.min(DEFAULT_PROBE_MAX, config.hotTtl / 2)),
       ...healthLogs(log, registry, (key) => pool.owner(key)),
     },
     copies: config.copies,
-    handoffWindow: handoffWindow(config.dnsInterval, config.peerTimeout),
+    handoffWindow: config.handoffWindow,
+    onView: (change) => {
+      logView(log, change);
+      // A peer back in the ring gets what this node took for its keys while it was out (written values win by time).
+      if (change.out === undefined)
+        void handOver(
+          registry,
+          pool,
+          { until: performance.now() + HANDBACK_MS, maxBytes: config.handoverBytes },
+          change.peer,
+        );
+    },
   });
   const loads = config.groups.map((g, i) =>
     loggedLoads(log, g.name, metrics.timeLoads(g.name, sources[i]!.getter), { source: sources[i]!.describe }),
@@ -112,6 +130,11 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     ),
   );
 
+  // Peers are answered from the registry's groups; their announcements (leaving, joining) change the ring.
+  const peerGroups = {
+    get: (name: string) => registry.get(name),
+    member: (peer: string, state: MemberState, boot: string) => pool.heard(peer, state, boot),
+  };
   // Transports with listeners of their own open first: on port 0 their URL may be this node's name.
   const named = selfTransport(o, modules);
   const own: Listening[] = [];
@@ -121,7 +144,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     const transport = transports[i]!;
     if (port === undefined || !transport.listen) continue;
     try {
-      const listening = await transport.listen(registry, { host: config.host, port, tls: config.tls });
+      const listening = await transport.listen(peerGroups, { host: config.host, port, tls: config.tls });
       own.push(listening);
       labels.push(`${t.label ?? t.name} on ${listening.url}`);
       if (t === named && pool.self === "") pool.setSelf(listening.url);
@@ -139,6 +162,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     node = startNode({
       registry,
       peers: pool,
+      peerGroups,
+      bootId: context.bootId,
       metrics: config.metrics ? metrics : false,
       host: config.host,
       port: config.port,
@@ -172,6 +197,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     if (started) logMembership(log, found.describe, change);
   }, discoveryStop.signal);
   started = true;
+  // A node that restarts tells its peers at once that it is back, instead of waiting for their probes.
+  if (pool.peers().length > 1) void pool.announce("joining", context.bootId);
 
   if (config.peers.length > 0 && !config.peers.includes(self))
     log.warn(
@@ -188,10 +215,29 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     }, 0);
   new GcPacer({ budget, evictions }).start();
 
+  // Drain only when someone may be listening: peers, or a discovery that may bring some.
+  const alone = discovery === modules.discoveries[0] && config.peers.filter((p) => p !== self).length === 0;
   const stop = shutdown(
     {
-      drain: config.drain,
+      drain: alone ? 0 : config.drain,
       startDrain: () => node.drain(),
+      leave: async (until) => {
+        pool.leave();
+        const told = await pool.announce("leaving", context.bootId);
+        const sent = await handOver(registry, pool, { until, maxBytes: config.handoverBytes });
+        log.info(
+          `leaving: told ${told.length} peers; handed over ${sent.sent} entries (${formatBytes(sent.bytes)}) in ${formatDuration(sent.ms)}${sent.failed ? `, ${sent.failed} failed` : ""}${sent.left ? `, ${sent.left} left` : ""}`,
+          {
+            phase: "handover",
+            peers: told,
+            sent: sent.sent,
+            bytes: sent.bytes,
+            failed: sent.failed,
+            left: sent.left,
+            duration_ms: sent.ms,
+          },
+        );
+      },
       stopDiscovery: () => discoveryStop.abort(),
       stopListening: () => Promise.all([node.stop(), ...own.map((l) => l.close())]),
       close: () => Promise.all([...sources.map((s) => s.close?.()), pool.close()]),

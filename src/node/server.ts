@@ -1,3 +1,4 @@
+import type { PeerGroups } from "../cluster/peer-service.ts";
 import type { PeerSet } from "../cluster/peer-set.ts";
 import type { Handler, PeerRoutes } from "../cluster/transport.ts";
 import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
@@ -7,12 +8,17 @@ import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.t
 import { clusterJson } from "../observability/status/cluster-view.ts";
 import { lookupHandler } from "../observability/status/lookup.ts";
 import { NodeStatus, SAMPLE_INTERVAL } from "../observability/status/node-status.ts";
+import { BOOT_HEADER } from "../transport/http/headers.ts";
 import { type ApiOptions, apiHandler, statsHandler } from "./api.ts";
 import { batchApiHandler, batchBodyLimit } from "./batch-api.ts";
 
 /** NodeOptions describes one geecache node: its groups, its peers and where it listens. */
 export interface NodeOptions {
   registry: Registry;
+  /** peerGroups answer the peer routes (default: registry); a node's also hears its peers' announcements. */
+  peerGroups?: PeerGroups;
+  /** bootId names this process on /healthz (x-geecache-boot), as its answers to peers do. */
+  bootId?: string;
   /** peers is the node's cluster; the peer routes of its transports are served on the main listener. */
   peers?: PeerSet;
   host?: string;
@@ -98,10 +104,22 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
     }),
   );
   const stats = timed("stats", statsHandler({ registry, cluster: peers }));
-  const routes: PeerRoutes[] = (peers?.transports ?? []).flatMap((t) => (t.routes ? [t.routes(registry)] : []));
+  const groups = options.peerGroups ?? registry;
+  const routes: PeerRoutes[] = (peers?.transports ?? []).flatMap((t) => (t.routes ? [t.routes(groups)] : []));
   const peerRoutes = routes.map((r) => ({ prefix: r.prefix, handler: timed("peer", r.handler) }));
   const peer = peerRoutes.length === 1 ? peerRoutes[0] : undefined; // the usual case, without a loop
-  const healthz = timed("healthz", status.healthz);
+  // A geecache node's /healthz carries its boot id: peers' probes learn from it that it speaks the extensions.
+  const boot = options.bootId ?? peers?.transports.find((t) => t.bootId !== undefined)?.bootId;
+  const healthz = timed(
+    "healthz",
+    boot === undefined
+      ? status.healthz
+      : () => {
+          const res = status.healthz();
+          res.headers.set(BOOT_HEADER, boot);
+          return res;
+        },
+  );
   const readyz = timed("readyz", status.readyz);
   const page = timed("status", status.page);
   const statusJson = timed("status", status.statusJson);
@@ -109,7 +127,7 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
     "status",
     clusterJson({
       local: () => status.report(),
-      peers: () => peers?.peers() ?? [],
+      peers: () => peers?.listed() ?? [],
       self: () => peers?.self ?? "",
       client: (url) => peers?.peer(url),
     }),

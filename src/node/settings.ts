@@ -2,7 +2,7 @@ import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES 
 import { bool, bytes, duration, int, pemFile, port, type Setting, secret, text } from "../core/settings.ts";
 import { formatDuration, sizeText } from "../core/units.ts";
 import { DEFAULT_API_PORT, DEFAULT_HOST, DEFAULT_PORT } from "./server.ts";
-import { DEFAULT_DRAIN } from "./shutdown.ts";
+import { DEFAULT_DRAIN, DEFAULT_HANDOVER_BYTES } from "./shutdown.ts";
 
 /** NODE_SETTINGS are where a node listens, what its API accepts, and how it stops. */
 export const NODE_SETTINGS: readonly Setting[] = [
@@ -37,6 +37,12 @@ export const NODE_SETTINGS: readonly Setting[] = [
     help: "On SIGTERM, answer /readyz 503 but keep serving this long before stopping, so peers and load balancers drop the node",
     fallback: formatDuration(DEFAULT_DRAIN),
     parse: duration(),
+  },
+  {
+    name: "handover-bytes",
+    help: "On SIGTERM with peers, a node hands the values it owns (most valuable first) to their new owners during the drain, up to this many bytes",
+    fallback: sizeText(DEFAULT_HANDOVER_BYTES),
+    parse: bytes(),
   },
   {
     name: "max-key-bytes",

@@ -4,6 +4,9 @@ import { errorMessage } from "../core/errors.ts";
 /** DEFAULT_DRAIN is how long a node SIGTERMed with peers keeps serving while /readyz says 503. */
 export const DEFAULT_DRAIN = 5000;
 
+/** DEFAULT_HANDOVER_BYTES bounds what a leaving node sends to the new owners of its keys: 256 MiB. */
+export const DEFAULT_HANDOVER_BYTES = 256 * 1024 * 1024;
+
 /** SHUTDOWN_GRACE_MS is how long in-flight requests may take to finish after the drain. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
@@ -13,6 +16,11 @@ export interface ShutdownSteps {
   drain: number;
   /** startDrain makes /readyz answer 503. */
   startDrain(): void;
+  /**
+   * leave, when the node drains, takes it out of the ring, tells its peers and hands its entries
+   * over to their new owners, stopping by until (performance.now() ms).
+   */
+  leave?(until: number): Promise<void>;
   /** stopDiscovery stops following membership. */
   stopDiscovery(): void;
   /** stopListening stops accepting and resolves once in-flight requests are answered. */
@@ -42,13 +50,23 @@ export function shutdown(steps: ShutdownSteps, log: ConsolaInstance): (signal: s
       });
       const drainStart = performance.now();
       const { promise, resolve } = Promise.withResolvers<void>();
-      endDrain = resolve;
+      const cut = Promise.withResolvers<void>();
+      endDrain = () => {
+        resolve();
+        cut.resolve();
+      };
       const timer = setTimeout(resolve, steps.drain);
-      await promise;
+      // The handover runs within the drain, which ends when both are done (a second signal cuts both short).
+      const leaving = steps
+        .leave?.(drainStart + steps.drain)
+        .catch((err) =>
+          log.warn(`leaving: ${errorMessage(err)}`, { signal, phase: "handover", error: errorMessage(err) }),
+        );
+      await Promise.race([Promise.all([promise, leaving]), cut.promise]);
       clearTimeout(timer);
       const drained = Math.round(performance.now() - drainStart);
-      const cut = drained < steps.drain - 1 ? " (cut short by a second signal)" : "";
-      log.info(`${signal}: drain ended after ${drained} ms${cut}`, {
+      const short = drained < steps.drain - 1 ? " (cut short by a second signal)" : "";
+      log.info(`${signal}: drain ended after ${drained} ms${short}`, {
         signal,
         phase: "drain_end",
         duration_ms: drained,

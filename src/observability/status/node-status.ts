@@ -23,6 +23,8 @@ export interface NodeStatusOptions {
   pool?: {
     self: string;
     peers(): string[];
+    /** listed is every node of the cluster, those the ring leaves out (down, leaving) too. */
+    listed?(): string[];
     shares(): Map<string, number>;
     health?(): Map<string, { down: boolean; since: number | null }>;
     readonly changes?: number;
@@ -140,7 +142,7 @@ export class NodeStatus {
     const { registry, pool, metrics } = this.#options;
     const now = this.#now();
     const shares = pool?.shares() ?? new Map<string, number>();
-    const urls = pool?.peers() ?? [];
+    const urls = pool?.listed?.() ?? pool?.peers() ?? [];
     const health = pool?.health?.();
     const peers = urls.map((url): PeerState => {
       const share = shares.get(url) ?? 0;

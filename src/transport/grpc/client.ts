@@ -3,10 +3,18 @@ import type { TransportClient } from "../../cluster/transport.ts";
 import type { ByteView } from "../../core/byteview.ts";
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import { decodeResponse, type PeerResponse } from "../../core/protocol.ts";
+import type { SetMode } from "../../group/peers.ts";
 import { decodeGetManyResponse, encodeGetManyRequest } from "./batch.ts";
 import { frame, parseUnary } from "./frame.ts";
 import { encodeRequest, encodeSetRequest } from "./messages.ts";
-import { BOOT_METADATA, COPY_METADATA, PEEK_METADATA, SERVICE_PATH } from "./server.ts";
+import {
+  BOOT_METADATA,
+  COPY_METADATA,
+  OFFER_METADATA,
+  PEEK_METADATA,
+  SERVICE_PATH,
+  WRITTEN_METADATA,
+} from "./server.ts";
 import { decodeGrpcMessage, errorFromStatus, formatGrpcTimeout } from "./status.ts";
 
 /**
@@ -38,6 +46,7 @@ const PEEK = { [PEEK_METADATA]: "1" };
  * abort is ABORTED and cancels the stream.
  */
 const COPY = { [COPY_METADATA]: "1" };
+const OFFER = { [OFFER_METADATA]: "1" };
 
 export class GrpcPeer implements TransportClient {
   readonly url: string;
@@ -47,6 +56,7 @@ export class GrpcPeer implements TransportClient {
   readonly #auth: string | undefined;
   readonly #connectOptions: http2.SecureClientSessionOptions;
   #session: ClientHttp2Session | undefined;
+  #extended: boolean | undefined; // an answer carried a boot id (a geecache node) or not; undefined before any
 
   constructor(options: GrpcPeerOptions) {
     this.url = options.url;
@@ -64,6 +74,7 @@ export class GrpcPeer implements TransportClient {
     const body = await this.#unary("Get", encodeRequest(group, key), signal, undefined, meta);
     try {
       const res = decodeResponse(body);
+      this.#extended = meta.boot !== undefined;
       if (meta.boot !== undefined) res.boot = meta.boot;
       return res;
     } catch (err) {
@@ -91,9 +102,20 @@ export class GrpcPeer implements TransportClient {
     }
   }
 
-  /** probe makes one call that any gRPC answer completes (an empty Get is INVALID_ARGUMENT): the peer is alive. */
-  async probe(signal?: AbortSignal): Promise<void> {
-    await this.#unary("Get", encodeRequest("", ""), signal, undefined, { anyStatus: true });
+  /**
+   * probe makes one call that any gRPC answer completes (an empty Get is INVALID_ARGUMENT): the peer
+   * is alive; it resolves with the peer's boot id when the answer carried one.
+   */
+  async probe(signal?: AbortSignal): Promise<string | undefined> {
+    const meta: { boot?: string; anyStatus?: boolean } = { anyStatus: true };
+    await this.#unary("Get", encodeRequest("", ""), signal, undefined, meta);
+    this.#extended = meta.boot !== undefined;
+    return meta.boot;
+  }
+
+  /** extended: an answer of this peer carried a boot id, so it is a geecache node (see TransportClient). */
+  get extended(): boolean | undefined {
+    return this.#extended;
   }
 
   /** getMany asks for many keys in one GetMany call, each answered locally by the peer: one entry per key. */
@@ -121,9 +143,12 @@ export class GrpcPeer implements TransportClient {
     value: ByteView,
     expiresAt: number,
     signal?: AbortSignal,
-    copy?: boolean,
+    mode?: SetMode,
+    written?: number,
   ): Promise<void> {
-    await this.#unary("Set", encodeSetRequest(group, key, value, expiresAt), signal, copy ? COPY : undefined);
+    const mark = mode === "copy" ? COPY : mode === "offer" ? OFFER : undefined;
+    const extra = written ? { ...mark, [WRITTEN_METADATA]: String(written) } : mark;
+    await this.#unary("Set", encodeSetRequest(group, key, value, expiresAt), signal, extra);
   }
 
   /** remove drops the key from the peer's caches (Remove). */

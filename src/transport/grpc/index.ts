@@ -15,7 +15,7 @@ export interface GrpcTransportOptions {
   maxValueBytes?: number;
   /** tls.ca is trusted when speaking to grpcs:// peers. */
   tls?: { ca?: string };
-  /** bootId names this process in its answers to peers (geecache-boot metadata). */
+  /** bootId names this process in its answers to peers (geecache-boot metadata); default a new random id. */
   bootId?: string;
 }
 
@@ -39,12 +39,13 @@ export function grpcTransport(options: GrpcTransportOptions = {}): GrpcTransport
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   if (!(Number.isInteger(maxValueBytes) && maxValueBytes > 0))
     throw new RangeError(`gRPC transport maxValueBytes must be a whole number > 0, got ${maxValueBytes}`);
+  const bootId = options.bootId ?? crypto.randomUUID();
   return {
     name: "grpc",
+    bootId,
     timeout,
     accepts: (url) => url.startsWith("grpc://") || url.startsWith("grpcs://"),
     client: (url, address) => new GrpcPeer({ url, address, timeout, token, tls: options.tls }),
-    listen: (groups, listen) =>
-      listenGrpc(new PeerService(groups, { maxValueBytes }), listen, { token, bootId: options.bootId }),
+    listen: (groups, listen) => listenGrpc(new PeerService(groups, { maxValueBytes }), listen, { token, bootId }),
   };
 }

@@ -24,6 +24,12 @@ export const COPY_METADATA = "geecache-copy";
  */
 export const PEEK_METADATA = "geecache-peek";
 
+/** OFFER_METADATA on a Set stores the value only if this node holds none of its own (a leaving node's handover). */
+export const OFFER_METADATA = "geecache-offer";
+
+/** WRITTEN_METADATA on a Set says when the value was written (Unix ms at the node that took the write). */
+export const WRITTEN_METADATA = "geecache-written";
+
 /**
  * REQUEST_OVERHEAD_BYTES is what a SetRequest may hold beside its value: the longest key, a group name, tags and
  * expiry.
@@ -79,7 +85,14 @@ export function grpcStreamHandler(service: PeerService, options: GrpcServerOptio
     },
     [`${SERVICE_PATH}Set`]: (body, _signal, headers) => {
       const { group, key, value, expiresAt } = decodeSetRequest(body);
-      service.set(group, key, value, expiresAt, headers[COPY_METADATA] !== undefined);
+      service.set(
+        group,
+        key,
+        value,
+        expiresAt,
+        headers[COPY_METADATA] !== undefined ? "copy" : headers[OFFER_METADATA] !== undefined ? "offer" : undefined,
+        Number(headers[WRITTEN_METADATA] ?? 0) || 0,
+      );
       return EMPTY;
     },
     // GetMany answers every key locally (a peer's batch, never forwarded), one entry per key in order.

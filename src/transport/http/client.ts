@@ -1,14 +1,17 @@
+import type { MemberState } from "../../cluster/peer-service.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
 import type { ByteView } from "../../core/byteview.ts";
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
 import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/protocol.ts";
 import { ERROR_CODE_HEADER } from "../../core/responses.ts";
+import type { SetMode } from "../../group/peers.ts";
 import { BATCH_CONTENT_TYPE, BATCH_SEGMENT, decodeAnswers, encodeKeys } from "./batch.ts";
-import { BOOT_HEADER, COPY_HEADER, PEEK_HEADER } from "./headers.ts";
-import { type PeerEndpoint, peerBody, peerCall, peerJson } from "./request.ts";
+import { BOOT_HEADER, COPY_HEADER, MEMBER_SEGMENT, OFFER_HEADER, PEEK_HEADER, WRITTEN_HEADER } from "./headers.ts";
+import { keyNotFound, type PeerEndpoint, peerBody, peerCall, peerJson } from "./request.ts";
 
 const PEEK_HEADERS = { [PEEK_HEADER]: "1" };
 const COPY_HEADERS = { [COPY_HEADER]: "1" };
+const OFFER_HEADERS = { [OFFER_HEADER]: "1" };
 const BATCH_HEADERS = { "content-type": BATCH_CONTENT_TYPE };
 /** FALLBACK_PARALLEL is how many single GETs stand in for a batch at once, for a peer without the batch route. */
 const FALLBACK_PARALLEL = 16;
@@ -39,6 +42,7 @@ export class HttpPeer implements TransportClient {
   readonly #origin: string;
   readonly #peer: PeerEndpoint;
   #batchless = false; // the peer answered the batch route 404/405: a Go peer
+  #extended: boolean | undefined; // an answer carried a boot id (a geecache node) or not; undefined before any
 
   constructor(options: HttpPeerOptions) {
     this.url = options.url;
@@ -61,8 +65,16 @@ export class HttpPeer implements TransportClient {
     return key === "." || key === "..";
   }
 
-  /** probe asks the peer's /healthz: any HTTP answer (a Go peer's 404 too) shows it is alive. */
-  async probe(signal?: AbortSignal): Promise<void> {
+  /** extended: an answer of this peer carried a boot id, so it is a geecache node (see TransportClient). */
+  get extended(): boolean | undefined {
+    return this.#extended;
+  }
+
+  /**
+   * probe asks the peer's /healthz: any HTTP answer (a Go peer's 404 too) shows it is alive; a
+   * geecache node's carries its boot id, which probe resolves with.
+   */
+  async probe(signal?: AbortSignal): Promise<string | undefined> {
     const { timeout: ms, fetch, headers, tls } = this.#peer;
     const timeout = AbortSignal.timeout(ms);
     try {
@@ -73,6 +85,7 @@ export class HttpPeer implements TransportClient {
         ...(tls ? { tls } : {}),
       } as RequestInit);
       await res.body?.cancel();
+      return this.#booted(res.headers.get(BOOT_HEADER));
     } catch (err) {
       throw new GeeCacheError(
         "PEER_FAILED",
@@ -80,6 +93,11 @@ export class HttpPeer implements TransportClient {
         { cause: err },
       );
     }
+  }
+
+  #booted(boot: string | null): string | undefined {
+    this.#extended = boot !== null;
+    return boot ?? undefined;
   }
 
   /** close does nothing: fetch pools connections per origin and frees idle ones itself. */
@@ -109,8 +127,8 @@ export class HttpPeer implements TransportClient {
           cause: err,
         });
       }
-      const boot = res.headers.get(BOOT_HEADER);
-      if (boot !== null) decoded.boot = boot;
+      const boot = this.#booted(res.headers.get(BOOT_HEADER));
+      if (boot !== undefined) decoded.boot = boot;
       return decoded;
     });
   }
@@ -201,16 +219,30 @@ export class HttpPeer implements TransportClient {
     value: ByteView,
     expiresAt: number,
     signal?: AbortSignal,
-    copy?: boolean,
+    mode?: SetMode,
+    written?: number,
   ): Promise<void> {
-    await this.#call(
-      "PUT",
-      group,
-      key,
-      encodeResponse(value, expiresAt),
+    const extra = mode === "copy" ? COPY_HEADERS : mode === "offer" ? OFFER_HEADERS : undefined;
+    const stamped = written ? { ...extra, [WRITTEN_HEADER]: String(written) } : extra;
+    const body = encodeResponse(value, expiresAt);
+    await this.#call("PUT", group, key, body, signal, (res) => peerBody(this.#peer, res), stamped);
+  }
+
+  /**
+   * announce tells the peer that the node named self leaves the ring (or joins it again), with its
+   * boot id: `POST {basePath}_member`. Only a geecache peer understands it; callers check extended.
+   */
+  async announce(self: string, state: MemberState, boot: string, signal?: AbortSignal): Promise<void> {
+    const headers = { ...this.#peer.headers, "content-type": "application/json" };
+    const body = new TextEncoder().encode(JSON.stringify({ peer: self, state, boot }));
+    await peerCall(
+      this.#peer,
+      `${this.#prefix}${MEMBER_SEGMENT}`,
+      "POST",
+      body,
       signal,
       (res) => peerBody(this.#peer, res),
-      copy ? COPY_HEADERS : undefined,
+      headers,
     );
   }
 
@@ -260,15 +292,4 @@ export class HttpPeer implements TransportClient {
       throw new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${errorMessage(err)}`, { cause: err });
     }
   }
-}
-
-/**
- * keyNotFound tells whether a 404 is about the key. geecache peers say so with a code header
- * (NOT_FOUND, or UNKNOWN_GROUP / NO_ROUTE for a misconfigured peer). Go GeeCache and groupcache
- * peers send no code: for them the only sign of a missing group is their own fixed text, so that
- * text is read for header-less answers only.
- */
-function keyNotFound(code: string | null, text: string): boolean {
-  if (code !== null) return code === "NOT_FOUND";
-  return !/^no such group/.test(text) && !/^404 page not found/.test(text);
 }

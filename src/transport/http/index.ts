@@ -19,7 +19,7 @@ export interface HttpTransportOptions {
   maxValueBytes?: number;
   fetch?: typeof fetch;
   tls?: { ca?: string };
-  /** bootId names this process in its answers to peers (see BOOT_HEADER). */
+  /** bootId names this process in its answers to peers (see BOOT_HEADER); default a new random id. */
   bootId?: string;
 }
 
@@ -47,8 +47,10 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   if (!(Number.isInteger(maxValueBytes) && maxValueBytes > 0))
     throw new RangeError(`HTTP transport maxValueBytes must be a whole number > 0, got ${maxValueBytes}`);
+  const bootId = options.bootId ?? crypto.randomUUID();
   return {
     name: "http",
+    bootId,
     basePath,
     timeout,
     accepts: (url) => url.startsWith("http://") || url.startsWith("https://"),
@@ -56,7 +58,7 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
       new HttpPeer({ url, address, basePath, timeout, headers, fetch: options.fetch, tls: options.tls }),
     routes: (groups) => ({
       prefix: basePath,
-      handler: peerRoutes(new PeerService(groups, { maxValueBytes }), { basePath, token, bootId: options.bootId }),
+      handler: peerRoutes(new PeerService(groups, { maxValueBytes }), { basePath, token, bootId }),
     }),
   };
 }

@@ -89,3 +89,14 @@ export async function peerJson(peer: PeerEndpoint, res: Response): Promise<unkno
     });
   }
 }
+
+/**
+ * keyNotFound tells whether a 404 is about the key. geecache peers say so with a code header
+ * (NOT_FOUND, or UNKNOWN_GROUP / NO_ROUTE for a misconfigured peer). Go GeeCache and groupcache
+ * peers send no code: for them the only sign of a missing group is their own fixed text, so that
+ * text is read for header-less answers only.
+ */
+export function keyNotFound(code: string | null, text: string): boolean {
+  if (code !== null) return code === "NOT_FOUND";
+  return !/^no such group/.test(text) && !/^404 page not found/.test(text);
+}

@@ -6,7 +6,7 @@ import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/pr
 import { coded, pathOf, readBody } from "../../core/responses.ts";
 import type { GetResult } from "../../group/results.ts";
 import { answerBatch, BATCH_SEGMENT } from "./batch.ts";
-import { BOOT_HEADER, COPY_HEADER, PEEK_HEADER } from "./headers.ts";
+import { BOOT_HEADER, COPY_HEADER, MEMBER_SEGMENT, OFFER_HEADER, PEEK_HEADER, WRITTEN_HEADER } from "./headers.ts";
 
 /** PeerRoutesOptions configure the answers to other nodes. */
 export interface PeerRoutesOptions {
@@ -40,6 +40,20 @@ export function peerRoutes(service: PeerService, options: PeerRoutesOptions): Ha
     }
   };
   const batchPrefix = `${base}${BATCH_SEGMENT}/`;
+  const memberPath = `${base}${MEMBER_SEGMENT}`;
+  const member = async (req: Request): Promise<Response> => {
+    try {
+      const body = JSON.parse(new TextDecoder().decode(await readBody(req, 64 * 1024))) as Record<string, unknown>;
+      const { peer, state, boot } = body;
+      if (typeof peer !== "string" || (state !== "leaving" && state !== "joining") || typeof boot !== "string")
+        return coded(invalid('an announcement is {"peer": URL, "state": "leaving" | "joining", "boot": ID}'));
+      if (!service.member(peer, state, boot))
+        return coded(new GeeCacheError("NOT_FOUND", `${peer} is not a member of this node's cluster`));
+      return new Response(null, { status: 204, headers });
+    } catch (err) {
+      return coded(err instanceof SyntaxError ? invalid(`malformed announcement: ${err.message}`) : err);
+    }
+  };
   const put = async (req: Request, group: string, key: string): Promise<Response> => {
     try {
       service.group(group); // an unknown group is refused before its body is read
@@ -50,7 +64,10 @@ export function peerRoutes(service: PeerService, options: PeerRoutesOptions): Ha
       } catch (err) {
         return coded(invalid(`malformed body: ${errorMessage(err)}`));
       }
-      service.set(group, key, decoded.value, decoded.expiresAt, req.headers.get(COPY_HEADER) !== null);
+      const mode =
+        req.headers.get(COPY_HEADER) !== null ? "copy" : req.headers.get(OFFER_HEADER) !== null ? "offer" : undefined;
+      const written = Number(req.headers.get(WRITTEN_HEADER) ?? 0);
+      service.set(group, key, decoded.value, decoded.expiresAt, mode, Number.isSafeInteger(written) ? written : 0);
       return new Response(null, NO_CONTENT);
     } catch (err) {
       return coded(err);
@@ -64,6 +81,7 @@ export function peerRoutes(service: PeerService, options: PeerRoutesOptions): Ha
     const method = req.method;
     if (method === "POST" && pathOf(req.url).startsWith(batchPrefix))
       return answerBatch(service, req, pathOf(req.url).slice(batchPrefix.length));
+    if (method === "POST" && pathOf(req.url) === memberPath) return member(req);
     if (method !== "GET" && method !== "HEAD" && method !== "PUT" && method !== "DELETE") {
       const why = `method ${method} is not allowed on peer routes; use GET, PUT or DELETE`;
       return coded(new GeeCacheError("METHOD_NOT_ALLOWED", why), ALLOW);

@@ -1,0 +1,72 @@
+import type { PeerSet } from "../cluster/peer-set.ts";
+import type { Registry } from "../group/registry.ts";
+
+/** HANDOVER_PARALLEL is how many entries a leaving node sends at once. */
+export const HANDOVER_PARALLEL = 16;
+
+/** HandoverLimits bound a leaving node's handover: a time by which it stops, and a number of bytes. */
+export interface HandoverLimits {
+  /** until is the time (performance.now() ms) by which sending stops. */
+  until: number;
+  maxBytes: number;
+}
+
+/** HandoverResult says what a handover sent: entries and bytes taken, refused or failed, and how long it took. */
+export interface HandoverResult {
+  sent: number;
+  bytes: number;
+  failed: number;
+  /** left counts the entries not sent: the time or the byte bound ran out, or no peer could take them. */
+  left: number;
+  ms: number;
+}
+
+/**
+ * handOver sends each group's main-cache entries, most valuable first (the cache's own order), to
+ * the nodes that own them now (all of them once peers.leave() took this node out; only `to`'s when
+ * given: a peer back in the ring), as offers: a node keeps a value of its own that was written
+ * later. Only peers that speak the extension are sent anything. It stops at the limits; what it
+ * could not send is counted in left.
+ */
+export async function handOver(
+  registry: Registry,
+  peers: PeerSet,
+  limits: HandoverLimits,
+  to?: string,
+): Promise<HandoverResult> {
+  const start = performance.now();
+  const result: HandoverResult = { sent: 0, bytes: 0, failed: 0, left: 0, ms: 0 };
+  const work: Array<() => Promise<void>> = [];
+  for (const group of registry.groups()) {
+    for (const key of group.ownKeys()) {
+      const entry = group.peek(key);
+      const owner = peers.pickPeer(key);
+      if (to !== undefined && owner?.url !== to) continue;
+      if (!entry || entry.from !== "main" || !owner?.set || owner.extended !== true) {
+        result.left++;
+        continue;
+      }
+      work.push(async () => {
+        if (performance.now() >= limits.until || result.bytes + entry.value.length > limits.maxBytes) {
+          result.left++;
+          return;
+        }
+        result.bytes += entry.value.length;
+        const signal = AbortSignal.timeout(Math.max(1, limits.until - performance.now()));
+        try {
+          await owner.set!(group.name, key, entry.value, entry.expiresAt, signal, "offer", entry.written ?? 0);
+          result.sent++;
+        } catch {
+          result.failed++;
+        }
+      });
+    }
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < work.length) await work[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(HANDOVER_PARALLEL, work.length) }, worker));
+  result.ms = Math.round(performance.now() - start);
+  return result;
+}
