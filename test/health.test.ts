@@ -20,7 +20,10 @@ function scripted() {
       calls.push(key);
       return next();
     },
-    probe: () => probe(),
+    probe: async () => {
+      await probe();
+      return undefined;
+    },
   };
   return {
     client,

@@ -108,7 +108,7 @@ export function withHealth(
       schedule(Math.min(delay * 2, probeMax));
     }
   };
-  const sawBoot = (b: string | undefined | void) => {
+  const sawBoot = (b: string | undefined) => {
     if (b === undefined || b === boot) return;
     const restarted = boot !== undefined;
     boot = b;

@@ -98,7 +98,10 @@ export class PeerService {
       throw new GeeCacheError("TOO_LARGE", `value is ${value.length} bytes, over the limit of ${this.maxValueBytes}`);
     const g = this.group(group);
     const at = expiresAt > 0 ? { expiresAt } : { ttl: 0 }; // expire 0 on the wire = never
-    if (mode === "copy") return g.setCopy(key, value, at);
+    if (mode === "copy") {
+      g.setCopy(key, value, at);
+      return;
+    }
     if (mode === "offer") {
       // A handover never overwrites what this node holds unless it was written later: a newer write may have landed.
       const had = g.peek(key);

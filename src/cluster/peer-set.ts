@@ -5,8 +5,8 @@ import type { PeerPicker } from "../group/peers.ts";
 import { closeQuietly } from "./_close-quietly.ts";
 import { announce } from "./announce.ts";
 import { DEFAULT_HANDOFF_WINDOW, Handoff, type HandoffStats } from "./handoff.ts";
-import { type HealthOptions, type PeerHealthState, withHealth } from "./health.ts";
-import { observePeer, type PeerObserver } from "./observe.ts";
+import { type PeerHealthState, withHealth } from "./health.ts";
+import { observePeer } from "./observe.ts";
 import type { MemberState } from "./peer-service.ts";
 import {
   DEFAULT_COPIES,

@@ -19,7 +19,7 @@ export interface TransportClient extends PeerClient {
    * background and while the peer is down. It resolves with the peer's boot id when the peer told
    * it (a geecache node), which tells a restart.
    */
-  probe?(signal?: AbortSignal): Promise<string | undefined | void>;
+  probe?(signal?: AbortSignal): Promise<string | undefined>;
   /**
    * extended tells whether the peer has shown it is a geecache node (an answer carried its boot id):
    * true, false (it answered without one: Go GeeCache or groupcache), or undefined before any answer

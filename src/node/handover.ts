@@ -42,7 +42,7 @@ export async function handOver(
       const entry = group.peek(key);
       const owner = peers.pickPeer(key);
       if (to !== undefined && owner?.url !== to) continue;
-      if (!entry || entry.from !== "main" || !owner?.set || owner.extended !== true) {
+      if (entry?.from !== "main" || !owner?.set || owner.extended !== true) {
         result.left++;
         continue;
       }
