@@ -177,7 +177,7 @@ describe("HttpPeer.get against a real server", () => {
     });
     try {
       expect(await outcome(client(server.url, 200).get("scores", "slow"), server.url)).toEqual({
-        error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER: timed out after 200 ms" },
+        error: { name: "GeeCacheError", code: "PEER_FAILED", message: "peer PEER: timed out after 200ms" },
       });
     } finally {
       release.resolve();

@@ -1,4 +1,5 @@
-import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import { GeeCacheError } from "../core/errors.ts";
+import { plainError } from "../core/plain-error.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import type { TransportClient } from "./transport.ts";
 
@@ -85,7 +86,7 @@ export function withHealth(
   };
   const failed = (err: unknown) => {
     state.failures++;
-    state.lastError = errorMessage(err);
+    state.lastError = plainError(err, { peer: url });
     if (!state.down && state.failures >= threshold) {
       Object.assign(state, { down: true, since: now() });
       options.onDown?.(url, { ...state });
@@ -104,7 +105,7 @@ export function withHealth(
       up();
     } catch (err) {
       if (answered(err)) return up();
-      state.lastError = errorMessage(err);
+      state.lastError = plainError(err, { peer: url });
       schedule(Math.min(delay * 2, probeMax));
     }
   };

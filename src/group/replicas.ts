@@ -1,5 +1,6 @@
 import type { ByteView } from "../core/byteview.ts";
-import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import { GeeCacheError } from "../core/errors.ts";
+import { plainError } from "../core/plain-error.ts";
 import type { PeerResponse } from "../core/protocol.ts";
 import type { PeerClient, PeerPicker } from "./peers.ts";
 import type { PeerFailure } from "./results.ts";
@@ -98,5 +99,5 @@ export async function takeOver(
 
 /** failure builds a PeerFailure from an error. */
 export function failure(peer: string, err: unknown): PeerFailure {
-  return { peer, error: errorMessage(err) };
+  return { peer, error: plainError(err, { peer }) };
 }

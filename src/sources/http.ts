@@ -1,5 +1,7 @@
 import { ByteView } from "../core/byteview.ts";
-import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import { GeeCacheError } from "../core/errors.ts";
+import { plainError } from "../core/plain-error.ts";
+import { formatDuration } from "../core/units.ts";
 import type { Getter } from "../group/loader.ts";
 import { redactUrl } from "./redact.ts";
 
@@ -78,8 +80,8 @@ export function httpSource(options: HttpSourceOptions): Getter {
       body = ByteView.adopt(await res.bytes());
     } catch (err) {
       if (err instanceof GeeCacheError) throw err;
-      if (signal.aborted) throw fail(`timed out after ${timeout} ms`, err);
-      throw fail(`is unreachable: ${errorMessage(err)}`, err);
+      if (signal.aborted) throw fail(`timed out after ${formatDuration(timeout)}`, err);
+      throw fail(`is unreachable: ${plainError(err)}`, err);
     }
     const ttl = freshness(res.headers);
     if (ttl === undefined) return body;

@@ -1,5 +1,6 @@
 import { SQL } from "bun";
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import { plainError } from "../core/plain-error.ts";
 import type { Getter } from "../group/loader.ts";
 import { redactUrl, scrubSecret } from "./redact.ts";
 import { valueBytes } from "./value.ts";
@@ -69,7 +70,7 @@ export function postgresSource(options: PostgresSourceOptions): PostgresSource {
 
   const fail = (key: string, err: unknown): GeeCacheError => {
     const why = isUnreachable(err)
-      ? `cannot reach the database: ${errorMessage(err)}`
+      ? `cannot reach the database: ${plainError(err, { timeout: connectTimeout })}`
       : `${errorMessage(err)} (query: ${text})`;
     const tags = codes(err).join(" ");
     const message = `postgres ${describe}: loading ${JSON.stringify(key)} failed: ${why}${tags ? ` [${tags}]` : ""}`;

@@ -1,6 +1,7 @@
 import type { TransportClient } from "../../cluster/transport.ts";
-import { errorMessage } from "../../core/errors.ts";
+import { plainError } from "../../core/plain-error.ts";
 import { json } from "../../core/responses.ts";
+import { formatDuration } from "../../core/units.ts";
 import type { StatusReport } from "./node-status.ts";
 
 /** CLUSTER_PEER_TIMEOUT is how long (ms) /cluster.json waits for one peer's /status.json. */
@@ -77,7 +78,10 @@ export function clusterJson(options: ClusterViewOptions): (req: Request) => Prom
     try {
       return { url, report: (await client.status(signal)) as StatusReport };
     } catch (err) {
-      return { url, error: signal.aborted ? `no answer within ${timeout} ms` : errorMessage(err) };
+      return {
+        url,
+        error: signal.aborted ? `no answer within ${formatDuration(timeout)}` : plainError(err, { peer: url }),
+      };
     }
   };
   return async () => {

@@ -1,8 +1,9 @@
 import type { TransportClient } from "../../cluster/transport.ts";
 import { bearerMatches } from "../../core/bearer.ts";
-import { errorMessage } from "../../core/errors.ts";
 import { DEFAULT_MAX_KEY_BYTES } from "../../core/limits.ts";
+import { plainError } from "../../core/plain-error.ts";
 import { ERROR_CODE_HEADER, json, text } from "../../core/responses.ts";
+import { formatDuration } from "../../core/units.ts";
 import type { Registry } from "../../group/registry.ts";
 
 /** LOOKUP_PEER_TIMEOUT is how long (ms) a lookup waits for the key's owner to say what it holds. */
@@ -118,6 +119,10 @@ async function askOwner(
     )) as LookupReport;
     return { ...theirs.here, node: owner };
   } catch (err) {
-    return { node: owner, cached: false, error: signal.aborted ? `no answer within ${timeout} ms` : errorMessage(err) };
+    return {
+      node: owner,
+      cached: false,
+      error: signal.aborted ? `no answer within ${formatDuration(timeout)}` : plainError(err, { peer: owner }),
+    };
   }
 }

@@ -2,7 +2,9 @@ import http2, { type ClientHttp2Session } from "node:http2";
 import type { TransportClient } from "../../cluster/transport.ts";
 import type { ByteView } from "../../core/byteview.ts";
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
+import { plainError } from "../../core/plain-error.ts";
 import { decodeResponse, type PeerResponse } from "../../core/protocol.ts";
+import { formatDuration } from "../../core/units.ts";
 import type { SetMode } from "../../group/peers.ts";
 import { decodeGetManyResponse, encodeGetManyRequest } from "./batch.ts";
 import { frame, parseUnary } from "./frame.ts";
@@ -203,7 +205,7 @@ export class GrpcPeer implements TransportClient {
       stream = this.#connect().request(headers);
     } catch (err) {
       this.#session = undefined;
-      return Promise.reject(new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${errorMessage(err)}`, { cause: err }));
+      return Promise.reject(new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${plainError(err)}`, { cause: err }));
     }
     let settled = false;
     let httpStatus = 0;
@@ -225,7 +227,7 @@ export class GrpcPeer implements TransportClient {
       settle(new GeeCacheError("PEER_FAILED", `peer ${this.url}: ${why}`, { cause }));
     const onAbort = () =>
       settle(new GeeCacheError("ABORTED", `request to peer ${this.url} was aborted`, { cause: signal!.reason }));
-    const timer = setTimeout(() => fail(`timed out after ${this.#timeout} ms`), this.#timeout);
+    const timer = setTimeout(() => fail(`timed out after ${formatDuration(this.#timeout)}`), this.#timeout);
     signal?.addEventListener("abort", onAbort, { once: true });
     const readStatus = (h: http2.IncomingHttpHeaders) => {
       if (h["grpc-status"] === undefined) return;
@@ -243,7 +245,7 @@ export class GrpcPeer implements TransportClient {
       if (size > MAX_RESPONSE_BYTES + 5) return fail(`answer over ${MAX_RESPONSE_BYTES} bytes`);
       chunks.push(chunk);
     });
-    stream.on("error", (err) => fail(errorMessage(err), err));
+    stream.on("error", (err) => fail(plainError(err), err));
     stream.on("close", () => {
       if (settled) return;
       if (httpStatus !== 200)

@@ -2,6 +2,7 @@ import type { MemberState } from "../../cluster/peer-service.ts";
 import type { TransportClient } from "../../cluster/transport.ts";
 import type { ByteView } from "../../core/byteview.ts";
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
+import { plainError } from "../../core/plain-error.ts";
 import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/protocol.ts";
 import { ERROR_CODE_HEADER } from "../../core/responses.ts";
 import type { SetMode } from "../../group/peers.ts";
@@ -89,7 +90,7 @@ export class HttpPeer implements TransportClient {
     } catch (err) {
       throw new GeeCacheError(
         "PEER_FAILED",
-        `peer ${this.url}: ${timeout.aborted ? `timed out after ${ms} ms` : errorMessage(err)}`,
+        `peer ${this.url}: ${plainError(timeout.aborted ? timeout.reason : err, { timeout: ms })}`,
         { cause: err },
       );
     }

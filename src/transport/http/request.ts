@@ -1,4 +1,5 @@
 import { errorMessage, GeeCacheError } from "../../core/errors.ts";
+import { plainError } from "../../core/plain-error.ts";
 import { ERROR_CODE_HEADER } from "../../core/responses.ts";
 
 /** PeerEndpoint is how one HTTP peer is reached: its name (for messages), bound, headers, fetch and TLS. */
@@ -46,7 +47,7 @@ export async function peerCall<T>(
     } catch (err) {
       if (signal?.aborted)
         throw new GeeCacheError("ABORTED", `request to peer ${peer.url} was aborted`, { cause: err });
-      const why = timeout.signal.aborted ? `timed out after ${peer.timeout} ms` : errorMessage(err);
+      const why = plainError(timeout.signal.aborted ? timeout.signal.reason : err, { timeout: peer.timeout });
       throw new GeeCacheError("PEER_FAILED", `peer ${peer.url}: ${why}`, { cause: err });
     }
     return await read(res);
@@ -64,7 +65,7 @@ export async function peerBody(peer: PeerEndpoint, res: Response): Promise<Uint8
   try {
     body = await res.bytes();
   } catch (err) {
-    throw new GeeCacheError("PEER_FAILED", `peer ${peer.url}: reading the body failed: ${errorMessage(err)}`, {
+    throw new GeeCacheError("PEER_FAILED", `peer ${peer.url}: reading the body failed: ${plainError(err)}`, {
       cause: err,
     });
   }
