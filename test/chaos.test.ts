@@ -1,8 +1,9 @@
 // The chaos suite's short profile (scripts/chaos, `npm run chaos -- --quick`) against the compiled
-// binary, held to issue 14's "done when" conditions.
+// binary, held to each scenario's goal.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { unavailable } from "../scripts/chaos/_netns.ts";
 import { type ChaosResults, runChaos } from "../scripts/chaos/index.ts";
+import { ORIGIN_GOAL } from "../scripts/chaos/rolling.ts";
 import { requireBinary } from "./helpers/process.ts";
 
 /** RUN_TIMEOUT_MS bounds the whole quick profile (it takes about 30 s). */
@@ -84,4 +85,16 @@ describe("chaos --quick", () => {
       });
     },
   );
+
+  test("a rolling restart under the default flags: no acknowledged write lost, no request failed, origin <= 5%", () => {
+    const g = r.rolling!;
+    expect(g.requests).toBeGreaterThan(0);
+    expect(g.acked).toBeGreaterThan(0);
+    expect({ lost: g.lost, failed: g.failed, writesRefused: g.writes - g.acked }).toEqual({
+      lost: [],
+      failed: 0,
+      writesRefused: 0,
+    });
+    expect(g.originLoads).toBeLessThanOrEqual(Math.floor(ORIGIN_GOAL * g.cached));
+  });
 });

@@ -1,10 +1,15 @@
 // The chaos suite's cluster: three processes of the compiled binary on fixed addresses (started by
 // test/helpers/process.ts spawnNodes), so a restarted node comes back at the same URL.
+
+import { formatDuration } from "../../src/core/units.ts";
+import { DEFAULT_DRAIN } from "../../src/node/shutdown.ts";
 import { type RunningNode, type SpawnOptions, StartError, spawnNode, spawnNodes } from "../../test/helpers/process.ts";
 import { until } from "../../test/helpers/until.ts";
 import { type Cleanup, request } from "./_lib.ts";
 
 const IN_USE = /cannot listen|in use|EADDRINUSE/i;
+/** TERMINATE_TIMEOUT_MS bounds a graceful stop: the default 5 s drain, the handover and in-flight requests. */
+const TERMINATE_TIMEOUT_MS = 15_000;
 /** PORT_TRIES bounds how many random ports a cluster tries before it gives up. */
 const PORT_TRIES = 5;
 
@@ -41,6 +46,14 @@ export class ChaosNode {
     if (this.#running) this.#node.proc.kill(sig);
   }
 
+  /** terminate sends SIGTERM (a graceful leave: drain and handover) and resolves with the exit code. */
+  async terminate(): Promise<number | null> {
+    if (!this.#running) return null;
+    this.#node.proc.kill("SIGTERM");
+    await Promise.race([this.#node.proc.exited, Bun.sleep(TERMINATE_TIMEOUT_MS)]);
+    return this.#node.stop("SIGKILL"); // the exit code, or a kill if it overran
+  }
+
   /** kill sends SIGKILL (after SIGCONT, in case it was stopped) and waits for the exit. */
   async kill(): Promise<void> {
     if (this.#running) this.#node.proc.kill("SIGCONT");
@@ -53,6 +66,8 @@ export interface ClusterSpec {
   hosts: readonly string[];
   /** args are the flags every node gets besides --host, --port and --peers. */
   args: readonly string[];
+  /** defaults runs the nodes with the default drain (the scenarios that stop nodes gracefully); else --drain=0. */
+  defaults?: boolean;
   /** prefix is prepended to node i's command line (e.g. ip netns exec NS). */
   prefix?: (i: number) => string[];
   cleanup: Cleanup;
@@ -73,7 +88,8 @@ export async function startChaosCluster(spec: ClusterSpec): Promise<ChaosNode[]>
       `--host=${h}`,
       `--port=${port}`,
       peers,
-      "--drain=0",
+      // spawnNode adds --drain=0 unless told a drain: the default one, written out.
+      `--drain=${spec.defaults ? formatDuration(DEFAULT_DRAIN) : "0"}`,
       "--log-level=info",
       ...spec.args,
     ]);

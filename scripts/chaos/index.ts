@@ -8,10 +8,11 @@ import { type KillResult, reportKill, runKill } from "./kill.ts";
 import { type OriginDownResult, reportOriginDown, runOriginDown } from "./origin-down.ts";
 import { type PartitionResult, reportPartition, runPartition } from "./partition.ts";
 import { type RejoinResult, reportRejoin, runRejoin } from "./rejoin.ts";
+import { type RollingResult, reportRolling, runRolling } from "./rolling.ts";
 import { reportWrites, runWrites, type WritesResult } from "./writes.ts";
 
 /** SCENARIOS are the names --only takes, in the order they run. */
-export const SCENARIOS = ["kill", "rejoin", "writes", "freeze", "origin", "partition"] as const;
+export const SCENARIOS = ["kill", "rejoin", "writes", "freeze", "origin", "partition", "rolling"] as const;
 
 /** Scenario is one name of SCENARIOS. */
 export type Scenario = (typeof SCENARIOS)[number];
@@ -25,6 +26,7 @@ export interface ChaosResults {
   freeze?: FreezeResult;
   origin?: OriginDownResult;
   partition?: PartitionResult;
+  rolling?: RollingResult;
   /** seconds is how long the run took. */
   seconds: number;
   /** cleanupErrors are undo steps (kills, namespace removals) that failed. */
@@ -46,7 +48,7 @@ export async function runChaos(options: { quick?: boolean; only?: readonly Scena
   const cleanup = new Cleanup();
   let cleanupErrors: string[];
   try {
-    if ([...want].some((s) => s !== "partition")) {
+    if ([...want].some((s) => s !== "partition" && s !== "rolling")) {
       const origin = new Origin();
       cleanup.add("stop the origin", () => origin[Symbol.dispose]());
       const args = [
@@ -75,6 +77,7 @@ export async function runChaos(options: { quick?: boolean; only?: readonly Scena
       }
     }
     if (want.has("partition")) results.partition = await runPartition(p, cleanup);
+    if (want.has("rolling")) results.rolling = await runRolling(p.quick, cleanup);
   } finally {
     cleanupErrors = await cleanup.run();
   }
@@ -92,6 +95,7 @@ export function reportChaos(r: ChaosResults): string {
     r.freeze && reportFreeze(r.freeze),
     r.origin && reportOriginDown(r.origin),
     r.partition && reportPartition(r.partition, p.hotTtl),
+    r.rolling && reportRolling(r.rolling),
     r.cleanupErrors.length ? `cleanup failed: ${r.cleanupErrors.join("; ")}` : undefined,
   ]
     .filter((x) => x !== undefined)

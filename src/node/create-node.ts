@@ -20,6 +20,9 @@ import { BUILTIN_MODULES, chosenDiscovery, enabledTransports, type NodeModules, 
 import { type RunningNode, startNode } from "./server.ts";
 import { shutdown } from "./shutdown.ts";
 
+/** LATE_WRITES_MS is how long a leaving node waits for writes sent before its peers heard it leaves. */
+const LATE_WRITES_MS = 250;
+
 /** HANDBACK_MS bounds how long a node sends a peer back in the ring the values it held for its keys. */
 const HANDBACK_MS = 5000;
 
@@ -182,6 +185,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     throw new GeeCacheError("INVALID_ARGUMENT", `cannot listen on ${config.host}:${ports}: ${errorMessage(err)}`);
   }
 
+  node.joining(true); // until it has told its peers it is back (below)
   // Discovery starts once this node knows its own address (it may have listened on port 0).
   const self = pool.self;
   const found = discovery.create(o, {
@@ -197,8 +201,10 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     if (started) logMembership(log, found.describe, change);
   }, discoveryStop.signal);
   started = true;
-  // A node that restarts tells its peers at once that it is back, instead of waiting for their probes.
-  if (pool.peers().length > 1) void pool.announce("joining", context.bootId);
+  // A node that restarts tells its peers at once that it is back, instead of waiting for their probes; it is
+  // ready (/readyz 200) once they route its keys to it again, or once the announcement has timed out.
+  if (pool.peers().length > 1) void pool.announce("joining", context.bootId).finally(() => node.joining(false));
+  else node.joining(false);
 
   if (config.peers.length > 0 && !config.peers.includes(self))
     log.warn(
@@ -225,6 +231,12 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         pool.leave();
         const told = await pool.announce("leaving", context.bootId);
         const sent = await handOver(registry, pool, { until, maxBytes: config.handoverBytes });
+        // Writes that peers sent before they heard of the leave may still land here: a second pass sends the
+        // written values again (a newer write at the new owner wins over them).
+        await Bun.sleep(Math.min(LATE_WRITES_MS, Math.max(0, until - performance.now())));
+        const late = await handOver(registry, pool, { until, maxBytes: config.handoverBytes, writtenOnly: true });
+        sent.sent += late.sent;
+        sent.failed += late.failed;
         log.info(
           `leaving: told ${told.length} peers; handed over ${sent.sent} entries (${formatBytes(sent.bytes)}) in ${formatDuration(sent.ms)}${sent.failed ? `, ${sent.failed} failed` : ""}${sent.left ? `, ${sent.left} left` : ""}`,
           {

@@ -9,6 +9,8 @@ export interface HandoverLimits {
   /** until is the time (performance.now() ms) by which sending stops. */
   until: number;
   maxBytes: number;
+  /** writtenOnly sends only written values (not those loaded from the source). */
+  writtenOnly?: boolean;
 }
 
 /** HandoverResult says what a handover sent: entries and bytes taken, refused or failed, and how long it took. */
@@ -41,7 +43,7 @@ export async function handOver(
     for (const key of group.ownKeys()) {
       const entry = group.peek(key);
       const owner = peers.pickPeer(key);
-      if (to !== undefined && owner?.url !== to) continue;
+      if ((to !== undefined && owner?.url !== to) || (limits.writtenOnly && !entry?.written)) continue;
       if (entry?.from !== "main" || !owner?.set || owner.extended !== true) {
         result.left++;
         continue;

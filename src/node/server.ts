@@ -185,6 +185,8 @@ export interface RunningNode {
   apiUrl: string;
   /** drain makes /readyz answer 503 while every route keeps serving (a graceful leave's first step). */
   drain(): void;
+  /** joining holds /readyz at 503 while on: the node is telling its peers it is back. */
+  joining(on: boolean): void;
   /** stop stops accepting, lets in-flight requests finish, then resolves. */
   stop(): Promise<void>;
 }
@@ -235,6 +237,9 @@ export function startNode(options: NodeOptions): RunningNode {
     apiUrl: urlOf(second ?? main),
     drain() {
       status.draining = true;
+    },
+    joining(on) {
+      status.joining = on;
     },
     async stop() {
       clearInterval(sweeper);

@@ -82,6 +82,8 @@ export class NodeStatus {
   listening = false;
   /** draining is set when the node is leaving: it still serves, but is no longer ready. */
   draining = false;
+  /** joining is set while a starting node tells its peers it is back: not ready until they route its keys to it. */
+  joining = false;
   readonly source: string;
   readonly history = new LoadHistory();
   readonly startedAt: number;
@@ -109,7 +111,7 @@ export class NodeStatus {
 
   /** ready is true when the node listens and its source works. */
   get ready(): boolean {
-    return this.listening && !this.draining && this.source === "ok";
+    return this.listening && !this.draining && !this.joining && this.source === "ok";
   }
 
   /** healthz answers `GET /healthz`: the process is alive. */
@@ -118,7 +120,7 @@ export class NodeStatus {
   /** readyz answers `GET /readyz`: 200 when ready, 503 when not, with what was checked. */
   readyz = (): Response =>
     json(this.ready ? 200 : 503, {
-      status: this.ready ? "ready" : this.draining ? "draining" : "not ready",
+      status: this.ready ? "ready" : this.draining ? "draining" : this.joining ? "joining" : "not ready",
       listening: this.listening,
       draining: this.draining,
       source: this.source,
