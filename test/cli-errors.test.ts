@@ -122,9 +122,67 @@ describe("the API answers one line of text", () => {
     }
   });
 
+  test("bodies of any size get our one line of 413 (a 113 MB chunked PUT, a 20 MB one); no body is 400, Content-Length: 0 an empty value", async () => {
+    await using node = await spawnNode(["--port=0"]);
+    const put = async (key: string, body: RequestInit["body"]) => {
+      const res = await fetch(`${node.url}/api?key=${key}`, { method: "PUT", body });
+      return { status: res.status, body: await res.text() };
+    };
+    let sent = 0;
+    const chunked = new ReadableStream<Uint8Array>({
+      pull(c) {
+        c.enqueue(new Uint8Array(1 << 20));
+        if (++sent === 113) c.close();
+      },
+    });
+    // Both were past Bun's own limit (16 x --max-value-bytes, then 128 MiB by default), which answered an empty 413.
+    expect(await put("chunked", chunked)).toEqual({ status: 413, body: "body is over the limit of 1048576 bytes\n" });
+    expect(await put("big", new Uint8Array(20_000_000))).toEqual({
+      status: 413,
+      body: "body is 20000000 bytes, over the limit of 1048576\n",
+    });
+    const host = new URL(node.url).host;
+    const noBody = await rawRequest(
+      node.url,
+      `PUT /api?key=none HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(noBody).toMatch(
+      /^HTTP\/1\.1 400 [\s\S]*\r\n\r\nno value: send it as the request body, e.g\. curl --data-binary @file or -d value\n$/,
+    );
+    const empty = await rawRequest(
+      node.url,
+      `PUT /api?key=empty HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    );
+    expect(empty).toMatch(/^HTTP\/1\.1 204 /);
+    const after = await fetch(`${node.url}/api?key=empty`);
+    expect({
+      status: after.status,
+      body: await after.text(),
+      health: (await fetch(`${node.url}/healthz`)).status,
+    }).toEqual({ status: 200, body: "", health: 200 });
+  }, 30_000);
+
   test("what Bun answers itself: 431 with an empty body for headers over 16 KiB", async () => {
     await using node = await spawnNode(["--port=0"]);
     const res = await fetch(`${node.url}/api?key=Tom`, { headers: { "x-big": "a".repeat(17 * 1024) } });
     expect({ status: res.status, body: await res.text() }).toEqual({ status: 431, body: "" });
   });
 });
+
+/** rawRequest writes request as is to the node at url and returns all it answers until it closes. */
+async function rawRequest(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  const done = Promise.withResolvers<string>();
+  let got = "";
+  await Bun.connect({
+    hostname,
+    port: Number(port),
+    socket: {
+      open: (s) => void s.write(request),
+      data: (_, chunk) => void (got += chunk.toString()),
+      close: () => done.resolve(got),
+      error: (_, err) => done.reject(err),
+    },
+  });
+  return done.promise;
+}

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { FLAGS } from "../src/cli/flags.ts";
+import { expandShortFlags } from "../src/cli/run.ts";
 import { requireBinary, runCli, spawnNode } from "./helpers/process.ts";
 
 const REQUEST_TIMEOUT_MS = 5000;
@@ -47,6 +48,50 @@ describe("--help and --version", () => {
   test("--version prints the package version without bun on PATH", async () => {
     const r = await runCli(["--version"], { env: { PATH: "/usr/bin:/bin" } });
     expect([r.code, r.stdout.trim()]).toEqual([0, pkg.version]);
+  });
+
+  test("-v prints it too, beside other flags", async () => {
+    const r = await runCli(["--port=0", "-v"]);
+    expect([r.code, r.stdout]).toEqual([0, `${pkg.version}\n`]);
+  });
+});
+
+describe("short flags", () => {
+  test.each<{ argv: string[]; want: string[] | string }>([
+    { argv: ["-p", "8001"], want: ["--port=8001"] },
+    { argv: ["-p=8001", "--api"], want: ["--port=8001", "--api"] },
+    { argv: ["-p8001"], want: ["--port=8001"] },
+    { argv: ["--hot-qps", "-1"], want: ["--hot-qps", "-1"] }, // not a letter: a value
+    { argv: ["--", "-p"], want: ["--", "-p"] },
+    { argv: ["-p"], want: "-p needs a value, e.g. -p 8001" },
+    { argv: ["-p", "--api"], want: "-p needs a value, e.g. -p 8001" },
+    { argv: ["-x"], want: "-x is not a geecache flag; the short ones are -p, -h and -v (see --help)" },
+  ])("$argv", ({ argv, want }) => {
+    let got: string[] | string;
+    try {
+      got = expandShortFlags(argv);
+    } catch (err) {
+      got = (err as Error).message;
+    }
+    expect(got).toEqual(want);
+  });
+
+  test("geecache -p PORT listens on PORT", async () => {
+    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const port = probe.port;
+    await probe.stop(true);
+    await using node = await spawnNode(["-p", String(port)]);
+    expect(node.url).toBe(`http://127.0.0.1:${port}`);
+    expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
+  });
+
+  test("geecache -p alone exits 2 with one line", async () => {
+    const r = await runCli(["-p"]);
+    expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({
+      code: 2,
+      stderr: "geecache: -p needs a value, e.g. -p 8001\n",
+      stdout: "",
+    });
   });
 });
 

@@ -8,6 +8,7 @@ import type { GetResult, WriteResult } from "../group/results.ts";
 import { type QueryParams, queryParams } from "./query.ts";
 
 const UNKNOWN_GROUP = { [ERROR_CODE_HEADER]: "UNKNOWN_GROUP" };
+const NO_VALUE = "no value: send it as the request body, e.g. curl --data-binary @file or -d value";
 
 /** ApiOptions configures the public API routes. */
 export interface ApiOptions {
@@ -40,7 +41,7 @@ export interface WriteFailure {
 /**
  * apiHandler answers `/api?key=K[&group=G]`. GET: 200 with the raw value; PUT (body = value,
  * optional `&ttl=30s`) and DELETE write through the whole cluster: 204, or 200 with JSON naming
- * the peers that could not be reached, or 502 when the key's owner could not. Errors: 400 no key,
+ * the peers that could not be reached, or 502 when the key's owner could not. Errors: 400 no key or no body,
  * 401 missing token, 404 unknown key or group, 405 other methods, 413 value too large, 414 key
  * too long, 503 the loader failed. X-Geecache-Cache says hit or miss, X-Geecache-Owner which node
  * owns the key.
@@ -90,6 +91,8 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
       const ttl = ttlText === null ? undefined : parseDuration(ttlText);
       if (ttl === undefined && ttlText !== null)
         return text(400, `bad ttl ${JSON.stringify(ttlText)}: use a duration such as 30s, 5m or 1h`);
+      // A PUT without a body (no Content-Length, not chunked) is a mistake, not an empty value (Content-Length: 0).
+      if (!req.headers.has("content-length") && !req.headers.has("transfer-encoding")) return text(400, NO_VALUE);
       const body = await readBody(req, maxValueBytes);
       return writeResponse(reported(await group.set(key, body, { ttl })), ownerUrl, headers);
     } catch (err) {

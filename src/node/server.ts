@@ -1,7 +1,6 @@
 import type { PeerGroups } from "../cluster/peer-service.ts";
 import type { PeerSet } from "../cluster/peer-set.ts";
 import type { Handler, PeerRoutes } from "../cluster/transport.ts";
-import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
 import { ERROR_CODE_HEADER, pathOf, text } from "../core/responses.ts";
 import type { Registry } from "../group/registry.ts";
 import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.ts";
@@ -10,7 +9,7 @@ import { lookupHandler } from "../observability/status/lookup.ts";
 import { NodeStatus, SAMPLE_INTERVAL } from "../observability/status/node-status.ts";
 import { BOOT_HEADER } from "../transport/http/headers.ts";
 import { type ApiOptions, apiHandler, statsHandler } from "./api.ts";
-import { batchApiHandler, batchBodyLimit } from "./batch-api.ts";
+import { batchApiHandler } from "./batch-api.ts";
 
 /** NodeOptions describes one geecache node: its groups, its peers and where it listens. */
 export interface NodeOptions {
@@ -27,9 +26,7 @@ export interface NodeOptions {
   /** apiPort, when set and different from port, opens a second listener with the API routes only. */
   apiPort?: number;
   maxKeyBytes?: number;
-  /**
-   * maxValueBytes bounds a written value (default 1 MiB); request bodies up to 16x it get the API's own one-line 413.
-   */
+  /** maxValueBytes bounds a written value (default 1 MiB); a larger body of any size gets the API's one-line 413. */
   maxValueBytes?: number;
   /** maxBatchKeys is the most keys one `POST /api/batch` may ask for (default DEFAULT_MAX_BATCH_KEYS). */
   maxBatchKeys?: number;
@@ -57,10 +54,11 @@ export interface NodeOptions {
 }
 
 /**
- * BODY_LIMIT_FACTOR: bodies up to this many times --max-value-bytes reach our handlers (and get a one-line 413); Bun
- * refuses larger ones itself.
+ * MAX_REQUEST_BODY is Bun's own body limit, set out of reach: every handler reads a body with readBody, which counts
+ * its bytes as they arrive and answers one line of 413 past the route's own limit (Bun would answer an empty one),
+ * and Bun does not buffer a body that no handler reads.
  */
-export const BODY_LIMIT_FACTOR = 16;
+export const MAX_REQUEST_BODY = Number.MAX_SAFE_INTEGER;
 /** DEFAULT_SWEEP_INTERVAL: each group sweeps a bounded slice of its caches once a second. */
 export const DEFAULT_SWEEP_INTERVAL = 1000;
 /** DEFAULT_HOST is where a node listens unless told otherwise: loopback only. */
@@ -194,20 +192,13 @@ export interface RunningNode {
 /** startNode listens with Bun.serve: the only place in geecache that does. */
 export function startNode(options: NodeOptions): RunningNode {
   const handlers = nodeHandlers(options);
-  // Bun answers a body over this limit itself with an empty 413; up to it, our handlers answer one line.
-  const batchBody = batchBodyLimit(
-    options.maxBatchKeys ?? DEFAULT_MAX_BATCH_KEYS,
-    options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES,
-  );
-  const maxRequestBodySize =
-    Math.max(BODY_LIMIT_FACTOR * (options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES), batchBody) + 64 * 1024;
   const serve = (port: number, fetch: Handler) =>
     Bun.serve({
       hostname: options.host ?? DEFAULT_HOST,
       port,
       fetch,
       tls: options.tls,
-      maxRequestBodySize,
+      maxRequestBodySize: MAX_REQUEST_BODY,
       error: (err) => text(500, `internal error: ${err.message}`),
     });
   const main = serve(options.port ?? 0, handlers.main);
