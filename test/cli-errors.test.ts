@@ -72,6 +72,22 @@ describe("start-up errors exit 2 with one line", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^geecache: cannot listen on 127\.0\.0\.1:\d+: [^\n]*\n$/);
   });
+
+  test("a port held by a geecache node that is draining says so", async () => {
+    // A node with peers drains on SIGTERM (alone it would stop at once): /readyz answers 503 "draining".
+    await using node = await spawnNode(["--port=0", "--peers=http://127.0.0.1:1", "--drain=30s"]);
+    // An answer comes after the turn that logged "listening on", in which the node set its signal handlers.
+    expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
+    node.proc.kill("SIGTERM");
+    await node.stdout.wait(/draining for/, 5000);
+    const port = new URL(node.url).port;
+    const r = await runCli([`--port=${port}`]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 2,
+      stderr: `geecache: port ${port} is held by a geecache node that is draining (it stops within --drain)\n`,
+    });
+    await node.stop("SIGKILL");
+  });
 });
 
 test("a node missing from its own --peers logs a warning and is still on the ring", async () => {

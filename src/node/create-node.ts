@@ -16,6 +16,7 @@ import { type Source, sourceFromSpec } from "../sources/spec.ts";
 import { healthLogs, logMembership, logView, logWriteFailed } from "./cluster-logs.ts";
 import type { NodeConfig } from "./config.ts";
 import { handOver } from "./handover.ts";
+import { listenError } from "./listen-error.ts";
 import { BUILTIN_MODULES, chosenDiscovery, enabledTransports, type NodeModules, selfTransport } from "./modules.ts";
 import { type RunningNode, startNode } from "./server.ts";
 import { shutdown } from "./shutdown.ts";
@@ -181,8 +182,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     });
   } catch (err) {
     await Promise.all(own.map((l) => l.close()));
-    const ports = `${config.port}${config.api ? ` and ${config.apiPort}` : ""}`;
-    throw new GeeCacheError("INVALID_ARGUMENT", `cannot listen on ${config.host}:${ports}: ${errorMessage(err)}`);
+    const ports = config.api ? [config.port, config.apiPort] : [config.port];
+    throw await listenError(err, { host: config.host, ports, tls: config.tls !== undefined });
   }
 
   node.joining(true); // until it has told its peers it is back (below)
