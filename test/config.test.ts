@@ -17,6 +17,7 @@ const DEFAULT: Config = {
   copies: 1,
   handoffWindow: 60_000,
   handoverBytes: 256 * 1024 * 1024,
+  snapshotInterval: 0,
   admission: "tinylfu",
   self: "http://127.0.0.1:8001",
   grpcPort: undefined,

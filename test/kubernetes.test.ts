@@ -34,6 +34,7 @@ type Container = {
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
   securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] } };
+  volumeMounts?: { name: string; mountPath: string }[];
 };
 type PodSpec = {
   containers: Container[];
@@ -185,6 +186,11 @@ describe.skipIf(SKIP !== undefined)("deploy/kubernetes", () => {
       else if (e.value !== undefined)
         vars[e.name] = e.value.replace(/\$\((\w+)\)/g, (_, v: string) => vars[v] ?? `$(${v})`);
     }
+    // The snapshot lives on the pod's volume; resolved here, its folder is a temporary one.
+    const snapshot = vars.GEECACHE_SNAPSHOT!;
+    const mounts = (pod().containers[0]!.volumeMounts ?? []).map((m) => m.mountPath);
+    expect(mounts.some((m) => snapshot.startsWith(`${m}/`))).toBe(true);
+    vars.GEECACHE_SNAPSHOT = join(tmpdir(), "geecache-k8s-snapshot");
     const config = resolveConfig({}, vars);
     const headless = find("Service", (s) => s.spec.clusterIP === "None");
     expect({

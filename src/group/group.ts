@@ -192,6 +192,14 @@ export class Group {
   }
 
   /**
+   * restore puts a saved entry back in the main cache (a snapshot): expiresAt Unix ms (0 = never),
+   * written when it was written (0: loaded from the source).
+   */
+  restore(key: string, value: ByteView, expiresAt: number, written: number): void {
+    this.#writes.setLocal(key, value, expiresAt > 0 ? { expiresAt, written } : { ttl: 0, written });
+  }
+
+  /**
    * removeLocal drops key from this node's caches only (and wins over a load of key in flight); true if it was cached.
    */
   removeLocal(key: string): boolean {

@@ -52,6 +52,8 @@ export interface NodeConfig {
   token: string | undefined;
   apiToken: string | undefined;
   apiReadToken: string | undefined;
+  /** protectedMode refuses writes and peer requests from other hosts while their token is unset (protected-mode.ts). */
+  protectedMode: boolean;
   tls: { cert: string; key: string } | undefined;
   tlsCa: string | undefined;
   logLevel: LoggerOptions["level"];
@@ -69,6 +71,9 @@ export interface NodeConfig {
   admission: Admission;
   poolSize?: number;
   sourceTimeout?: number;
+  /** snapshot is the file a node saves its cache to on SIGTERM and loads on start; snapshotInterval (ms) saves it in the background too (0 = off). */
+  snapshot?: string;
+  snapshotInterval: number;
   /** groups are the node's cache groups: the [[group]] tables of --config, or the one group of the flags. */
   groups: GroupConfig[];
 }

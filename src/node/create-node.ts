@@ -18,8 +18,10 @@ import type { NodeConfig } from "./config.ts";
 import { handOver } from "./handover.ts";
 import { listenError } from "./listen-error.ts";
 import { BUILTIN_MODULES, chosenDiscovery, enabledTransports, type NodeModules, selfTransport } from "./modules.ts";
+import { peerRefusal, protection, protectionLine } from "./protected-mode.ts";
 import { type RunningNode, startNode } from "./server.ts";
 import { shutdown } from "./shutdown.ts";
+import { Snapshots } from "./snapshot.ts";
 
 /** LATE_WRITES_MS is how long a leaving node waits for writes sent before its peers heard it leaves. */
 const LATE_WRITES_MS = 250;
@@ -139,8 +141,15 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     get: (name: string) => registry.get(name),
     member: (peer: string, state: MemberState, boot: string) => pool.heard(peer, state, boot),
   };
+  // A snapshot is loaded before the node listens: it is ready only once warm.
+  const snapshots = config.snapshot ? new Snapshots(config.snapshot, registry, log) : undefined;
+  await snapshots?.load();
+  snapshots?.every(config.snapshotInterval);
+
   // Transports with listeners of their own open first: on port 0 their URL may be this node's name.
   const named = selfTransport(o, modules);
+  // Protected mode: without tokens, writes and peer requests from other hosts are refused (protected-mode.ts).
+  const guard = protection(config);
   const own: Listening[] = [];
   const labels: string[] = [];
   for (const [i, t] of enabled.entries()) {
@@ -148,7 +157,12 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     const transport = transports[i]!;
     if (port === undefined || !transport.listen) continue;
     try {
-      const listening = await transport.listen(peerGroups, { host: config.host, port, tls: config.tls });
+      const listening = await transport.listen(peerGroups, {
+        host: config.host,
+        port,
+        tls: config.tls,
+        refuse: peerRefusal(guard),
+      });
       own.push(listening);
       labels.push(`${t.label ?? t.name} on ${listening.url}`);
       if (t === named && pool.self === "") pool.setSelf(listening.url);
@@ -178,6 +192,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       apiToken: config.apiToken,
       apiReadToken: config.apiReadToken,
       tls: config.tls,
+      protection: guard,
       onWriteFailed: logWriteFailed(log),
     });
   } catch (err) {
@@ -212,6 +227,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       `--peers does not list this node (${self}); it is on the ring anyway. List every node, this one included, on every node`,
     );
   logUp(log, config, node, labels, pool, sources);
+  if (guard) log.warn(protectionLine(guard, config.host), { protected_mode: guard });
 
   // Under churn evicted values pile up as garbage far past the budget unless collected (gc-pacer.ts).
   const budget = config.groups.reduce((n, g) => n + g.cacheBytes, 0);
@@ -254,6 +270,10 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       stopDiscovery: () => discoveryStop.abort(),
       stopListening: () => Promise.all([node.stop(), ...own.map((l) => l.close())]),
       close: () => Promise.all([...sources.map((s) => s.close?.()), pool.close()]),
+      save: async () => {
+        snapshots?.stop();
+        await snapshots?.save("shutdown");
+      },
       flush: () => loads.forEach((l) => l.flush()), // source failures not yet reported
     },
     log,

@@ -10,6 +10,7 @@ import { SOURCE_MODULES, SOURCE_SETTINGS, type SourceModule } from "../sources/s
 import { grpcTransportModule } from "../transport/grpc/module.ts";
 import { httpTransportModule } from "../transport/http/module.ts";
 import { NODE_SETTINGS } from "./settings.ts";
+import { SNAPSHOT_SETTINGS } from "./snapshot.ts";
 
 /**
  * NodeModules are what a node is built from: its peer transports (the first answers on the node's
@@ -40,6 +41,7 @@ export function settingsOf(modules: NodeModules): Setting[] {
     ...modules.transports.flatMap((t) => t.settings),
     ...GROUP_SETTINGS,
     ...SOURCE_SETTINGS,
+    ...SNAPSHOT_SETTINGS,
     ...LOG_SETTINGS,
   ];
 }

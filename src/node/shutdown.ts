@@ -25,6 +25,8 @@ export interface ShutdownSteps {
   stopDiscovery(): void;
   /** stopListening stops accepting and resolves once in-flight requests are answered. */
   stopListening(): Promise<unknown>;
+  /** save writes what the node would want back after a restart (its snapshot), once requests are done. */
+  save?(): Promise<unknown>;
   /** close frees what the node holds after that (sources, peer connections). */
   close(): Promise<unknown>;
   /** flush writes what the node has not yet reported (source failures). */
@@ -101,6 +103,8 @@ export function shutdown(steps: ShutdownSteps, log: ConsolaInstance): (signal: s
         phase: "in_flight_done",
         duration_ms: took,
       });
+    // The snapshot is written once no request can change the caches any more (or the grace is over).
+    await steps.save?.();
     steps.flush();
   };
   return (signal) => {
