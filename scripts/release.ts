@@ -1,8 +1,10 @@
-// Builds the release binaries: one `bun build --compile` per target into dist/release/, plus SHA256SUMS.
+// Builds the release binaries: one `bun build --compile` per target into dist/release/, plus SHA256SUMS and the npm
+// packages (dist/release/npm/: geecache and one @geecache/<platform> per binary, scripts/npm-packages.ts).
 // Usage: bun scripts/release.ts [--targets=linux-x64,linux-arm64] [--outdir=DIR]
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import { NPM_DIR, writeNpmPackages } from "./npm-packages.ts";
 
 /**
  * TARGETS are the `bun build --target` values of a release, in build order (the host's own runtime needs no download).
@@ -14,6 +16,7 @@ export const TARGETS = [
   "bun-darwin-arm64",
   "bun-darwin-x64",
   "bun-windows-x64",
+  "bun-linux-x64-musl-baseline",
 ] as const;
 
 /** Target is one release target. */
@@ -209,6 +212,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const started = performance.now();
   const built = await buildRelease(targets, outdir, (b) => console.log(`  built ${b.file} in ${secs(b.ms)}`));
   const version = await checkVersion(outdir, built);
+  const packages = await writeNpmPackages(outdir, new Map(built.map((b) => [b.target, join(outdir, b.file)])));
 
   const rows = [["file", "size", "time", "sha256"], ...built.map((b) => [b.file, mib(b.bytes), secs(b.ms), b.sha256])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -219,7 +223,8 @@ async function main(argv: readonly string[]): Promise<void> {
         .join("  ")
         .trimEnd(),
     );
-  console.log(`${SUMS_FILE} written; ${version}; total ${secs(performance.now() - started)}`);
+  console.log(`${SUMS_FILE} written; ${version}; npm packages in ${join(outdir, NPM_DIR)}: ${packages.join(", ")}`);
+  console.log(`total ${secs(performance.now() - started)}`);
 }
 
 if (import.meta.main) {

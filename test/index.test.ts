@@ -70,10 +70,15 @@ describe("src/index.ts", () => {
     expect(Object.keys(await import("../src/index.ts")).sort()).toEqual(EXPORTS);
   });
 
-  test('package.json exports["."] points at src/index.ts', () => {
-    expect(pkg.exports["."]).toBe("./src/index.ts");
+  test('package.json exports["."] is src/index.ts built for Bun (scripts/build.ts), with its types', () => {
+    expect(pkg.exports["."]).toEqual({
+      types: "./dist/lib/types/index.d.ts",
+      bun: "./dist/lib/index.js",
+      default: "./dist/lib/needs-bun.js",
+    });
   });
 
+  // In this checkout tsconfig.json's paths map "geecache" to the source; test/package.test.ts imports the built one.
   test('importing "geecache" by name resolves to the same module', async () => {
     const byName = await import("geecache");
     const byPath = await import("../src/index.ts");
