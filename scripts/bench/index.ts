@@ -21,6 +21,7 @@ export const BENCHES = [
   "stampede",
   "memory",
   "memory-churn",
+  "snapshot",
   "startup",
 ] as const;
 

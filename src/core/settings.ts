@@ -11,7 +11,7 @@ import { formatDuration, parseBytes, parseDuration, unitHint, unitMissing } from
 export interface Setting<T = unknown> {
   /** name is the flag's kebab-case name, without the dashes. */
   readonly name: string;
-  /** help says what it does, for --help and the README's flag table. */
+  /** help says what it does, for --help and docs/flags.md. */
   readonly help: string;
   /** hint is the value shown after `=` in --help (default: the default text, else VALUE). */
   readonly hint?: string;
@@ -130,6 +130,13 @@ export function bool(t: string, name: string): boolean {
   if (t === "true" || t === "1") return true;
   if (t === "false" || t === "0") return false;
   throw settingError(name, `accepts true or false, got ${JSON.stringify(t)}`);
+}
+
+/** yesNo reads a switch written as a word (--protected-mode=no): yes or no (true, false, 1 and 0 too). */
+export function yesNo(t: string, name: string): boolean {
+  if (t === "yes" || t === "true" || t === "1") return true;
+  if (t === "no" || t === "false" || t === "0") return false;
+  throw settingError(name, `accepts yes or no, got ${JSON.stringify(t)}`);
 }
 
 /** secret reads a token: non-empty, no spaces. */
