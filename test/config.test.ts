@@ -39,6 +39,7 @@ const DEFAULT: Config = {
   token: undefined,
   apiToken: undefined,
   apiReadToken: undefined,
+  protectedMode: true,
   tls: undefined,
   tlsCa: undefined,
   logLevel: "info",
@@ -78,6 +79,7 @@ const BAD: { args: Record<string, unknown>; env?: Record<string, string>; flag: 
   { args: { stale: "-1s" }, flag: "--stale" },
   { args: { token: "has space" }, flag: "--token" },
   { args: { "api-token": "" }, flag: "--api-token" },
+  { args: { "protected-mode": "maybe" }, flag: "--protected-mode" },
   { args: { "tls-cert": "/nonexistent/cert.pem" }, flag: "--tls-cert" },
   { args: { "tls-cert": "/nonexistent/cert.pem", "tls-key": "/nonexistent/key.pem" }, flag: "--tls-cert" },
   { args: { hash: "md5" }, flag: "--hash" },
@@ -185,6 +187,12 @@ describe("resolveConfig", () => {
       args: { peers: " http://LOCALHOST:8001/ , https://cache.example:443 ,http://10.0.0.2:80,," },
       env: {},
       want: { peers: ["http://localhost:8001", "https://cache.example", "http://10.0.0.2"] },
+    },
+    {
+      name: "--protected-mode=no, and GEECACHE_PROTECTED_MODE=yes",
+      args: { "protected-mode": "no" },
+      env: { GEECACHE_PROTECTED_MODE: "yes" },
+      want: { protectedMode: false },
     },
     {
       name: "--self is normalised",

@@ -60,6 +60,8 @@ export interface ListenOptions {
   host: string;
   port: number;
   tls?: { cert: string; key: string };
+  /** refuse, when set, is asked of each caller's address: an error refuses it (protected mode), undefined lets it in. */
+  refuse?: (address: string | undefined) => GeeCacheError | undefined;
 }
 
 /**

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "TOO_LARGE" // a value or body over its limit
   | "KEY_TOO_LONG" // a key over its limit
   | "UNAUTHORIZED" // a missing or wrong token
+  | "FORBIDDEN" // refused whatever the token: protected mode and a caller on another host
   | "METHOD_NOT_ALLOWED"
   | "ABORTED" // the caller's signal fired
   | "INTERNAL"; // a bug: anything that is not one of the above
@@ -23,6 +24,7 @@ const STATUS: Record<ErrorCode, number> = {
   TOO_LARGE: 413,
   KEY_TOO_LONG: 414,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   METHOD_NOT_ALLOWED: 405,
   ABORTED: 499,
   INTERNAL: 500,

@@ -18,7 +18,7 @@ import type { NodeConfig } from "./config.ts";
 import { handOver } from "./handover.ts";
 import { listenError } from "./listen-error.ts";
 import { BUILTIN_MODULES, chosenDiscovery, enabledTransports, type NodeModules, selfTransport } from "./modules.ts";
-import { peerRefusal, protection, protectionLine } from "./protected-mode.ts";
+import { protectedMode } from "./protected-mode.ts";
 import { type RunningNode, startNode } from "./server.ts";
 import { shutdown } from "./shutdown.ts";
 import { Snapshots } from "./snapshot.ts";
@@ -148,8 +148,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
 
   // Transports with listeners of their own open first: on port 0 their URL may be this node's name.
   const named = selfTransport(o, modules);
-  // Protected mode: without tokens, writes and peer requests from other hosts are refused (protected-mode.ts).
-  const guard = protection(config);
+  const { protection, refuse } = protectedMode(config, log); // without tokens, what other hosts may not do
   const own: Listening[] = [];
   const labels: string[] = [];
   for (const [i, t] of enabled.entries()) {
@@ -157,12 +156,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     const transport = transports[i]!;
     if (port === undefined || !transport.listen) continue;
     try {
-      const listening = await transport.listen(peerGroups, {
-        host: config.host,
-        port,
-        tls: config.tls,
-        refuse: peerRefusal(guard),
-      });
+      const listening = await transport.listen(peerGroups, { host: config.host, port, tls: config.tls, refuse });
       own.push(listening);
       labels.push(`${t.label ?? t.name} on ${listening.url}`);
       if (t === named && pool.self === "") pool.setSelf(listening.url);
@@ -192,13 +186,12 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       apiToken: config.apiToken,
       apiReadToken: config.apiReadToken,
       tls: config.tls,
-      protection: guard,
+      protection,
       onWriteFailed: logWriteFailed(log),
     });
   } catch (err) {
     await Promise.all(own.map((l) => l.close()));
-    const ports = config.api ? [config.port, config.apiPort] : [config.port];
-    throw await listenError(err, { host: config.host, ports, tls: config.tls !== undefined });
+    throw await listenError(err, config);
   }
 
   node.joining(true); // until it has told its peers it is back (below)
@@ -227,7 +220,6 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       `--peers does not list this node (${self}); it is on the ring anyway. List every node, this one included, on every node`,
     );
   logUp(log, config, node, labels, pool, sources);
-  if (guard) log.warn(protectionLine(guard, config.host), { protected_mode: guard });
 
   // Under churn evicted values pile up as garbage far past the budget unless collected (gc-pacer.ts).
   const budget = config.groups.reduce((n, g) => n + g.cacheBytes, 0);

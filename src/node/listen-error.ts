@@ -1,14 +1,11 @@
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
+import type { NodeConfig } from "./config.ts";
 
 /** HOLDER_PROBE_TIMEOUT bounds the one question asked of whatever holds a port we could not take. */
 export const HOLDER_PROBE_TIMEOUT = 500;
 
-/** ListenTarget is where a node tried to listen: its host, its ports (main first), and whether it serves https. */
-export interface ListenTarget {
-  host: string;
-  ports: number[];
-  tls: boolean;
-}
+/** ListenTarget is where a node tried to listen: its host, its port (and --api-port with --api), and its TLS. */
+export type ListenTarget = Pick<NodeConfig, "host" | "port" | "api" | "apiPort" | "tls">;
 
 /**
  * listenError is the one line for a node that could not listen: when a port is in use and its
@@ -16,8 +13,9 @@ export interface ListenTarget {
  * case when a node is restarted at once); otherwise `cannot listen on HOST:PORTS: why`.
  */
 export async function listenError(err: unknown, target: ListenTarget): Promise<GeeCacheError> {
+  const ports = target.api ? [target.port, target.apiPort] : [target.port];
   if ((err as { code?: unknown } | null)?.code === "EADDRINUSE") {
-    for (const port of target.ports) {
+    for (const port of ports) {
       if (await drainingAt(target, port))
         return new GeeCacheError(
           "INVALID_ARGUMENT",
@@ -28,7 +26,7 @@ export async function listenError(err: unknown, target: ListenTarget): Promise<G
   }
   return new GeeCacheError(
     "INVALID_ARGUMENT",
-    `cannot listen on ${target.host}:${target.ports.join(" and ")}: ${errorMessage(err)}`,
+    `cannot listen on ${target.host}:${ports.join(" and ")}: ${errorMessage(err)}`,
     { cause: err },
   );
 }

@@ -10,6 +10,7 @@ import { NodeStatus, SAMPLE_INTERVAL } from "../observability/status/node-status
 import { BOOT_HEADER } from "../transport/http/headers.ts";
 import { type ApiOptions, apiHandler, statsHandler } from "./api.ts";
 import { batchApiHandler } from "./batch-api.ts";
+import { guarded, type Protection } from "./protected-mode.ts";
 
 /** NodeOptions describes one geecache node: its groups, its peers and where it listens. */
 export interface NodeOptions {
@@ -35,6 +36,8 @@ export interface NodeOptions {
   apiReadToken?: string;
   /** tls makes every listener https: PEM certificate chain and key. */
   tls?: { cert: string; key: string };
+  /** protection, when set, refuses writes and peer requests from other hosts (protected mode: see protected-mode.ts). */
+  protection?: Protection;
   /** sweepInterval is how often (ms) each group frees a little of its expired memory; 0 = never. */
   sweepInterval?: number;
   /**
@@ -74,7 +77,13 @@ export type { Handler } from "../cluster/transport.ts";
  * nodeHandlers builds the node's two handlers, `main` (peer routes and API) and `api` (API routes only), and the
  * `status` they share.
  */
-export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handler; status: NodeStatus } {
+export function nodeHandlers(options: NodeOptions): {
+  main: Handler;
+  api: Handler;
+  status: NodeStatus;
+  /** peerPrefixes are the paths under which main answers peers. */
+  peerPrefixes: string[];
+} {
   const { registry } = options;
   const { peers } = options;
   const metrics = options.metrics === false ? undefined : (options.metrics ?? new NodeMetrics());
@@ -172,6 +181,7 @@ export function nodeHandlers(options: NodeOptions): { main: Handler; api: Handle
     },
     api: (req) => apiRoutes(req, pathOf(req.url)),
     status,
+    peerPrefixes: peerRoutes.map((r) => r.prefix),
   };
 }
 
@@ -192,11 +202,12 @@ export interface RunningNode {
 /** startNode listens with Bun.serve: the only place in geecache that does. */
 export function startNode(options: NodeOptions): RunningNode {
   const handlers = nodeHandlers(options);
+  const { protection } = options;
   const serve = (port: number, fetch: Handler) =>
     Bun.serve({
       hostname: options.host ?? DEFAULT_HOST,
       port,
-      fetch,
+      fetch: protection ? guarded(protection, handlers.peerPrefixes, fetch) : fetch,
       tls: options.tls,
       maxRequestBodySize: MAX_REQUEST_BODY,
       error: (err) => text(500, `internal error: ${err.message}`),

@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_BATCH_KEYS, DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../core/limits.ts";
-import { bool, bytes, duration, int, pemFile, port, type Setting, secret, text } from "../core/settings.ts";
+import { bool, bytes, duration, int, pemFile, port, type Setting, secret, text, yesNo } from "../core/settings.ts";
 import { formatDuration, sizeText } from "../core/units.ts";
+import { DEFAULT_PROTECTED_MODE } from "./protected-mode.ts";
 import { DEFAULT_API_PORT, DEFAULT_HOST, DEFAULT_PORT } from "./server.ts";
 import { DEFAULT_DRAIN, DEFAULT_HANDOVER_BYTES } from "./shutdown.ts";
 
@@ -77,6 +78,13 @@ export const NODE_SETTINGS: readonly Setting[] = [
     hint: "secret",
     parse: secret,
     secret: true,
+  },
+  {
+    name: "protected-mode",
+    help: "On a --host other hosts reach, refuse their writes (without --api-token) and peer requests (without --token) with 403; reads stay open",
+    fallback: DEFAULT_PROTECTED_MODE ? "yes" : "no",
+    hint: "yes|no",
+    parse: yesNo,
   },
   {
     name: "tls-cert",

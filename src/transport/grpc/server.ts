@@ -215,7 +215,18 @@ export async function listenGrpc(
   });
   server.on("sessionError", () => {});
   server.on("error", () => {});
-  server.on("stream", grpcStreamHandler(service, options));
+  const handler = grpcStreamHandler(service, options);
+  const { refuse } = listen;
+  server.on(
+    "stream",
+    refuse
+      ? (stream, headers) => {
+          const refused = refuse(stream.session?.socket?.remoteAddress);
+          if (refused) status(stream, grpcStatusOf(refused), refused.message);
+          else handler(stream, headers);
+        }
+      : handler,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {
