@@ -10,6 +10,7 @@ import { IMAGE_UID } from "../scripts/image.ts";
 import { resolveConfig } from "../src/cli/config.ts";
 import { envName, FLAGS } from "../src/cli/flags.ts";
 import { parseBytes, parseDuration } from "../src/core/units.ts";
+import { protection } from "../src/node/protected-mode.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const BASE = join(ROOT, "deploy/kubernetes");
@@ -200,6 +201,9 @@ describe.skipIf(SKIP !== undefined)("deploy/kubernetes", () => {
       host: config.host,
       api: config.api,
       token: config.token,
+      apiToken: config.apiToken,
+      // On 0.0.0.0 with both tokens, protected mode refuses nothing: peers and writers from other pods get through.
+      refused: protection(config),
     }).toEqual({
       self: `http://10.1.2.3:${config.port}`,
       dns: `${headless.metadata.name}.shop.svc.cluster.local`,
@@ -207,6 +211,8 @@ describe.skipIf(SKIP !== undefined)("deploy/kubernetes", () => {
       host: "0.0.0.0",
       api: true,
       token: "a-secret-token",
+      apiToken: "a-secret-token",
+      refused: undefined,
     });
     expect(statefulSet().spec.serviceName).toBe(headless.metadata.name);
     expect(headless.spec.publishNotReadyAddresses).toBe(true);
