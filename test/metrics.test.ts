@@ -1,5 +1,6 @@
 // GET /metrics: the hand-written Prometheus text format, and the series of a node after known traffic.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import pkg from "../package.json" with { type: "json" };
 import { PeerSet } from "../src/cluster/peer-set.ts";
 import { Ring } from "../src/core/consistent-hash.ts";
 import { notFound } from "../src/core/errors.ts";
@@ -8,6 +9,7 @@ import type { Getter } from "../src/group/loader.ts";
 import { Registry } from "../src/group/registry.ts";
 import { type RunningNode, startNode } from "../src/node/server.ts";
 import { NodeMetrics } from "../src/observability/metrics/node-metrics.ts";
+import { readProcess } from "../src/observability/metrics/process-metrics.ts";
 import {
   CONTENT_TYPE,
   Counter,
@@ -223,7 +225,13 @@ describe("GET /metrics of a node after known traffic", () => {
   };
 
   beforeAll(async () => {
-    a = node(new NodeMetrics({ now: () => clock, residentMemory: () => 12345 }));
+    a = node(
+      new NodeMetrics({
+        now: () => clock,
+        readProcess: () => ({ residentBytes: 12345, heapBytes: 678, cpuSeconds: 1.5, openFds: 9 }),
+        build: { version: "9.9.9", bun: "1.2.3" },
+      }),
+    );
     const b = node(new NodeMetrics());
     const c = node(new NodeMetrics());
     await c.running.stop(); // down before anyone connects to it: its peers' requests are refused
@@ -353,21 +361,49 @@ describe("GET /metrics of a node after known traffic", () => {
     expect(checkHistograms(parseExposition(scrape.text))).toBe(4 + 6 + 3);
   });
 
-  test("the process series read the node's clocks", () => {
+  test("the process series have the standard names and read the node's clock and process; build info is 1", () => {
     const f = parseExposition(scrape.text);
     expect({
-      start: values(f, "geecache_process_start_time_seconds")[""],
-      uptime: values(f, "geecache_process_uptime_seconds")[""],
-      rss: values(f, "geecache_process_resident_memory_bytes")[""],
+      start: values(f, "process_start_time_seconds")[""],
+      rss: values(f, "process_resident_memory_bytes")[""],
+      heap: values(f, "process_heap_bytes")[""],
+      cpu: values(f, "process_cpu_seconds_total")[""],
+      fds: values(f, "process_open_fds")[""],
+      // a figure the system does not show is left out, not written as 0
+      virtual: f.has("process_virtual_memory_bytes"),
+      build: values(f, "geecache_build_info", "version", "bun"),
       shares: Object.values(values(f, "geecache_peer_key_share_ratio", "peer")).reduce((x, y) => x + y, 0),
-    }).toEqual({ start: START / 1000, uptime: 5, rss: 12345, shares: expect.closeTo(1, 9) as unknown as number });
+    }).toEqual({
+      start: START / 1000,
+      rss: 12345,
+      heap: 678,
+      cpu: 1.5,
+      fds: 9,
+      virtual: false,
+      build: { "9.9.9 1.2.3": 1 },
+      shares: expect.closeTo(1, 9) as unknown as number,
+    });
+    expect([...f.keys()].filter((n) => n.startsWith("geecache_process_"))).toEqual([]);
   });
 
-  test("every series name starts with geecache_, and every counter ends in _total", () => {
+  test("readProcess reads this process from /proc on Linux", () => {
+    const p = readProcess();
+    expect(p.residentBytes).toBeGreaterThan(1024 * 1024);
+    expect(p.cpuSeconds).toBeGreaterThan(0);
+    if (process.platform === "linux") {
+      expect(p.virtualBytes).toBeGreaterThan(p.residentBytes);
+      expect(p.openFds).toBeGreaterThan(2);
+      expect(p.maxFds).toBeGreaterThanOrEqual(p.openFds!);
+    }
+  });
+
+  test("every series name starts with geecache_ (but the standard process_ ones), every counter ends in _total", () => {
     const f = parseExposition(scrape.text);
     const bad = [...f].filter(
       ([name, fam]) =>
-        !name.startsWith("geecache_") || (fam.type === "counter") !== name.endsWith("_total") || fam.help === "",
+        !(name.startsWith("geecache_") || name.startsWith("process_")) ||
+        (fam.type === "counter") !== name.endsWith("_total") ||
+        fam.help === "",
     );
     expect(bad.map(([n]) => n)).toEqual([]);
   });
@@ -406,6 +442,9 @@ describe("promtool check metrics", () => {
       await (await fetch(`${node.url}/api?key=${i % 3 === 0 ? "Tom" : `nobody-${i}`}`)).arrayBuffer();
     const body = await (await fetch(`${node.url}/metrics`)).text();
     expect(body).toContain("geecache_peer_errors_total{peer=");
+    for (const name of ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds"])
+      expect(body).toMatch(new RegExp(`^${name} \\d`, "m"));
+    expect(body).toContain(`geecache_build_info{version="${pkg.version}",bun="${Bun.version}"} 1\n`);
     const proc = Bun.spawn([promtool!, "check", "metrics"], {
       stdin: new Blob([body]),
       stdout: "pipe",

@@ -4,6 +4,13 @@ import type { Getter } from "../../group/loader.ts";
 import type { Registry } from "../../group/registry.ts";
 import { writeGroupMetrics } from "./group-metrics.ts";
 import {
+  BUILD_INFO,
+  type BuildInfo,
+  type ProcessReading,
+  readProcess,
+  writeProcessMetrics,
+} from "./process-metrics.ts";
+import {
   CONTENT_TYPE,
   Counter,
   type CounterChild,
@@ -37,8 +44,10 @@ export type Route = (typeof ROUTES)[number];
 export interface NodeMetricsOptions {
   /** now is the wall clock in Unix ms. */
   now?: () => number;
-  /** residentMemory is the process's resident set in bytes. */
-  residentMemory?: () => number;
+  /** readProcess reads the process's figures at each scrape (default: readProcess, from /proc/self where there is one). */
+  readProcess?: () => ProcessReading;
+  /** build labels geecache_build_info (default: this build's). */
+  build?: BuildInfo;
 }
 
 interface PeerSeries {
@@ -59,7 +68,8 @@ export class NodeMetrics {
   /** startedAt is when the node began, in Unix ms. */
   readonly startedAt: number;
   readonly #now: () => number;
-  readonly #rss: () => number;
+  readonly #readProcess: () => ProcessReading;
+  readonly #build: BuildInfo;
   readonly #http = new Histogram(
     "geecache_http_request_duration_seconds",
     "Time to answer an HTTP request, until the response headers.",
@@ -83,7 +93,8 @@ export class NodeMetrics {
 
   constructor(options: NodeMetricsOptions = {}) {
     this.#now = options.now ?? Date.now;
-    this.#rss = options.residentMemory ?? (() => process.memoryUsage.rss());
+    this.#readProcess = options.readProcess ?? readProcess;
+    this.#build = options.build ?? BUILD_INFO;
     this.startedAt = this.#now();
   }
 
@@ -225,16 +236,7 @@ export class NodeMetrics {
       out.sample("geecache_handoff_peeks_total", formatLabels(["result"], ["error"]), peekErrors);
     }
 
-    const now = this.#now();
-    out
-      .family("geecache_process_start_time_seconds", "gauge", "Start time of the node since the Unix epoch.")
-      .sample("geecache_process_start_time_seconds", "", this.startedAt / 1000);
-    out
-      .family("geecache_process_uptime_seconds", "gauge", "Time since the node started.")
-      .sample("geecache_process_uptime_seconds", "", Math.max(0, now - this.startedAt) / 1000);
-    out
-      .family("geecache_process_resident_memory_bytes", "gauge", "Resident memory of the process.")
-      .sample("geecache_process_resident_memory_bytes", "", this.#rss());
+    writeProcessMetrics(out, this.startedAt, this.#readProcess(), this.#build);
     return out.text();
   }
 
