@@ -112,6 +112,16 @@ export class GeeCacheClient {
   }
 
   /**
+   * purge drops every entry of group on every node (`DELETE /api?group=G&all=true`, the write
+   * token); it resolves with the nodes that could not be reached (they purge when next asked).
+   */
+  async purge(group: string, options: { signal?: AbortSignal } = {}): Promise<WriteOutcome> {
+    const path = `/api?group=${encodeURIComponent(group)}&all=true`;
+    const { res } = await this.#send("DELETE", path, undefined, options.signal);
+    return outcome(res);
+  }
+
+  /**
    * getMany returns the values of the keys that exist (missing keys are absent), with one
    * `POST /api/batch` per maxBatchKeys keys. A key whose load failed rejects the call.
    */

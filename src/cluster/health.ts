@@ -167,6 +167,7 @@ export function withHealth(
     get: (group, key, signal) => get(group, key, signal).then(seen),
     ...(client.set ? { set: guard(client.set) } : {}),
     ...(client.remove ? { remove: guard(client.remove) } : {}),
+    ...(client.purge ? { purge: guard(client.purge) } : {}),
     ...(client.getMany ? { getMany: guard(client.getMany) } : {}), // many keys in one request (batch reads)
     ...(client.peek ? { peek: guard(client.peek) } : {}),
     ...(client.unroutable ? { unroutable: (key: string) => client.unroutable!(key) } : {}),

@@ -32,6 +32,7 @@ export function observePeer(client: TransportClient, observer: PeerObserver | un
     get: timed(client.get),
     ...(client.set ? { set: timed(client.set) } : {}),
     ...(client.remove ? { remove: timed(client.remove) } : {}),
+    ...(client.purge ? { purge: timed(client.purge) } : {}),
     ...(client.getMany ? { getMany: timed(client.getMany) } : {}),
     ...(client.peek ? { peek: timed(client.peek) } : {}),
     ...(client.unroutable ? { unroutable: (key: string) => client.unroutable!(key) } : {}),

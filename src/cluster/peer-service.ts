@@ -20,6 +20,10 @@ export interface PeerGroup {
   ): unknown;
   /** setCopy keeps value as a copy for when the key's owner is down. */
   setCopy(key: string, value: Uint8Array | ByteView, options: { ttl?: number; expiresAt?: number }): void;
+  /** purgeLocal drops every entry of the group here unless it purged at generation or later already. */
+  purgeLocal?(generation: number): number;
+  /** generation is the group's purge number. */
+  readonly generation?: number;
   /** removeLocal drops key from this node's caches. */
   removeLocal(key: string): unknown;
 }
@@ -116,6 +120,18 @@ export class PeerService {
    */
   member(peer: string, state: MemberState, boot: string): boolean {
     return this.#groups.member?.(peer, state, boot) ?? false;
+  }
+
+  /** purge drops every entry of group here, at the cluster's purge number generation (an older or equal one does nothing). */
+  purge(group: string, generation: number): void {
+    const g = this.group(group);
+    if (!g.purgeLocal) throw new GeeCacheError("INVALID_ARGUMENT", `group ${group} cannot be purged`);
+    g.purgeLocal(generation);
+  }
+
+  /** generation is the purge number of group here (0 for an unknown group or one never purged). */
+  generation(group: string): number {
+    return this.#groups.get(group)?.generation ?? 0;
   }
 
   /** remove drops key from this node's caches. */

@@ -26,6 +26,8 @@ export interface PeerResponse {
    * cache goes by.
    */
   minuteQps?: number;
+  /** generation is the answering node's purge number of the group (a header, not the protobuf wire), when above 0. */
+  generation?: number;
   /**
    * boot identifies the answering process (not on the protobuf wire: a header or metadata); a new one means the peer
    * restarted.

@@ -27,6 +27,11 @@ export class SingleFlight<T> {
     this.#calls.delete(key);
   }
 
+  /** clear makes every later caller start a new call, whatever is in flight (a purge). */
+  clear(): void {
+    this.#calls.clear();
+  }
+
   /** size is the number of keys in flight. */
   get size(): number {
     return this.#calls.size;

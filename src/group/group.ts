@@ -10,6 +10,7 @@ import { MissPath } from "./miss-path.ts";
 import { type GroupOptions, groupSettings } from "./options.ts";
 import type { PeerPicker } from "./peers.ts";
 import { Popularity } from "./popularity.ts";
+import { purgeEverywhere } from "./replicas.ts";
 import type { GetResult, GroupStats, WriteResult } from "./results.ts";
 import { WriteMarks } from "./write-marks.ts";
 import { type WriteOptions, Writes } from "./writes.ts";
@@ -29,6 +30,8 @@ export class Group {
   readonly #now: () => number;
   readonly #caches: Caches; // main and hot, under cacheBytes
   readonly #flight = new SingleFlight<GetResult>(); // gets: peer fetch or local load
+  readonly #marks = new WriteMarks(); // lets a set, remove or purge win over loads in flight
+  #generation = 0; // how many purges of the group this node has taken part in (the cluster's number)
   readonly #local = new SingleFlight<GetResult>(); // loader calls; never waits on a peer
   readonly #writes: Writes; // sets and removes, cluster-wide and local
   readonly #miss: MissPath; // what a get does when the caches miss
@@ -56,7 +59,7 @@ export class Group {
     this.#popularity = new Popularity(settings.now);
     const caches = this.#caches;
     const stats = this.#stats;
-    const marks = new WriteMarks(); // lets a set or remove win over loads in flight
+    const marks = this.#marks;
     const expiry = (ttl: number | undefined, expiresAt: number | undefined) => this.#expiry(ttl, expiresAt);
     const now = () => this.#now();
     this.#writes = new Writes(settings, {
@@ -77,6 +80,8 @@ export class Group {
       lookup: (key) => this.lookup(key),
       lookupMain: (key) => this.#lookupIn(caches.main, key, "main"),
       expiry,
+      generation: () => this.#generation,
+      purge: (generation) => this.purgeLocal(generation),
     });
   }
 
@@ -189,6 +194,39 @@ export class Group {
    */
   setLocal(key: string, value: Uint8Array | string | ByteView, options?: WriteOptions): GetResult {
     return this.#writes.setLocal(key, value, options);
+  }
+
+  /** generation is the group's purge number: each purge, here or heard from a peer, takes the next one. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * purgeLocal drops every entry of the group on this node (main, hot and copies) and makes the
+   * loads in flight keep nothing they fetched, unless this node has purged at generation or later
+   * already; it returns the entries dropped.
+   */
+  purgeLocal(generation = this.#generation + 1): number {
+    if (generation <= this.#generation) return 0;
+    this.#generation = generation;
+    const c = this.#caches;
+    const dropped = c.main.lru.length + c.hot.lru.length + c.copies.lru.length;
+    for (const cache of [c.main, c.hot, c.copies]) cache.lru.clear();
+    this.#marks.invalidateAll();
+    this.#flight.clear();
+    this.#local.clear();
+    return dropped;
+  }
+
+  /**
+   * purge drops every entry of the group on every node: here, then on every peer, at the next
+   * purge number. It resolves with the peers that could not be told: each purges when it next
+   * answers this node with an older number.
+   */
+  async purge(): Promise<WriteResult> {
+    const generation = this.#generation + 1;
+    this.purgeLocal(generation);
+    return { failed: await purgeEverywhere(this.name, this.#peers, generation) };
   }
 
   /**

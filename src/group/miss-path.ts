@@ -24,6 +24,9 @@ export interface MissParts {
   lookupMain(key: string): GetResult | undefined;
   /** expiry resolves a ttl or an expiresAt to Unix ms (0 = never), the group's ttl by default. */
   expiry(ttl: number | undefined, expiresAt: number | undefined): number;
+  /** generation is the group's purge number here; purge catches up with a newer one heard from a peer. */
+  generation(): number;
+  purge(generation: number): void;
 }
 
 /**
@@ -70,7 +73,21 @@ export class MissPath {
   async viaPeer(key: string, ask: () => Promise<PeerResponse>, asked?: PeerClient): Promise<GetResult> {
     const mark = this.#p.marks.begin(key);
     try {
-      const res = await ask();
+      let res = await ask();
+      const theirs = res.generation ?? 0;
+      const ours = this.#p.generation();
+      // A peer that purged the group after us: we missed the purge, so we take it now (this answer is newer).
+      if (theirs > ours) this.#p.purge(theirs);
+      // A geecache peer that missed a purge: it purges now, then answers again (its first answer may be older).
+      else if (
+        theirs < ours &&
+        asked?.purge &&
+        (await asked.purge(this.#name, ours).then(
+          () => true,
+          () => false,
+        ))
+      )
+        res = await ask();
       this.#p.stats.peerLoads++;
       const entry = new Entry(ByteView.adopt(res.value), res.expiresAt);
       if (!mark.stale && this.#keepsHot(res.minuteQps) && !this.#expired(entry)) this.#keep(key, entry, true);

@@ -32,6 +32,11 @@ export interface PeerClient {
     mode?: SetMode,
     written?: number,
   ): Promise<void>;
+  /**
+   * purge drops every entry of group on the peer, unless it has purged at generation (the group's
+   * purge number) or later already.
+   */
+  purge?(group: string, generation: number, signal?: AbortSignal): Promise<void>;
   /** remove drops the key from the peer's caches. */
   remove?(group: string, key: string, signal?: AbortSignal): Promise<void>;
   /** peek asks the peer for its cached copy only (never loaded, never forwarded): undefined when it has none. */

@@ -101,3 +101,20 @@ export async function takeOver(
 export function failure(peer: string, err: unknown): PeerFailure {
   return { peer, error: plainError(err, { peer }) };
 }
+
+/** purgeEverywhere tells every other node to purge group at generation; it resolves with those that could not be told. */
+export async function purgeEverywhere(
+  group: string,
+  peers: PeerPicker | undefined,
+  generation: number,
+): Promise<PeerFailure[]> {
+  const failed: PeerFailure[] = [];
+  await Promise.all(
+    (peers?.remotePeers?.() ?? []).map((p) =>
+      p.purge
+        ? p.purge(group, generation).catch((err) => failed.push(failure(p.url, err)))
+        : failed.push({ peer: p.url, error: "the transport cannot purge" }),
+    ),
+  );
+  return failed;
+}

@@ -24,6 +24,12 @@ export class WriteMarks {
     if (--mark.loads === 0 && this.#marks.get(key) === mark) this.#marks.delete(key);
   }
 
+  /** invalidateAll marks every load in flight stale (a purge of the whole group). */
+  invalidateAll(): void {
+    for (const mark of this.#marks.values()) mark.stale = true;
+    this.#marks.clear();
+  }
+
   /** invalidate marks the loads of key in flight stale. */
   invalidate(key: string): void {
     const mark = this.#marks.get(key);

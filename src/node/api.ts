@@ -114,6 +114,7 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
       });
     }
     const params = queryParams(req.url);
+    if (method === "DELETE" && params.get("all") !== null) return purgeGroup(registry, params);
     const key = params.get("key");
     if (key === null || key === "") return text(400, "missing key: use /api?key=<key>");
     if (key.length > maxKeyBytes || Buffer.byteLength(key) > maxKeyBytes) {
@@ -157,6 +158,18 @@ function valueHeaders(r: GetResult, ownerUrl: string | undefined): Record<string
 
 function failure(err: unknown, headers: Record<string, string>): Response {
   return errorResponse(err, headers);
+}
+
+/** purgeGroup answers `DELETE /api?group=G&all=true`: every entry of G dropped on every node (204, or 200 naming the peers not reached). */
+async function purgeGroup(registry: Registry, params: QueryParams): Promise<Response> {
+  const all = params.get("all");
+  if (all !== "true") return text(400, `all=true purges a whole group; got all=${JSON.stringify(all)}`);
+  const name = params.get("group");
+  if (name === null || name === "") return text(400, "a purge names its group: /api?group=<group>&all=true");
+  const group = registry.get(name);
+  if (!group) return text(404, `no such group: ${name}`, UNKNOWN_GROUP);
+  const result = await group.purge();
+  return writeResponse(result, undefined, {});
 }
 
 function writeResponse(result: WriteResult, ownerUrl: string | undefined, headers: Record<string, string>): Response {

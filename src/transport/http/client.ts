@@ -7,8 +7,17 @@ import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/pr
 import { ERROR_CODE_HEADER } from "../../core/responses.ts";
 import type { SetMode } from "../../group/peers.ts";
 import { BATCH_CONTENT_TYPE, BATCH_SEGMENT, decodeAnswers, encodeKeys } from "./batch.ts";
-import { BOOT_HEADER, COPY_HEADER, MEMBER_SEGMENT, OFFER_HEADER, PEEK_HEADER, WRITTEN_HEADER } from "./headers.ts";
-import { keyNotFound, type PeerEndpoint, peerBody, peerCall, peerJson } from "./request.ts";
+import {
+  BOOT_HEADER,
+  COPY_HEADER,
+  GENERATION_HEADER,
+  MEMBER_SEGMENT,
+  OFFER_HEADER,
+  PEEK_HEADER,
+  PURGE_SEGMENT,
+  WRITTEN_HEADER,
+} from "./headers.ts";
+import { decodedOr, keyNotFound, oneByOne, type PeerEndpoint, peerBody, peerCall, peerJson } from "./request.ts";
 
 const PEEK_HEADERS = { [PEEK_HEADER]: "1" };
 const COPY_HEADERS = { [COPY_HEADER]: "1" };
@@ -130,6 +139,8 @@ export class HttpPeer implements TransportClient {
       }
       const boot = this.#booted(res.headers.get(BOOT_HEADER));
       if (boot !== undefined) decoded.boot = boot;
+      const generation = Number(res.headers.get(GENERATION_HEADER) ?? 0);
+      if (generation > 0) decoded.generation = generation;
       return decoded;
     });
   }
@@ -147,14 +158,7 @@ export class HttpPeer implements TransportClient {
           await res.body?.cancel();
           return undefined;
         }
-        const body = await peerBody(this.#peer, res);
-        try {
-          return decodeResponse(body);
-        } catch (err) {
-          throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed body: ${errorMessage(err)}`, {
-            cause: err,
-          });
-        }
+        return decodedOr(this.url, "body", decodeResponse, await peerBody(this.#peer, res));
       },
       PEEK_HEADERS,
     );
@@ -183,34 +187,14 @@ export class HttpPeer implements TransportClient {
             return undefined;
           }
           const body = await peerBody(this.#peer, res);
-          try {
-            return decodeAnswers(body, keys, this.url);
-          } catch (err) {
-            throw new GeeCacheError("PEER_FAILED", `peer ${this.url} sent a malformed batch: ${errorMessage(err)}`, {
-              cause: err,
-            });
-          }
+          return decodedOr(this.url, "batch", (b) => decodeAnswers(b, keys, this.url), body);
         },
         BATCH_HEADERS,
       );
       if (answers) return answers;
       this.#batchless = true;
     }
-    const out = new Map<string, PeerResponse | GeeCacheError>();
-    let next = 0;
-    const worker = async () => {
-      while (next < keys.length) {
-        const key = keys[next++]!;
-        out.set(
-          key,
-          await this.get(group, key, signal).catch((err: unknown) =>
-            err instanceof GeeCacheError ? err : new GeeCacheError("PEER_FAILED", errorMessage(err)),
-          ),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(FALLBACK_PARALLEL, keys.length) }, worker));
-    return out;
+    return oneByOne(keys, FALLBACK_PARALLEL, (key) => this.get(group, key, signal));
   }
 
   /** set stores value in the peer's main cache (PUT, protobuf body as a get's answer). */
@@ -233,18 +217,29 @@ export class HttpPeer implements TransportClient {
    * announce tells the peer that the node named self leaves the ring (or joins it again), with its
    * boot id: `POST {basePath}_member`. Only a geecache peer understands it; callers check extended.
    */
-  async announce(self: string, state: MemberState, boot: string, signal?: AbortSignal): Promise<void> {
-    const headers = { ...this.#peer.headers, "content-type": "application/json" };
+  announce(self: string, state: MemberState, boot: string, signal?: AbortSignal): Promise<void> {
     const body = new TextEncoder().encode(JSON.stringify({ peer: self, state, boot }));
-    await peerCall(
-      this.#peer,
-      `${this.#prefix}${MEMBER_SEGMENT}`,
-      "POST",
-      body,
-      signal,
-      (res) => peerBody(this.#peer, res),
-      headers,
-    );
+    return this.#post(MEMBER_SEGMENT, body, { "content-type": "application/json" }, signal);
+  }
+
+  /** purge drops every entry of group on the peer (POST {basePath}_purge/{group}) at the purge number generation. */
+  async purge(group: string, generation: number, signal?: AbortSignal): Promise<void> {
+    // A Go peer would take the route for a get of another group: it is never sent one.
+    if (this.#extended === undefined) await this.probe(signal);
+    if (this.#extended !== true)
+      throw new GeeCacheError("PEER_FAILED", `peer ${this.url} is not a geecache node: it cannot purge`);
+    const path = this.#encoded(() => `${PURGE_SEGMENT}/${encodeURIComponent(group)}`);
+    return this.#post(path, undefined, { [GENERATION_HEADER]: String(generation) }, signal);
+  }
+
+  async #post(
+    path: string,
+    body: Uint8Array<ArrayBuffer> | undefined,
+    extra: Record<string, string>,
+    signal?: AbortSignal,
+  ) {
+    const headers = { ...this.#peer.headers, ...extra };
+    await peerCall(this.#peer, this.#prefix + path, "POST", body, signal, (res) => peerBody(this.#peer, res), headers);
   }
 
   /** remove drops the key from the peer's caches (DELETE). */

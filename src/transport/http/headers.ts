@@ -15,6 +15,12 @@ export const OFFER_HEADER = "x-geecache-offer";
 /** WRITTEN_HEADER on a peer PUT says when the value was written (Unix ms at the node that took the write). */
 export const WRITTEN_HEADER = "x-geecache-written";
 
+/** GENERATION_HEADER carries a group's purge number: on a peer's answer, and on a purge. */
+export const GENERATION_HEADER = "x-geecache-generation";
+
+/** PURGE_SEGMENT is the peer route that purges a group: POST {basePath}_purge/{group}. */
+export const PURGE_SEGMENT = "_purge";
+
 /** MEMBER_SEGMENT is the peer route where a node announces it leaves or joins: POST {basePath}_member. */
 export const MEMBER_SEGMENT = "_member";
 

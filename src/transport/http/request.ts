@@ -101,3 +101,37 @@ export function keyNotFound(code: string | null, text: string): boolean {
   if (code !== null) return code === "NOT_FOUND";
   return !/^no such group/.test(text) && !/^404 page not found/.test(text);
 }
+
+/** decodedOr decodes a peer's body with decode; a body that does not decode is PEER_FAILED, naming what it was. */
+export function decodedOr<T>(peer: string, what: string, decode: (body: Uint8Array) => T, body: Uint8Array): T {
+  try {
+    return decode(body);
+  } catch (err) {
+    throw new GeeCacheError("PEER_FAILED", `peer ${peer} sent a malformed ${what}: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+/** oneByOne asks get for every key, parallel at a time: one answer or one GeeCacheError per key. */
+export async function oneByOne<T>(
+  keys: readonly string[],
+  parallel: number,
+  get: (key: string) => Promise<T>,
+): Promise<Map<string, T | GeeCacheError>> {
+  const out = new Map<string, T | GeeCacheError>();
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const key = keys[next++]!;
+      out.set(
+        key,
+        await get(key).catch((err: unknown) =>
+          err instanceof GeeCacheError ? err : new GeeCacheError("PEER_FAILED", errorMessage(err)),
+        ),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, keys.length) }, worker));
+  return out;
+}

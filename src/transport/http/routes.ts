@@ -6,7 +6,16 @@ import { decodeResponse, encodeResponse, type PeerResponse } from "../../core/pr
 import { coded, pathOf, readBody } from "../../core/responses.ts";
 import type { GetResult } from "../../group/results.ts";
 import { answerBatch, BATCH_SEGMENT } from "./batch.ts";
-import { BOOT_HEADER, COPY_HEADER, MEMBER_SEGMENT, OFFER_HEADER, PEEK_HEADER, WRITTEN_HEADER } from "./headers.ts";
+import {
+  BOOT_HEADER,
+  COPY_HEADER,
+  GENERATION_HEADER,
+  MEMBER_SEGMENT,
+  OFFER_HEADER,
+  PEEK_HEADER,
+  PURGE_SEGMENT,
+  WRITTEN_HEADER,
+} from "./headers.ts";
 
 /** PeerRoutesOptions configure the answers to other nodes. */
 export interface PeerRoutesOptions {
@@ -32,9 +41,24 @@ export function peerRoutes(service: PeerService, options: PeerRoutesOptions): Ha
   const { basePath: base, token } = options;
   const headers: Record<string, string> = { "content-type": "application/x-protobuf" };
   if (options.bootId) headers[BOOT_HEADER] = options.bootId;
-  const valueAnswer = (r: GetResult): Response => {
+  const valueAnswer = (r: GetResult, group: string): Response => {
     try {
-      return new Response(encodeResponse(r.value, r.expiresAt, r.minuteQps), { headers });
+      // After a purge the answer says the group's purge number: a peer that missed the purge learns it here.
+      const g = service.generation(group);
+      const h = g > 0 ? { ...headers, [GENERATION_HEADER]: String(g) } : headers;
+      return new Response(encodeResponse(r.value, r.expiresAt, r.minuteQps), { headers: h });
+    } catch (err) {
+      return coded(err);
+    }
+  };
+  const purgePrefix = `${base}${PURGE_SEGMENT}/`;
+  const purge = (req: Request): Response => {
+    try {
+      const generation = Number(req.headers.get(GENERATION_HEADER));
+      if (!Number.isSafeInteger(generation) || generation < 1)
+        return coded(invalid(`a purge needs ${GENERATION_HEADER}: the group's purge number (1 or more)`));
+      service.purge(decodeURIComponent(pathOf(req.url).slice(purgePrefix.length)), generation);
+      return new Response(null, NO_CONTENT);
     } catch (err) {
       return coded(err);
     }
@@ -82,6 +106,7 @@ export function peerRoutes(service: PeerService, options: PeerRoutesOptions): Ha
     if (method === "POST" && pathOf(req.url).startsWith(batchPrefix))
       return answerBatch(service, req, pathOf(req.url).slice(batchPrefix.length));
     if (method === "POST" && pathOf(req.url) === memberPath) return member(req);
+    if (method === "POST" && pathOf(req.url).startsWith(purgePrefix)) return purge(req);
     if (method !== "GET" && method !== "HEAD" && method !== "PUT" && method !== "DELETE") {
       const why = `method ${method} is not allowed on peer routes; use GET, PUT or DELETE`;
       return coded(new GeeCacheError("METHOD_NOT_ALLOWED", why), ALLOW);
@@ -106,7 +131,7 @@ export function peerRoutes(service: PeerService, options: PeerRoutesOptions): Ha
         service.remove(group, key);
         return new Response(null, NO_CONTENT);
       }
-      if (req.headers.get(PEEK_HEADER) !== null) return valueAnswer(service.peek(group, key));
+      if (req.headers.get(PEEK_HEADER) !== null) return valueAnswer(service.peek(group, key), group);
     } catch (err) {
       return coded(err);
     }
@@ -116,8 +141,8 @@ export function peerRoutes(service: PeerService, options: PeerRoutesOptions): Ha
         return req.signal;
       },
     });
-    if (Bun.peek.status(pending) === "fulfilled") return valueAnswer(Bun.peek(pending) as GetResult);
-    return pending.then(valueAnswer, coded);
+    if (Bun.peek.status(pending) === "fulfilled") return valueAnswer(Bun.peek(pending) as GetResult, group);
+    return pending.then((r) => valueAnswer(r, group), coded);
   };
 }
 
