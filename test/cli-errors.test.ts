@@ -79,7 +79,8 @@ describe("start-up errors exit 2 with one line", () => {
     // An answer comes after the turn that logged "listening on", in which the node set its signal handlers.
     expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
     node.proc.kill("SIGTERM");
-    await node.stdout.wait(/draining for/, 5000);
+    // Durations meant for people read as they are written: 30s, not 30000 ms (the fields keep ms).
+    await node.stdout.wait(/SIGTERM: draining for 30s \(/, 5000);
     const port = new URL(node.url).port;
     const r = await runCli([`--port=${port}`]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({

@@ -140,7 +140,7 @@ describe.skipIf(!DNSMASQ)("nodes that follow --peers-dns (dnsmasq)", () => {
     );
     await converged([0, 1, 2]);
     await leaving.proc.exited; // after its 1.5 s drain
-    expect({ code: await leaving.stop(), drained: /draining for 1500 ms/.test(leaving.stdout.text) }).toEqual({
+    expect({ code: await leaving.stop(), drained: /draining for 1500ms/.test(leaving.stdout.text) }).toEqual({
       code: 0,
       drained: true,
     });

@@ -33,7 +33,7 @@ describe("loggedLoads", () => {
     loads.flush();
     const shown = lines.map((l) => ({
       level: l.level,
-      message: l.message.replace(/\d+(\.\d+)? ms/, "N ms"),
+      message: l.message.replace(/\d+(\.\d+)?ms/, "Nms"),
       fields: { ...l.fields, duration_ms: typeof l.fields?.duration_ms } as Record<string, unknown>,
     }));
     expect(shown).toEqual([
@@ -44,7 +44,7 @@ describe("loggedLoads", () => {
       },
       {
         level: "debug",
-        message: 'load scores/"Tom" ok N ms',
+        message: 'load scores/"Tom" ok Nms',
         fields: { group: "scores", key: "Tom", status: "ok", duration_ms: "number" },
       },
       {
@@ -54,7 +54,7 @@ describe("loggedLoads", () => {
       },
       {
         level: "debug",
-        message: 'load scores/"none" not_found N ms',
+        message: 'load scores/"none" not_found Nms',
         fields: { group: "scores", key: "none", status: "not_found", duration_ms: "number" },
       },
       {
@@ -64,7 +64,7 @@ describe("loggedLoads", () => {
       },
       {
         level: "debug",
-        message: 'load scores/"undef" not_found N ms',
+        message: 'load scores/"undef" not_found Nms',
         fields: { group: "scores", key: "undef", status: "not_found", duration_ms: "number" },
       },
       {
@@ -74,7 +74,7 @@ describe("loggedLoads", () => {
       },
       {
         level: "debug",
-        message: 'load scores/"bad1" error: db down for bad1 (N ms)',
+        message: 'load scores/"bad1" error: db down for bad1 (Nms)',
         fields: { group: "scores", key: "bad1", status: "error", error: "db down for bad1", duration_ms: "number" },
       },
       {
@@ -110,8 +110,8 @@ describe("loggedLoads", () => {
     loads.flush(); // as the node exits
     expect(lines.map((l) => [l.level, l.message, l.fields?.failed_keys])).toEqual([
       ["warn", 'source of group scores failed 1 load; last: key "bad1": db down for bad1', 1],
-      ["warn", 'source of group scores failed 5 loads in 10.0 s; last: key "bad6": db down for bad6', 5],
-      ["warn", 'source of group scores failed 1 load in 1.0 s; last: key "bad7": db down for bad7', 1],
+      ["warn", 'source of group scores failed 5 loads in 10s; last: key "bad6": db down for bad6', 5],
+      ["warn", 'source of group scores failed 1 load in 1s; last: key "bad7": db down for bad7', 1],
     ]);
   });
 

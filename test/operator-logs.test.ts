@@ -135,13 +135,13 @@ describe("operator logs", () => {
     expect([await get(`${node.url}/api?key=Tom`), await get(`${node.url}/api?key=nobody`)]).toEqual([200, 404]);
     await node.stdout.wait(/load scores\/\\"nobody\\" not_found/, 5000);
     const loads = jsonLines(node).filter((l) => /^load /.test(l.message));
-    expect(loads.map((l) => ({ message: l.message.replace(/[\d.]+ ms$/, "N ms"), fields: l.fields }))).toEqual([
+    expect(loads.map((l) => ({ message: l.message.replace(/[\d.]+ms$/, "Nms"), fields: l.fields }))).toEqual([
       {
-        message: 'load scores/"Tom" ok N ms',
+        message: 'load scores/"Tom" ok Nms',
         fields: { group: "scores", key: "Tom", status: "ok", duration_ms: expect.any(Number) },
       },
       {
-        message: 'load scores/"nobody" not_found N ms',
+        message: 'load scores/"nobody" not_found Nms',
         fields: { group: "scores", key: "nobody", status: "not_found", duration_ms: expect.any(Number) },
       },
     ]);

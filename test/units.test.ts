@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatBytes, parseBytes, parseDuration } from "../src/core/units.ts";
+import { formatBytes, formatElapsed, parseBytes, parseDuration } from "../src/core/units.ts";
 
 describe("parseBytes", () => {
   test.each<{ text: string; want: number | undefined }>([
@@ -107,4 +107,23 @@ describe("formatBytes", () => {
     const sizes = [0, 12, 1024, 512 * 1024, 64 * 1024 ** 2, 1024 ** 3];
     expect(sizes.map((n) => parseBytes(formatBytes(n).replace(" ", "")))).toEqual(sizes);
   });
+});
+
+describe("formatElapsed", () => {
+  test.each<[number, string]>([
+    [0, "0ms"],
+    [0.42, "0.4ms"],
+    [3.25, "3.3ms"],
+    [12.4, "12ms"],
+    [999.4, "999ms"],
+    [999.6, "1s"],
+    [1000, "1s"],
+    [1234, "1.2s"],
+    [5000, "5s"],
+    [59_999, "60s"],
+    [60_000, "1m"],
+    [125_000, "2m5s"],
+    [3_600_000, "1h"],
+    [3_780_000, "1h3m"],
+  ])("%p ms is %p", (ms, want) => expect(formatElapsed(ms)).toBe(want));
 });

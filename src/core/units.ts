@@ -73,6 +73,20 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+/**
+ * formatElapsed writes a measured duration for people: 0.4ms, 12ms, 1.2s, 2m5s, 1h3m (formatDuration
+ * writes settings, which stay whole: 1500 ms is 1500ms there and 1.5s here).
+ */
+export function formatElapsed(ms: number): string {
+  if (ms < 10) return `${Number(ms.toFixed(1))}ms`;
+  if (ms < 999.5) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ""}`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ""}`;
+}
+
 /** sizeText writes bytes as flag text: 64MiB, 4KiB, or a plain number. */
 export function sizeText(n: number): string {
   for (const [unit, size] of [

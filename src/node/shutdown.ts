@@ -1,5 +1,6 @@
 import type { ConsolaInstance } from "consola";
 import { errorMessage } from "../core/errors.ts";
+import { formatDuration, formatElapsed } from "../core/units.ts";
 
 /** DEFAULT_DRAIN is how long a node SIGTERMed with peers keeps serving while /readyz says 503. */
 export const DEFAULT_DRAIN = 5000;
@@ -45,11 +46,14 @@ export function shutdown(steps: ShutdownSteps, log: ConsolaInstance): (signal: s
   const run = async (signal: string) => {
     if (signal === "SIGTERM" && steps.drain > 0) {
       steps.startDrain();
-      log.info(`${signal}: draining for ${steps.drain} ms (/readyz answers 503; requests are still served)`, {
-        signal,
-        phase: "drain_start",
-        duration_ms: steps.drain,
-      });
+      log.info(
+        `${signal}: draining for ${formatDuration(steps.drain)} (/readyz answers 503; requests are still served)`,
+        {
+          signal,
+          phase: "drain_start",
+          duration_ms: steps.drain,
+        },
+      );
       const drainStart = performance.now();
       const { promise, resolve } = Promise.withResolvers<void>();
       const cut = Promise.withResolvers<void>();
@@ -68,14 +72,14 @@ export function shutdown(steps: ShutdownSteps, log: ConsolaInstance): (signal: s
       clearTimeout(timer);
       const drained = Math.round(performance.now() - drainStart);
       const short = drained < steps.drain - 1 ? " (cut short by a second signal)" : "";
-      log.info(`${signal}: drain ended after ${drained} ms${short}`, {
+      log.info(`${signal}: drain ended after ${formatElapsed(drained)}${short}`, {
         signal,
         phase: "drain_end",
         duration_ms: drained,
       });
     }
     steps.stopDiscovery();
-    log.info(`${signal}: finishing in-flight requests (at most ${SHUTDOWN_GRACE_MS} ms)`, {
+    log.info(`${signal}: finishing in-flight requests (at most ${formatDuration(SHUTDOWN_GRACE_MS)})`, {
       signal,
       phase: "in_flight",
     });
@@ -92,13 +96,13 @@ export function shutdown(steps: ShutdownSteps, log: ConsolaInstance): (signal: s
     const done = await Promise.race([stopped, Bun.sleep(SHUTDOWN_GRACE_MS).then(() => false as const)]);
     const took = Math.round(performance.now() - stopStart);
     if (done === false)
-      log.warn(`${signal}: requests still in flight after ${took} ms; exiting anyway`, {
+      log.warn(`${signal}: requests still in flight after ${formatElapsed(took)}; exiting anyway`, {
         signal,
         phase: "in_flight_timeout",
         duration_ms: took,
       });
     else
-      log.info(`${signal}: in-flight requests finished in ${took} ms`, {
+      log.info(`${signal}: in-flight requests finished in ${formatElapsed(took)}`, {
         signal,
         phase: "in_flight_done",
         duration_ms: took,

@@ -1,5 +1,6 @@
 import type { ConsolaInstance } from "consola";
 import { errorMessage, isNotFound } from "../core/errors.ts";
+import { formatElapsed } from "../core/units.ts";
 import type { Getter } from "../group/loader.ts";
 
 /** SOURCE_FAILURE_LOG_INTERVAL: a group's source failures are logged at most once per this many ms, with a count. */
@@ -17,7 +18,7 @@ export interface LoadLogOptions {
 /**
  * loggedLoads wraps a group's loader for the operator: at debug level every load gets a line
  * before (`loading scores/"Jack" from ...`) and one after with its outcome and duration
- * (`load scores/"Jack" ok 3.2 ms`, `not_found`, `error: why`); failures of the source are warned
+ * (`load scores/"Jack" ok 3.2ms`, `not_found`, `error: why`); failures of the source are warned
  * at any level, at most once per failureInterval, with how many loads failed since the last line
  * (a pending count is written when the interval ends, by a timer that does not hold the process,
  * or by flush, which the node calls as it exits).
@@ -43,7 +44,7 @@ export function loggedLoads(
     const since = lastLineAt;
     pending = 0;
     lastLineAt = now();
-    const span = since === -Infinity ? "" : ` in ${((lastLineAt - since) / 1000).toFixed(1)} s`;
+    const span = since === -Infinity ? "" : ` in ${formatElapsed(lastLineAt - since)}`;
     log.warn(
       `source of group ${group} failed ${count === 1 ? "1 load" : `${count} loads`}${span}; last: key ${JSON.stringify(key)}: ${error}`,
       {
@@ -75,16 +76,21 @@ export function loggedLoads(
     try {
       const v = await getter(key, ctx);
       const status = v === undefined || v === null ? "not_found" : "ok";
-      if (debug) log.debug(`load ${name} ${status} ${ms()} ms`, { group, key, status, duration_ms: ms() });
+      if (debug) log.debug(`load ${name} ${status} ${formatElapsed(ms())}`, { group, key, status, duration_ms: ms() });
       return v;
     } catch (err) {
       if (isNotFound(err)) {
         if (debug)
-          log.debug(`load ${name} not_found ${ms()} ms`, { group, key, status: "not_found", duration_ms: ms() });
+          log.debug(`load ${name} not_found ${formatElapsed(ms())}`, {
+            group,
+            key,
+            status: "not_found",
+            duration_ms: ms(),
+          });
       } else {
         const error = errorMessage(err);
         if (debug)
-          log.debug(`load ${name} error: ${error} (${ms()} ms)`, {
+          log.debug(`load ${name} error: ${error} (${formatElapsed(ms())})`, {
             group,
             key,
             status: "error",
