@@ -22,6 +22,7 @@ export const BENCHES = [
   "memory",
   "memory-churn",
   "snapshot",
+  "purge",
   "startup",
 ] as const;
 
