@@ -44,6 +44,7 @@ const DEFAULT: Config = {
   tlsCa: undefined,
   logLevel: "info",
   logFormat: "pretty",
+  accessLog: false,
   metrics: true,
   groups: [
     {

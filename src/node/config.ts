@@ -58,6 +58,8 @@ export interface NodeConfig {
   tlsCa: string | undefined;
   logLevel: LoggerOptions["level"];
   logFormat: LoggerOptions["format"];
+  /** accessLog writes one JSON line per request on standard output. */
+  accessLog: boolean;
   metrics: boolean;
   copies: number;
   /** handoverBytes bounds what a leaving node sends to the new owners of its keys. */

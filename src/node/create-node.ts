@@ -187,6 +187,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       apiReadToken: config.apiReadToken,
       tls: config.tls,
       protection,
+      accessLog: config.accessLog,
       onWriteFailed: logWriteFailed(log),
     });
   } catch (err) {

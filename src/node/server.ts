@@ -3,6 +3,7 @@ import type { PeerSet } from "../cluster/peer-set.ts";
 import type { Handler, PeerRoutes } from "../cluster/transport.ts";
 import { ERROR_CODE_HEADER, pathOf, text } from "../core/responses.ts";
 import type { Registry } from "../group/registry.ts";
+import { accessLogged, type ServerFetch, writeStdout } from "../observability/access-log.ts";
 import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.ts";
 import { clusterJson } from "../observability/status/cluster-view.ts";
 import { lookupHandler } from "../observability/status/lookup.ts";
@@ -38,6 +39,8 @@ export interface NodeOptions {
   tls?: { cert: string; key: string };
   /** protection, when set, refuses writes and peer requests from other hosts (protected mode: see protected-mode.ts). */
   protection?: Protection;
+  /** accessLog writes one JSON line per request (access-log.ts): true on standard output, or to the function given. */
+  accessLog?: boolean | ((line: string) => void);
   /** sweepInterval is how often (ms) each group frees a little of its expired memory; 0 = never. */
   sweepInterval?: number;
   /**
@@ -202,12 +205,17 @@ export interface RunningNode {
 /** startNode listens with Bun.serve: the only place in geecache that does. */
 export function startNode(options: NodeOptions): RunningNode {
   const handlers = nodeHandlers(options);
-  const { protection } = options;
+  const { protection, accessLog } = options;
+  const write = accessLog === true ? writeStdout : accessLog || undefined;
+  const wrapped = (fetch: Handler): ServerFetch => {
+    const guardedFetch = protection ? guarded(protection, handlers.peerPrefixes, fetch) : fetch;
+    return write ? accessLogged(guardedFetch, write, handlers.peerPrefixes) : guardedFetch;
+  };
   const serve = (port: number, fetch: Handler) =>
     Bun.serve({
       hostname: options.host ?? DEFAULT_HOST,
       port,
-      fetch: protection ? guarded(protection, handlers.peerPrefixes, fetch) : fetch,
+      fetch: wrapped(fetch),
       tls: options.tls,
       maxRequestBodySize: MAX_REQUEST_BODY,
       error: (err) => text(500, `internal error: ${err.message}`),

@@ -1,4 +1,4 @@
-import { oneOf, type Setting } from "../core/settings.ts";
+import { bool, oneOf, type Setting } from "../core/settings.ts";
 import { DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 
 /** LOG_SETTINGS choose how much a node logs and in what shape. */
@@ -14,5 +14,12 @@ export const LOG_SETTINGS: readonly Setting[] = [
     help: "pretty or json (one JSON object a line)",
     fallback: LOG_FORMATS[0],
     parse: oneOf(LOG_FORMATS),
+  },
+  {
+    name: "access-log",
+    help: "Write one JSON line per request on standard output: method, path (token-like query values hidden), status, bytes, duration_ms, remote address, peer route or not",
+    flag: true,
+    fallback: "false",
+    parse: bool,
   },
 ];
