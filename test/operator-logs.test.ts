@@ -79,10 +79,11 @@ describe("operator logs", () => {
       expect(b.url).toBe(bUrl);
       await a.stdout.wait(/answers again/, 20_000);
       await until("A marks B up", async () => !(await stats()).down.includes(bUrl));
+      // A stops first: B stopping first would be a second "down" for A's background probes to log.
+      expect(await a.stop()).toBe(0);
     } finally {
       await b.stop();
     }
-    expect(await a.stop()).toBe(0);
 
     const lines = jsonLines(a); // every line parses as one object
     const about = (re: RegExp) =>

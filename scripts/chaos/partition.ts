@@ -57,6 +57,9 @@ export async function runPartition(profile: Profile, cleanup: Cleanup): Promise<
     `--hot-ttl=${profile.hotTtl}ms`,
     `--peer-timeout=${profile.peerTimeout}ms`,
     "--copies=2",
+    // The nodes listen on the namespaces' own addresses without tokens: protected mode would refuse
+    // the driver's writes and the peers' requests on this private test network.
+    "--protected-mode=no",
   ];
   const nodes = await startChaosCluster({ hosts: net.hosts, args, prefix: net.prefix, cleanup });
   const bases = nodes.map((n) => n.url);

@@ -1,8 +1,12 @@
 import type { ConsolaInstance } from "consola";
 import type { HealthOptions } from "../cluster/health.ts";
-import type { MembershipChange, ViewChange } from "../cluster/peer-set.ts";
+import type { MembershipChange, PeerSet, ViewChange } from "../cluster/peer-set.ts";
+import { formatBytes, formatDuration } from "../core/units.ts";
 import type { Registry } from "../group/registry.ts";
+import type { Source } from "../sources/spec.ts";
 import type { ApiOptions } from "./api.ts";
+import type { NodeConfig } from "./config.ts";
+import type { RunningNode } from "./server.ts";
 
 /**
  * healthLogs are the peer-health callbacks of a node: each logs what happened, and a peer back up
@@ -78,4 +82,31 @@ export function logView(log: ConsolaInstance, change: ViewChange): void {
     status: change.out ?? "in",
     nodes: change.peers.length,
   });
+}
+
+/** logUp writes the node's start-up line: where it listens, its ring, its groups and what is on. */
+export function logUp(
+  log: ConsolaInstance,
+  config: NodeConfig,
+  node: RunningNode,
+  own: string[],
+  pool: PeerSet,
+  sources: Source[],
+): void {
+  const g = config.groups;
+  const budget = g.reduce((n, x) => n + x.cacheBytes, 0);
+  const groups =
+    g.length === 1
+      ? `group ${g[0]!.name}, budget ${formatBytes(budget)}, source ${sources[0]!.describe}`
+      : `groups ${g.map((x, i) => `${x.name} (${formatBytes(x.cacheBytes)}, ${sources[i]!.describe})`).join(", ")}`;
+  const where = [node.url, ...(node.apiUrl !== node.url ? [`API on ${node.apiUrl}`] : [])];
+  where.push(...own);
+  const extras = [
+    config.ttl ? `ttl ${formatDuration(config.ttl)}` : "",
+    config.token ? "peer token on" : "",
+    config.tls ? "tls on" : "",
+  ].filter(Boolean);
+  log.info(
+    `listening on ${where.join(", ")}; self ${pool.self}, peers ${pool.peers().join(",")}; ${groups}, hash ${config.hash}${extras.map((e) => `, ${e}`).join("")}`,
+  );
 }

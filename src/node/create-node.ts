@@ -5,7 +5,7 @@ import { PeerSet } from "../cluster/peer-set.ts";
 import type { Listening } from "../cluster/transport.ts";
 import { schemeOf } from "../cluster/transport-module.ts";
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
-import { formatBytes, formatDuration } from "../core/units.ts";
+import { formatBytes, formatElapsed } from "../core/units.ts";
 import { Group } from "../group/group.ts";
 import { Registry } from "../group/registry.ts";
 import { GcPacer } from "../observability/gc-pacer.ts";
@@ -13,7 +13,7 @@ import { loggedLoads } from "../observability/load-log.ts";
 import { NodeMetrics } from "../observability/metrics/node-metrics.ts";
 import { redactUrl } from "../sources/redact.ts";
 import { type Source, sourceFromSpec } from "../sources/spec.ts";
-import { healthLogs, logMembership, logView, logWriteFailed } from "./cluster-logs.ts";
+import { healthLogs, logMembership, logUp, logView, logWriteFailed } from "./cluster-logs.ts";
 import type { NodeConfig } from "./config.ts";
 import { handOver } from "./handover.ts";
 import { listenError } from "./listen-error.ts";
@@ -248,7 +248,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         sent.sent += late.sent;
         sent.failed += late.failed;
         log.info(
-          `leaving: told ${told.length} peers; handed over ${sent.sent} entries (${formatBytes(sent.bytes)}) in ${formatDuration(sent.ms)}${sent.failed ? `, ${sent.failed} failed` : ""}${sent.left ? `, ${sent.left} left` : ""}`,
+          `leaving: told ${told.length} peers; handed over ${sent.sent} entries (${formatBytes(sent.bytes)}) in ${formatElapsed(sent.ms)}${sent.failed ? `, ${sent.failed} failed` : ""}${sent.left ? `, ${sent.left} left` : ""}`,
           {
             phase: "handover",
             peers: told,
@@ -272,31 +272,4 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     log,
   );
   return { url: node.url, apiUrl: node.apiUrl, self, peers: pool, registry, stop };
-}
-
-/** logUp writes the node's start-up line: where it listens, its ring, its groups and what is on. */
-function logUp(
-  log: ConsolaInstance,
-  config: NodeConfig,
-  node: RunningNode,
-  own: string[],
-  pool: PeerSet,
-  sources: Source[],
-): void {
-  const g = config.groups;
-  const budget = g.reduce((n, x) => n + x.cacheBytes, 0);
-  const groups =
-    g.length === 1
-      ? `group ${g[0]!.name}, budget ${formatBytes(budget)}, source ${sources[0]!.describe}`
-      : `groups ${g.map((x, i) => `${x.name} (${formatBytes(x.cacheBytes)}, ${sources[i]!.describe})`).join(", ")}`;
-  const where = [node.url, ...(node.apiUrl !== node.url ? [`API on ${node.apiUrl}`] : [])];
-  where.push(...own);
-  const extras = [
-    config.ttl ? `ttl ${formatDuration(config.ttl)}` : "",
-    config.token ? "peer token on" : "",
-    config.tls ? "tls on" : "",
-  ].filter(Boolean);
-  log.info(
-    `listening on ${where.join(", ")}; self ${pool.self}, peers ${pool.peers().join(",")}; ${groups}, hash ${config.hash}${extras.map((e) => `, ${e}`).join("")}`,
-  );
 }

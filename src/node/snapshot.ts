@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { duration, type Setting, settingError } from "../core/settings.ts";
-import { formatBytes, formatDuration } from "../core/units.ts";
+import { formatBytes, formatDuration, formatElapsed } from "../core/units.ts";
 import type { Registry } from "../group/registry.ts";
 import { loadSnapshot, type SnapshotStats, saveSnapshot } from "./snapshot-file.ts";
 
@@ -64,7 +64,7 @@ export class Snapshots {
       if (!s) return this.log.info(`snapshot ${this.path}: none yet, starting cold`, { phase: "snapshot_load" });
       this.last.loaded = { ...s, at: Date.now() };
       this.log.info(
-        `snapshot ${this.path}: loaded ${s.entries} entries (${formatBytes(s.bytes)}) of ${s.groups} groups in ${formatDuration(s.ms)}${s.skipped ? `; skipped ${s.skipped} expired or of unknown groups` : ""}`,
+        `snapshot ${this.path}: loaded ${s.entries} entries (${formatBytes(s.bytes)}) of ${s.groups} groups in ${formatElapsed(s.ms)}${s.skipped ? `; skipped ${s.skipped} expired or of unknown groups` : ""}`,
         { phase: "snapshot_load", entries: s.entries, bytes: s.bytes, skipped: s.skipped, duration_ms: s.ms },
       );
     } catch (err) {
@@ -81,7 +81,7 @@ export class Snapshots {
       .then((s) => {
         this.last.saved = { ...s, at: Date.now() };
         this.log.info(
-          `snapshot ${this.path}: saved ${s.entries} entries (${formatBytes(s.bytes)}) in ${formatDuration(s.ms)} (${reason})`,
+          `snapshot ${this.path}: saved ${s.entries} entries (${formatBytes(s.bytes)}) in ${formatElapsed(s.ms)} (${reason})`,
           { phase: "snapshot_save", entries: s.entries, bytes: s.bytes, duration_ms: s.ms },
         );
       })
