@@ -55,30 +55,30 @@ const origin = Bun.serve({
 });
 const source = `--source=http://127.0.0.1:${origin.port}/{key}`;
 
-/** pair starts two nodes of binary over scheme (http or grpc) and returns node A and a script of keys B owns. */
-async function pair(binary: string, scheme: "http" | "grpc", tag: string) {
-  const [pa, pb, ga, gb] = (await freePorts(4)) as [number, number, number, number];
-  const url = (p: number, g: number) => (scheme === "http" ? `http://127.0.0.1:${p}` : `grpc://127.0.0.1:${g}`);
-  const peers = `--peers=${url(pa, ga)},${url(pb, gb)}`;
-  const flags = (p: number, g: number) => [
-    `--port=${p}`,
-    peers,
+/**
+ * cluster starts n nodes of binary over scheme (http or grpc), the hot cache off, and returns the
+ * first node and a script of keys it asks: those the others own (remoteOnly), or all of them.
+ */
+async function cluster(binary: string, scheme: "http" | "grpc", n: number, remoteOnly: boolean, tag: string) {
+  const ports = await freePorts(2 * n);
+  const url = (i: number) => (scheme === "http" ? `http://127.0.0.1:${ports[i]}` : `grpc://127.0.0.1:${ports[n + i]}`);
+  const urls = Array.from({ length: n }, (_, i) => url(i));
+  const flags = (i: number) => [
+    `--port=${ports[i]}`,
+    `--peers=${urls.join(",")}`,
     source,
     "--log-level=warn",
     "--hot-cache-ratio=0",
-    ...(scheme === "grpc" ? [`--grpc-port=${g}`] : []),
+    ...(scheme === "grpc" ? [`--grpc-port=${ports[n + i]}`] : []),
   ];
-  const [a, b] = await Promise.all([
-    spawnNode(flags(pa, ga), options(binary, pa)),
-    spawnNode(flags(pb, gb), options(binary, pb)),
-  ]);
+  const nodes = await Promise.all(urls.map((_, i) => spawnNode(flags(i), options(binary, ports[i]!))));
   const ring = new Ring();
-  ring.set([url(pa, ga), url(pb, gb)]);
-  const owned = keys.filter((k) => ring.get(k) === url(pb, gb));
-  for (const k of owned) await (await fetch(`${a.url}/api?key=${k}`)).text(); // cached at B
-  const script = `${dir.path}/${tag}-${scheme}.lua`;
-  await Bun.write(script, luaCycle("/api?key=", owned));
-  return { url: a.url, script, stop: () => Promise.all([a.stop(), b.stop()]) };
+  ring.set(urls);
+  const asked = remoteOnly ? keys.filter((k) => ring.get(k) !== urls[0]) : keys;
+  for (const k of asked) await (await fetch(`${nodes[0]!.url}/api?key=${k}`)).text(); // cached at the owners
+  const script = `${dir.path}/${tag}-${scheme}-${n}.lua`;
+  await Bun.write(script, luaCycle("/api?key=", asked));
+  return { url: nodes[0]!.url, script, stop: () => Promise.all(nodes.map((x) => x.stop())) };
 }
 
 const cases: Case[] = [
@@ -91,8 +91,12 @@ const cases: Case[] = [
       return { url: `${n.url}/api?key=Tom`, stop: () => n.stop() };
     },
   },
-  { name: "a hop to the owner over HTTP", start: (binary) => pair(binary, "http", binary === base ? "base" : "new") },
-  { name: "a hop to the owner over gRPC", start: (binary) => pair(binary, "grpc", binary === base ? "base" : "new") },
+  { name: "a hop to the owner over HTTP", start: (b) => cluster(b, "http", 2, true, b === base ? "base" : "new") },
+  { name: "a hop to the owner over gRPC", start: (b) => cluster(b, "grpc", 2, true, b === base ? "base" : "new") },
+  {
+    name: "3 nodes, 200 keys through one (hot cache off)",
+    start: (b) => cluster(b, "http", 3, false, b === base ? "base" : "new"),
+  },
 ];
 
 const rows: string[][] = [];
