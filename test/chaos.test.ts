@@ -97,4 +97,15 @@ describe("chaos --quick", () => {
     });
     expect(g.originLoads).toBeLessThanOrEqual(Math.floor(ORIGIN_GOAL * g.cached));
   });
+
+  test("the same rolling restart with --peers-dns", () => {
+    const g = r.rollingDns!;
+    if ("skipped" in g) return console.warn(`rolling restart with --peers-dns skipped: ${g.skipped}`);
+    expect({ lost: g.lost, failed: g.failed, writesRefused: g.writes - g.acked }).toEqual({
+      lost: [],
+      failed: 0,
+      writesRefused: 0,
+    });
+    expect(g.originLoads).toBeLessThanOrEqual(Math.floor(ORIGIN_GOAL * g.cached));
+  });
 });

@@ -66,6 +66,8 @@ export interface ClusterSpec {
   hosts: readonly string[];
   /** args are the flags every node gets besides --host, --port and --peers. */
   args: readonly string[];
+  /** discovery is how the nodes find each other, given their URLs (default: --peers listing all). */
+  discovery?: (urls: readonly string[]) => string[];
   /** defaults runs the nodes with the default drain (the scenarios that stop nodes gracefully); else --drain=0. */
   defaults?: boolean;
   /** prefix is prepended to node i's command line (e.g. ip netns exec NS). */
@@ -83,11 +85,11 @@ export async function startChaosCluster(spec: ClusterSpec): Promise<ChaosNode[]>
   for (let attempt = 0; attempt < PORT_TRIES; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 40_000);
     const urls = spec.hosts.map((h) => `http://${h}:${port}`);
-    const peers = `--peers=${urls.join(",")}`;
+    const peers = spec.discovery?.(urls) ?? [`--peers=${urls.join(",")}`];
     const args = spec.hosts.map((h) => [
       `--host=${h}`,
       `--port=${port}`,
-      peers,
+      ...peers,
       // spawnNode adds --drain=0 unless told a drain: the default one, written out.
       `--drain=${spec.defaults ? formatDuration(DEFAULT_DRAIN) : "0"}`,
       "--log-level=info",

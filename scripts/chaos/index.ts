@@ -1,5 +1,7 @@
 // `npm run chaos [-- --quick] [--only=kill,rejoin,writes,freeze,origin,partition]`: drives a
 // 3-node cluster of dist/geecache through failures and prints what it measured as markdown tables.
+
+import { DNSMASQ } from "../../test/helpers/dns.ts";
 import { allUp, type Ctx, startChaosCluster } from "./_cluster.ts";
 import { Cleanup, type Profile, profile } from "./_lib.ts";
 import { Origin } from "./_origin.ts";
@@ -12,7 +14,16 @@ import { type RollingResult, reportRolling, runRolling } from "./rolling.ts";
 import { reportWrites, runWrites, type WritesResult } from "./writes.ts";
 
 /** SCENARIOS are the names --only takes, in the order they run. */
-export const SCENARIOS = ["kill", "rejoin", "writes", "freeze", "origin", "partition", "rolling"] as const;
+export const SCENARIOS = [
+  "kill",
+  "rejoin",
+  "writes",
+  "freeze",
+  "origin",
+  "partition",
+  "rolling",
+  "rolling-dns",
+] as const;
 
 /** Scenario is one name of SCENARIOS. */
 export type Scenario = (typeof SCENARIOS)[number];
@@ -27,6 +38,7 @@ export interface ChaosResults {
   origin?: OriginDownResult;
   partition?: PartitionResult;
   rolling?: RollingResult;
+  rollingDns?: RollingResult | { skipped: string };
   /** seconds is how long the run took. */
   seconds: number;
   /** cleanupErrors are undo steps (kills, namespace removals) that failed. */
@@ -48,7 +60,7 @@ export async function runChaos(options: { quick?: boolean; only?: readonly Scena
   const cleanup = new Cleanup();
   let cleanupErrors: string[];
   try {
-    if ([...want].some((s) => s !== "partition" && s !== "rolling")) {
+    if ([...want].some((s) => s !== "partition" && !s.startsWith("rolling"))) {
       const origin = new Origin();
       cleanup.add("stop the origin", () => origin[Symbol.dispose]());
       const args = [
@@ -78,6 +90,10 @@ export async function runChaos(options: { quick?: boolean; only?: readonly Scena
     }
     if (want.has("partition")) results.partition = await runPartition(p, cleanup);
     if (want.has("rolling")) results.rolling = await runRolling(p.quick, cleanup);
+    if (want.has("rolling-dns"))
+      results.rollingDns = DNSMASQ
+        ? await runRolling(p.quick, cleanup, "dns")
+        : { skipped: "dnsmasq is not installed (.ci/setup.d/dnsmasq.sh installs it)" };
   } finally {
     cleanupErrors = await cleanup.run();
   }
@@ -96,6 +112,10 @@ export function reportChaos(r: ChaosResults): string {
     r.origin && reportOriginDown(r.origin),
     r.partition && reportPartition(r.partition, p.hotTtl),
     r.rolling && reportRolling(r.rolling),
+    r.rollingDns &&
+      ("skipped" in r.rollingDns
+        ? `### Rolling restart, --peers-dns: skipped (${r.rollingDns.skipped})`
+        : reportRolling(r.rollingDns)),
     r.cleanupErrors.length ? `cleanup failed: ${r.cleanupErrors.join("; ")}` : undefined,
   ]
     .filter((x) => x !== undefined)

@@ -4,6 +4,7 @@
 // the nodes a load balancer would send them to (every node but the one stopping). Goal: no
 // acknowledged write lost, no request failed, and the origin loads at most 5% of the cached keys.
 
+import { startDns } from "../../test/helpers/dns.ts";
 import { until } from "../../test/helpers/until.ts";
 import { table } from "../bench/_lib.ts";
 import { type ChaosNode, restart, startChaosCluster } from "./_cluster.ts";
@@ -12,6 +13,9 @@ import { Origin } from "./_origin.ts";
 
 /** ROLLING_HOSTS are the nodes' addresses (apart from the other scenarios' cluster). */
 const ROLLING_HOSTS = ["127.0.2.1", "127.0.2.2", "127.0.2.3"];
+/** ROLLING_DNS_HOSTS and ROLLING_NAME are the nodes of the --peers-dns run and the name whose A records they are. */
+const ROLLING_DNS_HOSTS = ["127.0.3.1", "127.0.3.2", "127.0.3.3"];
+const ROLLING_NAME = "geecache-rolling.test";
 /** READ_KEYS are cached by reads before the roll; WRITE_KEYS are written before and during it. */
 const READ_KEYS = 300;
 const WRITE_KEYS = 100;
@@ -20,6 +24,7 @@ export const ORIGIN_GOAL = 0.05;
 
 /** RollingResult is what a rolling restart measured. */
 export interface RollingResult {
+  discovery: string;
   cached: number;
   requests: number;
   failed: number;
@@ -34,14 +39,29 @@ export interface RollingResult {
   examples: string[];
 }
 
-/** runRolling starts its own cluster with the default flags and restarts each node in turn under load. */
-export async function runRolling(quick: boolean, cleanup: Cleanup): Promise<RollingResult> {
+/**
+ * runRolling starts its own cluster with the default flags (static --peers, or --peers-dns against
+ * a dnsmasq that answers the nodes' addresses) and restarts each node in turn under load.
+ */
+export async function runRolling(
+  quick: boolean,
+  cleanup: Cleanup,
+  discovery: "static" | "dns" = "static",
+): Promise<RollingResult> {
   const origin = new Origin();
   cleanup.add("stop the rolling origin", () => origin[Symbol.dispose]());
+  const hosts = discovery === "dns" ? ROLLING_DNS_HOSTS : ROLLING_HOSTS;
+  let dnsFlags: ((urls: readonly string[]) => string[]) | undefined;
+  if (discovery === "dns") {
+    const dns = await startDns(hosts.map((h): [string, string] => [h, ROLLING_NAME]));
+    cleanup.add("stop the rolling dnsmasq", () => dns.stop());
+    dnsFlags = (urls) => [`--peers-dns=${ROLLING_NAME}:${new URL(urls[0]!).port}`, `--dns-server=${dns.server}`];
+  }
   const nodes = await startChaosCluster({
-    hosts: ROLLING_HOSTS,
+    hosts,
     args: [`--source=${origin.source}`],
     defaults: true,
+    discovery: dnsFlags,
     cleanup,
   });
   const up = new Set<ChaosNode>(nodes); // where a load balancer sends requests: not a node that is stopping
@@ -134,6 +154,7 @@ export async function runRolling(quick: boolean, cleanup: Cleanup): Promise<Roll
     }
   const acked = [...tries.values()].flat().filter((t) => t.ackedAt !== undefined).length;
   return {
+    discovery,
     cached: READ_KEYS + WRITE_KEYS,
     requests,
     failed,
@@ -151,7 +172,7 @@ export async function runRolling(quick: boolean, cleanup: Cleanup): Promise<Roll
 export function reportRolling(r: RollingResult): string {
   const share = r.originLoads / r.cached;
   return [
-    "### Rolling restart, default flags (each of 3 nodes SIGTERMed, restarted, back at /readyz 200; reads and writes throughout)",
+    `### Rolling restart, default flags, ${r.discovery === "dns" ? "--peers-dns" : "static --peers"} (each of 3 nodes SIGTERMed, restarted, back at /readyz 200; reads and writes throughout)`,
     `Goal: 0 acknowledged writes lost, 0 failed requests, origin loads <= ${ORIGIN_GOAL * 100}% of the cached keys.`,
     table(
       ["cached keys", "requests", "failed", "stale reads", "writes", "acknowledged", "lost", "origin loads", "seconds"],
