@@ -13,6 +13,8 @@ export interface TransportContext {
   /** tlsCa is the PEM CA trusted when speaking to peers over TLS. */
   tlsCa?: string;
   bootId: string;
+  /** refused is told of each peer request refused for its token (logged a few at a time). */
+  refused?: (what: string) => void;
 }
 
 /**

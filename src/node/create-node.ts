@@ -2,6 +2,7 @@ import type { ConsolaInstance } from "consola";
 import { DEFAULT_PROBE_MAX, DEFAULT_PROBE_MIN, NODE_PROBE_INTERVAL } from "../cluster/health.ts";
 import type { MemberState } from "../cluster/peer-service.ts";
 import { PeerSet } from "../cluster/peer-set.ts";
+import { refusalLog } from "../cluster/refusals.ts";
 import type { Listening } from "../cluster/transport.ts";
 import { schemeOf } from "../cluster/transport-module.ts";
 import { errorMessage, GeeCacheError } from "../core/errors.ts";
@@ -83,6 +84,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     maxValueBytes: config.maxValueBytes,
     tlsCa: config.tlsCa,
     bootId: crypto.randomUUID(),
+    refused: refusalLog((message) => log.warn(message, { status: 401 })),
   };
   const enabled = enabledTransports(o, modules);
   const transports = enabled.map((t) => t.create(o, context));

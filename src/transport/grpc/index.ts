@@ -17,6 +17,8 @@ export interface GrpcTransportOptions {
   tls?: { ca?: string };
   /** bootId names this process in its answers to peers (geecache-boot metadata); default a new random id. */
   bootId?: string;
+  /** refused is told of each peer request refused for its token. */
+  refused?: (what: string) => void;
 }
 
 /** GrpcTransport is the gRPC peer transport with its settings checked and filled in. */
@@ -46,6 +48,7 @@ export function grpcTransport(options: GrpcTransportOptions = {}): GrpcTransport
     timeout,
     accepts: (url) => url.startsWith("grpc://") || url.startsWith("grpcs://"),
     client: (url, address) => new GrpcPeer({ url, address, timeout, token, tls: options.tls }),
-    listen: (groups, listen) => listenGrpc(new PeerService(groups, { maxValueBytes }), listen, { token, bootId }),
+    listen: (groups, listen) =>
+      listenGrpc(new PeerService(groups, { maxValueBytes }), listen, { token, bootId, refused: options.refused }),
   };
 }

@@ -27,5 +27,6 @@ export const grpcTransportModule: TransportModule = {
       maxValueBytes: c.maxValueBytes,
       tls: c.tlsCa ? { ca: c.tlsCa } : undefined,
       bootId: c.bootId,
+      refused: c.refused,
     }),
 };

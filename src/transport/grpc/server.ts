@@ -42,6 +42,8 @@ export interface GrpcServerOptions {
   token?: string;
   /** bootId is sent as geecache-boot metadata with every answer: a new one tells peers this process restarted. */
   bootId?: string;
+  /** refused is told of each call refused for its token (the node logs them, a few at a time). */
+  refused?: (what: string) => void;
 }
 
 /** BOOT_METADATA carries the answering process's boot id (ignored by other clients). */
@@ -122,6 +124,7 @@ export function grpcStreamHandler(service: PeerService, options: GrpcServerOptio
       );
     }
     if (token !== undefined && !authorizationMatches(headers.authorization, token)) {
+      options.refused?.(`refused a gRPC call without the cluster token: ${String(headers[":path"])}`);
       return status(
         stream,
         GrpcStatus.UNAUTHENTICATED,

@@ -21,6 +21,8 @@ export interface HttpTransportOptions {
   tls?: { ca?: string };
   /** bootId names this process in its answers to peers (see BOOT_HEADER); default a new random id. */
   bootId?: string;
+  /** refused is told of each peer request refused for its token. */
+  refused?: (what: string) => void;
 }
 
 /** HttpTransport is the HTTP peer transport with its settings checked and filled in. */
@@ -58,7 +60,12 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
       new HttpPeer({ url, address, basePath, timeout, headers, fetch: options.fetch, tls: options.tls }),
     routes: (groups) => ({
       prefix: basePath,
-      handler: peerRoutes(new PeerService(groups, { maxValueBytes }), { basePath, token, bootId }),
+      handler: peerRoutes(new PeerService(groups, { maxValueBytes }), {
+        basePath,
+        token,
+        bootId,
+        refused: options.refused,
+      }),
     }),
   };
 }

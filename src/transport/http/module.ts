@@ -30,5 +30,6 @@ export const httpTransportModule: TransportModule = {
       maxValueBytes: c.maxValueBytes,
       tls: c.tlsCa ? { ca: c.tlsCa } : undefined,
       bootId: c.bootId,
+      refused: c.refused,
     }),
 };

@@ -24,6 +24,8 @@ export interface PeerRoutesOptions {
   token?: string;
   /** bootId, sent with every value, lets peers see that this process restarted. */
   bootId?: string;
+  /** refused is told of each request refused for its token (the node logs them, a few at a time). */
+  refused?: (what: string) => void;
 }
 
 const NO_CONTENT = { status: 204 };
@@ -99,6 +101,7 @@ export function peerRoutes(service: PeerService, options: PeerRoutesOptions): Ha
   };
   return (req) => {
     if (token !== undefined && !authorizationMatches(req.headers.get("authorization") ?? undefined, token)) {
+      options.refused?.(`refused a peer request without the cluster token: ${req.method} ${pathOf(req.url)}`);
       const why = "peer routes need the cluster token: Authorization: Bearer <token>";
       return coded(new GeeCacheError("UNAUTHORIZED", why), UNAUTHORIZED);
     }
