@@ -11,7 +11,9 @@ export type { GroupConfig } from "../node/config.ts";
 /** CONFIG_SETTING is the CLI's own setting: the TOML file the others may also come from. */
 export const CONFIG_SETTING: Setting = {
   name: "config",
-  help: "TOML file of settings (the flags' names with _) and [[group]] tables, one per cache group; flags and GEECACHE_* variables override it",
+  help:
+    "TOML file of settings (the flags' names with _) and [[group]] tables, one per cache group; flags and" +
+    " GEECACHE_* variables override it",
   hint: "geecache.toml",
   parse: text(true),
 };

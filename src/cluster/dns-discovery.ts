@@ -195,14 +195,18 @@ function dnsServer(t: string, flag: string): string {
 const DNS_SETTINGS: readonly Setting[] = [
   {
     name: "peers-dns",
-    help: "DNS name whose A/AAAA records are the nodes (a Kubernetes headless Service); each address becomes SCHEME://ADDR:PORT, with this node's scheme and port (or NAME:PORT)",
+    help:
+      "DNS name whose A/AAAA records are the nodes (a Kubernetes headless Service); each address becomes " +
+      "SCHEME://ADDR:PORT, with this node's scheme and port (or NAME:PORT)",
     hint: "geecache-peers.ns.svc",
     option: "peersDns",
     parse: dnsName(false),
   },
   {
     name: "peers-srv",
-    help: "DNS name whose SRV records are the nodes; each record's target host name is the peer's identity (stable StatefulSet pod names)",
+    help:
+      "DNS name whose SRV records are the nodes; each record's target host name is the peer's identity " +
+      "(stable StatefulSet pod names)",
     hint: "_http._tcp.geecache",
     option: "peersDns",
     parse: dnsName(true),

@@ -70,7 +70,9 @@ export function fileDiscovery(options: FileDiscoveryOptions): Discovery {
 const FILE_SETTINGS: readonly Setting[] = [
   {
     name: "peers-file",
-    help: "File listing every node (URLs or bare ports, comma- or line-separated), read again every --peers-file-interval: membership changes without a restart",
+    help:
+      "File listing every node (URLs or bare ports, comma- or line-separated), read again every " +
+      "--peers-file-interval: membership changes without a restart",
     hint: "peers.txt",
     parse: text(true),
   },

@@ -122,7 +122,10 @@ export class PeerService {
     return this.#groups.member?.(peer, state, boot) ?? false;
   }
 
-  /** purge drops every entry of group here, at the cluster's purge number generation (an older or equal one does nothing). */
+  /**
+   * purge drops every entry of group here, at the cluster's purge number generation (an older or equal one does
+   * nothing).
+   */
   purge(group: string, generation: number): void {
     const g = this.group(group);
     if (!g.purgeLocal) throw new GeeCacheError("INVALID_ARGUMENT", `group ${group} cannot be purged`);

@@ -139,7 +139,7 @@ export class PeerSet implements PeerPicker {
     return this.#view.out();
   }
 
-  /** leave takes this node out of the ring it routes by: from now on every key goes to the others (a graceful leave). */
+  /** leave takes this node out of its own ring: every key goes to the others from now on (a graceful leave). */
   leave(): void {
     if (this.#view.leaving) return;
     this.#view.leaving = true;

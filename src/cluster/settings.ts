@@ -60,13 +60,18 @@ export const CLUSTER_SETTINGS: readonly Setting[] = [
   },
   {
     name: "copies",
-    help: "On how many nodes a written value (PUT) lives: its owner and the next nodes of the ring; with 2 a write survives the loss of any one node",
+    help:
+      "On how many nodes a written value (PUT) lives: its owner and the next nodes of the ring; with 2 a " +
+      "write survives the loss of any one node",
     fallback: String(DEFAULT_COPIES),
     parse: int(1, 10),
   },
   {
     name: "handoff-window",
-    help: "After the ring changes (a node joins, leaves, goes down or comes back), a key's new owner asks the previous owners for their copy before loading it, until the ring has been unchanged this long; 0 = never",
+    help:
+      "After the ring changes (a node joins, leaves, goes down or comes back), a key's new owner asks the " +
+      "previous owners for their copy before loading it, until the ring has been unchanged this long; 0 = " +
+      "never",
     fallback: formatDuration(DEFAULT_HANDOFF_WINDOW),
     parse: duration(),
   },

@@ -60,7 +60,9 @@ export interface ListenOptions {
   host: string;
   port: number;
   tls?: { cert: string; key: string };
-  /** refuse, when set, is asked of each caller's address: an error refuses it (protected mode), undefined lets it in. */
+  /**
+   * refuse, when set, is asked of each caller's address: an error refuses it (protected mode), undefined lets it in.
+   */
   refuse?: (address: string | undefined) => GeeCacheError | undefined;
 }
 

@@ -102,7 +102,9 @@ export function failure(peer: string, err: unknown): PeerFailure {
   return { peer, error: plainError(err, { peer }) };
 }
 
-/** purgeEverywhere tells every other node to purge group at generation; it resolves with those that could not be told. */
+/**
+ * purgeEverywhere tells every other node to purge group at generation; it resolves with those that could not be told.
+ */
 export async function purgeEverywhere(
   group: string,
   peers: PeerPicker | undefined,

@@ -57,14 +57,20 @@ export const GROUP_SETTINGS: readonly Setting[] = [
   },
   {
     name: "hot-ttl",
-    help: "Longest time a copy of another node's key is served here (hot copies, and values loaded while their owner was down); bounds how long two nodes can disagree",
+    help:
+      "Longest time a copy of another node's key is served here (hot copies, and values loaded while their " +
+      "owner was down); bounds how long two nodes can disagree",
     fallback: formatDuration(DEFAULT_HOT_TTL),
     parse: duration(),
     perGroup: true,
   },
   {
     name: "hot-qps",
-    help: "Keep a hot copy of a value fetched from a peer when its owner reports at least this many requests per second for the key (minute_qps); 0 = the coin of --hot-cache-ratio for every key (with the 5s --hot-ttl a copy then serves ~5 gets; lower thresholds churn the hot cache, higher ones leave it part empty: scripts/bench/hot-qps.ts)",
+    help:
+      "Keep a hot copy of a value fetched from a peer when its owner reports at least this many requests " +
+      "per second for the key (minute_qps); 0 = the coin of --hot-cache-ratio for every key (with the 5s " +
+      "--hot-ttl a copy then serves ~5 gets; lower thresholds churn the hot cache, higher ones leave it " +
+      "part empty: scripts/bench/hot-qps.ts)",
     fallbackHelp: String(DEFAULT_HOT_QPS),
     hint: String(DEFAULT_HOT_QPS),
     parse: decimal(
@@ -74,14 +80,18 @@ export const GROUP_SETTINGS: readonly Setting[] = [
   },
   {
     name: "hot-cache-ratio",
-    help: "Advanced: chance, 0 to 1, that a value fetched from a peer whose owner reports no rate (Go GeeCache, groupcache) is kept in the hot cache; 0 turns the hot cache off (as groupcache)",
+    help:
+      "Advanced: chance, 0 to 1, that a value fetched from a peer whose owner reports no rate (Go GeeCache," +
+      " groupcache) is kept in the hot cache; 0 turns the hot cache off (as groupcache)",
     fallbackHelp: String(DEFAULT_HOT_CACHE_RATIO),
     hint: String(DEFAULT_HOT_CACHE_RATIO),
     parse: decimal(1, "a number from 0 to 1 such as 0.1"),
   },
   {
     name: "admission",
-    help: "Main cache policy: tinylfu (W-TinyLFU: a new key must be asked for more often than the keys it would push out) or lru",
+    help:
+      "Main cache policy: tinylfu (W-TinyLFU: a new key must be asked for more often than the keys it would" +
+      " push out) or lru",
     fallback: DEFAULT_ADMISSION,
     parse: oneOf(ADMISSIONS),
     perGroup: true,

@@ -7,7 +7,9 @@ import { failure, removeEverywhere, type WriteContext, writeCopies } from "./rep
 import type { GetResult, GroupStats, PeerFailure, WriteResult } from "./results.ts";
 import type { WriteMarks } from "./write-marks.ts";
 
-/** WriteOptions say when a written value expires: ttl ms from now, or at expiresAt (Unix ms); neither = the group's ttl. */
+/**
+ * WriteOptions say when a written value expires: ttl ms from now, or at expiresAt (Unix ms); neither = the group's ttl.
+ */
 export interface WriteOptions {
   ttl?: number;
   expiresAt?: number;
@@ -99,7 +101,9 @@ export class Writes {
     return { value: entry.value, expiresAt: entry.expiresAt, from: "main", written: entry.written };
   }
 
-  /** removeLocal drops key from this node's caches only (and wins over a load of key in flight); true if it was cached. */
+  /**
+   * removeLocal drops key from this node's caches only (and wins over a load of key in flight); true if it was cached.
+   */
   removeLocal(key: string): boolean {
     checkKey(this.#name, key);
     this.#invalidate(key);

@@ -160,7 +160,10 @@ function failure(err: unknown, headers: Record<string, string>): Response {
   return errorResponse(err, headers);
 }
 
-/** purgeGroup answers `DELETE /api?group=G&all=true`: every entry of G dropped on every node (204, or 200 naming the peers not reached). */
+/**
+ * purgeGroup answers `DELETE /api?group=G&all=true`: every entry of G dropped on every node (204, or 200 naming the
+ * peers not reached).
+ */
 async function purgeGroup(registry: Registry, params: QueryParams): Promise<Response> {
   const all = params.get("all");
   if (all !== "true") return text(400, `all=true purges a whole group; got all=${JSON.stringify(all)}`);

@@ -73,7 +73,10 @@ export interface NodeConfig {
   admission: Admission;
   poolSize?: number;
   sourceTimeout?: number;
-  /** snapshot is the file a node saves its cache to on SIGTERM and loads on start; snapshotInterval (ms) saves it in the background too (0 = off). */
+  /**
+   * snapshot is the file a node saves its cache to on SIGTERM and loads on start; snapshotInterval (ms) saves it in the
+   * background too (0 = off).
+   */
   snapshot?: string;
   snapshotInterval: number;
   /** groups are the node's cache groups: the [[group]] tables of --config, or the one group of the flags. */

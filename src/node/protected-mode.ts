@@ -9,7 +9,9 @@ import { coded, pathOf } from "../core/responses.ts";
  */
 export const DEFAULT_PROTECTED_MODE = true;
 
-/** Protection is what a node in protected mode refuses from other hosts: writes (no --api-token), peers (no --token). */
+/**
+ * Protection is what a node in protected mode refuses from other hosts: writes (no --api-token), peers (no --token).
+ */
 export interface Protection {
   readonly writes: boolean;
   readonly peers: boolean;

@@ -37,7 +37,9 @@ export interface NodeOptions {
   apiReadToken?: string;
   /** tls makes every listener https: PEM certificate chain and key. */
   tls?: { cert: string; key: string };
-  /** protection, when set, refuses writes and peer requests from other hosts (protected mode: see protected-mode.ts). */
+  /**
+   * protection, when set, refuses writes and peer requests from other hosts (protected mode: see protected-mode.ts).
+   */
   protection?: Protection;
   /** accessLog writes one JSON line per request (access-log.ts): true on standard output, or to the function given. */
   accessLog?: boolean | ((line: string) => void);

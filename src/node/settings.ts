@@ -35,13 +35,17 @@ export const NODE_SETTINGS: readonly Setting[] = [
   },
   {
     name: "drain",
-    help: "On SIGTERM, answer /readyz 503 but keep serving this long before stopping, so peers and load balancers drop the node",
+    help:
+      "On SIGTERM, answer /readyz 503 but keep serving this long before stopping, so peers and load " +
+      "balancers drop the node",
     fallback: formatDuration(DEFAULT_DRAIN),
     parse: duration(),
   },
   {
     name: "handover-bytes",
-    help: "On SIGTERM with peers, a node hands the values it owns (most valuable first) to their new owners during the drain, up to this many bytes",
+    help:
+      "On SIGTERM with peers, a node hands the values it owns (most valuable first) to their new owners " +
+      "during the drain, up to this many bytes",
     fallback: sizeText(DEFAULT_HANDOVER_BYTES),
     parse: bytes(),
   },
@@ -81,7 +85,9 @@ export const NODE_SETTINGS: readonly Setting[] = [
   },
   {
     name: "protected-mode",
-    help: "On a --host other hosts reach, refuse their writes (without --api-token) and peer requests (without --token) with 403; reads stay open",
+    help:
+      "On a --host other hosts reach, refuse their writes (without --api-token) and peer requests (without " +
+      "--token) with 403; reads stay open",
     fallback: DEFAULT_PROTECTED_MODE ? "yes" : "no",
     hint: "yes|no",
     parse: yesNo,

@@ -22,14 +22,19 @@ function snapshotPath(t: string, name: string): string {
 export const SNAPSHOT_SETTINGS: readonly Setting[] = [
   {
     name: "snapshot",
-    help: "File the node saves its cache to on SIGTERM (after the drain) and loads on start, before /readyz answers 200: a restart starts warm. A missing file is a cold start; a damaged one is one warning and a cold start",
+    help:
+      "File the node saves its cache to on SIGTERM (after the drain) and loads on start, before /readyz " +
+      "answers 200: a restart starts warm. A missing file is a cold start; a damaged one is one warning and" +
+      " a cold start",
     fallbackHelp: "off",
     hint: "/var/lib/geecache/snapshot",
     parse: snapshotPath,
   },
   {
     name: "snapshot-interval",
-    help: "Also save the snapshot this often in the background, so a crash loses at most this much: 1m, 10m; 0 = only on SIGTERM",
+    help:
+      "Also save the snapshot this often in the background, so a crash loses at most this much: 1m, 10m; 0 " +
+      "= only on SIGTERM",
     fallback: "0",
     parse: duration(),
   },

@@ -17,7 +17,9 @@ export const LOG_SETTINGS: readonly Setting[] = [
   },
   {
     name: "access-log",
-    help: "Write one JSON line per request on standard output: method, path (token-like query values hidden), status, bytes, duration_ms, remote address, peer route or not",
+    help:
+      "Write one JSON line per request on standard output: method, path (token-like query values hidden), " +
+      "status, bytes, duration_ms, remote address, peer route or not",
     flag: true,
     fallback: "false",
     parse: bool,

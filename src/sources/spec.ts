@@ -146,7 +146,10 @@ export function sourceSpec(t: string, name: string): string {
 export const SOURCE_SETTINGS: readonly Setting[] = [
   {
     name: "source",
-    help: "Where values come from on a miss: demo (in-memory SQLite with Tom, Jack, Sam), sqlite:PATH, postgres://USER:PASSWORD@HOST:PORT/DB (table = group), or an origin http(s)://HOST/PATH/{key} (the key, URL-encoded, replaces {key})",
+    help:
+      "Where values come from on a miss: demo (in-memory SQLite with Tom, Jack, Sam), sqlite:PATH, " +
+      "postgres://USER:PASSWORD@HOST:PORT/DB (table = group), or an origin http(s)://HOST/PATH/{key} (the " +
+      "key, URL-encoded, replaces {key})",
     fallback: "demo",
     parse: sourceSpec,
     perGroup: true,

@@ -44,7 +44,9 @@ export type Route = (typeof ROUTES)[number];
 export interface NodeMetricsOptions {
   /** now is the wall clock in Unix ms. */
   now?: () => number;
-  /** readProcess reads the process's figures at each scrape (default: readProcess, from /proc/self where there is one). */
+  /**
+   * readProcess reads the process's figures at each scrape (default: readProcess, from /proc/self where there is one).
+   */
   readProcess?: () => ProcessReading;
   /** build labels geecache_build_info (default: this build's). */
   build?: BuildInfo;

@@ -5,7 +5,9 @@ import { grpcTransport } from "./index.ts";
 const GRPC_SETTINGS: readonly Setting[] = [
   {
     name: "grpc-port",
-    help: "Also serve the gRPC peer service (geecachepb.GroupCache) on this port; grpc:// peers are spoken to over gRPC",
+    help:
+      "Also serve the gRPC peer service (geecachepb.GroupCache) on this port; grpc:// peers are spoken to " +
+      "over gRPC",
     fallbackHelp: "off",
     hint: "9001",
     parse: port,
