@@ -36,6 +36,29 @@ export function transportRuleCases(factory: TransportFactory): void {
       });
     });
 
+    test("purge drops every entry of the group at a newer purge number only; an unknown group is a peer failure", async () => {
+      await using h = await harness(factory, 2);
+      const client = factory.make({}).client(h.c.urls[1]!);
+      if (!client.purge) return; // optional: such a peer is named among those a purge could not reach
+      const g = h.c.nodes[1]!.group;
+      g.setLocal("a", "1");
+      g.setLocal("b", "2");
+      await client.purge(GROUP, 1);
+      const afterFirst = [g.peek("a"), g.peek("b"), g.generation];
+      g.setLocal("c", "3");
+      await client.purge(GROUP, 1); // the same number again: nothing
+      const unknown = await outcome(client.purge(`${GROUP}-none`, 2));
+      expect({
+        afterFirst,
+        c: plain(g.peek("c") && { value: g.peek("c")!.value.bytes(), expiresAt: 0 }),
+        unknown,
+      }).toEqual({
+        afterFirst: [undefined, undefined, 1],
+        c: { value: "3", expiresAt: 0 },
+        unknown: "PEER_FAILED",
+      });
+    });
+
     test("set as owner lands in the main cache; set as copy is kept aside: peeked, never served as the owner's", async () => {
       await using h = await harness(factory, 2);
       const client = factory.make({}).client(h.c.urls[1]!);

@@ -8,7 +8,7 @@ import { formatDuration } from "../../core/units.ts";
 import type { SetMode } from "../../group/peers.ts";
 import { decodeGetManyResponse, encodeGetManyRequest } from "./batch.ts";
 import { frame, parseUnary } from "./frame.ts";
-import { encodeRequest, encodeSetRequest } from "./messages.ts";
+import { encodePurgeRequest, encodeRequest, encodeSetRequest } from "./messages.ts";
 import {
   BOOT_METADATA,
   COPY_METADATA,
@@ -156,6 +156,11 @@ export class GrpcPeer implements TransportClient {
   /** remove drops the key from the peer's caches (Remove). */
   async remove(group: string, key: string, signal?: AbortSignal): Promise<void> {
     await this.#unary("Remove", encodeRequest(group, key), signal);
+  }
+
+  /** purge drops every entry of group on the peer (Purge) at the purge number generation. */
+  async purge(group: string, generation: number, signal?: AbortSignal): Promise<void> {
+    await this.#unary("Purge", encodePurgeRequest(group, generation), signal);
   }
 
   /** close ends the session once its calls in flight are done; a later call opens a new one. */

@@ -85,3 +85,24 @@ export function decodeSetRequest(buf: Uint8Array): GrpcSetRequest {
   });
   return out;
 }
+
+/** encodePurgeRequest writes a PurgeRequest message: the group and its purge number. */
+export function encodePurgeRequest(group: string, generation: number): Uint8Array<ArrayBuffer> {
+  const g = utf8.encode(group);
+  const n = BigInt(generation);
+  const out = new Uint8Array(bytesFieldSize(g.length) + 1 + varintSize(n));
+  let o = putBytes(out, 0, 1, g);
+  out[o++] = (2 << 3) | 0;
+  putVarint(out, o, n);
+  return out;
+}
+
+/** decodePurgeRequest reads a PurgeRequest message; a RangeError says what is malformed. */
+export function decodePurgeRequest(buf: Uint8Array): { group: string; generation: number } {
+  const out = { group: "", generation: 0 };
+  eachField(buf, (field, bytes, varint) => {
+    if (field === 1 && bytes) out.group = utf8Field(bytes, "group");
+    else if (field === 2 && varint !== undefined) out.generation = Number(varint);
+  });
+  return out;
+}

@@ -8,7 +8,7 @@ import { encodeResponse } from "../../core/protocol.ts";
 import type { GetResult } from "../../group/results.ts";
 import { decodeGetManyRequest, encodeGetManyResponse } from "./batch.ts";
 import { frame, parseUnary } from "./frame.ts";
-import { decodeRequest, decodeSetRequest } from "./messages.ts";
+import { decodePurgeRequest, decodeRequest, decodeSetRequest } from "./messages.ts";
 import { encodeGrpcMessage, GrpcStatus, grpcStatusOf, parseGrpcTimeout } from "./status.ts";
 
 /** SERVICE_PATH is the path prefix of geecachepb.GroupCache's methods. */
@@ -110,6 +110,12 @@ export function grpcStreamHandler(service: PeerService, options: GrpcServerOptio
     [`${SERVICE_PATH}Remove`]: (body) => {
       const { group, key } = decodeRequest(body);
       service.remove(group, key);
+      return EMPTY;
+    },
+    [`${SERVICE_PATH}Purge`]: (body) => {
+      const { group, generation } = decodePurgeRequest(body);
+      if (!(generation >= 1)) throw new GeeCacheError("INVALID_ARGUMENT", "a purge needs its purge number (1 or more)");
+      service.purge(group, generation);
       return EMPTY;
     },
   };
