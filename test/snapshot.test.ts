@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { ByteView } from "../src/core/byteview.ts";
 import { Group } from "../src/group/group.ts";
 import { Registry } from "../src/group/registry.ts";
+import { Snapshots } from "../src/node/snapshot.ts";
 import { loadSnapshot, SnapshotError, saveSnapshot } from "../src/node/snapshot-file.ts";
 import { runCli, spawnNode } from "./helpers/process.ts";
 
@@ -132,6 +133,29 @@ describe("snapshot file", () => {
     const b = registry(["scores"], Date.now, 8 << 20);
     await loadSnapshot(path, b.r, () => {});
     expect(Bun.hash.crc32(b.r.get("scores")!.peek("big")!.value.bytes())).toBe(Bun.hash.crc32(big));
+  });
+});
+
+describe("Snapshots.keepOwned", () => {
+  test("entries of keys other nodes own now are kept for their handoff only: peeked, never served by a get", () => {
+    const a = registry(["scores"]);
+    const g = a.r.get("scores")!;
+    g.setLocal("mine", "1");
+    g.setLocal("theirs", "2");
+    const lines: string[] = [];
+    const s = new Snapshots("x.snap", a.r, { info: (m) => lines.push(m), warn: (m) => lines.push(m) });
+    s.keepOwned((k) => k === "mine");
+    expect({
+      mine: g.lookup("mine")?.from,
+      theirsServed: g.lookup("theirs"),
+      theirsPeeked: g.peek("theirs")?.value.toString(),
+      lines,
+    }).toEqual({
+      mine: "main",
+      theirsServed: undefined,
+      theirsPeeked: "2",
+      lines: ["snapshot x.snap: 1 entries belong to other nodes now; kept for their handoff only"],
+    });
   });
 });
 

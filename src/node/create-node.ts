@@ -20,6 +20,7 @@ import { handOver } from "./handover.ts";
 import { listenError } from "./listen-error.ts";
 import { BUILTIN_MODULES, chosenDiscovery, enabledTransports, type NodeModules, selfTransport } from "./modules.ts";
 import { protectedMode } from "./protected-mode.ts";
+import { type RespServer, respListener } from "./resp/server.ts";
 import { type RunningNode, startNode } from "./server.ts";
 import { shutdown } from "./shutdown.ts";
 import { Snapshots } from "./snapshot.ts";
@@ -196,6 +197,15 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     await Promise.all(own.map((l) => l.close()));
     throw await listenError(err, config);
   }
+  let resp: RespServer | undefined; // Redis clients, through the same groups and cluster as /api
+  try {
+    const owner = (key: string) => pool.owner(key);
+    resp = respListener(config, { registry, owner, metrics: metrics.resp, protection, onWriteFailed: logWriteFailed(log) });
+  } catch (err) {
+    await Promise.all([node.stop(), ...own.map((l) => l.close())]);
+    throw err;
+  }
+  if (resp) labels.push(`RESP on ${resp.url}`);
 
   node.joining(true); // until it has told its peers it is back (below)
   // Discovery starts once this node knows its own address (it may have listened on port 0).
@@ -213,6 +223,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     if (started) logMembership(log, found.describe, change);
   }, discoveryStop.signal);
   started = true;
+  // A snapshot may hold keys that other nodes own now: they are kept only for the handoff (peeked, never served).
+  if (snapshots && pool.peers().length > 1) snapshots.keepOwned((key) => pool.owner(key) === self);
   // A node that restarts tells its peers at once that it is back, instead of waiting for their probes; it is
   // ready (/readyz 200) once they route its keys to it again, or once the announcement has timed out.
   if (pool.peers().length > 1) void pool.announce("joining", context.bootId).finally(() => node.joining(false));
@@ -263,7 +275,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         );
       },
       stopDiscovery: () => discoveryStop.abort(),
-      stopListening: () => Promise.all([node.stop(), ...own.map((l) => l.close())]),
+      stopListening: () => Promise.all([node.stop(), ...own.map((l) => l.close()), resp?.stop()]),
       close: () => Promise.all([...sources.map((s) => s.close?.()), pool.close()]),
       save: async () => {
         snapshots?.stop();

@@ -102,6 +102,26 @@ export class Snapshots {
     return this.#saving;
   }
 
+  /**
+   * keepOwned moves the loaded entries of keys this node does not own into each group's copies:
+   * peeked by a new owner during the handoff, never served by a get here.
+   */
+  keepOwned(owns: (key: string) => boolean): void {
+    let moved = 0;
+    for (const g of this.registry.groups())
+      for (const key of g.ownKeys()) {
+        if (owns(key)) continue;
+        const e = g.peek(key);
+        if (e) g.setCopy(key, e.value, e.expiresAt > 0 ? { expiresAt: e.expiresAt } : { ttl: 0 });
+        moved++;
+      }
+    if (moved > 0)
+      this.log.info(`snapshot ${this.path}: ${moved} entries belong to other nodes now; kept for their handoff only`, {
+        phase: "snapshot_load",
+        moved,
+      });
+  }
+
   /** every saves the snapshot in the background every ms (0: never). */
   every(ms: number): void {
     clearInterval(this.#timer);
