@@ -108,4 +108,15 @@ describe("chaos --quick", () => {
     });
     expect(g.originLoads).toBeLessThanOrEqual(Math.floor(ORIGIN_GOAL * g.cached));
   });
+
+  test("a purge under reads on every node: 2xx, then no value from before it", () => {
+    const p = r.purge!;
+    expect(p.readsAfter).toBeGreaterThan(0);
+    expect({ status: p.status, stale: p.staleAfter, failed: p.failed, examples: p.examples }).toEqual({
+      status: 204,
+      stale: 0,
+      failed: 0,
+      examples: [],
+    });
+  });
 });

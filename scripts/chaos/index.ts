@@ -9,6 +9,7 @@ import { type FreezeResult, reportFreeze, runFreeze } from "./freeze.ts";
 import { type KillResult, reportKill, runKill } from "./kill.ts";
 import { type OriginDownResult, reportOriginDown, runOriginDown } from "./origin-down.ts";
 import { type PartitionResult, reportPartition, runPartition } from "./partition.ts";
+import { type PurgeResult, reportPurge, runPurge } from "./purge.ts";
 import { type RejoinResult, reportRejoin, runRejoin } from "./rejoin.ts";
 import { type RollingResult, reportRolling, runRolling } from "./rolling.ts";
 import { reportWrites, runWrites, type WritesResult } from "./writes.ts";
@@ -23,6 +24,7 @@ export const SCENARIOS = [
   "partition",
   "rolling",
   "rolling-dns",
+  "purge",
 ] as const;
 
 /** Scenario is one name of SCENARIOS. */
@@ -38,6 +40,7 @@ export interface ChaosResults {
   origin?: OriginDownResult;
   partition?: PartitionResult;
   rolling?: RollingResult;
+  purge?: PurgeResult;
   rollingDns?: RollingResult | { skipped: string };
   /** seconds is how long the run took. */
   seconds: number;
@@ -60,7 +63,7 @@ export async function runChaos(options: { quick?: boolean; only?: readonly Scena
   const cleanup = new Cleanup();
   let cleanupErrors: string[];
   try {
-    if ([...want].some((s) => s !== "partition" && !s.startsWith("rolling"))) {
+    if ([...want].some((s) => s !== "partition" && s !== "purge" && !s.startsWith("rolling"))) {
       const origin = new Origin();
       cleanup.add("stop the origin", () => origin[Symbol.dispose]());
       const args = [
@@ -90,6 +93,7 @@ export async function runChaos(options: { quick?: boolean; only?: readonly Scena
     }
     if (want.has("partition")) results.partition = await runPartition(p, cleanup);
     if (want.has("rolling")) results.rolling = await runRolling(p.quick, cleanup);
+    if (want.has("purge")) results.purge = await runPurge(p.quick, cleanup);
     if (want.has("rolling-dns"))
       results.rollingDns = DNSMASQ
         ? await runRolling(p.quick, cleanup, "dns")
@@ -112,6 +116,7 @@ export function reportChaos(r: ChaosResults): string {
     r.origin && reportOriginDown(r.origin),
     r.partition && reportPartition(r.partition, p.hotTtl),
     r.rolling && reportRolling(r.rolling),
+    r.purge && reportPurge(r.purge),
     r.rollingDns &&
       ("skipped" in r.rollingDns
         ? `### Rolling restart, --peers-dns: skipped (${r.rollingDns.skipped})`
