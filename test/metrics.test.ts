@@ -20,6 +20,7 @@ import {
 import { httpTransport } from "../src/transport/http/index.ts";
 import { keyOwnedBy } from "./helpers/owned-keys.ts";
 import { type RunningNode as RunningProcess, spawnCluster } from "./helpers/process.ts";
+import { until } from "./helpers/until.ts";
 
 interface Sample {
   name: string;
@@ -429,7 +430,7 @@ describe("promtool check metrics", () => {
     );
 
   test.skipIf(!promtool)("accepts the /metrics of a running dist/geecache node", async () => {
-    await using cluster = await spawnCluster(2);
+    await using cluster = await spawnCluster(2, () => ["--resp-port=0"]); // the RESP families too
     const [node, other] = cluster.nodes as [RunningProcess, RunningProcess];
     await other.stop(); // the second peer is down, so the peer series and peer errors are present too
     // A key of the down peer first: a get to it is timed (a failed handoff peek is not, yet it counts towards marking
@@ -440,6 +441,13 @@ describe("promtool check metrics", () => {
     await (await fetch(`${node.url}/api?key=${orphan}`)).arrayBuffer();
     for (let i = 0; i < 20; i++)
       await (await fetch(`${node.url}/api?key=${i % 3 === 0 ? "Tom" : `nobody-${i}`}`)).arrayBuffer();
+    const resp = node.stdout.text.match(/RESP on redis:\/\/[^:]+:(\d+)/)![1]!;
+    const socket = await Bun.connect({ hostname: "127.0.0.1", port: Number(resp), socket: { data() {} } });
+    socket.write("PING\r\nNOPE\r\n");
+    socket.end();
+    await until("the RESP commands to be counted", async () =>
+      (await (await fetch(`${node.url}/metrics`)).text()).includes('geecache_resp_errors_total{command="unknown"} 1'),
+    );
     const body = await (await fetch(`${node.url}/metrics`)).text();
     expect(body).toContain("geecache_peer_errors_total{peer=");
     for (const name of ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds"])

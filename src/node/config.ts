@@ -79,6 +79,10 @@ export interface NodeConfig {
    */
   snapshot?: string;
   snapshotInterval: number;
+  /** respPort opens the RESP (Redis) listener when set; 0 picks a free port. respTimeout (ms) cuts off a half-sent frame. */
+  respPort: number | undefined;
+  respMaxClients: number;
+  respTimeout: number;
   /** groups are the node's cache groups: the [[group]] tables of --config, or the one group of the flags. */
   groups: GroupConfig[];
 }

@@ -199,8 +199,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   }
   let resp: RespServer | undefined; // Redis clients, through the same groups and cluster as /api
   try {
-    const owner = (key: string) => pool.owner(key);
-    resp = respListener(config, { registry, owner, metrics: metrics.resp, protection, onWriteFailed: logWriteFailed(log) });
+    const parts = { registry, owner: (key: string) => pool.owner(key), metrics: metrics.resp, protection };
+    resp = respListener(config, { ...parts, onWriteFailed: logWriteFailed(log) });
   } catch (err) {
     await Promise.all([node.stop(), ...own.map((l) => l.close())]);
     throw err;

@@ -9,6 +9,7 @@ import { LOG_SETTINGS } from "../observability/settings.ts";
 import { SOURCE_MODULES, SOURCE_SETTINGS, type SourceModule } from "../sources/spec.ts";
 import { grpcTransportModule } from "../transport/grpc/module.ts";
 import { httpTransportModule } from "../transport/http/module.ts";
+import { RESP_SETTINGS } from "./resp/settings.ts";
 import { NODE_SETTINGS } from "./settings.ts";
 import { SNAPSHOT_SETTINGS } from "./snapshot.ts";
 
@@ -42,6 +43,7 @@ export function settingsOf(modules: NodeModules): Setting[] {
     ...GROUP_SETTINGS,
     ...SOURCE_SETTINGS,
     ...SNAPSHOT_SETTINGS,
+    ...RESP_SETTINGS,
     ...LOG_SETTINGS,
   ];
 }

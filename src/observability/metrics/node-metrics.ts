@@ -19,6 +19,7 @@ import {
   Histogram,
   type HistogramChild,
 } from "./prometheus.ts";
+import { RespMetrics } from "./resp-metrics.ts";
 
 /** MetricsSource is what /metrics reads: the groups, and the cluster through a small structural view. */
 export interface MetricsSource {
@@ -92,6 +93,8 @@ export class NodeMetrics {
     ["peer"],
   );
   readonly #peers = new Map<string, PeerSeries>();
+  /** resp counts the RESP listener's commands and connections (written only while one runs). */
+  readonly resp = new RespMetrics();
 
   constructor(options: NodeMetricsOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -199,6 +202,7 @@ export class NodeMetrics {
     this.#load.write(out);
     this.#peer.write(out);
     this.#peerErrors.write(out);
+    this.resp.write(out);
     const shares = source.shares?.();
     if (shares && shares.size > 0) {
       out.family(
