@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { unavailable } from "../scripts/chaos/_netns.ts";
 import { type ChaosResults, runChaos } from "../scripts/chaos/index.ts";
+import { JOIN_GOAL } from "../scripts/chaos/join.ts";
 import { ORIGIN_GOAL } from "../scripts/chaos/rolling.ts";
 import { requireBinary } from "./helpers/process.ts";
 
@@ -118,5 +119,12 @@ describe("chaos --quick", () => {
       failed: 0,
       examples: [],
     });
+  });
+
+  test("a node joins: the moved keys first asked 1 s and 8 s after the ring settles cost the origin <= 10%", () => {
+    const j = r.join!;
+    if ("skipped" in j) return console.warn(`join skipped: ${j.skipped}`);
+    expect(j.length).toBeGreaterThan(0);
+    expect(j.filter((row) => row.keys === 0 || row.loads > JOIN_GOAL * row.keys)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { allUp, type Ctx, startChaosCluster } from "./_cluster.ts";
 import { Cleanup, type Profile, profile } from "./_lib.ts";
 import { Origin } from "./_origin.ts";
 import { type FreezeResult, reportFreeze, runFreeze } from "./freeze.ts";
+import { type JoinRow, reportJoin, runJoin } from "./join.ts";
 import { type KillResult, reportKill, runKill } from "./kill.ts";
 import { type OriginDownResult, reportOriginDown, runOriginDown } from "./origin-down.ts";
 import { type PartitionResult, reportPartition, runPartition } from "./partition.ts";
@@ -25,6 +26,7 @@ export const SCENARIOS = [
   "rolling",
   "rolling-dns",
   "purge",
+  "join",
 ] as const;
 
 /** Scenario is one name of SCENARIOS. */
@@ -41,6 +43,7 @@ export interface ChaosResults {
   partition?: PartitionResult;
   rolling?: RollingResult;
   purge?: PurgeResult;
+  join?: JoinRow[] | { skipped: string };
   rollingDns?: RollingResult | { skipped: string };
   /** seconds is how long the run took. */
   seconds: number;
@@ -63,7 +66,7 @@ export async function runChaos(options: { quick?: boolean; only?: readonly Scena
   const cleanup = new Cleanup();
   let cleanupErrors: string[];
   try {
-    if ([...want].some((s) => s !== "partition" && s !== "purge" && !s.startsWith("rolling"))) {
+    if ([...want].some((s) => !["partition", "purge", "join"].includes(s) && !s.startsWith("rolling"))) {
       const origin = new Origin();
       cleanup.add("stop the origin", () => origin[Symbol.dispose]());
       const args = [
@@ -94,6 +97,10 @@ export async function runChaos(options: { quick?: boolean; only?: readonly Scena
     if (want.has("partition")) results.partition = await runPartition(p, cleanup);
     if (want.has("rolling")) results.rolling = await runRolling(p.quick, cleanup);
     if (want.has("purge")) results.purge = await runPurge(p.quick, cleanup);
+    if (want.has("join"))
+      results.join = DNSMASQ
+        ? await runJoin(p.quick, cleanup)
+        : { skipped: "dnsmasq is not installed (.ci/setup.d/dnsmasq.sh installs it)" };
     if (want.has("rolling-dns"))
       results.rollingDns = DNSMASQ
         ? await runRolling(p.quick, cleanup, "dns")
@@ -117,6 +124,7 @@ export function reportChaos(r: ChaosResults): string {
     r.partition && reportPartition(r.partition, p.hotTtl),
     r.rolling && reportRolling(r.rolling),
     r.purge && reportPurge(r.purge),
+    r.join && ("skipped" in r.join ? `### A node joins: skipped (${r.join.skipped})` : reportJoin(r.join)),
     r.rollingDns &&
       ("skipped" in r.rollingDns
         ? `### Rolling restart, --peers-dns: skipped (${r.rollingDns.skipped})`
