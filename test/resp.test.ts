@@ -105,6 +105,11 @@ describe.skipIf(!REDIS_CLI)("RESP through redis-cli", () => {
     });
   });
 
+  test("pipelined writes are read by the commands after them, in one read", async () => {
+    const r = await raw(url, ["SET o 1\r\nGET o\r\nSET o 2\r\nGET o\r\nDEL o\r\nGET o\r\n"], lines(9));
+    expect(r.text).toBe("+OK\r\n$1\r\n1\r\n+OK\r\n$1\r\n2\r\n:1\r\n$-1\r\n");
+  });
+
   test("a malformed frame is one -ERR line and closes; a new connection works", async () => {
     const r = await raw(url, ["PING\r\n*1\r\n+oops\r\n"], () => false);
     expect(r).toEqual({ text: "+PONG\r\n-ERR Protocol error: expected '$', got '+'\r\n", closed: true });

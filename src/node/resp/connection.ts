@@ -39,18 +39,27 @@ export class RespConnection {
   #closing = false; // end once everything is written
   #paused = false;
   #ended = false;
+  #last: Reply | undefined; // the error of a malformed frame, answered after everything read before it
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #deferred: Buffer[][] = []; // commands read behind a write still in progress
   readonly #onCommand = (args: Buffer[]): boolean => {
+    if (this.client.writing > 0 || this.#deferred.length > 0) {
+      this.#deferred.push(args.map((a) => Buffer.from(a))); // copies: the read's buffer is not kept
+      return true;
+    }
+    this.#run(args);
+    return !this.client.quit;
+  };
+
+  #run(args: Buffer[]): void {
     let reply: Reply | Promise<Reply>;
     try {
       reply = this.#o.table.run(args, this.client, this.#o.ctx);
     } catch (err) {
       reply = error(err instanceof Error ? err.message : String(err));
     }
-    if (isReply(reply)) {
-      if (this.#waiting.length === 0) this.#out.push(reply);
-      else this.#waiting.push({ reply });
-    } else {
+    if (isReply(reply)) this.#reply(reply);
+    else {
       const slot: Slot = { reply: undefined };
       this.#waiting.push(slot);
       reply.then((r) => {
@@ -59,8 +68,7 @@ export class RespConnection {
       });
     }
     if (this.client.quit) this.#closing = true;
-    return !this.client.quit;
-  };
+  }
 
   constructor(socket: Socket<RespConnection>, client: RespClient, options: ConnectionOptions) {
     this.#socket = socket;
@@ -71,7 +79,9 @@ export class RespConnection {
 
   /** busy tells whether replies are still being computed or written. */
   get busy(): boolean {
-    return this.#waiting.length > 0 || this.#unsent !== undefined;
+    return (
+      this.#waiting.length > 0 || this.#deferred.length > 0 || this.#last !== undefined || this.#unsent !== undefined
+    );
   }
 
   /** data handles one read. */
@@ -83,10 +93,11 @@ export class RespConnection {
     } catch (err) {
       if (!(err instanceof RespProtocolError)) throw err;
       this.#o.protocolErrors.inc();
-      const reply = error(err.message);
-      if (this.#waiting.length === 0) this.#out.push(reply);
-      else this.#waiting.push({ reply });
       this.#closing = true;
+      this.#last = error(err.message); // after the replies of the commands before it
+      this.#clearTimer();
+      this.#settle();
+      return;
     }
     this.#flush();
     // A client that stalls in the middle of a frame is cut off after the timeout, counted from the frame's start.
@@ -123,9 +134,21 @@ export class RespConnection {
     this.#clearTimer();
   }
 
+  #reply(reply: Reply): void {
+    if (this.#waiting.length === 0) this.#out.push(reply);
+    else this.#waiting.push({ reply });
+  }
+
   #settle(): void {
     while (this.#waiting.length > 0 && this.#waiting[0]!.reply !== undefined)
       this.#out.push(this.#waiting.shift()!.reply!);
+    while (this.#deferred.length > 0 && this.client.writing === 0 && !this.client.quit)
+      this.#run(this.#deferred.shift()!);
+    if (this.client.quit) this.#deferred.length = 0;
+    if (this.#last && this.#deferred.length === 0) {
+      this.#reply(this.#last);
+      this.#last = undefined;
+    }
     this.#flush();
   }
 

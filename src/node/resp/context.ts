@@ -17,6 +17,8 @@ export interface RespClient {
   readOnly: boolean;
   /** quit: QUIT was sent; the connection closes once its replies are written. */
   quit: boolean;
+  /** writing counts SETs and DELs not yet done: the commands after them wait, so a client reads its own writes. */
+  writing: number;
 }
 
 /** RespContext is what the commands answer from: the node's groups, its limits, tokens and figures. */

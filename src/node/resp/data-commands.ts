@@ -106,7 +106,12 @@ const set: Command = {
       ttl = option === "EX" ? n * 1000 : n;
     }
     // group.set copies the value: the read's buffer is not kept.
-    return written(ctx, t, "PUT", await t.group.set(t.key, v, { ttl })) ?? OK;
+    client.writing++;
+    try {
+      return written(ctx, t, "PUT", await t.group.set(t.key, v, { ttl })) ?? OK;
+    } finally {
+      client.writing--;
+    }
   },
 };
 
@@ -119,7 +124,8 @@ const del: Command = {
     if (tooMany) return tooMany;
     const ts = targets(ctx, args.slice(1));
     if (isReply(ts)) return ts;
-    const results = await Promise.all(ts.map((t) => t.group.remove(t.key)));
+    client.writing++;
+    const results = await Promise.all(ts.map((t) => t.group.remove(t.key))).finally(() => client.writing--);
     for (const [i, r] of results.entries()) {
       const bad = written(ctx, ts[i]!, "DELETE", r);
       if (bad) return bad;

@@ -104,6 +104,7 @@ export function startResp(o: RespServerOptions): RespServer {
           authed,
           readOnly: false,
           quit: false,
+          writing: 0,
         };
         const conn = new RespConnection(socket as Socket<RespConnection>, client, options);
         socket.data = conn;

@@ -15,7 +15,7 @@ const WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.
 /** authenticate checks a password against the tokens: --api-token allows everything, --api-read-token reads. */
 function authenticate(client: RespClient, ctx: RespContext, user: string | undefined, password: Buffer): Reply {
   if (ctx.apiToken === undefined && ctx.apiReadToken === undefined) return error(NO_PASSWORD);
-  if (user !== undefined && user !== "default") return error(WRONGPASS);
+  if (user !== undefined && user !== "" && user !== "default") return error(WRONGPASS); // redis-cli -u sends ""
   if (ctx.apiToken !== undefined && secretMatches(password, ctx.apiToken)) {
     client.authed = true;
     client.readOnly = false;
