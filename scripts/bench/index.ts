@@ -23,6 +23,7 @@ export const BENCHES = [
   "memory-churn",
   "snapshot",
   "purge",
+  "resp",
   "startup",
 ] as const;
 
