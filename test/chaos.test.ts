@@ -7,15 +7,18 @@ import { JOIN_GOAL } from "../scripts/chaos/join.ts";
 import { ORIGIN_GOAL } from "../scripts/chaos/rolling.ts";
 import { requireBinary } from "./helpers/process.ts";
 
-/** RUN_TIMEOUT_MS bounds the whole quick profile (it takes about 30 s). */
-const RUN_TIMEOUT_MS = 120_000;
+/** RUN_TIMEOUT_MS bounds the quick profile, run twice (defaults, then --copies=2): about 100 s. */
+const RUN_TIMEOUT_MS = 240_000;
 
 let r: ChaosResults;
+/** r2 is the same cluster scenarios with --copies=2. */
+let r2: ChaosResults;
 
 beforeAll(async () => {
   requireBinary();
   r = await runChaos({ quick: true });
-  process.stdout.write(`chaos --quick took ${r.seconds.toFixed(1)} s\n`);
+  r2 = await runChaos({ quick: true, copies: 2, only: ["kill", "rejoin", "writes", "freeze"] });
+  process.stdout.write(`chaos --quick took ${(r.seconds + r2.seconds).toFixed(1)} s\n`);
 }, RUN_TIMEOUT_MS);
 
 describe("chaos --quick", () => {
@@ -41,16 +44,35 @@ describe("chaos --quick", () => {
     expect(r.rejoin!.failedReads).toBe(0);
   });
 
-  test("writes while a node restarts (--copies=2): no key with two values after --hot-ttl, no acknowledged write lost", () => {
+  test("writes while a node restarts: no key with two values after --hot-ttl, no acknowledged write lost but the killed owner's own", () => {
     const w = r.writes!;
     expect(w.acked).toBeGreaterThan(0);
     expect(w.rounds).toBeGreaterThan(0);
+    // With --copies=1 a SIGKILLed owner takes its written values with it until they are written again.
+    expect({
+      lostElsewhere: w.lostElsewhere,
+      divergent: w.divergent,
+      lost: w.lost,
+      failedReads: w.failedReads,
+    }).toEqual({ lostElsewhere: [], divergent: [], lost: [], failedReads: 0 });
+  });
+
+  test("the same with --copies=2: not even the killed owner's written values are lost", () => {
+    const w = r2.writes!;
+    expect(w.acked).toBeGreaterThan(0);
     expect({
       lostWhileDown: w.lostWhileDown,
       divergent: w.divergent,
       lost: w.lost,
       failedReads: w.failedReads,
     }).toEqual({ lostWhileDown: [], divergent: [], lost: [], failedReads: 0 });
+  });
+
+  test("--copies=2: SIGKILL under load fails no read; a frozen peer's keys answer fast once its timeout has passed", () => {
+    const { before, after } = r2.kill!;
+    expect(before.failed + after.failed + before.wrong + after.wrong).toBe(0);
+    expect(r2.freeze!.p99Settled).toBeLessThan(50);
+    expect(r2.freeze!.failed).toBe(0);
   });
 
   test("a frozen peer: p99 of its keys < 50 ms once its first peer timeout + 1 s has passed", () => {

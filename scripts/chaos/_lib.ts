@@ -1,12 +1,16 @@
 // Shared pieces of the chaos scenarios: profile, HTTP probes, bounded load, percentiles, cleanup.
+import { DEFAULT_PEER_TIMEOUT } from "../../src/cluster/peer-set.ts";
 import { Ring } from "../../src/core/consistent-hash.ts";
+import { DEFAULT_HOT_TTL } from "../../src/group/options.ts";
 
 /** Profile is how long and how hard the scenarios run: the full run, or --quick for CI. */
 export interface Profile {
   quick: boolean;
-  /** hotTtl (ms) is the nodes' --hot-ttl: the bound on how long two nodes may disagree. */
+  /** copies is the nodes' --copies: 1 (the default) or 2; every other flag is the default. */
+  copies: 1 | 2;
+  /** hotTtl (ms) is the nodes' --hot-ttl (the default): the bound on how long two nodes may disagree. */
   hotTtl: number;
-  /** peerTimeout (ms) is the nodes' --peer-timeout. */
+  /** peerTimeout (ms) is the nodes' --peer-timeout (the default). */
   peerTimeout: number;
   /** loadMs is how long the SIGKILL load runs; the kill comes at its middle. */
   loadMs: number;
@@ -20,29 +24,12 @@ export interface Profile {
   originDownMs: number;
 }
 
-/** profile returns the full profile, or the short one CI runs. */
-export function profile(quick: boolean): Profile {
+/** profile returns the full profile, or the short one CI runs; both run the nodes with the default flags (and copies). */
+export function profile(quick: boolean, copies: 1 | 2 = 1): Profile {
+  const defaults = { copies, hotTtl: DEFAULT_HOT_TTL, peerTimeout: DEFAULT_PEER_TIMEOUT };
   return quick
-    ? {
-        quick,
-        hotTtl: 2000,
-        peerTimeout: 1000,
-        loadMs: 3000,
-        workers: 16,
-        keys: 300,
-        frozenMs: 3500,
-        originDownMs: 2000,
-      }
-    : {
-        quick,
-        hotTtl: 5000,
-        peerTimeout: 1000,
-        loadMs: 10_000,
-        workers: 16,
-        keys: 300,
-        frozenMs: 8000,
-        originDownMs: 5000,
-      };
+    ? { quick, ...defaults, loadMs: 3000, workers: 16, keys: 300, frozenMs: 5000, originDownMs: 2000 }
+    : { quick, ...defaults, loadMs: 10_000, workers: 16, keys: 300, frozenMs: 8000, originDownMs: 5000 };
 }
 
 /** Answer is one HTTP request's outcome: status 0 means no answer (a connection error or the time limit). */

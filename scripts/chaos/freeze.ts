@@ -104,7 +104,7 @@ export async function runFreeze(ctx: Ctx): Promise<FreezeResult> {
 /** reportFreeze is the scenario's markdown tables. */
 export function reportFreeze(r: FreezeResult): string {
   return [
-    `### 4. A frozen node (${r.node} SIGSTOPped; its keys read through ${r.through}; --peer-timeout=1s)`,
+    `### 4. A frozen node (${r.node} SIGSTOPped; its keys read through ${r.through}; the default --peer-timeout)`,
     table(
       [
         "p99 after peer timeout + 1 s",

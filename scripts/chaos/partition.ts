@@ -54,9 +54,7 @@ export async function runPartition(profile: Profile, cleanup: Cleanup): Promise<
   cleanup.add("stop the partition's origin", () => origin[Symbol.dispose]());
   const args = [
     `--source=${origin.source}`,
-    `--hot-ttl=${profile.hotTtl}ms`,
-    `--peer-timeout=${profile.peerTimeout}ms`,
-    "--copies=2",
+    ...(profile.copies === 2 ? ["--copies=2"] : []),
     // The nodes listen on the namespaces' own addresses without tokens: protected mode would refuse
     // the driver's writes and the peers' requests on this private test network.
     "--protected-mode=no",

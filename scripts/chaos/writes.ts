@@ -4,7 +4,7 @@
 import { table } from "../bench/_lib.ts";
 import { type Ctx, restart } from "./_cluster.ts";
 import { divergence, readRound, readRounds } from "./_consistency.ts";
-import { apiPut, keyNames, ms } from "./_lib.ts";
+import { apiPut, keyNames, ms, owners } from "./_lib.ts";
 
 /** WRITE_KEYS and WRITERS: how many keys are written, by how many sequential writers. */
 const WRITE_KEYS = 60;
@@ -22,6 +22,11 @@ export interface WritesResult {
    * paused).
    */
   lostWhileDown: string[];
+  /**
+   * lostElsewhere are those of lostWhileDown that the killed node did not own: with --copies=1 a
+   * SIGKILL loses its own written values (the documented exception), never another node's.
+   */
+  lostElsewhere: string[];
   /** divergent are keys two nodes served with different values after --hot-ttl. */
   divergent: string[];
   /** lost are keys whose last acknowledged write (or a later attempt) was not what a node served after --hot-ttl. */
@@ -69,6 +74,11 @@ export async function runWrites(ctx: Ctx): Promise<WritesResult> {
   // With the writes paused, every acknowledged write must be read back from both survivors.
   const whileDown = await readRound(through, keys, performance.now());
   const lostWhileDown = keys.filter((k) => whileDown.values.get(k)!.some((v) => v === null || !allowed(k).has(v)));
+  const owner = owners(
+    nodes.map((n) => n.url),
+    keys,
+  );
+  const lostElsewhere = lostWhileDown.filter((k) => owner.get(k) !== node.url);
   await writeFor(writeMs / 3);
   await restart(node);
   await writeFor(writeMs / 3);
@@ -102,6 +112,7 @@ export async function runWrites(ctx: Ctx): Promise<WritesResult> {
     acked,
     unacked: writes - acked,
     lostWhileDown,
+    lostElsewhere,
     divergent: d.divergent,
     lost,
     lastDivergentMs: d.lastDivergentMs,
@@ -114,7 +125,7 @@ export async function runWrites(ctx: Ctx): Promise<WritesResult> {
 /** reportWrites is the scenario's markdown table. */
 export function reportWrites(r: WritesResult, hotTtl: number): string {
   return [
-    `### 3. Writes while a node restarts (--copies=2; ${r.node} SIGKILLed and started again; then every key read from every node for ${hotTtl / 1000 + 1} s)`,
+    `### 3. Writes while a node restarts (${r.node} SIGKILLed and started again; then every key read from every node for ${hotTtl / 1000 + 1} s)`,
     table(
       [
         "writes",
