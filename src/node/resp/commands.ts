@@ -33,18 +33,21 @@ export class CommandTable {
       ...DATA_COMMANDS,
       unlink: DATA_COMMANDS.del!,
       info,
-      ...sessionCommands(() => this.#entries.size),
+      ...sessionCommands(() => this.#entries.size / 2),
     };
-    for (const [name, command] of Object.entries(all))
-      this.#entries.set(name, { name, command, counters: metrics.counters(name) });
+    for (const [name, command] of Object.entries(all)) {
+      const entry = { name, command, counters: metrics.counters(name) };
+      this.#entries.set(name, entry);
+      this.#entries.set(name.toUpperCase(), entry); // as clients send them: found without lower-casing
+    }
     this.#unknown = metrics.counters("unknown");
   }
 
   /** run answers one command (args[0] is its name) for client. */
   run(args: Buffer[], client: RespClient, ctx: RespContext): Reply | Promise<Reply> {
     const given = args[0]!;
-    // Most commands arrive upper-case or lower-case as written; both are found without a second lookup.
-    const entry = this.#entries.get(given.toString("latin1").toLowerCase());
+    const name = given.toString("latin1");
+    const entry = this.#entries.get(name) ?? this.#entries.get(name.toLowerCase());
     if (!entry) {
       this.#unknown.commands.inc();
       this.#unknown.errors.inc();
