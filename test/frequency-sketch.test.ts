@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { FrequencySketch } from "../src/core/frequency-sketch.ts";
+import { FrequencySketch, hashKey } from "../src/core/frequency-sketch.ts";
 import { mulberry32 } from "./helpers/prng.ts";
 
 const hashOf = (key: string) => Bun.hash.murmur32v3(key) >>> 0;
@@ -157,5 +157,29 @@ describe("FrequencySketch", () => {
       meanOverBelow015: true,
       bigErrorsUnder1Percent: true,
     });
+  });
+});
+
+describe("FrequencySketch save and load", () => {
+  test("load takes back the counts, into a sketch of the same or a smaller capacity (it grows); junk is refused", () => {
+    const a = new FrequencySketch(1024);
+    const hashes = Array.from({ length: 300 }, (_, i) => hashKey(`k${i}`));
+    hashes.forEach((h, i) => {
+      for (let n = 0; n < i % 7; n++) a.increment(h);
+    });
+    const saved = a.save();
+    const same = new FrequencySketch(1024);
+    const smaller = new FrequencySketch(64);
+    expect([same.load(saved), smaller.load(saved), new FrequencySketch(64).load(saved.subarray(0, 20))]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    const want = hashes.map((h) => a.frequency(h));
+    expect({ same: hashes.map((h) => same.frequency(h)), smaller: hashes.map((h) => smaller.frequency(h)) }).toEqual({
+      same: want,
+      smaller: want,
+    });
+    expect(want.some((f) => f > 0)).toBe(true);
   });
 });

@@ -77,6 +77,19 @@ describe("snapshot file", () => {
     });
   });
 
+  test("the W-TinyLFU counts travel with the entries", async () => {
+    const a = registry(["scores"]);
+    const g = a.r.get("scores")!;
+    for (let i = 0; i < 50; i++) await g.get(`k${i % 10}`); // some keys asked often
+    const path = file();
+    await saveSnapshot(path, a.r);
+    const b = registry(["scores"]);
+    await loadSnapshot(path, b.r, () => {});
+    const saved = g.admission!.save();
+    expect(saved.length).toBeGreaterThan(8);
+    expect(Buffer.from(b.r.get("scores")!.admission!.save()).equals(Buffer.from(saved))).toBe(true);
+  });
+
   test("a budget smaller than the snapshot keeps the most valuable entries", async () => {
     const a = registry(["scores"], Date.now, 1 << 20);
     const g = a.r.get("scores")!;

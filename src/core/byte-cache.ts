@@ -24,6 +24,9 @@ export interface ByteCache<V extends Sized> {
    * next cursor.
    */
   sweep(cursor: number, budget: number, dead: (key: string, value: V) => boolean): number;
+  /** saveSketch and loadSketch carry a policy's admission counts across a restart (W-TinyLFU has them). */
+  saveSketch?(): Uint8Array;
+  loadSketch?(bytes: Uint8Array): boolean;
   /** clear drops every entry without calling onEvicted. */
   clear(): void;
   /** keys yields every key, the next victim last. */

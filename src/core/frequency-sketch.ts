@@ -211,6 +211,36 @@ export class FrequencySketch {
     return 0;
   }
 
+  /** save returns the sketch's counts as bytes (capacity, additions, counters, doorkeeper), for load to take back. */
+  save(): Uint8Array {
+    const out = new Uint8Array(8 + this.table.byteLength + this.door.byteLength);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, this.cap, true);
+    dv.setUint32(4, this.additions, true);
+    out.set(new Uint8Array(this.table.buffer), 8);
+    out.set(new Uint8Array(this.door.buffer), 8 + this.table.byteLength);
+    return out;
+  }
+
+  /**
+   * load takes back what save returned (of a sketch of any capacity up to this one's maximum): the
+   * table grows to it if smaller, a bigger table holds it repeated, as growing does. False when the
+   * bytes are not a saved sketch; nothing changes then.
+   */
+  load(bytes: Uint8Array): boolean {
+    if (bytes.length < 8) return false;
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const cap = dv.getUint32(0, true);
+    if (cap === 0 || (cap & (cap - 1)) !== 0 || cap > MAX_CAPACITY || bytes.length !== 8 + cap * 12) return false;
+    this.ensureCapacity(cap);
+    const table = new Int32Array(bytes.slice(8, 8 + cap * 8).buffer);
+    const door = new Int32Array(bytes.slice(8 + cap * 8).buffer);
+    for (let off = 0; off < this.table.length; off += table.length) this.table.set(table, off);
+    for (let off = 0; off < this.door.length; off += door.length) this.door.set(door, off);
+    this.additions = Math.min(dv.getUint32(4, true), this.sample - 1);
+    return true;
+  }
+
   private resize(cap: number): void {
     // 16 counters (8 bytes) per key as in Caffeine's sketch; 32 doorkeeper bits per key.
     const table = new Int32Array(cap * 2);

@@ -194,6 +194,17 @@ export class TinyLFU<V extends Sized> extends WindowAdmission<V> implements Byte
     this.links[4 * i + 3] = m & 3;
   }
 
+  /** saveSketch returns the admission sketch's counts, every pending hit recorded first (a snapshot). */
+  saveSketch(): Uint8Array {
+    this.recordAll();
+    return this.sketch.save();
+  }
+
+  /** loadSketch takes back what saveSketch returned; false when the bytes are not a saved sketch. */
+  loadSketch(bytes: Uint8Array): boolean {
+    return this.sketch.load(bytes);
+  }
+
   // recordAll moves every slot's pending hits into the sketch (before it halves).
   private recordAll(): void {
     const values = this.valList;

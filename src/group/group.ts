@@ -31,7 +31,6 @@ export class Group {
   readonly #caches: Caches; // main and hot, under cacheBytes
   readonly #flight = new SingleFlight<GetResult>(); // gets: peer fetch or local load
   readonly #marks = new WriteMarks(); // lets a set, remove or purge win over loads in flight
-  #generation = 0; // how many purges of the group this node has taken part in (the cluster's number)
   readonly #local = new SingleFlight<GetResult>(); // loader calls; never waits on a peer
   readonly #writes: Writes; // sets and removes, cluster-wide and local
   readonly #miss: MissPath; // what a get does when the caches miss
@@ -80,7 +79,7 @@ export class Group {
       lookup: (key) => this.lookup(key),
       lookupMain: (key) => this.#lookupIn(caches.main, key, "main"),
       expiry,
-      generation: () => this.#generation,
+      generation: () => this.generation,
       purge: (generation) => this.purgeLocal(generation),
     });
   }
@@ -153,6 +152,14 @@ export class Group {
     return [...this.#caches.main.lru.keys()];
   }
 
+  /** admission carries the main cache's W-TinyLFU counts across a restart (a snapshot); undefined under LRU. */
+  get admission(): { save(): Uint8Array; load(bytes: Uint8Array): boolean } | undefined {
+    const lru = this.#caches.main.lru;
+    return lru.saveSketch && lru.loadSketch
+      ? { save: () => lru.saveSketch!(), load: (b) => lru.loadSketch!(b) }
+      : undefined;
+  }
+
   /**
    * peek returns key's cached value (main or hot) without loading and without counting a get: what a new owner asks a
    * previous one during handoff.
@@ -198,7 +205,7 @@ export class Group {
 
   /** generation is the group's purge number: each purge, here or heard from a peer, takes the next one. */
   get generation(): number {
-    return this.#generation;
+    return this.#writes.generation;
   }
 
   /**
@@ -206,16 +213,8 @@ export class Group {
    * loads in flight keep nothing they fetched, unless this node has purged at generation or later
    * already; it returns the entries dropped.
    */
-  purgeLocal(generation = this.#generation + 1): number {
-    if (generation <= this.#generation) return 0;
-    this.#generation = generation;
-    const c = this.#caches;
-    const dropped = c.main.lru.length + c.hot.lru.length + c.copies.lru.length;
-    for (const cache of [c.main, c.hot, c.copies]) cache.lru.clear();
-    this.#marks.invalidateAll();
-    this.#flight.clear();
-    this.#local.clear();
-    return dropped;
+  purgeLocal(generation = this.generation + 1): number {
+    return this.#writes.purge(generation);
   }
 
   /**
@@ -224,7 +223,7 @@ export class Group {
    * answers this node with an older number.
    */
   async purge(): Promise<WriteResult> {
-    const generation = this.#generation + 1;
+    const generation = this.generation + 1;
     this.purgeLocal(generation);
     return { failed: await purgeEverywhere(this.name, this.#peers, generation) };
   }

@@ -110,6 +110,22 @@ export class Writes {
     return this.#p.caches.remove(key);
   }
 
+  /** generation is the group's purge number here. */
+  generation = 0;
+
+  /** purge drops every entry here unless this node purged at generation or later already (see Group.purgeLocal). */
+  purge(generation: number): number {
+    if (generation <= this.generation) return 0;
+    this.generation = generation;
+    const c = this.#p.caches;
+    const dropped = c.main.lru.length + c.hot.lru.length + c.copies.lru.length;
+    for (const cache of [c.main, c.hot, c.copies]) cache.lru.clear();
+    this.#p.marks.invalidateAll();
+    this.#p.flight.clear();
+    this.#p.local.clear();
+    return dropped;
+  }
+
   #invalidate(key: string): void {
     this.#p.marks.invalidate(key);
     this.#p.flight.forget(key);

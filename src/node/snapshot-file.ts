@@ -4,13 +4,15 @@ import type { Registry } from "../group/registry.ts";
 
 /** SNAPSHOT_MAGIC opens every snapshot file; SNAPSHOT_VERSION is the format this build writes and reads. */
 export const SNAPSHOT_MAGIC = "GEECSNAP";
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 // Layout, little-endian: MAGIC (8 bytes), version u32, then records: a group (1, name length u16,
 // name) or an entry of the last group (2, key length u32, key, value length u32, value, expiresAt
-// f64, written f64); then the trailer (0xff, entry count f64, crc32 u32 of every byte before it).
+// f64, written f64) or the last group's W-TinyLFU counts (3, length u32, bytes: version 2 on);
+// then the trailer (0xff, entry count f64, crc32 u32 of every byte before it).
 const GROUP = 1;
 const ENTRY = 2;
+const SKETCH = 3;
 const END = 0xff;
 const HEADER = 12;
 const TRAILER = 13;
@@ -127,6 +129,13 @@ export async function saveSnapshot(path: string, registry: Registry): Promise<Sn
         w.f64(e.written ?? 0);
         entries++;
       }
+      const sketch = g.admission?.save();
+      if (sketch) {
+        if (!w.fits(5)) await w.flush();
+        w.u8(SKETCH);
+        w.u32(sketch.length);
+        await w.raw(sketch);
+      }
     }
     await w.flush();
     const trailer = new Uint8Array(TRAILER);
@@ -186,6 +195,7 @@ export async function loadSnapshot(
     throw new SnapshotError("checksum mismatch (corrupt)");
   // Parse all of it before touching a cache: a file that does not parse loads nothing.
   const parsed: Array<{ group: string; key: string; at: number; len: number; expiresAt: number; written: number }> = [];
+  const sketches = new Map<string, Uint8Array>();
   let group = "";
   let at = HEADER;
   const need = (n: number) => {
@@ -220,6 +230,12 @@ export async function loadSnapshot(
           written: dv.getFloat64(at + 8, true),
         });
         at += 16;
+      } else if (type === SKETCH && group !== "") {
+        need(4);
+        const len = dv.getUint32(at, true);
+        need(4 + len);
+        sketches.set(group, data.subarray(at + 4, at + 4 + len));
+        at += 4 + len;
       } else throw new SnapshotError(`unknown record ${type} at byte ${at - 1}`);
     }
   } catch (err) {
@@ -258,5 +274,7 @@ export async function loadSnapshot(
     entries++;
     bytes += p.len;
   }
+  // The admission counts last: the entries have sized each group's sketch.
+  for (const [name, sketch] of sketches) registry.get(name)?.admission?.load(sketch);
   return { groups: groups.size, entries, bytes, ms: Math.round(performance.now() - start), skipped };
 }
