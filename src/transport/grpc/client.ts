@@ -16,7 +16,7 @@ import {
   PEEK_METADATA,
   SERVICE_PATH,
   WRITTEN_METADATA,
-} from "./server.ts";
+} from "./metadata.ts";
 import { decodeGrpcMessage, errorFromStatus, formatGrpcTimeout } from "./status.ts";
 
 /**

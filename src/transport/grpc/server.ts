@@ -9,26 +9,15 @@ import type { GetResult } from "../../group/results.ts";
 import { decodeGetManyRequest, encodeGetManyResponse } from "./batch.ts";
 import { frame, parseUnary } from "./frame.ts";
 import { decodePurgeRequest, decodeRequest, decodeSetRequest } from "./messages.ts";
+import {
+  BOOT_METADATA,
+  COPY_METADATA,
+  OFFER_METADATA,
+  PEEK_METADATA,
+  SERVICE_PATH,
+  WRITTEN_METADATA,
+} from "./metadata.ts";
 import { encodeGrpcMessage, GrpcStatus, grpcStatusOf, parseGrpcTimeout } from "./status.ts";
-
-/** SERVICE_PATH is the path prefix of geecachepb.GroupCache's methods. */
-export const SERVICE_PATH = "/geecachepb.GroupCache/";
-
-/**
- * COPY_METADATA on a Set stores the value as a copy for when its owner is down (--copies), not as the owner's value.
- */
-export const COPY_METADATA = "geecache-copy";
-
-/**
- * PEEK_METADATA on a Get asks for the cached copy only, never loaded (a new owner's handoff peek); NOT_FOUND when none.
- */
-export const PEEK_METADATA = "geecache-peek";
-
-/** OFFER_METADATA on a Set stores the value only if this node holds none of its own (a leaving node's handover). */
-export const OFFER_METADATA = "geecache-offer";
-
-/** WRITTEN_METADATA on a Set says when the value was written (Unix ms at the node that took the write). */
-export const WRITTEN_METADATA = "geecache-written";
 
 /**
  * REQUEST_OVERHEAD_BYTES is what a SetRequest may hold beside its value: the longest key, a group name, tags and
@@ -45,9 +34,6 @@ export interface GrpcServerOptions {
   /** refused is told of each call refused for its token (the node logs them, a few at a time). */
   refused?: (what: string) => void;
 }
-
-/** BOOT_METADATA carries the answering process's boot id (ignored by other clients). */
-export const BOOT_METADATA = "geecache-boot";
 
 type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 /** Method answers one call; signal() is made only when asked for (a cache hit never needs one). */
