@@ -76,7 +76,7 @@ describe("plainError", () => {
 });
 
 describe("a node whose peer refuses connections (dist/geecache)", () => {
-  test("the 502 body and the log lines say 'connection refused' once, never Bun's 'Is the computer able'", async () => {
+  test("the refused writes' bodies and the log lines say 'connection refused' once, never Bun's 'Is the computer able'", async () => {
     requireBinary();
     const closed = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
     const dead = `http://127.0.0.1:${closed.port}`;
@@ -88,9 +88,12 @@ describe("a node whose peer refuses connections (dist/geecache)", () => {
       answers.push({ status: res.status, owner: res.headers.get("x-geecache-owner"), body: await res.text() });
     }
     await node.stdout.wait(/is down after/, 5000);
+    // Before the dead peer is out of the ring its keys' writes answer 502; after, they land on this
+    // node (its stand-in) and answer 200 naming the peer that could not be told. Either way: refused.
     const refused = answers.filter((a) => a.status !== 204);
+    expect(refused.length).toBeGreaterThan(0);
     const ownerFailed = answers.find((a) => a.status === 502);
-    expect(ownerFailed?.body).toBe(`the owner ${dead} could not be reached: connection refused\n`);
+    if (ownerFailed) expect(ownerFailed.body).toBe(`the owner ${dead} could not be reached: connection refused\n`);
     for (const a of refused) {
       expect(a.body.split("connection refused").length - 1).toBe(1);
       expect(a.body).not.toContain("Is the computer able");

@@ -16,7 +16,7 @@ export interface PeerGroup {
   setLocal(
     key: string,
     value: Uint8Array | ByteView,
-    options: { ttl?: number; expiresAt?: number; written?: number },
+    options: { ttl?: number; expiresAt?: number; written?: number; dropElsewhere?: boolean },
   ): unknown;
   /** setCopy keeps value as a copy for when the key's owner is down. */
   setCopy(key: string, value: Uint8Array | ByteView, options: { ttl?: number; expiresAt?: number }): void;
@@ -110,6 +110,8 @@ export class PeerService {
       // A handover never overwrites what this node holds unless it was written later: a newer write may have landed.
       const had = g.peek(key);
       if (had?.from === "main" && (had.written ?? 0) >= written) return;
+      // A written value that replaces this node's own: others may hold a copy of the old one.
+      if (had && written > 0) return void g.setLocal(key, value, { ...at, written, dropElsewhere: true });
     }
     g.setLocal(key, value, written ? { ...at, written } : at);
   }

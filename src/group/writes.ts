@@ -15,6 +15,11 @@ export interface WriteOptions {
   expiresAt?: number;
   /** written is when the value was written (Unix ms at the node that took the write); default now. */
   written?: number;
+  /**
+   * dropElsewhere, on a setLocal, has every other node drop its copies of key afterwards: a handed
+   * over value that replaced this node's own, which others may have copied meanwhile.
+   */
+  dropElsewhere?: boolean;
 }
 
 /** WriteParts are the parts of a Group that its writes share: the same objects, changed in place. */
@@ -85,7 +90,7 @@ export class Writes {
     caches.populate(
       caches.copies,
       key,
-      new Entry(ByteView.from(value), this.#p.expiry(options.ttl, options.expiresAt)),
+      new Entry(ByteView.from(value), this.#p.expiry(options.ttl, options.expiresAt), 0, options.written ?? 0),
     );
   }
 
@@ -98,6 +103,7 @@ export class Writes {
     const expiresAt = this.#p.expiry(options.ttl, options.expiresAt);
     const entry = new Entry(ByteView.from(value), expiresAt, 0, options.written ?? this.#p.now());
     caches.populate(caches.main, key, entry);
+    if (options.dropElsewhere) void removeEverywhere(this.#cluster, key, new Set(), []);
     return { value: entry.value, expiresAt: entry.expiresAt, from: "main", written: entry.written };
   }
 

@@ -15,6 +15,8 @@ export interface ApiOptions {
   registry: Registry;
   /** owner names the node that owns a key (for the X-Geecache-Owner header). */
   owner?: (key: string) => string;
+  /** self names this node: a main-cache hit of a key another node owns is not served (see apiHandler). */
+  self?: () => string;
   maxKeyBytes?: number;
   /** maxValueBytes bounds a PUT body (default 1 MiB). */
   maxValueBytes?: number;
@@ -47,7 +49,7 @@ export interface WriteFailure {
  * owns the key.
  */
 export function apiHandler(options: ApiOptions): (req: Request) => Response | Promise<Response> {
-  const { registry, owner, apiToken, apiReadToken, onWriteFailed } = options;
+  const { registry, owner, self, apiToken, apiReadToken, onWriteFailed } = options;
   const maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   // Header sets of values that never expire, by owner then origin; Response copies them. The owner
@@ -99,6 +101,15 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
       return failure(err, headers);
     }
   };
+  const foreign = async (group: Group, key: string, r: GetResult, ownerUrl: string): Promise<Response> => {
+    const at = r.expiresAt > 0 ? { expiresAt: r.expiresAt } : { ttl: 0 };
+    group.setCopy(key, r.value, { ...at, written: r.written ?? 0 });
+    try {
+      return valueResponse(await group.getEntry(key), ownerUrl);
+    } catch (err) {
+      return failure(err, { "x-geecache-owner": ownerUrl });
+    }
+  };
   return (req) => {
     const method = req.method;
     const read = method === "GET" || method === "HEAD";
@@ -138,7 +149,14 @@ export function apiHandler(options: ApiOptions): (req: Request) => Response | Pr
       },
     });
     // A hit is settled at once; answering it without a promise turn is a large share of a hit's cost.
-    if (Bun.peek.status(pending) === "fulfilled") return valueResponse(Bun.peek(pending) as GetResult, ownerUrl);
+    if (Bun.peek.status(pending) === "fulfilled") {
+      const r = Bun.peek(pending) as GetResult;
+      // A value this node took while standing in for the key's owner, left behind by a race with a ring
+      // change: kept for the owner's handoff only, and the key asked of its owner.
+      if (r.from === "main" && self !== undefined && ownerUrl !== undefined && ownerUrl !== self())
+        return foreign(group, key, r, ownerUrl);
+      return valueResponse(r, ownerUrl);
+    }
     return pending.then(
       (r) => valueResponse(r, ownerUrl),
       (err) => failure(err, ownerUrl ? { "x-geecache-owner": ownerUrl } : {}),

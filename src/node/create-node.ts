@@ -16,7 +16,7 @@ import { redactUrl } from "../sources/redact.ts";
 import { type Source, sourceFromSpec } from "../sources/spec.ts";
 import { healthLogs, logMembership, logUp, logView, logWriteFailed } from "./cluster-logs.ts";
 import type { NodeConfig } from "./config.ts";
-import { handOver } from "./handover.ts";
+import { handOver, keepOwnedOnly } from "./handover.ts";
 import { listenError } from "./listen-error.ts";
 import { BUILTIN_MODULES, chosenDiscovery, enabledTransports, type NodeModules, selfTransport } from "./modules.ts";
 import { protectedMode } from "./protected-mode.ts";
@@ -109,14 +109,13 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     handoffWindow: config.handoffWindow,
     onView: (change) => {
       logView(log, change);
-      // A peer back in the ring gets what this node took for its keys while it was out (written values win by time).
-      if (change.out === undefined)
-        void handOver(
-          registry,
-          pool,
-          { until: performance.now() + HANDBACK_MS, maxBytes: config.handoverBytes },
-          change.peer,
-        );
+      // A peer back in the ring gets what this node took for its keys while it was out (written values win by
+      // time); those entries leave the main cache here at once, so a get here never serves them again.
+      if (change.out === undefined && !pool.leaving) {
+        const moved = keepOwnedOnly(registry, (k) => pool.owner(k) === pool.self);
+        const limits = { until: performance.now() + HANDBACK_MS, maxBytes: config.handoverBytes };
+        void handOver(registry, pool, limits, change.peer, moved);
+      }
     },
   });
   const loads = config.groups.map((g, i) =>
@@ -220,7 +219,10 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   let started = false;
   await found.start((urls, addresses) => {
     const change = pool.setPeers(urls, addresses);
-    if (started) logMembership(log, found.describe, change);
+    if (!started) return;
+    logMembership(log, found.describe, change);
+    // Keys a node that joined owns now stay here only for its handoff peeks.
+    if (change.joined.length > 0) keepOwnedOnly(registry, (k) => pool.owner(k) === pool.self);
   }, discoveryStop.signal);
   started = true;
   // A snapshot may hold keys that other nodes own now: they are kept only for the handoff (peeked, never served).

@@ -99,6 +99,7 @@ export function nodeHandlers(options: NodeOptions): {
     apiHandler({
       registry,
       owner: peers ? (k) => peers.owner(k) : undefined,
+      self: peers ? () => peers.self : undefined,
       maxKeyBytes: options.maxKeyBytes,
       maxValueBytes: options.maxValueBytes,
       apiToken: options.apiToken,

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { duration, type Setting, settingError } from "../core/settings.ts";
 import { formatBytes, formatDuration, formatElapsed } from "../core/units.ts";
 import type { Registry } from "../group/registry.ts";
+import { keepOwnedOnly } from "./handover.ts";
 import { loadSnapshot, type SnapshotStats, saveSnapshot } from "./snapshot-file.ts";
 
 function snapshotPath(t: string, name: string): string {
@@ -107,14 +108,7 @@ export class Snapshots {
    * peeked by a new owner during the handoff, never served by a get here.
    */
   keepOwned(owns: (key: string) => boolean): void {
-    let moved = 0;
-    for (const g of this.registry.groups())
-      for (const key of g.ownKeys()) {
-        if (owns(key)) continue;
-        const e = g.peek(key);
-        if (e) g.setCopy(key, e.value, e.expiresAt > 0 ? { expiresAt: e.expiresAt } : { ttl: 0 });
-        moved++;
-      }
+    const moved = keepOwnedOnly(this.registry, owns).length;
     if (moved > 0)
       this.log.info(`snapshot ${this.path}: ${moved} entries belong to other nodes now; kept for their handoff only`, {
         phase: "snapshot_load",
