@@ -203,6 +203,19 @@ describe("--snapshot through the binary", () => {
           originLoads: 0,
         });
         expect(b.stdout.text).toMatch(/loaded 51 entries/);
+        const stats = (await (await fetch(`${b.url}/stats`)).json()) as { snapshot: { loaded: { entries: number } } };
+        const metrics = await (await fetch(`${b.url}/metrics`)).text();
+        const page = (await (await fetch(`${b.url}/status.json`)).json()) as {
+          snapshot: { loaded: { entries: number } };
+        };
+        expect(page.snapshot.loaded.entries).toBe(51); // what the status page shows
+        expect({
+          stats: stats.snapshot.loaded.entries,
+          metrics: metrics.match(/^geecache_snapshot_entries\{op="load"\} (\d+)$/m)?.[1],
+        }).toEqual({
+          stats: 51,
+          metrics: "51",
+        });
       } finally {
         await b.stop();
       }

@@ -219,6 +219,8 @@ export function statsHandler(options: {
     health?(): Map<string, { down: boolean }>;
     out?(): Map<string, string>;
   };
+  /** snapshot says what the node's last snapshot save and load did (--snapshot). */
+  snapshot?: () => unknown;
 }): (req: Request) => Response {
   const { cluster } = options;
   return () => {
@@ -245,6 +247,7 @@ export function statsHandler(options: {
       out: Object.fromEntries(cluster?.out?.() ?? []),
       groups,
       memory,
+      ...(options.snapshot ? { snapshot: options.snapshot() } : {}),
     });
   };
 }

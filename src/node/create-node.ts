@@ -178,6 +178,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       peers: pool,
       peerGroups,
       bootId: context.bootId,
+      snapshot: snapshots && (() => snapshots.last),
       metrics: config.metrics ? metrics : false,
       host: config.host,
       port: config.port,

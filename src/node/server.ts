@@ -5,6 +5,7 @@ import { ERROR_CODE_HEADER, pathOf, text } from "../core/responses.ts";
 import type { Registry } from "../group/registry.ts";
 import { accessLogged, type ServerFetch, writeStdout } from "../observability/access-log.ts";
 import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.ts";
+import type { SnapshotFigures } from "../observability/metrics/snapshot-metrics.ts";
 import { clusterJson } from "../observability/status/cluster-view.ts";
 import { lookupHandler } from "../observability/status/lookup.ts";
 import { NodeStatus, SAMPLE_INTERVAL } from "../observability/status/node-status.ts";
@@ -18,6 +19,8 @@ export interface NodeOptions {
   registry: Registry;
   /** peerGroups answer the peer routes (default: registry); a node's also hears its peers' announcements. */
   peerGroups?: PeerGroups;
+  /** snapshot says what the last snapshot save and load did, for /stats and /metrics (--snapshot). */
+  snapshot?: () => SnapshotFigures;
   /** bootId names this process on /healthz (x-geecache-boot), as its answers to peers do. */
   bootId?: string;
   /** peers is the node's cluster; the peer routes of its transports are served on the main listener. */
@@ -93,7 +96,7 @@ export function nodeHandlers(options: NodeOptions): {
   const { peers } = options;
   const metrics = options.metrics === false ? undefined : (options.metrics ?? new NodeMetrics());
   const timed = (route: Route, h: Handler): Handler => (metrics ? metrics.timeRoute(route, h) : h);
-  const status = new NodeStatus({ registry, pool: peers, metrics, source: options.source });
+  const status = new NodeStatus({ registry, pool: peers, metrics, source: options.source, snapshot: options.snapshot });
   const api = timed(
     "api",
     apiHandler({
@@ -116,7 +119,7 @@ export function nodeHandlers(options: NodeOptions): {
       apiReadToken: options.apiReadToken,
     }),
   );
-  const stats = timed("stats", statsHandler({ registry, cluster: peers }));
+  const stats = timed("stats", statsHandler({ registry, cluster: peers, snapshot: options.snapshot }));
   const groups = options.peerGroups ?? registry;
   const routes: PeerRoutes[] = (peers?.transports ?? []).flatMap((t) => (t.routes ? [t.routes(groups)] : []));
   const peerRoutes = routes.map((r) => ({ prefix: r.prefix, handler: timed("peer", r.handler) }));
@@ -157,7 +160,16 @@ export function nodeHandlers(options: NodeOptions): {
     }),
   );
   const metricsRoute =
-    metrics && timed("metrics", metrics.handler({ registry, shares: peers && (() => peers.shares()), cluster: peers }));
+    metrics &&
+    timed(
+      "metrics",
+      metrics.handler({
+        registry,
+        shares: peers && (() => peers.shares()),
+        cluster: peers,
+        snapshot: options.snapshot,
+      }),
+    );
   const notFound = timed("other", (req) =>
     text(404, `no route ${pathOf(req.url)}`, { [ERROR_CODE_HEADER]: "NO_ROUTE" }),
   );

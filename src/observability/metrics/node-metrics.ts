@@ -20,10 +20,13 @@ import {
   type HistogramChild,
 } from "./prometheus.ts";
 import { RespMetrics } from "./resp-metrics.ts";
+import { type SnapshotFigures, writeSnapshotMetrics } from "./snapshot-metrics.ts";
 
 /** MetricsSource is what /metrics reads: the groups, and the cluster through a small structural view. */
 export interface MetricsSource {
   registry: Registry;
+  /** snapshot gives the last snapshot save's and load's figures (--snapshot). */
+  snapshot?: () => SnapshotFigures;
   shares?: () => Map<string, number>;
   cluster?: {
     peers(): string[];
@@ -242,6 +245,7 @@ export class NodeMetrics {
       out.sample("geecache_handoff_peeks_total", formatLabels(["result"], ["error"]), peekErrors);
     }
 
+    if (source.snapshot) writeSnapshotMetrics(out, source.snapshot());
     writeProcessMetrics(out, this.startedAt, this.#readProcess(), this.#build);
     return out.text();
   }

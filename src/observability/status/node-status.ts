@@ -1,6 +1,7 @@
 import { json } from "../../core/responses.ts";
 import type { Registry } from "../../group/registry.ts";
 import type { NodeMetrics } from "../metrics/node-metrics.ts";
+import type { SnapshotFigures } from "../metrics/snapshot-metrics.ts";
 import { LoadHistory, type LoadSample } from "./load-history.ts";
 // `type: "text"` makes the page and its script strings that `bun build --compile` embeds in the binary.
 import pageBundle from "./page.html" with { type: "text" };
@@ -34,6 +35,8 @@ export interface NodeStatusOptions {
   metrics?: NodeMetrics;
   /** source is "ok", or "error: why" when the loader's source could not be set up. */
   source?: string;
+  /** snapshot gives the last snapshot save's and load's figures (--snapshot). */
+  snapshot?: () => SnapshotFigures;
   now?: () => number;
 }
 
@@ -70,6 +73,8 @@ export interface StatusReport {
   history: { intervalMs: number; samples: LoadSample[] };
   /** membership counts the changes of membership applied, and the handoff peeks (null without a cluster). */
   membership: { changes: number; handoff: { peeks: number; peekHits: number; peekErrors: number } } | null;
+  /** snapshot is what the last snapshot save and load did (null without --snapshot). */
+  snapshot: SnapshotFigures | null;
 }
 
 /**
@@ -182,6 +187,7 @@ export class NodeStatus {
       membership: pool
         ? { changes: pool.changes ?? 0, handoff: { ...(pool.handoff ?? { peeks: 0, peekHits: 0, peekErrors: 0 }) } }
         : null,
+      snapshot: this.#options.snapshot?.() ?? null,
     };
   }
 }

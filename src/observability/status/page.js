@@ -71,7 +71,18 @@ function renderPeers(report) {
   }
 }
 
+function renderSnapshot(report) {
+  const s = report.snapshot;
+  const run = (what, r) =>
+    r
+      ? `${what} ${r.entries} entries (${(r.bytes / 1048576).toFixed(1)} MiB) in ${r.ms} ms at ${new Date(r.at).toLocaleTimeString()}`
+      : "";
+  const text = s ? [run("loaded", s.loaded), run("saved", s.saved)].filter(Boolean).join("; ") : "";
+  $("snapshot").textContent = s ? `Snapshot: ${text || "none loaded or saved yet"}.` : "";
+}
+
 function renderMembership(report) {
+  renderSnapshot(report);
   const m = report.membership;
   const down = report.peers.filter((p) => p.state === "down").map((p) => p.url);
   $("membership").textContent = !m
