@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { IMAGE_UID } from "../scripts/image.ts";
 import { resolveConfig } from "../src/cli/config.ts";
 import { envName, FLAGS } from "../src/cli/flags.ts";
@@ -103,6 +103,27 @@ describe.skipIf(SKIP !== undefined)("deploy/kubernetes", () => {
 
   afterAll(() => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test("the snapshot-pvc component keeps the snapshot on a PersistentVolumeClaim instead of the emptyDir", () => {
+    // An overlay outside the base (kustomize refuses one inside it), as a user writes it.
+    const overlay = mkdtempSync(join(scratch, "overlay-"));
+    const base = relative(overlay, BASE);
+    writeFileSync(
+      join(overlay, "kustomization.yaml"),
+      `resources: [${base}]\ncomponents: [${base}/components/snapshot-pvc]\n`,
+    );
+    const r = Bun.spawnSync([KUBECTL!, "kustomize", overlay], { stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`kubectl kustomize exited ${r.exitCode}: ${r.stderr.toString()}`);
+    const set = (Bun.YAML.parse(r.stdout.toString()) as K8sObject[]).find((o) => o?.kind === "StatefulSet") as {
+      spec: { volumeClaimTemplates?: { metadata: { name: string } }[]; template: { spec: { volumes?: unknown[] } } };
+    };
+    const mounts = statefulSet().spec.template!.spec.containers[0]!.volumeMounts ?? [];
+    expect({
+      claims: set.spec.volumeClaimTemplates?.map((c) => c.metadata.name),
+      volumes: set.spec.template.spec.volumes,
+      mounted: mounts.map((m) => m.name),
+    }).toEqual({ claims: ["snapshot"], volumes: undefined, mounted: ["snapshot"] });
   });
 
   test("renders a StatefulSet, a headless Service for discovery, a Service for /api and a PodDisruptionBudget", () => {
