@@ -3,7 +3,7 @@ import type { Command, RespClient, RespContext } from "./context.ts";
 import { DATA_COMMANDS } from "./data-commands.ts";
 import { info } from "./info.ts";
 import { sessionCommands } from "./session-commands.ts";
-import { error, isReply, type Reply } from "./writer.ts";
+import { error, isReply, type Reply, type ReplyBuffer } from "./writer.ts";
 
 /** Entry is a command with its metric series. */
 interface Entry {
@@ -27,6 +27,7 @@ function quoted(arg: Buffer): string {
 export class CommandTable {
   readonly #entries = new Map<string, Entry>();
   readonly #unknown: RespCounters;
+  readonly #get: Entry;
 
   constructor(metrics: RespMetrics) {
     const all: Record<string, Command> = {
@@ -41,13 +42,16 @@ export class CommandTable {
       this.#entries.set(name.toUpperCase(), entry); // as clients send them: found without lower-casing
     }
     this.#unknown = metrics.counters("unknown");
+    this.#get = this.#entries.get("get")!;
   }
 
-  /** run answers one command (args[0] is its name) for client. */
-  run(args: Buffer[], client: RespClient, ctx: RespContext): Reply | Promise<Reply> {
+  /**
+   * run answers one command (args[0] is its name) for client. Given out, a command may write a ready reply there and
+   * answer undefined.
+   */
+  run(args: Buffer[], client: RespClient, ctx: RespContext, out?: ReplyBuffer): Reply | Promise<Reply> | undefined {
     const given = args[0]!;
-    const name = given.toString("latin1");
-    const entry = this.#entries.get(name) ?? this.#entries.get(name.toLowerCase());
+    const entry = isGet(given) ? this.#get : this.#find(given);
     if (!entry) {
       this.#unknown.commands.inc();
       this.#unknown.errors.inc();
@@ -68,7 +72,8 @@ export class CommandTable {
       counters.errors.inc();
       return NOAUTH;
     }
-    const reply = command.run(args, client, ctx);
+    const reply = command.run(args, client, ctx, out);
+    if (reply === undefined) return undefined; // written into out: never an error
     if (isReply(reply)) {
       if (reply[0] === 45) counters.errors.inc(); // "-": an error reply
       return reply;
@@ -84,4 +89,14 @@ export class CommandTable {
       },
     );
   }
+
+  #find(given: Buffer): Entry | undefined {
+    const name = given.toString("latin1");
+    return this.#entries.get(name) ?? this.#entries.get(name.toLowerCase());
+  }
+}
+
+/** isGet tells GET in any case from its bytes, without decoding the name. */
+function isGet(name: Buffer): boolean {
+  return name.length === 3 && (name[0]! | 32) === 103 && (name[1]! | 32) === 101 && (name[2]! | 32) === 116;
 }

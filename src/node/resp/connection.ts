@@ -2,7 +2,7 @@ import type { Socket } from "bun";
 import type { CommandTable } from "./commands.ts";
 import type { RespClient, RespContext } from "./context.ts";
 import { RespParser, RespProtocolError } from "./parser.ts";
-import { error, isReply, type Reply } from "./writer.ts";
+import { error, isReply, type Reply, ReplyBuffer } from "./writer.ts";
 
 /** HIGH_WATER is how many unwritten reply bytes make a connection stop reading until the client catches up. */
 const HIGH_WATER = 4 * 1024 * 1024;
@@ -33,7 +33,7 @@ export class RespConnection {
   readonly #socket: Socket<RespConnection>;
   readonly #o: ConnectionOptions;
   readonly #parser: RespParser;
-  #out: Reply[] = []; // replies of this read, written together
+  readonly #out = new ReplyBuffer(); // replies of this read, written together
   readonly #waiting: Slot[] = []; // replies in order behind one still being computed
   #unsent: Buffer | undefined; // what the socket did not take yet
   #closing = false; // end once everything is written
@@ -52,13 +52,16 @@ export class RespConnection {
   };
 
   #run(args: Buffer[]): void {
-    let reply: Reply | Promise<Reply>;
+    let reply: Reply | Promise<Reply> | undefined;
     try {
-      reply = this.#o.table.run(args, this.client, this.#o.ctx);
+      // With nothing waiting before it, a ready reply is written straight into #out (undefined answered).
+      reply = this.#o.table.run(args, this.client, this.#o.ctx, this.#waiting.length === 0 ? this.#out : undefined);
     } catch (err) {
       reply = error(err instanceof Error ? err.message : String(err));
     }
-    if (isReply(reply)) this.#reply(reply);
+    if (reply === undefined) {
+      // written
+    } else if (isReply(reply)) this.#reply(reply);
     else {
       const slot: Slot = { reply: undefined };
       this.#waiting.push(slot);
@@ -113,7 +116,7 @@ export class RespConnection {
     const rest = this.#unsent;
     if (!rest) return;
     this.#unsent = undefined;
-    this.#write(rest);
+    this.#write(rest, true);
     if (this.#unsent === undefined) {
       if (this.#paused) {
         this.#paused = false;
@@ -153,21 +156,20 @@ export class RespConnection {
   }
 
   #flush(): void {
-    const out = this.#out;
-    if (out.length > 0) {
-      this.#out = [];
-      this.#write(out.length === 1 ? out[0]! : Buffer.concat(out));
-    }
+    const out = this.#out.take();
+    if (out) this.#write(out);
     this.#endIfDone();
   }
 
-  #write(buf: Buffer): void {
+  /** #write sends buf; what the socket does not take is kept, copied unless owned (#out's memory is reused). */
+  #write(buf: Buffer, owned = false): void {
     if (this.#unsent) {
       this.#unsent = Buffer.concat([this.#unsent, buf]);
     } else {
       const n = this.#socket.write(buf);
       if (n >= buf.length) return;
-      this.#unsent = buf.subarray(Math.max(0, n));
+      const rest = buf.subarray(Math.max(0, n));
+      this.#unsent = owned ? rest : Buffer.from(rest);
     }
     if (this.#unsent.length > HIGH_WATER && !this.#paused) {
       this.#paused = true;

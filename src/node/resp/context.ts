@@ -4,7 +4,7 @@ import type { Registry } from "../../group/registry.ts";
 import type { RespMetrics } from "../../observability/metrics/resp-metrics.ts";
 import type { WriteFailure } from "../api.ts";
 import type { Protection } from "../protected-mode.ts";
-import { error, type Reply } from "./writer.ts";
+import { error, type Reply, type ReplyBuffer } from "./writer.ts";
 
 /** RespClient is one connection's state: who it is and what it may do. */
 export interface RespClient {
@@ -47,7 +47,8 @@ export interface Command {
   readonly arity: number;
   /** open commands run before AUTH (AUTH, HELLO, PING, QUIT). */
   readonly open?: boolean;
-  run(args: Buffer[], client: RespClient, ctx: RespContext): Reply | Promise<Reply>;
+  /** run answers the reply, or writes a ready one into out when given and answers undefined. */
+  run(args: Buffer[], client: RespClient, ctx: RespContext, out?: ReplyBuffer): Reply | Promise<Reply> | undefined;
 }
 
 /** Target is the group and key a RESP key names. */

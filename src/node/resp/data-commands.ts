@@ -47,12 +47,17 @@ function written(ctx: RespContext, t: Target, method: "PUT" | "DELETE", result: 
 
 const get: Command = {
   arity: 2,
-  run(args, _client, ctx) {
+  run(args, _client, ctx, out) {
     const t = target(ctx, args[1]!);
     if (isReply(t)) return t;
     const pending = t.group.getEntry(t.key);
-    // A hit is settled at once: answered without a promise turn, as /api does.
-    if (Bun.peek.status(pending) === "fulfilled") return value(Bun.peek(pending) as GetResult);
+    // A hit is settled at once: answered without a promise turn, as /api does, straight into out when given.
+    if (Bun.peek.status(pending) === "fulfilled") {
+      const v = (Bun.peek(pending) as GetResult).value.view();
+      if (!out) return bulk(v);
+      out.bulk(v);
+      return undefined;
+    }
     return pending.then(value, valueOrNil);
   },
 };

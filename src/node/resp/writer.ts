@@ -74,3 +74,60 @@ function itemReply(item: Item): Reply {
 export function isReply(x: unknown): x is Reply {
   return x instanceof Buffer;
 }
+
+/** POOL_BYTES is a ReplyBuffer's first size, and the most it keeps between reads. */
+const POOL_BYTES = 64 * 1024;
+
+/**
+ * ReplyBuffer gathers the replies of one read in one growing buffer, written to the socket once. Its memory is reused
+ * by the next read: whoever keeps bytes of take() past the write copies them.
+ */
+export class ReplyBuffer {
+  #buf = Buffer.allocUnsafe(POOL_BYTES);
+  #len = 0;
+
+  get length(): number {
+    return this.#len;
+  }
+
+  /** push appends an encoded reply. */
+  push(reply: Reply): void {
+    this.#room(reply.length);
+    this.#buf.set(reply, this.#len);
+    this.#len += reply.length;
+  }
+
+  /** bulk appends value as a bulk string, without an intermediate buffer. */
+  bulk(value: Uint8Array): void {
+    const n = value.byteLength;
+    this.#room(n + 16);
+    const b = this.#buf;
+    let i = this.#len;
+    b[i++] = 36; // "$"
+    if (n < 10) b[i++] = 48 + n;
+    else i += b.write(String(n), i, "latin1");
+    b[i++] = 13;
+    b[i++] = 10;
+    b.set(value, i);
+    i += n;
+    b[i++] = 13;
+    b[i++] = 10;
+    this.#len = i;
+  }
+
+  /** take returns the bytes gathered (valid until the next push) and empties the buffer, or undefined when empty. */
+  take(): Buffer | undefined {
+    if (this.#len === 0) return undefined;
+    const out = this.#buf.subarray(0, this.#len);
+    this.#len = 0;
+    if (this.#buf.length > POOL_BYTES * 4) this.#buf = Buffer.allocUnsafe(POOL_BYTES); // one large reply: not kept
+    return out;
+  }
+
+  #room(n: number): void {
+    if (this.#len + n <= this.#buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + n));
+    next.set(this.#buf.subarray(0, this.#len));
+    this.#buf = next;
+  }
+}
