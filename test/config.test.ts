@@ -18,6 +18,7 @@ const DEFAULT: Config = {
   handoffWindow: 60_000,
   handoverBytes: 256 * 1024 * 1024,
   snapshotInterval: 0,
+  workers: 1,
   respPort: undefined,
   respMaxClients: 10_000,
   respTimeout: 30_000,

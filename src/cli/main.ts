@@ -1,9 +1,12 @@
 #!/usr/bin/env bun
+import { isMainThread, workerData } from "node:worker_threads";
 import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { errorMessage } from "../core/errors.ts";
 import { optionName } from "../core/settings.ts";
 import { createNode } from "../node/create-node.ts";
+import type { WorkerInit } from "../node/workers/messages.ts";
+import { runWorker } from "../node/workers/worker.ts";
 import { createLogger } from "../observability/log.ts";
 import { type Config, resolveConfig } from "./config.ts";
 import { cittyArgs, FLAGS } from "./flags.ts";
@@ -31,7 +34,7 @@ async function main(args: Record<string, unknown>): Promise<void> {
   const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets: secretsOf(config) });
   let node: Awaited<ReturnType<typeof createNode>>;
   try {
-    node = await createNode(config, { log });
+    node = await createNode(config, { log, workerEntry: import.meta.url }); // --workers: threads run this file too
   } catch (err) {
     fail(2, errorMessage(err));
   }
@@ -69,4 +72,7 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-await runCli(command, { name: "geecache", version: pkg.version, description: "A distributed in-memory cache node." });
+// A worker thread of a node on several workers (--workers) serves its ports; the main thread is the node.
+if (!isMainThread && (workerData as WorkerInit | undefined)?.geecacheWorker) runWorker(workerData as WorkerInit);
+else
+  await runCli(command, { name: "geecache", version: pkg.version, description: "A distributed in-memory cache node." });

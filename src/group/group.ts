@@ -11,7 +11,7 @@ import { type GroupOptions, groupSettings } from "./options.ts";
 import type { PeerPicker } from "./peers.ts";
 import { Popularity } from "./popularity.ts";
 import { purgeEverywhere } from "./replicas.ts";
-import type { GetResult, GroupStats, WriteResult } from "./results.ts";
+import { type GetResult, type GroupStats, noStats, type WriteResult } from "./results.ts";
 import { WriteMarks } from "./write-marks.ts";
 import { type WriteOptions, Writes } from "./writes.ts";
 
@@ -34,17 +34,9 @@ export class Group {
   readonly #local = new SingleFlight<GetResult>(); // loader calls; never waits on a peer
   readonly #writes: Writes; // sets and removes, cluster-wide and local
   readonly #miss: MissPath; // what a get does when the caches miss
-  readonly #stats: GroupStats = {
-    gets: 0,
-    cacheHits: 0,
-    peerLoads: 0,
-    peerErrors: 0,
-    loads: 0,
-    loadsDeduped: 0,
-    localLoads: 0,
-    localLoadErrs: 0,
-    serverRequests: 0,
-  };
+  /** onChange hears of each write, remove or load of a key here, or a purge (undefined): --workers drop copies. */
+  onChange: ((key: string | undefined) => void) | undefined;
+  readonly #stats: GroupStats = noStats();
 
   constructor(options: GroupOptions) {
     const settings = groupSettings(options);
@@ -61,6 +53,7 @@ export class Group {
     const marks = this.#marks;
     const expiry = (ttl: number | undefined, expiresAt: number | undefined) => this.#expiry(ttl, expiresAt);
     const now = () => this.#now();
+    const changed = (key: string | undefined) => this.onChange?.(key);
     this.#writes = new Writes(settings, {
       caches,
       stats,
@@ -69,6 +62,7 @@ export class Group {
       local: this.#local,
       expiry,
       now,
+      changed,
     });
     this.#miss = new MissPath(settings, {
       caches,
@@ -81,6 +75,7 @@ export class Group {
       expiry,
       generation: () => this.generation,
       purge: (generation) => this.purgeLocal(generation),
+      changed,
     });
   }
 
@@ -241,6 +236,12 @@ export class Group {
    */
   removeLocal(key: string): boolean {
     return this.#writes.removeLocal(key);
+  }
+
+  /** countHits adds n gets served from copies this node's other workers keep (--workers) to the counters. */
+  countHits(n: number): void {
+    this.#stats.gets += n;
+    this.#stats.cacheHits += n;
   }
 
   /** stats returns a copy of the group's counters. */

@@ -32,4 +32,12 @@ export class Registry {
   groups(): Group[] {
     return [...this.#groups.values()];
   }
+
+  /** evictions counts the values every group's main and hot caches have evicted. */
+  evictions(): number {
+    return this.groups().reduce((n, g) => {
+      const c = g.cacheStats();
+      return n + c.main.evictions + c.hot.evictions;
+    }, 0);
+  }
 }

@@ -13,6 +13,12 @@ export interface GroupStats {
   serverRequests: number; // gets that came from peers (counted in gets too)
 }
 
+/** noStats are the counters of a new group. */
+export function noStats(): GroupStats {
+  const names = ["gets", "cacheHits", "peerLoads", "peerErrors", "loads", "loadsDeduped", "localLoads"] as const;
+  return Object.fromEntries([...names, "localLoadErrs", "serverRequests"].map((n) => [n, 0])) as unknown as GroupStats;
+}
+
 /** GetResult is a value with where it came from. */
 export interface GetResult {
   value: ByteView;

@@ -33,6 +33,8 @@ export interface WriteParts {
   expiry(ttl: number | undefined, expiresAt: number | undefined): number;
   /** now is the group's clock (Unix ms). */
   now(): number;
+  /** changed tells the group's watcher that key's value here (every key's: undefined) may have changed. */
+  changed(key: string | undefined): void;
 }
 
 /**
@@ -87,6 +89,7 @@ export class Writes {
     caches.hot.lru.remove(key); // our hot copy, if any, is stale
     // So is a value this node took for key while it stood in for its owner: a get here would serve it first.
     caches.main.lru.remove(key);
+    this.#p.changed(key);
     caches.populate(
       caches.copies,
       key,
@@ -127,12 +130,14 @@ export class Writes {
     const dropped = c.main.lru.length + c.hot.lru.length + c.copies.lru.length;
     for (const cache of [c.main, c.hot, c.copies]) cache.lru.clear();
     this.#p.marks.invalidateAll();
+    this.#p.changed(undefined);
     this.#p.flight.clear();
     this.#p.local.clear();
     return dropped;
   }
 
   #invalidate(key: string): void {
+    this.#p.changed(key);
     this.#p.marks.invalidate(key);
     this.#p.flight.forget(key);
     this.#p.local.forget(key);

@@ -221,6 +221,8 @@ export function statsHandler(options: {
   };
   /** snapshot says what the node's last snapshot save and load did (--snapshot). */
   snapshot?: () => unknown;
+  /** workers are the counters of each of the node's workers (--workers above 1). */
+  workers?: () => unknown[] | undefined;
 }): (req: Request) => Response {
   const { cluster } = options;
   return () => {
@@ -248,6 +250,7 @@ export function statsHandler(options: {
       groups,
       memory,
       ...(options.snapshot ? { snapshot: options.snapshot() } : {}),
+      ...(options.workers?.() ? { workers: options.workers() } : {}),
     });
   };
 }

@@ -105,6 +105,7 @@ export function logUp(
     config.ttl ? `ttl ${formatDuration(config.ttl)}` : "",
     config.token ? "peer token on" : "",
     config.tls ? "tls on" : "",
+    config.workers > 1 ? `${config.workers} workers (an eighth of the budget for their copies)` : "",
   ].filter(Boolean);
   log.info(
     `listening on ${where.join(", ")}; self ${pool.self}, peers ${pool.peers().join(",")}; ${groups}, hash ${config.hash}${extras.map((e) => `, ${e}`).join("")}`,

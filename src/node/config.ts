@@ -79,6 +79,8 @@ export interface NodeConfig {
    */
   snapshot?: string;
   snapshotInterval: number;
+  /** workers is how many threads serve the HTTP ports (--workers; 1 = the main thread alone). */
+  workers: number;
   /** respPort opens the RESP (Redis) listener when set; 0 picks a free port. respTimeout (ms) cuts off a half-sent frame. */
   respPort: number | undefined;
   respMaxClients: number;

@@ -24,6 +24,8 @@ import { type RespServer, respListener } from "./resp/server.ts";
 import { type RunningNode, startNode } from "./server.ts";
 import { shutdown } from "./shutdown.ts";
 import { Snapshots } from "./snapshot.ts";
+import type { WorkerPool } from "./workers/pool.ts";
+import { mainBudget, startWorkers } from "./workers/start.ts";
 
 /** LATE_WRITES_MS is how long a leaving node waits for writes sent before its peers heard it leaves. */
 const LATE_WRITES_MS = 250;
@@ -35,6 +37,8 @@ const HANDBACK_MS = 5000;
 export interface CreateNodeOptions {
   modules?: NodeModules;
   log: ConsolaInstance;
+  /** workerEntry is the module worker threads run (--workers above 1): the CLI's entry, which calls runWorker. */
+  workerEntry?: string | URL;
 }
 
 /** GeeCacheNode is a node that serves: its addresses, its cluster and groups, and how to stop it. */
@@ -91,6 +95,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   const transports = enabled.map((t) => t.create(o, context));
   const registry = new Registry();
   let pool: PeerSet;
+  let workers: WorkerPool | undefined; // --workers above 1: the threads sharing the ports; a ring change stales copies
   const discovery = chosenDiscovery(o, modules);
   pool = new PeerSet({
     transports,
@@ -109,6 +114,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     handoffWindow: config.handoffWindow,
     onView: (change) => {
       logView(log, change);
+      workers?.changed(undefined);
       // A peer back in the ring gets what this node took for its keys while it was out (written values win by
       // time); those entries leave the main cache here at once, so a get here never serves them again.
       if (change.out === undefined && !pool.leaving) {
@@ -125,7 +131,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     registry.add(
       new Group({
         name: g.name,
-        cacheBytes: g.cacheBytes,
+        cacheBytes: mainBudget(g.cacheBytes, config.workers),
         ttl: g.ttl,
         stale: g.stale,
         hotCacheRatio: config.hotCacheRatio,
@@ -172,6 +178,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   }
 
   let node: RunningNode;
+  const shared = config.workers > 1 ? { requests: 0 } : undefined;
   try {
     node = startNode({
       registry,
@@ -183,6 +190,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       host: config.host,
       port: config.port,
       apiPort: config.api ? config.apiPort : undefined,
+      shared,
+      workers: () => workers?.figures(),
       maxKeyBytes: config.maxKeyBytes,
       maxValueBytes: config.maxValueBytes,
       maxBatchKeys: config.maxBatchKeys,
@@ -199,10 +208,12 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   }
   let resp: RespServer | undefined; // Redis clients, through the same groups and cluster as /api
   try {
+    const owns = (key: string) => pool.owner(key) === pool.self;
+    if (shared) workers = await startWorkers({ config, node, registry, owns, shared, log, entry: options.workerEntry });
     const parts = { registry, owner: (key: string) => pool.owner(key), metrics: metrics.resp, protection };
     resp = respListener(config, { ...parts, onWriteFailed: logWriteFailed(log) });
   } catch (err) {
-    await Promise.all([node.stop(), ...own.map((l) => l.close())]);
+    await Promise.all([node.stop(), workers?.stop(), ...own.map((l) => l.close())]);
     throw err;
   }
   if (resp) labels.push(`RESP on ${resp.url}`);
@@ -220,6 +231,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   let started = false;
   await found.start((urls, addresses) => {
     const change = pool.setPeers(urls, addresses);
+    if (change.joined.length + change.left.length > 0) workers?.changed(undefined);
     if (!started) return;
     logMembership(log, found.describe, change);
     // Keys a node that joined owns now stay here only for its handoff peeks.
@@ -241,12 +253,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
 
   // Under churn evicted values pile up as garbage far past the budget unless collected (gc-pacer.ts).
   const budget = config.groups.reduce((n, g) => n + g.cacheBytes, 0);
-  const evictions = () =>
-    registry.groups().reduce((n, g) => {
-      const c = g.cacheStats();
-      return n + c.main.evictions + c.hot.evictions;
-    }, 0);
-  new GcPacer({ budget, evictions }).start();
+  new GcPacer({ budget, evictions: () => registry.evictions() }).start();
 
   // Drain only when someone may be listening: peers, or a discovery that may bring some.
   const alone = discovery === modules.discoveries[0] && config.peers.filter((p) => p !== self).length === 0;
@@ -278,7 +285,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         );
       },
       stopDiscovery: () => discoveryStop.abort(),
-      stopListening: () => Promise.all([node.stop(), ...own.map((l) => l.close()), resp?.stop()]),
+      stopListening: () => Promise.all([node.stop(), workers?.stop(), ...own.map((l) => l.close()), resp?.stop()]),
       close: () => Promise.all([...sources.map((s) => s.close?.()), pool.close()]),
       save: async () => {
         snapshots?.stop();

@@ -12,6 +12,7 @@ import { httpTransportModule } from "../transport/http/module.ts";
 import { RESP_SETTINGS } from "./resp/settings.ts";
 import { NODE_SETTINGS } from "./settings.ts";
 import { SNAPSHOT_SETTINGS } from "./snapshot.ts";
+import { WORKER_SETTINGS } from "./workers/settings.ts";
 
 /**
  * NodeModules are what a node is built from: its peer transports (the first answers on the node's
@@ -37,6 +38,7 @@ export type Options = Readonly<Record<string, unknown>>;
 export function settingsOf(modules: NodeModules): Setting[] {
   return [
     ...NODE_SETTINGS,
+    ...WORKER_SETTINGS,
     ...CLUSTER_SETTINGS,
     ...modules.discoveries.flatMap((d) => d.settings),
     ...modules.transports.flatMap((t) => t.settings),

@@ -30,6 +30,10 @@ export interface NodeOptions {
   port?: number;
   /** apiPort, when set and different from port, opens a second listener with the API routes only. */
   apiPort?: number;
+  /** shared: the listeners share their ports with the node's worker threads (reusePort); each request is counted. */
+  shared?: { requests: number };
+  /** workers are the counters of each worker, for /stats. */
+  workers?: () => unknown[] | undefined;
   maxKeyBytes?: number;
   /** maxValueBytes bounds a written value (default 1 MiB); a larger body of any size gets the API's one-line 413. */
   maxValueBytes?: number;
@@ -119,7 +123,10 @@ export function nodeHandlers(options: NodeOptions): {
       apiReadToken: options.apiReadToken,
     }),
   );
-  const stats = timed("stats", statsHandler({ registry, cluster: peers, snapshot: options.snapshot }));
+  const stats = timed(
+    "stats",
+    statsHandler({ registry, cluster: peers, snapshot: options.snapshot, workers: options.workers }),
+  );
   const groups = options.peerGroups ?? registry;
   const routes: PeerRoutes[] = (peers?.transports ?? []).flatMap((t) => (t.routes ? [t.routes(groups)] : []));
   const peerRoutes = routes.map((r) => ({ prefix: r.prefix, handler: timed("peer", r.handler) }));
@@ -215,6 +222,8 @@ export interface RunningNode {
   joining(on: boolean): void;
   /** stop stops accepting, lets in-flight requests finish, then resolves. */
   stop(): Promise<void>;
+  /** serve answers a request a worker thread took (api: on the --api listener) from the client at ip. */
+  serve(req: Request, ip: string, api: boolean): Response | Promise<Response>;
 }
 
 /** startNode listens with Bun.serve: the only place in geecache that does. */
@@ -226,20 +235,26 @@ export function startNode(options: NodeOptions): RunningNode {
     const guardedFetch = protection ? guarded(protection, handlers.peerPrefixes, fetch) : fetch;
     return write ? accessLogged(guardedFetch, write, handlers.peerPrefixes) : guardedFetch;
   };
-  const serve = (port: number, fetch: Handler) =>
+  const mainFetch = wrapped(handlers.main);
+  const apiFetch = wrapped(handlers.api);
+  const { shared } = options;
+  const counted = (fetch: ServerFetch): ServerFetch =>
+    shared ? (req, s) => (shared.requests++, fetch(req, s)) : fetch;
+  const serve = (port: number, fetch: ServerFetch) =>
     Bun.serve({
       hostname: options.host ?? DEFAULT_HOST,
       port,
-      fetch: wrapped(fetch),
+      reusePort: shared !== undefined,
+      fetch: counted(fetch),
       tls: options.tls,
       maxRequestBodySize: MAX_REQUEST_BODY,
       error: (err) => text(500, `internal error: ${err.message}`),
     });
-  const main = serve(options.port ?? 0, handlers.main);
+  const main = serve(options.port ?? 0, mainFetch);
   let second: ReturnType<typeof serve> | undefined;
   try {
     second =
-      options.apiPort !== undefined && options.apiPort !== main.port ? serve(options.apiPort, handlers.api) : undefined;
+      options.apiPort !== undefined && options.apiPort !== main.port ? serve(options.apiPort, apiFetch) : undefined;
   } catch (err) {
     void main.stop(true); // do not keep the first port open for a node that failed to start
     throw err;
@@ -265,6 +280,10 @@ export function startNode(options: NodeOptions): RunningNode {
     },
     joining(on) {
       status.joining = on;
+    },
+    serve(req, ip, api) {
+      const from = { requestIP: () => ({ address: ip }) };
+      return api && second ? apiFetch(req, from) : mainFetch(req, from);
     },
     async stop() {
       clearInterval(sweeper);

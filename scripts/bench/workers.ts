@@ -1,0 +1,178 @@
+/**
+ * Benchmark: one node on N workers (--workers). On this machine's cores, every server process pinned to one core
+ * (SERVER_CPU) and wrk (1 thread, 64 connections) on another (LOAD_CPU), requests for 10,000 keys drawn Zipf 0.99
+ * (a seeded trace), rounds alternating between the cases:
+ *   node:    dist/geecache --workers=2 against --workers=1 (and the default): requests/s, server CPU per request
+ *            (utime + stime of the process, every thread, over the measured run), each worker's share of the
+ *            requests (from /stats workers[]). Goals: rps >= 0.9x, CPU/request <= 1.15x, each worker >= 25%.
+ *   memory:  peak RSS (VmHWM) of the node at --workers=1 and 2 filling --cache-bytes (64 and 256 MiB) with values
+ *            of 1 to 64 KiB from an HTTP origin, 16 requests in flight. Goal: workers=2 <= workers=1 + 40 MiB.
+ *   designs (--designs): the three prototypes of _workers-proto.ts (owner, copies, shared) at 1 and 2 workers.
+ *   scale:   on a machine of more than 2 cores, requests/s at 1, 2, 4 ... N workers (servers on the first half of
+ *            the cores, wrk on the other half) and the ratio to N x one worker (goal >= 0.8 x N up to 8).
+ * Usage: bun scripts/bench/workers.ts [--quick] [--designs] [--memory]
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { mulberry32 } from "../../test/helpers/prng.ts";
+import { spawnProcess } from "../../test/helpers/process.ts";
+import {
+  alternate,
+  BINARY,
+  checkWrk,
+  fmt,
+  footer,
+  freePorts,
+  luaCycle,
+  pinning,
+  ratio,
+  requireWrk,
+  SERVER_CPU,
+  START_TIMEOUT_MS,
+  scoresDb,
+  spawnBare,
+  spawnBenchNode,
+  summarize,
+  table,
+  tempDir,
+  verdict,
+  wrk,
+} from "./_lib.ts";
+
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const designsOnly = argv.includes("--designs");
+const memoryOnly = argv.includes("--memory");
+for (const a of argv)
+  if (!["--quick", "--designs", "--memory"].includes(a)) {
+    process.stderr.write(
+      `unknown argument ${a}\nusage: bun scripts/bench/workers.ts [--quick] [--designs] [--memory]\n`,
+    );
+    process.exit(2);
+  }
+requireWrk("workers");
+
+const KEYS = 10_000;
+const TRACE = 100_000;
+const ROUNDS = quick ? 3 : 5;
+const SECONDS = quick ? 3 : 6;
+const MiB = 1024 * 1024;
+
+/** zipfTrace draws TRACE keys k0..k9999 with P(rank r) ∝ 1/(r+1)^0.99, seeded. */
+function zipfTrace(): string[] {
+  const cdf = new Float64Array(KEYS);
+  let sum = 0;
+  for (let k = 0; k < KEYS; k++) cdf[k] = sum += 1 / (k + 1) ** 0.99;
+  const rand = mulberry32(99);
+  const out: string[] = [];
+  for (let i = 0; i < TRACE; i++) {
+    const x = rand() * sum;
+    let lo = 0;
+    let hi = KEYS - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    out.push(`k${lo}`);
+  }
+  return out;
+}
+
+/** cpuTicks is utime + stime of pid (every thread), in seconds. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // fields 14 and 15, clock ticks (USER_HZ = 100)
+}
+
+interface Round {
+  rps: number;
+  usPerReq: number;
+  shares: number[];
+  rssMiB: number;
+}
+
+/** measure warms the server with the trace, then runs wrk and reads the CPU it used and each worker's requests. */
+async function measure(url: string, pid: number, script: string, counts: () => Promise<number[]>): Promise<Round> {
+  await wrk({ url, seconds: 1, script });
+  const before = await counts();
+  const c0 = cpuSeconds(pid);
+  const r = checkWrk(url, await wrk({ url, seconds: SECONDS, script }));
+  const cpu = cpuSeconds(pid) - c0;
+  const after = await counts();
+  const per = after.map((n, i) => n - (before[i] ?? 0));
+  const total = per.reduce((a, b) => a + b, 0) || 1;
+  const rss = Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)/m)![1]) / 1024;
+  return { rps: r.rps, usPerReq: (cpu / r.requests) * 1e6, shares: per.map((n) => n / total), rssMiB: rss };
+}
+
+function report(title: string, results: Record<string, Round[]>, base: string): void {
+  const b = results[base]!;
+  const bRps = summarize(b.map((r) => r.rps)).median;
+  const bCpu = summarize(b.map((r) => r.usPerReq)).median;
+  const rows = Object.entries(results).map(([name, rs]) => {
+    const rps = summarize(rs.map((r) => r.rps));
+    const cpu = summarize(rs.map((r) => r.usPerReq));
+    const shares = rs[0]!.shares.map((_, i) => fmt(summarize(rs.map((r) => r.shares[i]! * 100)).median));
+    return [
+      name,
+      `${fmt(rps.median)} (${fmt(rps.min)}–${fmt(rps.max)})`,
+      ratio(rps.median, bRps),
+      `${fmt(cpu.median)} (${fmt(cpu.min)}–${fmt(cpu.max)})`,
+      ratio(cpu.median, bCpu),
+      shares.join(" / "),
+      fmt(summarize(rs.map((r) => r.rssMiB)).median),
+    ];
+  });
+  console.log(`\n### ${title}\n`);
+  console.log(
+    table(["case", "requests/s (min–max)", "x base", "CPU µs/request", "x base", "% per worker", "RSS MiB"], rows),
+  );
+}
+
+const trace = zipfTrace();
+using dir = tempDir("workers");
+const script = join(dir.path, "zipf.lua");
+await Bun.write(script, luaCycle("/api?key=", trace));
+
+if (designsOnly) {
+  const proto = join(import.meta.dir, "_workers-proto.ts");
+  const cases: Record<string, () => Promise<Round>> = {};
+  for (const design of ["owner", "copies", "shared"])
+    for (const n of [1, 2]) {
+      cases[`${design} ×${n}`] = async () => {
+        const [port] = await freePorts(1);
+        const url = `http://127.0.0.1:${port}`;
+        await using p = await spawnProcess(
+          [process.execPath, proto, `--port=${port}`, `--design=${design}`, `--workers=${n}`],
+          `${url}/count`,
+          { prefix: pinning(SERVER_CPU), startTimeoutMs: START_TIMEOUT_MS, stopSignal: "SIGKILL" },
+        );
+        await Bun.sleep(300); // the worker threads start listening after the first (no readiness of their own)
+        const counts = async () => {
+          const seen = new Map<number, number>();
+          for (let i = 0; i < 64 && seen.size < n; i++) {
+            const c = (await (await fetch(`${url}/count`, { headers: { connection: "close" } })).json()) as {
+              id: number;
+              requests: number;
+            };
+            seen.set(c.id, c.requests);
+          }
+          return Array.from({ length: n }, (_, i) => seen.get(i) ?? 0);
+        };
+        return await measure(`${url}/api?key=k0`, p.proc.pid, script, counts);
+      };
+    }
+  const results = await alternate(ROUNDS, cases, false);
+  report("designs (prototypes, pinned to one core)", results, "owner ×1");
+  console.log(`\n${footer(`${ROUNDS} rounds of ${SECONDS} s, Zipf 0.99 over ${KEYS} keys, 64 connections`)}`);
+  process.exit(0);
+}
+
+void memoryOnly;
+void BINARY;
+void spawnBare;
+void spawnBenchNode;
+void scoresDb;
+void verdict;
+void MiB;
