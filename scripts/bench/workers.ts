@@ -18,7 +18,6 @@ import { mulberry32 } from "../../test/helpers/prng.ts";
 import { spawnProcess } from "../../test/helpers/process.ts";
 import {
   alternate,
-  BINARY,
   checkWrk,
   fmt,
   footer,
@@ -94,7 +93,7 @@ interface Round {
 
 /** measure warms the server with the trace, then runs wrk and reads the CPU it used and each worker's requests. */
 async function measure(url: string, pid: number, script: string, counts: () => Promise<number[]>): Promise<Round> {
-  await wrk({ url, seconds: 1, script });
+  await wrk({ url, seconds: 2, script }); // warm: every key of the trace loaded (and copied by the workers)
   const before = await counts();
   const c0 = cpuSeconds(pid);
   const r = checkWrk(url, await wrk({ url, seconds: SECONDS, script }));
@@ -169,10 +168,88 @@ if (designsOnly) {
   process.exit(0);
 }
 
-void memoryOnly;
-void BINARY;
-void spawnBare;
-void spawnBenchNode;
-void scoresDb;
-void verdict;
-void MiB;
+/** nodeCase measures one compiled node at --workers=n over the SQLite file of the KEYS keys. */
+const nodeCase = (n: number, db: string) => async (): Promise<Round> => {
+  const [port] = await freePorts(1);
+  await using node = await spawnBenchNode(port!, [`--source=sqlite:${db}`, `--workers=${n}`]);
+  const url = `http://127.0.0.1:${port}`;
+  const counts = async (): Promise<number[]> => {
+    const stats = (await (await fetch(`${url}/stats`)).json()) as { workers?: { requests: number }[] };
+    await Bun.sleep(300); // the threads report their counters every 250 ms
+    const again = (await (await fetch(`${url}/stats`)).json()) as { workers?: { requests: number }[] };
+    return (again.workers ?? stats.workers ?? [{ requests: 0 }]).map((w) => w.requests);
+  };
+  return await measure(`${url}/api?key=k0`, node.proc.pid, script, n > 1 ? counts : async () => [1]);
+};
+
+/** peakRss fills a node at --workers=n and --cache-bytes=budget with values of 1 to 64 KiB; VmHWM in MiB. */
+async function peakRss(n: number, budget: number): Promise<number> {
+  const [port, originPort] = await freePorts(2);
+  await using origin = await spawnBare(originPort!, "random");
+  const flags = [`--source=${origin.url}/values/{key}`, `--cache-bytes=${budget}`, `--workers=${n}`];
+  await using node = await spawnBenchNode(port!, flags);
+  const url = `http://127.0.0.1:${port}`;
+  // About three times the budget of distinct keys (mean value 32.5 KiB), 16 in flight, every key read twice (the
+  // second read is what a worker copies).
+  const keys = Math.ceil((3 * budget) / (32.5 * 1024));
+  let next = 0;
+  const reader = async () => {
+    for (let i = next++; i < keys * 2; i = next++) {
+      const r = await fetch(`${url}/api?key=m${i >> 1}`);
+      if (r.status !== 200) throw new Error(`GET m${i >> 1}: ${r.status}`);
+      await r.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, reader));
+  return Number(readFileSync(`/proc/${node.proc.pid}/status`, "utf8").match(/^VmHWM:\s+(\d+)/m)![1]) / 1024;
+}
+
+if (memoryOnly || !quick) {
+  const budgets = [64 * MiB, 256 * MiB];
+  const rows: string[][] = [];
+  let met = true;
+  for (const budget of budgets) {
+    const r = await alternate(quick ? 1 : 3, { one: () => peakRss(1, budget), two: () => peakRss(2, budget) }, false);
+    const one = summarize(r.one!);
+    const two = summarize(r.two!);
+    met &&= two.median <= one.median + 40;
+    rows.push([
+      `${budget / MiB} MiB`,
+      `${fmt(one.median)} (${fmt(one.min)}–${fmt(one.max)})`,
+      `${fmt(two.median)} (${fmt(two.min)}–${fmt(two.max)})`,
+      `${fmt(two.median - one.median)}`,
+    ]);
+  }
+  console.log("\n### peak RSS filling the budget (MiB)\n");
+  console.log(table(["--cache-bytes", "--workers=1", "--workers=2", "difference"], rows));
+  console.log(`\nworkers=2 <= workers=1 + 40 MiB at every budget: ${verdict(met)}`);
+  if (memoryOnly) process.exit(0);
+}
+
+{
+  const db = scoresDb(
+    join(dir.path, "keys.db"),
+    Array.from({ length: KEYS }, (_, i) => `k${i}`),
+    (i) => `value-${i}`,
+  );
+  const results = await alternate(ROUNDS, { "--workers=1": nodeCase(1, db), "--workers=2": nodeCase(2, db) }, false);
+  report("one node pinned to one core", results, "--workers=1");
+  const two = results["--workers=2"]!;
+  const one = results["--workers=1"]!;
+  const med = (rs: Round[], f: (r: Round) => number) => summarize(rs.map(f)).median;
+  const rps = med(two, (r) => r.rps) / med(one, (r) => r.rps);
+  const cpu = med(two, (r) => r.usPerReq) / med(one, (r) => r.usPerReq);
+  const least = Math.min(...two.map((r) => Math.min(...r.shares)));
+  console.log(`\nrequests/s at --workers=2 >= 0.9x --workers=1: ${ratio(rps, 1)} ${verdict(rps >= 0.9)}`);
+  console.log(`server CPU per request <= 1.15x: ${ratio(cpu, 1)} ${verdict(cpu <= 1.15)}`);
+  console.log(
+    `each worker >= 25% of the requests (least share in any round): ${fmt(least * 100)}% ${verdict(least >= 0.25)}`,
+  );
+}
+
+if (navigator.hardwareConcurrency > 2) {
+  console.log(
+    "\nThis machine has more than 2 cores: the scale figures (1, 2, 4 ... N workers) come from ../shared/device/cores.sh-style runs; see docs/benchmarks.md.",
+  );
+}
+console.log(`\n${footer(`${ROUNDS} rounds of ${SECONDS} s, Zipf 0.99 over ${KEYS} keys, 64 connections`)}`);

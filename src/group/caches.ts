@@ -57,11 +57,16 @@ export class Caches {
   constructor(
     readonly budget: number,
     admission: "tinylfu" | "lru" = "lru", // options.ts's Admission, spelled out so caches.ts stays a leaf of group/
+    /** onMainEvicted hears of each key leaving the main cache but by a replacing add (Group.onChange). */
+    onMainEvicted?: (key: string) => void,
   ) {
+    const onEvicted = onMainEvicted && ((key: string) => onMainEvicted(key));
     // W-TinyLFU keeps the main cache within the whole budget by admission; the loop in populate
     // then trims it further (oldest probation first) while the hot cache holds its share.
     this.main = new Cache(
-      admission === "tinylfu" && budget > 0 ? new TinyLFU<Entry>({ maxBytes: budget }) : new LRU<Entry>(),
+      admission === "tinylfu" && budget > 0
+        ? new TinyLFU<Entry>({ maxBytes: budget, onEvicted })
+        : new LRU<Entry>({ onEvicted }),
     );
   }
 

@@ -34,7 +34,7 @@ export class Group {
   readonly #local = new SingleFlight<GetResult>(); // loader calls; never waits on a peer
   readonly #writes: Writes; // sets and removes, cluster-wide and local
   readonly #miss: MissPath; // what a get does when the caches miss
-  /** onChange hears of each write, remove or load of a key here, or a purge (undefined): --workers drop copies. */
+  /** onChange hears of each write, remove or eviction of a key here, or a purge (undefined): --workers drop copies. */
   onChange: ((key: string | undefined) => void) | undefined;
   readonly #stats: GroupStats = noStats();
 
@@ -42,7 +42,7 @@ export class Group {
     const settings = groupSettings(options);
     this.name = settings.name;
     this.cacheBytes = settings.cacheBytes;
-    this.#caches = new Caches(settings.cacheBytes, settings.admission);
+    this.#caches = new Caches(settings.cacheBytes, settings.admission, (key) => this.onChange?.(key));
     this.ttl = settings.ttl;
     this.stale = settings.stale;
     this.#peers = settings.peers;
@@ -75,7 +75,6 @@ export class Group {
       expiry,
       generation: () => this.generation,
       purge: (generation) => this.purgeLocal(generation),
-      changed,
     });
   }
 

@@ -27,8 +27,6 @@ export interface MissParts {
   /** generation is the group's purge number here; purge catches up with a newer one heard from a peer. */
   generation(): number;
   purge(generation: number): void;
-  /** changed tells the group's watcher that key's value here may differ from what it was (Group.onChange). */
-  changed(key: string): void;
 }
 
 /**
@@ -148,10 +146,7 @@ export class MissPath {
    */
   #keep(key: string, entry: Entry, copyOnly: boolean): void {
     if (copyOnly) this.#p.caches.keepHot(key, entry, this.#hotTtl, this.#now());
-    else {
-      this.#p.caches.populate(this.#p.caches.main, key, entry);
-      this.#p.changed(key);
-    }
+    else this.#p.caches.populate(this.#p.caches.main, key, entry);
   }
 
   #expired(e: Entry): boolean {

@@ -39,9 +39,6 @@ export interface WorkerPoolOptions {
   log: ConsolaInstance;
 }
 
-/** Wanted is a GET /api's key and the versions read before the node answered it. */
-type Wanted = { group: string; key: string; slot: number; version: number; epoch: number };
-
 interface Thread {
   id: number;
   worker: Worker;
@@ -151,7 +148,6 @@ export class WorkerPool {
   /** #answer runs a forwarded request through the node and posts the answer, with a copy grant when one is due. */
   async #answer(worker: Worker, m: Forwarded): Promise<void> {
     const req = new Request(m.url, { method: m.method, headers: m.headers, body: m.body });
-    const wanted = m.method === "GET" && pathOf(m.url) === "/api" ? this.#wanted(m.url) : undefined;
     let res: Response;
     try {
       res = await this.#o.handle(req, m.ip, m.api);
@@ -160,26 +156,30 @@ export class WorkerPool {
     }
     const body = res.body === null ? null : await res.arrayBuffer();
     const answer: Answer = { t: "res", i: m.i, status: res.status, headers: [...res.headers], body };
-    if (wanted && res.status === 200) answer.copy = this.#grant(wanted);
+    if (body && res.status === 200 && m.method === "GET" && pathOf(m.url) === "/api")
+      answer.copy = this.#grant(m.url, body);
     worker.postMessage(answer, body ? [body] : []);
   }
 
-  /** #wanted reads the versions a copy of a GET /api answer would be kept at, before the node answers it. */
-  #wanted(url: string): Wanted | undefined {
+  /**
+   * #grant lets the worker copy the answer to a GET /api when it is the value this node holds for the key in its main
+   * cache now (never another node's key), at the versions of now: any later change of it bumps them.
+   */
+  #grant(url: string, body: ArrayBuffer): CopyGrant | undefined {
     const params = queryParams(url);
     const key = params.get("key");
     const group = params.get("group") || this.#o.registry.first()?.name;
-    if (!key || !group) return undefined;
+    if (!key || !group || !this.#o.owns(key)) return undefined;
+    const e = this.#o.registry.get(group)?.peek(key);
+    if (e?.from !== "main" || !Buffer.from(body).equals(e.value.view())) return undefined;
     const slot = slotOf(key);
-    return { group, key, slot, version: Atomics.load(this.#v, 1 + slot), epoch: Atomics.load(this.#v, 0) };
-  }
-
-  /** #grant lets the worker copy a value this node owns and holds in its main cache; never another node's. */
-  #grant(w: Wanted): CopyGrant | undefined {
-    if (!this.#o.owns(w.key)) return undefined;
-    const e = this.#o.registry.get(w.group)?.peek(w.key);
-    if (e?.from !== "main") return undefined;
-    return { group: w.group, slot: w.slot, version: w.version, epoch: w.epoch, expiresAt: e.expiresAt };
+    return {
+      group,
+      slot,
+      version: Atomics.load(this.#v, 1 + slot),
+      epoch: Atomics.load(this.#v, 0),
+      expiresAt: e.expiresAt,
+    };
   }
 }
 
