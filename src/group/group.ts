@@ -42,7 +42,8 @@ export class Group {
     const settings = groupSettings(options);
     this.name = settings.name;
     this.cacheBytes = settings.cacheBytes;
-    this.#caches = new Caches(settings.cacheBytes, settings.admission, (key) => this.onChange?.(key));
+    const budget = Math.max(0, settings.cacheBytes - settings.reservedBytes);
+    this.#caches = new Caches(budget, settings.admission, (key) => this.onChange?.(key));
     this.ttl = settings.ttl;
     this.stale = settings.stale;
     this.#peers = settings.peers;

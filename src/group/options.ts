@@ -8,6 +8,8 @@ export interface GroupOptions {
   getter: Getter;
   /** cacheBytes is the budget shared by the main and hot caches; 0 caches nothing. */
   cacheBytes?: number;
+  /** reservedBytes of cacheBytes are held outside the group's caches: the copies of a node's worker threads. */
+  reservedBytes?: number;
   peers?: PeerPicker;
   /** ttl is the default lifetime of a value in ms; 0 = forever. */
   ttl?: number;
@@ -94,6 +96,7 @@ export function groupSettings(options: GroupOptions): GroupSettings {
     name,
     getter,
     cacheBytes,
+    reservedBytes: checkNumber(name, "reservedBytes", options.reservedBytes ?? 0, false),
     ttl,
     stale,
     hotCacheRatio,

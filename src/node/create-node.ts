@@ -25,11 +25,10 @@ import { type RunningNode, startNode } from "./server.ts";
 import { shutdown } from "./shutdown.ts";
 import { Snapshots } from "./snapshot.ts";
 import type { WorkerPool } from "./workers/pool.ts";
-import { mainBudget, startWorkers } from "./workers/start.ts";
+import { copiesBudget, startWorkers } from "./workers/start.ts";
 
 /** LATE_WRITES_MS is how long a leaving node waits for writes sent before its peers heard it leaves. */
 const LATE_WRITES_MS = 250;
-
 /** HANDBACK_MS bounds how long a node sends a peer back in the ring the values it held for its keys. */
 const HANDBACK_MS = 5000;
 
@@ -131,7 +130,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     registry.add(
       new Group({
         name: g.name,
-        cacheBytes: mainBudget(g.cacheBytes, config.workers),
+        cacheBytes: g.cacheBytes,
+        reservedBytes: copiesBudget(g.cacheBytes, config.workers),
         ttl: g.ttl,
         stale: g.stale,
         hotCacheRatio: config.hotCacheRatio,

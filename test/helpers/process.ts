@@ -153,7 +153,11 @@ export async function spawnNode(args: readonly string[], options: SpawnOptions =
   const drain =
     args.some((a) => a.startsWith("--drain")) || options.env?.GEECACHE_DRAIN !== undefined ? [] : ["--drain=0"];
   const binary = requireBinary(options.binary);
-  const p = await spawnProcess([binary, ...args, ...drain], options.ready ?? LISTENING, options);
+  // GEECACHE_TEST_WORKERS=N runs every node a test starts on N workers (unless the test chose): the cluster suites
+  // again with --workers (.ci/after.d/workers.sh).
+  const n = process.env.GEECACHE_TEST_WORKERS;
+  const workers = n && !args.some((a) => a.startsWith("--workers")) ? [`--workers=${n}`] : [];
+  const p = await spawnProcess([binary, ...args, ...drain, ...workers], options.ready ?? LISTENING, options);
   if (!p.match) {
     const url = new URL(options.ready!).origin;
     return { ...p, url, apiUrl: url, self: url };

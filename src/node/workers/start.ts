@@ -7,9 +7,9 @@ import { WorkerPool } from "./pool.ts";
 /** COPIES_SHARE is the share of a group's --cache-bytes that a node on several workers gives their copies. */
 const COPIES_SHARE = 1 / 8;
 
-/** mainBudget is what a group's main thread keeps of its budget: all of it on one worker, less the copies' share. */
-export function mainBudget(bytes: number, workers: number): number {
-  return workers > 1 ? bytes - Math.floor(bytes * COPIES_SHARE) : bytes;
+/** copiesBudget is the share of a group's budget its node's worker threads keep copies in (none on one worker). */
+export function copiesBudget(bytes: number, workers: number): number {
+  return workers > 1 ? Math.floor(bytes * COPIES_SHARE) : 0;
 }
 
 /** StartWorkers are what a node's worker threads are started from. */
@@ -43,7 +43,7 @@ export async function startWorkers(s: StartWorkers): Promise<WorkerPool> {
       tls: config.tls,
       apiReadToken: config.apiReadToken,
       copies: !config.accessLog, // with an access log, the main thread answers (and logs) every request
-      copyBytes: Math.floor((budget * COPIES_SHARE) / (config.workers - 1)),
+      copyBytes: Math.floor(copiesBudget(budget, config.workers) / (config.workers - 1)),
       // The largest body any route takes: a value (PUT, a peer's write or handover) or a batch of keys.
       maxBodyBytes: Math.max(config.maxValueBytes, config.maxBatchKeys * config.maxKeyBytes) + 64 * 1024,
     },

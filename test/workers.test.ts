@@ -1,0 +1,218 @@
+// One node on several workers (--workers): the threads share the ports, and the node's promises hold as with one:
+// every write is seen by the next read on any connection, each key is loaded once, a dead thread is started again
+// and loses nothing that was answered. Bad values of the flag are one line and exit 2.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cgroupQuota, cpuListSize, MAX_WORKERS, usableCores } from "../src/node/workers/cores.ts";
+import { workersCount } from "../src/node/workers/settings.ts";
+import { FAULT_ENV } from "../src/node/workers/worker.ts";
+import { type RunningNode, runCli, spawnNode } from "./helpers/process.ts";
+import { until } from "./helpers/until.ts";
+
+/** fresh asks on a new connection each time: the kernel spreads new connections over the workers. */
+const fresh = (url: string, init: RequestInit = {}) =>
+  fetch(url, { ...init, keepalive: false, headers: { ...(init.headers as object), connection: "close" } });
+type Figures = { id: number; requests: number; copies: number; forwarded: number; restarts: number };
+const stats = async (url: string) =>
+  (await (await fetch(`${url}/stats`)).json()) as {
+    workers?: Figures[];
+    groups: Record<string, { stats: { gets: number; cacheHits: number } }>;
+  };
+
+describe("--workers values", () => {
+  test("auto is the cores this process may use; numbers from 1 to 256", () => {
+    expect(workersCount("auto", "workers", () => 6)).toBe(6);
+    expect(workersCount("3", "workers")).toBe(3);
+    expect(workersCount(String(MAX_WORKERS), "workers")).toBe(MAX_WORKERS);
+  });
+
+  for (const bad of ["0", "-1", "abc", "257", "1.5", ""]) {
+    test(`--workers=${bad} is one line, exit 2`, async () => {
+      const r = await runCli([`--workers=${bad}`, "--port=0"]);
+      expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({
+        code: 2,
+        stderr: `geecache: --workers accepts auto or a whole number from 1 to 256, got ${JSON.stringify(bad)}\n`,
+        stdout: "",
+      });
+    });
+  }
+
+  test("GEECACHE_WORKERS and a --config file are read the same way", async () => {
+    const env = await runCli(["--port=0"], { env: { GEECACHE_WORKERS: "abc" } });
+    expect([env.code, env.stderr]).toEqual([
+      2,
+      'geecache: --workers accepts auto or a whole number from 1 to 256, got "abc"\n',
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), "geecache-workers-"));
+    try {
+      writeFileSync(join(dir, "node.toml"), "workers = 300\n");
+      const file = await runCli([`--config=${join(dir, "node.toml")}`, "--port=0"]);
+      expect(file.code).toBe(2);
+      expect(file.stderr).toContain('node.toml:1: workers: accepts auto or a whole number from 1 to 256, got "300"');
+      expect(file.stderr.trim().split("\n")).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the cores: the affinity list, then a cgroup CPU limit rounded up", () => {
+    expect(cpuListSize("0-3,6,8-9")).toBe(7);
+    expect(cpuListSize("junk")).toBe(0);
+    expect(cgroupQuota("max 100000\n", undefined, undefined)).toBeUndefined();
+    expect(cgroupQuota("250000 100000\n", undefined, undefined)).toBe(2.5);
+    expect(cgroupQuota(undefined, "50000", "100000")).toBe(0.5);
+    expect(cgroupQuota(undefined, "-1", "100000")).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), "geecache-cores-"));
+    try {
+      const status = join(dir, "status");
+      const cpuMax = join(dir, "cpu.max");
+      writeFileSync(status, "Name:\tgeecache\nCpus_allowed_list:\t0\n");
+      writeFileSync(cpuMax, "max 100000\n");
+      const paths = { status, cpuMax, quota: join(dir, "none") };
+      expect(usableCores(paths)).toBe(1);
+      writeFileSync(status, `Cpus_allowed_list:\t0-${navigator.hardwareConcurrency - 1}\n`);
+      writeFileSync(cpuMax, "150000 100000\n");
+      expect(usableCores(paths)).toBe(Math.min(2, navigator.hardwareConcurrency));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a node on two workers", () => {
+  let loads = 0;
+  const origin = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const key = new URL(req.url).pathname.slice(1);
+      if (key.startsWith("missing")) return new Response("no", { status: 404 });
+      loads++;
+      await Bun.sleep(20); // loads overlap, so the singleflight is what keeps them to one
+      return new Response(`value-of-${key}`);
+    },
+  });
+  let node: RunningNode;
+  beforeAll(async () => {
+    node = await spawnNode(["--port=0", "--workers=2", `--source=http://127.0.0.1:${origin.port}/{key}`]);
+  });
+  afterAll(async () => {
+    await node?.stop();
+    origin.stop(true);
+  });
+
+  test("both workers take requests, and the copies answer as the node does", async () => {
+    for (let i = 0; i < 80; i++) {
+      const res = await fresh(`${node.url}/api?key=spread`);
+      expect([res.status, await res.text(), res.headers.get("x-geecache-cache") !== null]).toEqual([
+        200,
+        "value-of-spread",
+        true,
+      ]);
+    }
+    await until("both workers' counters", async () => {
+      const w = (await stats(node.url)).workers ?? [];
+      return w.length === 2 && w.every((x) => x.requests >= 10) && w[1]!.copies > 0;
+    });
+    const s = await stats(node.url);
+    // Every get of the node is counted once in the group, wherever it was answered.
+    expect(s.groups.scores!.stats.gets).toBeGreaterThanOrEqual(80);
+  });
+
+  test("each key is loaded once, however many connections ask at once", async () => {
+    loads = 0;
+    const keys = Array.from({ length: 12 }, (_, i) => `once-${i}`);
+    const answers = await Promise.all(
+      keys.flatMap((k) => Array.from({ length: 16 }, () => fresh(`${node.url}/api?key=${k}`).then((r) => r.text()))),
+    );
+    expect(answers.filter((a, i) => a !== `value-of-${keys[Math.floor(i / 16)]}`)).toEqual([]);
+    expect(loads).toBe(keys.length);
+  });
+
+  test("a write, a delete and a purge are seen by the next read on every connection", async () => {
+    const key = "written";
+    const readAll = async () =>
+      new Set(
+        await Promise.all(
+          Array.from({ length: 24 }, async () => {
+            const r = await fresh(`${node.url}/api?key=${key}`);
+            return `${r.status}:${await r.text()}`;
+          }),
+        ),
+      );
+    expect(await readAll()).toEqual(new Set([`200:value-of-${key}`]));
+    for (const v of ["one", "two", "three"]) {
+      expect((await fresh(`${node.url}/api?key=${key}`, { method: "PUT", body: v })).status).toBe(204);
+      expect(await readAll()).toEqual(new Set([`200:${v}`]));
+    }
+    expect((await fresh(`${node.url}/api?key=${key}`, { method: "DELETE" })).status).toBe(204);
+    expect(await readAll()).toEqual(new Set([`200:value-of-${key}`])); // loaded again from the source
+    expect((await fresh(`${node.url}/api?key=${key}`, { method: "PUT", body: "four" })).status).toBe(204);
+    expect(await readAll()).toEqual(new Set(["200:four"]));
+    expect((await fresh(`${node.url}/api?group=scores&all=true`, { method: "DELETE" })).status).toBe(204);
+    expect(await readAll()).toEqual(new Set([`200:value-of-${key}`]));
+  });
+
+  test("a value written with a ttl is not served by any worker past it", async () => {
+    const key = "short";
+    expect((await fresh(`${node.url}/api?key=${key}&ttl=300ms`, { method: "PUT", body: "soon-gone" })).status).toBe(
+      204,
+    );
+    for (let i = 0; i < 10; i++) expect(await (await fresh(`${node.url}/api?key=${key}`)).text()).toBe("soon-gone");
+    await until(
+      "the ttl to pass",
+      async () => (await (await fresh(`${node.url}/api?key=${key}`)).text()) !== "soon-gone",
+    );
+    const after = await Promise.all(
+      Array.from({ length: 16 }, async () => (await fresh(`${node.url}/api?key=${key}`)).text()),
+    );
+    expect(new Set(after)).toEqual(new Set([`value-of-${key}`]));
+  });
+
+  test("errors are the node's own answers on every worker", async () => {
+    const codes = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const r = await fresh(`${node.url}/api?key=missing-1`);
+        return `${r.status} ${r.headers.get("x-geecache-error")}`;
+      }),
+    );
+    expect(new Set(codes).size).toBe(1);
+    expect(codes[0]!.startsWith("404")).toBe(true);
+  });
+});
+
+describe("a worker thread that dies", () => {
+  test("is started again and logged; every answered write is still there and the node keeps serving", async () => {
+    await using node = await spawnNode(["--port=0", "--workers=2"], { env: { [FAULT_ENV]: "150" } });
+    const acked = new Map<string, string>();
+    let failed = 0;
+    const wrong: string[] = [];
+    // Eight clients at once, each writing its own keys and reading each write back on a new connection.
+    const client = async (c: number) => {
+      for (let i = 0; i < 60; i++) {
+        const key = `c${c}-k${i % 6}`;
+        const value = `v${i}`;
+        try {
+          const r = await fresh(`${node.url}/api?key=${key}`, { method: "PUT", body: value });
+          if (r.status === 204) acked.set(key, value);
+          const got = await (await fresh(`${node.url}/api?key=${key}`)).text();
+          if (got !== value) wrong.push(`${key}: wrote ${value}, read ${got}`);
+        } catch {
+          failed++; // a connection the dying thread held: not answered, so nothing was promised
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, c) => client(c)));
+    await until("the restart", async () => (await stats(node.url)).workers?.[1]?.restarts === 1, { timeoutMs: 10_000 });
+    expect(node.stderr.text + node.stdout.text).toMatch(/worker 1 stopped .*starting it again/);
+    await until("the thread serving again", () => /worker 1 is serving again/.test(node.stdout.text));
+    expect(wrong).toEqual([]);
+    expect(failed).toBeLessThan(20);
+    for (const [key, value] of acked) {
+      for (let i = 0; i < 4; i++) expect(await (await fresh(`${node.url}/api?key=${key}`)).text()).toBe(value);
+    }
+    expect(acked.size).toBe(48);
+  }, 30_000);
+});
