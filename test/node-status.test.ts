@@ -191,6 +191,7 @@ describe("/status.json", () => {
       history: { intervalMs: 2000, samples: [{ t: 1_002_000, getsPerSecond: 2, loadsPerSecond: 1 }] },
       membership: { changes: pool.changes, handoff: { peeks: 0, peekHits: 0, peekErrors: 0 } },
       snapshot: null,
+      workers: null,
     });
     clock += PEER_DOWN_WINDOW;
     tick(PEER_DOWN_WINDOW - 2000);

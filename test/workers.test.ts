@@ -119,6 +119,12 @@ describe("a node on two workers", () => {
     const s = await stats(node.url);
     // Every get of the node is counted once in the group, wherever it was answered.
     expect(s.groups.scores!.stats.gets).toBeGreaterThanOrEqual(80);
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    const copied = Number(metrics.match(/^geecache_worker_copy_hits_total\{worker="1"\} (\d+)$/m)?.[1]);
+    expect(copied).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^geecache_worker_requests_total\{worker="0"\} [1-9]\d*$/m);
+    const status = (await (await fetch(`${node.url}/status.json`)).json()) as { workers: Figures[] | null };
+    expect(status.workers?.map((w) => w.id)).toEqual([0, 1]);
   });
 
   test("each key is loaded once, however many connections ask at once", async () => {

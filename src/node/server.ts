@@ -6,6 +6,7 @@ import type { Registry } from "../group/registry.ts";
 import { accessLogged, type ServerFetch, writeStdout } from "../observability/access-log.ts";
 import { NodeMetrics, type Route } from "../observability/metrics/node-metrics.ts";
 import type { SnapshotFigures } from "../observability/metrics/snapshot-metrics.ts";
+import type { WorkerFigures } from "../observability/metrics/worker-metrics.ts";
 import { clusterJson } from "../observability/status/cluster-view.ts";
 import { lookupHandler } from "../observability/status/lookup.ts";
 import { NodeStatus, SAMPLE_INTERVAL } from "../observability/status/node-status.ts";
@@ -33,7 +34,7 @@ export interface NodeOptions {
   /** shared: the listeners share their ports with the node's worker threads (reusePort); each request is counted. */
   shared?: { requests: number };
   /** workers are the counters of each worker, for /stats. */
-  workers?: () => unknown[] | undefined;
+  workers?: () => WorkerFigures[] | undefined;
   maxKeyBytes?: number;
   /** maxValueBytes bounds a written value (default 1 MiB); a larger body of any size gets the API's one-line 413. */
   maxValueBytes?: number;
@@ -100,7 +101,8 @@ export function nodeHandlers(options: NodeOptions): {
   const { peers } = options;
   const metrics = options.metrics === false ? undefined : (options.metrics ?? new NodeMetrics());
   const timed = (route: Route, h: Handler): Handler => (metrics ? metrics.timeRoute(route, h) : h);
-  const status = new NodeStatus({ registry, pool: peers, metrics, source: options.source, snapshot: options.snapshot });
+  const { source, snapshot, workers } = options;
+  const status = new NodeStatus({ registry, pool: peers, metrics, source, snapshot, workers });
   const api = timed(
     "api",
     apiHandler({
@@ -175,6 +177,7 @@ export function nodeHandlers(options: NodeOptions): {
         shares: peers && (() => peers.shares()),
         cluster: peers,
         snapshot: options.snapshot,
+        workers: options.workers,
       }),
     );
   const notFound = timed("other", (req) =>

@@ -1,3 +1,7 @@
+import type { WorkerFigures } from "../../observability/metrics/worker-metrics.ts";
+
+export type { WorkerFigures };
+
 /** WorkerInit is what a worker thread is started with (its workerData): where to listen and how to serve. */
 export interface WorkerInit {
   /** geecacheWorker marks the thread as a geecache worker: the CLI's entry serves instead of parsing flags. */
@@ -53,18 +57,6 @@ export interface Answer {
   headers: [string, string][];
   body: ArrayBuffer | null;
   copy?: CopyGrant;
-}
-
-/** WorkerFigures are one worker's counters since it started (the main thread's are its own). */
-export interface WorkerFigures {
-  id: number;
-  /** requests it accepted, copies counts those it answered from its copies, forwarded those it handed on. */
-  requests: number;
-  copies: number;
-  forwarded: number;
-  /** copyBytes is what its copies hold now; restarts how many times it was started again after dying. */
-  copyBytes: number;
-  restarts: number;
 }
 
 /** Counts is a worker's report: its figures and, by group, the copy hits since its last report. */

@@ -21,12 +21,15 @@ import {
 } from "./prometheus.ts";
 import { RespMetrics } from "./resp-metrics.ts";
 import { type SnapshotFigures, writeSnapshotMetrics } from "./snapshot-metrics.ts";
+import { type WorkerFigures, writeWorkerMetrics } from "./worker-metrics.ts";
 
 /** MetricsSource is what /metrics reads: the groups, and the cluster through a small structural view. */
 export interface MetricsSource {
   registry: Registry;
   /** snapshot gives the last snapshot save's and load's figures (--snapshot). */
   snapshot?: () => SnapshotFigures;
+  /** workers gives each worker's counters (--workers above 1). */
+  workers?: () => WorkerFigures[] | undefined;
   shares?: () => Map<string, number>;
   cluster?: {
     peers(): string[];
@@ -246,6 +249,8 @@ export class NodeMetrics {
     }
 
     if (source.snapshot) writeSnapshotMetrics(out, source.snapshot());
+    const workers = source.workers?.();
+    if (workers) writeWorkerMetrics(out, workers);
     writeProcessMetrics(out, this.startedAt, this.#readProcess(), this.#build);
     return out.text();
   }

@@ -2,6 +2,7 @@ import { json } from "../../core/responses.ts";
 import type { Registry } from "../../group/registry.ts";
 import type { NodeMetrics } from "../metrics/node-metrics.ts";
 import type { SnapshotFigures } from "../metrics/snapshot-metrics.ts";
+import type { WorkerFigures } from "../metrics/worker-metrics.ts";
 import { LoadHistory, type LoadSample } from "./load-history.ts";
 // `type: "text"` makes the page and its script strings that `bun build --compile` embeds in the binary.
 import pageBundle from "./page.html" with { type: "text" };
@@ -37,6 +38,8 @@ export interface NodeStatusOptions {
   source?: string;
   /** snapshot gives the last snapshot save's and load's figures (--snapshot). */
   snapshot?: () => SnapshotFigures;
+  /** workers gives each worker's counters (--workers above 1). */
+  workers?: () => WorkerFigures[] | undefined;
   now?: () => number;
 }
 
@@ -75,6 +78,8 @@ export interface StatusReport {
   membership: { changes: number; handoff: { peeks: number; peekHits: number; peekErrors: number } } | null;
   /** snapshot is what the last snapshot save and load did (null without --snapshot). */
   snapshot: SnapshotFigures | null;
+  /** workers are each worker's counters (null on one worker). */
+  workers: WorkerFigures[] | null;
 }
 
 /**
@@ -188,6 +193,7 @@ export class NodeStatus {
         ? { changes: pool.changes ?? 0, handoff: { ...(pool.handoff ?? { peeks: 0, peekHits: 0, peekErrors: 0 }) } }
         : null,
       snapshot: this.#options.snapshot?.() ?? null,
+      workers: this.#options.workers?.() ?? null,
     };
   }
 }

@@ -81,8 +81,18 @@ function renderSnapshot(report) {
   $("snapshot").textContent = s ? `Snapshot: ${text || "none loaded or saved yet"}.` : "";
 }
 
+function renderWorkers(report) {
+  const w = report.workers;
+  const all = w ? w.reduce((n, x) => n + x.requests, 0) || 1 : 1;
+  const each = w
+    ? w.map((x) => `#${x.id} ${pct(x.requests / all)}${x.restarts ? ` (${x.restarts} restarts)` : ""}`)
+    : [];
+  $("workers").textContent = w ? `Workers: ${w.length}; requests by worker: ${each.join(", ")}.` : "";
+}
+
 function renderMembership(report) {
   renderSnapshot(report);
+  renderWorkers(report);
   const m = report.membership;
   const down = report.peers.filter((p) => p.state === "down").map((p) => p.url);
   $("membership").textContent = !m
