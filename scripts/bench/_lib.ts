@@ -143,7 +143,7 @@ export function pinned(cpu: number, cmd: string[]): string[] {
 export type Server = RunningProcess & { url: string };
 
 /**
- * BENCH_NODE is how a benchmark runs a node: BINARY pinned to SERVER_CPU, ready once /healthz
+ * BENCH_NODE is how a benchmark runs a node: BINARY pinned to SERVER_CPU, ready once /readyz
  * answers (the log level is warn), no drain (GEECACHE_DRAIN=0: older builds ignore it, where a
  * flag would stop them), stopped with SIGKILL.
  */
@@ -151,7 +151,7 @@ const benchNode = (port: number): SpawnOptions => ({
   binary: BINARY,
   prefix: pinning(SERVER_CPU),
   env: { GEECACHE_DRAIN: "0" },
-  ready: `http://127.0.0.1:${port}/healthz`,
+  ready: `http://127.0.0.1:${port}/readyz`, // 200 once every worker thread listens (--workers)
   startTimeoutMs: START_TIMEOUT_MS,
   stopSignal: "SIGKILL",
 });

@@ -100,9 +100,15 @@ async function measure(url: string, pid: number, script: string, counts: () => P
   const cpu = cpuSeconds(pid) - c0;
   const after = await counts();
   const per = after.map((n, i) => n - (before[i] ?? 0));
-  const total = per.reduce((a, b) => a + b, 0) || 1;
+  const total = per.reduce((a, b) => a + b, 0);
+  if (total === 0) per.fill(1); // one worker: no per-worker counters, all of it
   const rss = Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)/m)![1]) / 1024;
-  return { rps: r.rps, usPerReq: (cpu / r.requests) * 1e6, shares: per.map((n) => n / total), rssMiB: rss };
+  return {
+    rps: r.rps,
+    usPerReq: (cpu / r.requests) * 1e6,
+    shares: per.map((n) => n / (total || per.length)),
+    rssMiB: rss,
+  };
 }
 
 function report(title: string, results: Record<string, Round[]>, base: string): void {
@@ -182,6 +188,9 @@ const nodeCase = (n: number, db: string) => async (): Promise<Round> => {
   return await measure(`${url}/api?key=k0`, node.proc.pid, script, n > 1 ? counts : async () => [1]);
 };
 
+/** threadShare is, for each --workers=2 fill, the share of its requests the second thread took. */
+const threadShare: number[] = [];
+
 /** peakRss fills a node at --workers=n and --cache-bytes=budget with values of 1 to 64 KiB; VmHWM in MiB. */
 async function peakRss(n: number, budget: number): Promise<number> {
   const [port, originPort] = await freePorts(2);
@@ -201,6 +210,11 @@ async function peakRss(n: number, budget: number): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: 16 }, reader));
+  if (n > 1) {
+    await Bun.sleep(300); // the threads report every 250 ms
+    const w = ((await (await fetch(`${url}/stats`)).json()) as { workers: { requests: number }[] }).workers;
+    threadShare.push(w[1]!.requests / (w[0]!.requests + w[1]!.requests));
+  }
   return Number(readFileSync(`/proc/${node.proc.pid}/status`, "utf8").match(/^VmHWM:\s+(\d+)/m)![1]) / 1024;
 }
 
@@ -223,6 +237,9 @@ if (memoryOnly || !quick) {
   console.log("\n### peak RSS filling the budget (MiB)\n");
   console.log(table(["--cache-bytes", "--workers=1", "--workers=2", "difference"], rows));
   console.log(`\nworkers=2 <= workers=1 + 40 MiB at every budget: ${verdict(met)}`);
+  console.log(
+    `share of the requests the second thread took while filling: ${threadShare.map((x) => `${fmt(x * 100)}%`).join(", ")}`,
+  );
   if (memoryOnly) process.exit(0);
 }
 

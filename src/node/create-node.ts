@@ -206,6 +206,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     await Promise.all(own.map((l) => l.close()));
     throw await listenError(err, config);
   }
+  node.joining(true); // until its workers listen and it has told its peers it is back (below)
   let resp: RespServer | undefined; // Redis clients, through the same groups and cluster as /api
   try {
     const owns = (key: string) => pool.owner(key) === pool.self;
@@ -218,7 +219,6 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   }
   if (resp) labels.push(`RESP on ${resp.url}`);
 
-  node.joining(true); // until it has told its peers it is back (below)
   // Discovery starts once this node knows its own address (it may have listened on port 0).
   const self = pool.self;
   const found = discovery.create(o, {

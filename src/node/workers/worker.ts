@@ -8,6 +8,9 @@ import type { Answer, Counts, FromWorker, ToWorker, WorkerInit } from "./message
 /** REPORT_MS is how often a worker reports its counters to the main thread (only when they moved). */
 const REPORT_MS = 250;
 
+/** GC_EVERY_MIN is the least a worker receives between two full collections of its heap (see forward). */
+const GC_EVERY_MIN = 4 * 1024 * 1024;
+
 /** FAULT_ENV, for tests only, makes worker 1 crash (an uncaught error) after that many requests. */
 export const FAULT_ENV = "GEECACHE_FAULT_WORKER_EXIT";
 
@@ -29,6 +32,10 @@ export function runWorker(init: WorkerInit): void {
   const counts: Counts = { t: "counts", requests: 0, copies: 0, forwarded: 0, copyBytes: 0, hits: {} };
   let reported = -1;
   const faultAfter = init.id === 1 ? Number(process.env[FAULT_ENV] ?? 0) : 0;
+  // The values a worker receives become garbage once answered or dropped from its copies, in a heap the main
+  // thread's collections do not reach: the worker collects its own every copyBytes (at least 4 MiB) it receives.
+  const gcEvery = Math.max(GC_EVERY_MIN, init.copyBytes);
+  let received = 0;
 
   const forward = async (req: Request, server: Server, api: boolean): Promise<Response> => {
     counts.forwarded++;
@@ -48,6 +55,10 @@ export function runWorker(init: WorkerInit): void {
       post({ t: "req", i, api, method: req.method, url: req.url, headers, body: body && body.slice().buffer, ip });
     });
     const bytes = answer.body === null ? null : new Uint8Array(answer.body);
+    if ((received += bytes?.length ?? 0) >= gcEvery) {
+      received = 0;
+      Bun.gc(true);
+    }
     const res = new Response(bytes, { status: answer.status, headers: answer.headers });
     const grant = answer.copy;
     if (grant && copies && bytes) {
