@@ -10,20 +10,22 @@
  *   designs (--designs): the three prototypes of _workers-proto.ts (owner, copies, shared) at 1 and 2 workers.
  *   scale:   on a machine of more than 2 cores, requests/s at 1, 2, 4 ... N workers (servers on the first half of
  *            the cores, wrk on the other half) and the ratio to N x one worker (goal >= 0.8 x N up to 8).
- * Usage: bun scripts/bench/workers.ts [--quick] [--designs] [--memory]
+ * Usage: bun scripts/bench/workers.ts [--quick] [--designs] [--memory] [--scale]
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mulberry32 } from "../../test/helpers/prng.ts";
 import { spawnProcess } from "../../test/helpers/process.ts";
 import {
   alternate,
+  BINARY,
   checkWrk,
   fmt,
   footer,
   freePorts,
   luaCycle,
   pinning,
+  ROOT,
   ratio,
   requireWrk,
   SERVER_CPU,
@@ -42,10 +44,11 @@ const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
 const designsOnly = argv.includes("--designs");
 const memoryOnly = argv.includes("--memory");
+const scaleOnly = argv.includes("--scale");
 for (const a of argv)
-  if (!["--quick", "--designs", "--memory"].includes(a)) {
+  if (!["--quick", "--designs", "--memory", "--scale"].includes(a)) {
     process.stderr.write(
-      `unknown argument ${a}\nusage: bun scripts/bench/workers.ts [--quick] [--designs] [--memory]\n`,
+      `unknown argument ${a}\nusage: bun scripts/bench/workers.ts [--quick] [--designs] [--memory] [--scale]\n`,
     );
     process.exit(2);
   }
@@ -218,7 +221,7 @@ async function peakRss(n: number, budget: number): Promise<number> {
   return Number(readFileSync(`/proc/${node.proc.pid}/status`, "utf8").match(/^VmHWM:\s+(\d+)/m)![1]) / 1024;
 }
 
-if (memoryOnly || !quick) {
+if (memoryOnly || (!quick && !scaleOnly)) {
   const budgets = [64 * MiB, 256 * MiB];
   const rows: string[][] = [];
   let met = true;
@@ -243,12 +246,12 @@ if (memoryOnly || !quick) {
   if (memoryOnly) process.exit(0);
 }
 
-{
-  const db = scoresDb(
-    join(dir.path, "keys.db"),
-    Array.from({ length: KEYS }, (_, i) => `k${i}`),
-    (i) => `value-${i}`,
-  );
+const db = scoresDb(
+  join(dir.path, "keys.db"),
+  Array.from({ length: KEYS }, (_, i) => `k${i}`),
+  (i) => `value-${i}`,
+);
+if (!scaleOnly) {
   const results = await alternate(ROUNDS, { "--workers=1": nodeCase(1, db), "--workers=2": nodeCase(2, db) }, false);
   report("one node pinned to one core", results, "--workers=1");
   const two = results["--workers=2"]!;
@@ -264,9 +267,80 @@ if (memoryOnly || !quick) {
   );
 }
 
-if (navigator.hardwareConcurrency > 2) {
-  console.log(
-    "\nThis machine has more than 2 cores: the scale figures (1, 2, 4 ... N workers) come from ../shared/device/cores.sh-style runs; see docs/benchmarks.md.",
-  );
+if (navigator.hardwareConcurrency > 2 || scaleOnly) await scale(db);
+
+/**
+ * scale runs, on a machine of more cores, one node at --workers=1, 2, 4 ... N (N = half the cores, at most 8) on the
+ * first N cores and wrk (N threads, 256 connections) on the next N: requests/s and the ratio to n x one worker (goal
+ * >= 0.8 x n); then --workers=auto against one Go groupcache process on the same cores (GCDEMO, or built from
+ * ../shared/device/gcdemo.go when go is installed; goal >= 1.6 x).
+ */
+async function scale(db: string): Promise<void> {
+  const cores = navigator.hardwareConcurrency;
+  const n = Math.max(1, Math.min(8, Math.floor(cores / 2)));
+  const serverCores = `0-${n - 1}`;
+  const loadCores = cores > 1 ? `${n}-${Math.min(cores - 1, 2 * n - 1)}` : "0";
+  const run = async (cmd: string[], url: string): Promise<number> => {
+    await using _p = await spawnProcess(["taskset", "-c", serverCores, ...cmd], url.replace("k0", "k1"), {
+      startTimeoutMs: START_TIMEOUT_MS,
+      stopSignal: "SIGKILL",
+    });
+    const load = (seconds: number) =>
+      Bun.spawn(["taskset", "-c", loadCores, "wrk", `-t${n}`, "-c256", `-d${seconds}s`, "-s", script, url], {
+        stdout: "pipe",
+      });
+    await load(2).exited;
+    const p = load(SECONDS);
+    const raw = await new Response(p.stdout).text();
+    await p.exited;
+    return Number(raw.match(/^Requests\/sec:\s+([\d.]+)/m)?.[1] ?? Number.NaN);
+  };
+  const counts = [1];
+  while (counts.at(-1)! * 2 <= n) counts.push(counts.at(-1)! * 2);
+  const node = (workers: string) => async () => {
+    const [port] = await freePorts(1);
+    const flags = [`--port=${port}`, "--log-level=warn", `--source=sqlite:${db}`, `--workers=${workers}`];
+    return run([BINARY, ...flags], `http://127.0.0.1:${port}/api?key=k0`);
+  };
+  const cases: Record<string, () => Promise<number>> = {};
+  for (const w of counts) cases[`--workers=${w}`] = node(String(w));
+  const gcdemo = process.env.GCDEMO ?? buildGcdemo();
+  if (gcdemo && n >= 2) {
+    cases["groupcache (GOMAXPROCS=N)"] = async () => {
+      const [port, api] = await freePorts(2);
+      const peers = `-peers=http://127.0.0.1:${port}`;
+      const cmd = ["env", `GOMAXPROCS=${n}`, gcdemo, `-port=${port}`, peers, `-api=${api}`, `-nkeys=${KEYS}`];
+      return run(cmd, `http://127.0.0.1:${api}/api?key=k0`);
+    };
+    cases["--workers=auto"] = node("auto");
+  }
+  const r = await alternate(quick ? 2 : 3, cases, false);
+  const one = summarize(r["--workers=1"]!).median;
+  const rows = Object.entries(r).map(([name, xs]) => {
+    const m = summarize(xs);
+    const w = Number(name.match(/^--workers=(\d+)$/)?.[1] ?? Number.NaN);
+    const perN = Number.isNaN(w)
+      ? ""
+      : `${ratio(m.median, w * one)}${w > 1 ? ` ${verdict(m.median >= 0.8 * w * one)}` : ""}`;
+    return [name, `${fmt(m.median)} (${fmt(m.min)}–${fmt(m.max)})`, perN];
+  });
+  console.log(`\n### scale: servers on cores ${serverCores}, wrk on cores ${loadCores}\n`);
+  console.log(table(["case", "requests/s (min–max)", "x (n x one worker)"], rows));
+  const gc = r["groupcache (GOMAXPROCS=N)"];
+  if (gc) {
+    const x = summarize(r["--workers=auto"]!).median / summarize(gc).median;
+    console.log(`\n--workers=auto against groupcache on the same ${n} cores: ${ratio(x, 1)} ${verdict(x >= 1.6)}`);
+  } else console.log("\n(no groupcache comparison on fewer than 4 cores, or without GCDEMO or go)");
 }
+
+/** buildGcdemo builds ../shared/device/gcdemo.go (GOPATH mode, Debian's groupcache) when go is installed. */
+function buildGcdemo(): string | undefined {
+  const src = join(ROOT, "../shared/device/gcdemo.go");
+  if (!Bun.which("go") || !existsSync(src)) return undefined;
+  const out = join(dir.path, "gcdemo");
+  const env = { ...process.env, GO111MODULE: "off", GOPATH: "/usr/share/gocode", GOFLAGS: "" };
+  const b = Bun.spawnSync(["go", "build", "-o", out, src], { env, stderr: "pipe" });
+  return b.exitCode === 0 ? out : undefined;
+}
+
 console.log(`\n${footer(`${ROUNDS} rounds of ${SECONDS} s, Zipf 0.99 over ${KEYS} keys, 64 connections`)}`);
