@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { cgroupQuota, cpuListSize, MAX_WORKERS, usableCores } from "../src/node/workers/cores.ts";
 import { workersCount } from "../src/node/workers/settings.ts";
 import { FAULT_ENV } from "../src/node/workers/worker.ts";
-import { type RunningNode, runCli, spawnNode } from "./helpers/process.ts";
+import { type RunningNode, runCli, spawnCluster, spawnNode } from "./helpers/process.ts";
 import { until } from "./helpers/until.ts";
 
 /** fresh asks on a new connection each time: the kernel spreads new connections over the workers. */
@@ -220,5 +220,43 @@ describe("a worker thread that dies", () => {
       for (let i = 0; i < 4; i++) expect(await (await fresh(`${node.url}/api?key=${key}`)).text()).toBe(value);
     }
     expect(acked.size).toBe(48);
+  }, 30_000);
+});
+
+describe("three nodes of two workers each", () => {
+  test("each key is loaded once in the cluster; a write through one node is read back on every node", async () => {
+    const loads = new Map<string, number>();
+    const origin = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        const key = new URL(req.url).pathname.slice(1);
+        loads.set(key, (loads.get(key) ?? 0) + 1);
+        return new Response(`value-of-${key}`);
+      },
+    });
+    await using c = await spawnCluster(3, () => ["--workers=2", `--source=http://127.0.0.1:${origin.port}/{key}`]);
+    try {
+      const keys = Array.from({ length: 30 }, (_, i) => `key-${i}`);
+      const read = (key: string) =>
+        Promise.all(
+          c.nodes.flatMap((n) =>
+            Array.from({ length: 4 }, async () => {
+              const r = await fresh(`${n.url}/api?key=${key}`);
+              return `${r.status}:${await r.text()}`;
+            }),
+          ),
+        );
+      for (const key of keys) expect(new Set(await read(key))).toEqual(new Set([`200:value-of-${key}`]));
+      expect([...loads.values()].filter((n) => n !== 1)).toEqual([]);
+      expect(loads.size).toBe(keys.length);
+      for (const [i, key] of keys.slice(0, 6).entries()) {
+        const put = await fresh(`${c.nodes[i % 3]!.url}/api?key=${key}`, { method: "PUT", body: `new-${i}` });
+        expect(put.status).toBe(204);
+        expect(new Set(await read(key))).toEqual(new Set([`200:new-${i}`]));
+      }
+    } finally {
+      origin.stop(true);
+    }
   }, 30_000);
 });
