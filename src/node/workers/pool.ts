@@ -147,17 +147,21 @@ export class WorkerPool {
 
   /** #answer runs a forwarded request through the node and posts the answer, with a copy grant when one is due. */
   async #answer(worker: Worker, m: Forwarded): Promise<void> {
-    const req = new Request(m.url, { method: m.method, headers: m.headers, body: m.body });
-    let res: Response;
+    let answer: Answer;
+    let body: ArrayBuffer | null = null;
     try {
-      res = await this.#o.handle(req, m.ip, m.api);
+      const req = new Request(m.url, { method: m.method, headers: m.headers, body: m.body });
+      const res = await this.#o.handle(req, m.ip, m.api);
+      body = res.body === null ? null : await res.arrayBuffer();
+      answer = { t: "res", i: m.i, status: res.status, headers: [...res.headers], body };
+      if (body && res.status === 200 && m.method === "GET" && pathOf(m.url) === "/api")
+        answer.copy = this.#grant(m.url, body);
     } catch (err) {
-      res = new Response(`internal error: ${err instanceof Error ? err.message : String(err)}\n`, { status: 500 });
+      // Never leave the worker's client waiting: whatever failed here is the node's 500, in one line.
+      body = null;
+      const line = new TextEncoder().encode(`internal error: ${errorMessage(err)}\n`).buffer as ArrayBuffer;
+      answer = { t: "res", i: m.i, status: 500, headers: [["content-type", "text/plain; charset=utf-8"]], body: line };
     }
-    const body = res.body === null ? null : await res.arrayBuffer();
-    const answer: Answer = { t: "res", i: m.i, status: res.status, headers: [...res.headers], body };
-    if (body && res.status === 200 && m.method === "GET" && pathOf(m.url) === "/api")
-      answer.copy = this.#grant(m.url, body);
     worker.postMessage(answer, body ? [body] : []);
   }
 
