@@ -5,9 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { httpTransport, PeerSet } from "../src/index.ts";
+import { Copies, Copy, SLOTS, slotOf } from "../src/node/workers/copies.ts";
 import { cgroupQuota, cpuListSize, MAX_WORKERS, usableCores } from "../src/node/workers/cores.ts";
 import { workersCount } from "../src/node/workers/settings.ts";
 import { FAULT_ENV } from "../src/node/workers/worker.ts";
+import { keyOwnedBy } from "./helpers/owned-keys.ts";
 import { type RunningNode, runCli, spawnCluster, spawnNode } from "./helpers/process.ts";
 import { until } from "./helpers/until.ts";
 
@@ -78,6 +81,33 @@ describe("--workers values", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a worker's copies", () => {
+  test("a copy is served only while its key's slot version, the ring's epoch and its expiry hold", () => {
+    const versions = new SharedArrayBuffer((1 + SLOTS) * 4);
+    const v = new Int32Array(versions);
+    const copies = new Copies(versions, 1024);
+    const keep = (url: string, key: string, expiresAt = 0) => {
+      const slot = slotOf(key);
+      const copy = new Copy(new Uint8Array([1, 2, 3]), new Headers(), "g", slot, v[1 + slot]!, v[0]!, expiresAt);
+      copies.keep(url, copy);
+    };
+    const now = () => 1000;
+    keep("/api?key=a", "a");
+    keep("/api?key=b", "b");
+    expect(copies.get("/api?key=a", now)?.body).toEqual(new Uint8Array([1, 2, 3]));
+    Atomics.add(v, 1 + slotOf("a"), 1); // a write of a
+    expect(copies.get("/api?key=a", now)).toBeUndefined();
+    expect(copies.get("/api?key=b", now)).toBeDefined();
+    Atomics.add(v, 0, 1); // a ring change or a purge
+    expect(copies.get("/api?key=b", now)).toBeUndefined();
+    keep("/api?key=c", "c", 1000);
+    keep("/api?key=d", "d", 1001);
+    expect([copies.get("/api?key=c", now), copies.get("/api?key=d", now)?.length]).toEqual([undefined, 3]);
+    for (let i = 0; i < 100; i++) keep(`/api?key=k${i}`, `k${i}`);
+    expect(copies.bytes).toBeLessThanOrEqual(1024);
   });
 });
 
@@ -258,5 +288,61 @@ describe("three nodes of two workers each", () => {
     } finally {
       origin.stop(true);
     }
+  }, 30_000);
+
+  test("a node leaving (SIGTERM, still serving through its drain) serves no copy of a key written elsewhere since", async () => {
+    await using c = await spawnCluster(3, () => ["--workers=2", "--drain=5s"]);
+    const [a, b] = c.nodes as [RunningNode, RunningNode];
+    // A key node a owns, read on a through fresh connections until its thread holds a copy.
+    let key = "";
+    for (let i = 0; !key; i++) {
+      const r = await fetch(`${a.url}/api?key=Tom${i}`, { method: "PUT", body: `old-${i}` });
+      await r.arrayBuffer();
+      if (r.headers.get("x-geecache-owner") === c.urls[0]) key = `Tom${i}`;
+    }
+    for (let i = 0; i < 20; i++) await (await fresh(`${a.url}/api?key=${key}`)).text();
+    await until("a's thread to copy it", async () => ((await stats(a.url)).workers?.[1]?.copies ?? 0) > 0);
+    a.proc.kill("SIGTERM");
+    await until("b to route the key elsewhere", async () => {
+      const r = await fetch(`${b.url}/api?key=${key}`);
+      await r.arrayBuffer();
+      return r.headers.get("x-geecache-owner") !== c.urls[0];
+    });
+    expect((await fetch(`${b.url}/api?key=${key}`, { method: "PUT", body: "new" })).status).toBe(204);
+    const seen = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const r = await fresh(`${a.url}/api?key=${key}`);
+        return `${r.status}:${await r.text()}`;
+      }),
+    );
+    expect(new Set(seen)).toEqual(new Set(["200:new"]));
+  }, 30_000);
+
+  test("a key that moves to a node that joined is answered as its new owner's on every thread", async () => {
+    // Node 0 starts alone (it owns every key); nodes 1 and 2 list all three.
+    await using c = await spawnCluster(3, () => ["--workers=2"], { peers: (urls, i) => (i === 0 ? [urls[0]!] : urls) });
+    const ring = new PeerSet({ self: c.urls[0]!, transports: [httpTransport()] });
+    ring.setPeers(c.urls);
+    const key = keyOwnedBy(ring, c.urls[1]!, "Tom-");
+    const url = `${c.nodes[0]!.url}/api?key=${encodeURIComponent(key)}`;
+    const owners = async () =>
+      new Set(
+        await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            const r = await fresh(url);
+            await r.arrayBuffer();
+            return r.headers.get("x-geecache-owner") ?? "";
+          }),
+        ),
+      );
+    expect((await fresh(url, { method: "PUT", body: "written" })).status).toBe(204);
+    await until(
+      "node 0's thread to copy it",
+      async () => (await owners()).size > 0 && ((await stats(c.nodes[0]!.url)).workers?.[1]?.copies ?? 0) > 0,
+    );
+    expect(await owners()).toEqual(new Set([c.urls[0]!]));
+    await c.setPeers(0, c.urls); // nothing is written: the ring changes
+    await until("node 0 to route the key to node 1", async () => (await owners()).has(c.urls[1]!));
+    expect(await owners()).toEqual(new Set([c.urls[1]!]));
   }, 30_000);
 });

@@ -111,9 +111,9 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     },
     copies: config.copies,
     handoffWindow: config.handoffWindow,
+    onChange: () => workers?.changed(undefined), // any change of the ring (a leave too) stales the workers' copies
     onView: (change) => {
       logView(log, change);
-      workers?.changed(undefined);
       // A peer back in the ring gets what this node took for its keys while it was out (written values win by
       // time); those entries leave the main cache here at once, so a get here never serves them again.
       if (change.out === undefined && !pool.leaving) {
@@ -231,7 +231,6 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   let started = false;
   await found.start((urls, addresses) => {
     const change = pool.setPeers(urls, addresses);
-    if (change.joined.length + change.left.length > 0) workers?.changed(undefined);
     if (!started) return;
     logMembership(log, found.describe, change);
     // Keys a node that joined owns now stay here only for its handoff peeks.
