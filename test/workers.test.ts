@@ -60,6 +60,15 @@ describe("--workers values", () => {
     }
   });
 
+  test("a port another node on two workers holds is refused, as on one worker", async () => {
+    await using first = await spawnNode(["--port=0", "--workers=2"]);
+    const port = new URL(first.url).port;
+    const second = await runCli([`--port=${port}`, "--workers=2"]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`^geecache: cannot listen on 127\\.0\\.0\\.1:${port}: .*\\n$`));
+    expect((await fresh(`${first.url}/api?key=Tom`)).status).toBe(200);
+  });
+
   test("the cores: the affinity list, then a cgroup CPU limit rounded up", () => {
     expect(cpuListSize("0-3,6,8-9")).toBe(7);
     expect(cpuListSize("junk")).toBe(0);
@@ -291,7 +300,7 @@ describe("three nodes of two workers each", () => {
   }, 30_000);
 
   test("a node leaving (SIGTERM, still serving through its drain) serves no copy of a key written elsewhere since", async () => {
-    await using c = await spawnCluster(3, () => ["--workers=2", "--drain=5s"]);
+    await using c = await spawnCluster(3, (i) => ["--workers=2", ...(i === 0 ? ["--drain=5s"] : [])]);
     const [a, b] = c.nodes as [RunningNode, RunningNode];
     // A key node a owns, read on a through fresh connections until its thread holds a copy.
     let key = "";
@@ -300,14 +309,20 @@ describe("three nodes of two workers each", () => {
       await r.arrayBuffer();
       if (r.headers.get("x-geecache-owner") === c.urls[0]) key = `Tom${i}`;
     }
-    for (let i = 0; i < 20; i++) await (await fresh(`${a.url}/api?key=${key}`)).text();
-    await until("a's thread to copy it", async () => ((await stats(a.url)).workers?.[1]?.copies ?? 0) > 0);
-    a.proc.kill("SIGTERM");
-    await until("b to route the key elsewhere", async () => {
-      const r = await fetch(`${b.url}/api?key=${key}`);
-      await r.arrayBuffer();
-      return r.headers.get("x-geecache-owner") !== c.urls[0];
+    await until("a's thread to copy it", async () => {
+      for (let i = 0; i < 8; i++) await (await fresh(`${a.url}/api?key=${key}`)).text();
+      return ((await stats(a.url)).workers?.[1]?.copies ?? 0) > 0;
     });
+    a.proc.kill("SIGTERM");
+    await until(
+      "b to route the key elsewhere",
+      async () => {
+        const r = await fetch(`${b.url}/api?key=${key}`);
+        await r.arrayBuffer();
+        return r.headers.get("x-geecache-owner") !== c.urls[0];
+      },
+      { timeoutMs: 10_000 },
+    );
     expect((await fetch(`${b.url}/api?key=${key}`, { method: "PUT", body: "new" })).status).toBe(204);
     const seen = await Promise.all(
       Array.from({ length: 16 }, async () => {

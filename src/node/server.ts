@@ -58,14 +58,9 @@ export interface NodeOptions {
    * and peer timings); false turns /metrics and request timing off.
    */
   metrics?: NodeMetrics | false;
-  /**
-   * source is what /readyz reports of the loader's source: "ok" (default) or "error: why" (then the node is not ready).
-   */
+  /** source is what /readyz reports of the loader's source: "ok" (default), or "error: why" (then not ready). */
   source?: string;
-  /**
-   * onWriteFailed is told of each API write that could not reach the key's owner or some copy holders (the CLI logs
-   * it).
-   */
+  /** onWriteFailed is told of each API write that could not reach the key's owner or some copy holders (logged). */
   onWriteFailed?: ApiOptions["onWriteFailed"];
 }
 
@@ -243,9 +238,12 @@ export function startNode(options: NodeOptions): RunningNode {
   const { shared } = options;
   const counted = (fetch: ServerFetch): ServerFetch =>
     shared ? (req, s) => (shared.requests++, fetch(req, s)) : fetch;
-  const serve = (port: number, fetch: ServerFetch) =>
-    Bun.serve({
-      hostname: options.host ?? DEFAULT_HOST,
+  const hostname = options.host ?? DEFAULT_HOST;
+  const serve = (port: number, fetch: ServerFetch) => {
+    // A port another process holds is refused, as on one worker: a bind without reusePort says so first.
+    if (shared && port !== 0) void Bun.serve({ hostname, port, fetch: () => new Response() }).stop(true);
+    return Bun.serve({
+      hostname,
       port,
       reusePort: shared !== undefined,
       fetch: counted(fetch),
@@ -253,6 +251,7 @@ export function startNode(options: NodeOptions): RunningNode {
       maxRequestBodySize: MAX_REQUEST_BODY,
       error: (err) => text(500, `internal error: ${err.message}`),
     });
+  };
   const main = serve(options.port ?? 0, mainFetch);
   let second: ReturnType<typeof serve> | undefined;
   try {
