@@ -68,19 +68,26 @@ export async function runRolling(
   const pick = (n: number) => [...up][n % up.size]!.url;
   const readKeys = keyNames("r", READ_KEYS);
   const writeKeys = keyNames("w", WRITE_KEYS);
-  // Each write attempt, in the order they started, with when it was answered 2xx (ackedAt).
-  const tries = new Map(writeKeys.map((k) => [k, [] as { value: string; ackedAt?: number }[]]));
-  /** allowed is what a read of key begun at `from` may serve: the last write acknowledged by then, or a later one. */
+  // Each write attempt, in the order they started (startedAt), with when it was answered 2xx (ackedAt).
+  type Attempt = { value: string; startedAt: number; ackedAt?: number };
+  const tries = new Map(writeKeys.map((k) => [k, [] as Attempt[]]));
+  /**
+   * allowed is what a read of key begun at `from` may serve: the last write acknowledged by then, a later one, or an
+   * earlier one still unanswered when that one started (the two writers' PUTs of one key may overlap, and the owner
+   * may take overlapping writes in either order).
+   */
   const allowed = (key: string, from = Number.POSITIVE_INFINITY) => {
     const t = tries.get(key)!;
     const last = t.findLastIndex((x) => x.ackedAt !== undefined && x.ackedAt <= from);
-    return last < 0 ? undefined : new Set(t.slice(last).map((x) => x.value));
+    if (last < 0) return undefined;
+    const overlapping = t.slice(0, last).filter((x) => x.ackedAt === undefined || x.ackedAt > t[last]!.startedAt);
+    return new Set([...overlapping, ...t.slice(last)].map((x) => x.value));
   };
   let writes = 0;
   const examples: string[] = [];
   let phase = "warm-up";
   const put = async (key: string) => {
-    const attempt: { value: string; ackedAt?: number } = { value: `${key}=w${writes++}` };
+    const attempt: Attempt = { value: `${key}=w${writes++}`, startedAt: performance.now() };
     tries.get(key)!.push(attempt);
     const base = pick(writes);
     const a = await apiPut(base, key, attempt.value);
