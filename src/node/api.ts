@@ -230,6 +230,7 @@ export function statsHandler(options: {
     for (const g of options.registry.groups()) {
       groups[g.name] = { stats: g.stats(), caches: g.cacheStats(), cacheBytes: g.cacheBytes };
     }
+    const workers = options.workers?.();
     const down = cluster?.health ? [...cluster.health()].filter(([, h]) => h.down).map(([url]) => url) : [];
     const m = process.memoryUsage();
     // Where the process's bytes are: the JS heap (in Bun it holds the values' buffers too), and the rest of the RSS
@@ -250,7 +251,7 @@ export function statsHandler(options: {
       groups,
       memory,
       ...(options.snapshot ? { snapshot: options.snapshot() } : {}),
-      ...(options.workers?.() ? { workers: options.workers() } : {}),
+      ...(workers ? { workers } : {}),
     });
   };
 }
