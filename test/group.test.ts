@@ -8,23 +8,13 @@ import { MAX_KEY_LENGTH } from "../src/group/keys.ts";
 import type { Getter } from "../src/group/loader.ts";
 import type { GroupOptions } from "../src/group/options.ts";
 import type { PeerClient, PeerPicker } from "../src/group/peers.ts";
-import type { GetResult, GroupStats } from "../src/group/results.ts";
+import { type GetResult, type GroupStats, noStats } from "../src/group/results.ts";
 import { counting } from "./helpers/counting.ts";
 
 const enc = new TextEncoder();
 
 /** ZERO_STATS is a fresh group's counters; tests spread their expected changes over it. */
-const ZERO_STATS: GroupStats = {
-  gets: 0,
-  cacheHits: 0,
-  peerLoads: 0,
-  peerErrors: 0,
-  loads: 0,
-  loadsDeduped: 0,
-  localLoads: 0,
-  localLoadErrs: 0,
-  serverRequests: 0,
-};
+const ZERO_STATS: GroupStats = noStats();
 const EMPTY_CACHE: CacheStats = { bytes: 0, items: 0, gets: 0, hits: 0, evictions: 0 };
 
 /** group builds a group named "g" whose default loader answers `v:<key>`. */

@@ -2,7 +2,7 @@
 // cluster whose loaders record their calls and name the node that loaded a value.
 import { GeeCacheError } from "../../src/core/errors.ts";
 import type { GroupOptions } from "../../src/group/options.ts";
-import type { GetResult, GroupStats } from "../../src/group/results.ts";
+import { type GetResult, type GroupStats, noStats } from "../../src/group/results.ts";
 import type { TransportFactory, TransportOptions } from "../transport.cases.ts";
 import { startCluster, type TestCluster } from "./cluster.ts";
 import { counting } from "./counting.ts";
@@ -90,18 +90,7 @@ export async function harness(factory: TransportFactory, n: number, o: HarnessOp
 }
 
 /** counters builds a whole GroupStats from the counters a case expects to be non-zero. */
-export const counters = (s: Partial<GroupStats>): GroupStats => ({
-  gets: 0,
-  cacheHits: 0,
-  peerLoads: 0,
-  peerErrors: 0,
-  loads: 0,
-  loadsDeduped: 0,
-  localLoads: 0,
-  localLoadErrs: 0,
-  serverRequests: 0,
-  ...s,
-});
+export const counters = (s: Partial<GroupStats>): GroupStats => ({ ...noStats(), ...s });
 
 /** outcome settles p into "ok" or the code of the GeeCacheError it rejected with. */
 export async function outcome(p: Promise<unknown>): Promise<string> {
